@@ -1,0 +1,141 @@
+"""The build cache: one SQLite file in `<site>/.newsgen/`, keyed by content hashes.
+
+It remembers the hash of each source file (by size and mtime, as git does), the enriched
+article of each unchanged input, article bodies, and the key of every page written, so an
+unchanged input is never parsed again and an unchanged page never rendered again. A cache
+from another newsgen version, or one that SQLite cannot read, is discarded, never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from newsgen import __version__
+
+SCHEMA = "1"
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+                                  sha TEXT);
+CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
+                                    PRIMARY KEY (output, url));
+"""
+
+
+class Cache:
+    """A thin, typed face over the SQLite file. Not shared across processes: workers open
+    their own read-only `BodyReader`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.discarded = ""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = self._connect()
+            found = dict(db.execute("SELECT name, value FROM meta").fetchall())
+            if found.get("schema") == SCHEMA and found.get("version") == __version__:
+                return db
+            if found:
+                self.discarded = "it was written by another newsgen version"
+            db.close()
+        except sqlite3.DatabaseError as exc:
+            self.discarded = f"it cannot be read ({exc})"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+        db = self._connect()
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                       [("schema", SCHEMA), ("version", __version__)])
+        db.commit()
+        return db
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.executescript(_TABLES)
+        return db
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+
+    # files ---------------------------------------------------------------------------------
+
+    def file_hashes(self) -> dict[str, tuple[int, int, str]]:
+        rows = self.db.execute("SELECT path, size, mtime_ns, sha FROM files")
+        return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
+
+    def set_file_hashes(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
+        self.db.execute("DELETE FROM files")
+        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", rows)
+
+    # units and bodies ----------------------------------------------------------------------
+
+    def units(self, keys: Iterable[str]) -> dict[str, object]:
+        """Cached values for the keys that have one; a value that cannot be read is a miss."""
+        found: dict[str, object] = {}
+        wanted = list(keys)
+        for chunk in _chunks(wanted, 900):
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(
+                f"SELECT key, value FROM units WHERE key IN ({marks})", chunk
+            ):
+                with contextlib.suppress(Exception):
+                    found[key] = pickle.loads(blob)
+        return found
+
+    def put_unit(self, key: str, value: object, body_key: str, body_html: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO units VALUES (?, ?)",
+                        (key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
+
+    def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
+        """Forget units and bodies the current site no longer has."""
+        for table, keys in (("units", unit_keys), ("bodies", body_keys)):
+            self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS keep_{table} (key TEXT PRIMARY KEY)")
+            self.db.execute(f"DELETE FROM keep_{table}")
+            self.db.executemany(f"INSERT OR IGNORE INTO keep_{table} VALUES (?)",
+                                ((k,) for k in keys))
+            self.db.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep_{table})")
+
+    # outputs -------------------------------------------------------------------------------
+
+    def outputs(self, output: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT url, key FROM outputs WHERE output = ?", (output,))
+        return dict(rows.fetchall())
+
+    def set_outputs(self, output: str, keys: dict[str, str]) -> None:
+        self.db.execute("DELETE FROM outputs WHERE output = ?", (output,))
+        self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                            ((output, url, key) for url, key in sorted(keys.items())))
+
+    def commit(self) -> None:
+        self.db.commit()
+
+
+class BodyReader:
+    """Read-only access to article bodies, one connection per process."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def get(self, key: str) -> str:
+        row = self.db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(f"body {key} is missing from the cache; run the build again")
+        return str(row[0])
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

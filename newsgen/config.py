@@ -1,0 +1,141 @@
+"""Site configuration: one typed, frozen `Config`, read from an optional `newsgen.yaml`."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import zoneinfo
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+CONFIG_NAME = "newsgen.yaml"
+
+
+class ConfigError(Exception):
+    """Every problem found in the configuration, reported at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    root: Path
+    title: str = "News archive"
+    base_url: str = "http://localhost:8000/"
+    language: str = "en"
+    timezone: str = "UTC"
+    per_page: int = 20
+    feed_size: int = 50
+    seeds: str = "seeds"
+    articles: str = "articles"
+    templates: str = "templates"
+    output: str = "build"
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under, with slashes on both ends: `/` or `/archivio/`."""
+        return urlsplit(self.base_url).path or "/"
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.output).resolve()
+
+    def source_dir(self, name: str) -> Path:
+        return (self.root / str(getattr(self, name))).resolve()
+
+    def fingerprint(self) -> str:
+        """A hash of every setting that can change the output (not the paths)."""
+        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+_PATH_KEYS = ("seeds", "articles", "templates", "output")
+_OUTPUT_KEYS = ("title", "base_url", "language", "timezone", "per_page", "feed_size")
+_KEYS = _OUTPUT_KEYS + _PATH_KEYS
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read `<root>/newsgen.yaml` (defaults when it is missing), apply `overrides`, validate.
+
+    Raises ConfigError listing every problem, each naming the key and what is expected.
+    """
+    path = root / CONFIG_NAME
+    raw: dict[str, Any] = _read_yaml(path) if path.is_file() else {}
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    problems = [f"{CONFIG_NAME}: {p}" for p in _unknown_keys(raw)]
+    values: dict[str, Any] = {}
+    for key in _KEYS:
+        if key in raw:
+            value, problem = _check(key, raw[key])
+            if problem:
+                problems.append(f"{CONFIG_NAME}: '{key}': {problem}")
+            else:
+                values[key] = value
+    if problems:
+        raise ConfigError(problems)
+    return replace(Config(root=root.resolve()), **values)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{CONFIG_NAME}:{mark.line + 1}" if mark else CONFIG_NAME
+        raise ConfigError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{CONFIG_NAME}: cannot be read ({exc}); save it as UTF-8"]) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{CONFIG_NAME}: expected a mapping of settings (key: value lines)"])
+    return {str(k): v for k, v in data.items()}
+
+
+def _unknown_keys(raw: dict[str, Any]) -> list[str]:
+    problems = []
+    for key in sorted(set(raw) - set(_KEYS)):
+        near = difflib.get_close_matches(key, _KEYS, n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else f"; valid settings: {', '.join(_KEYS)}"
+        problems.append(f"'{key}' is not a setting{hint}")
+    return problems
+
+
+def _check(key: str, value: Any) -> tuple[Any, str | None]:
+    if key in ("per_page", "feed_size"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            return None, f"expected a whole number of at least 1, got {value!r}"
+        return value, None
+    if not isinstance(value, str) or not value.strip():
+        return None, f"expected a non-empty string, got {value!r}"
+    value = value.strip()
+    if key == "base_url":
+        return _check_base_url(value)
+    if key == "language":
+        if not _LANGUAGE.match(value):
+            return None, f"expected a language code such as 'it' or 'en', got {value!r}"
+        return value.replace("_", "-"), None
+    if key == "timezone":
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None, f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'"
+    return value, None
+
+
+def _check_base_url(value: str) -> tuple[Any, str | None]:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None, f"expected an absolute http(s) URL such as 'https://example.org/', got {value!r}"
+    if parts.query or parts.fragment:
+        return None, f"a base URL cannot have a query or fragment, got {value!r}"
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return f"{parts.scheme}://{parts.netloc}{path}", None

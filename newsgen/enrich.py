@@ -1,0 +1,286 @@
+"""Stage 2, enrich: a `Draft` becomes a complete `Article` (plus its body HTML).
+
+Per article: headline, summary, dateline, date, language, slug, body. Across articles
+(`finalize`): identical texts collapse into one, slug collisions resolve deterministically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+from slugify import slugify
+
+from newsgen.load import find_dateline
+from newsgen.markup import plain_text, render_blocks, safe_url
+from newsgen.records import Article, Draft, Problem
+
+TITLE_LENGTH = 100
+SUMMARY_LENGTH = 200
+SLUG_LENGTH = 80
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st sig sigg dott prof gen sen rep jr sr mt vs etc ecc mme mlle mm dept "
+    "no nr art fig p pp ca cf e.g i.e u.s u.k avv ing on col lt sgt gov pres".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”»’)\]]*(?=\s+[\"“«(\[]?[^\W_a-z]|\s*$)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enriched:
+    article: Article
+    body_html: str
+    problems: tuple[Problem, ...] = ()
+
+
+def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
+    """Derive every field the draft's front matter does not state."""
+    meta = draft.meta
+    problems: list[Problem] = []
+    lede = _lede(draft)
+    lang = meta.lang or detect_language(" ".join(draft.blocks[:3])[:600], default_lang)
+    date, published = _date(draft, lang, timezone, problems)
+    title = meta.title or draft.title or headline(lede) or draft.path.rsplit("/", 1)[-1]
+    body_html = render_blocks(draft.blocks)
+    slug = make_slug(meta.slug or title)
+    if not slug:
+        slug = draft.id
+        problems.append(Problem(path=draft.path, line=1, message=(
+            f"the title gives no usable URL; published as /articles/{slug}/; "
+            "set 'slug:' in front matter to choose one")))
+    article = Article(
+        id=draft.id,
+        path=draft.path,
+        order=0,
+        title=plain_text(title),
+        slug=slug,
+        slug_given=bool(meta.slug),
+        lang=lang,
+        dateline=meta.dateline or draft.dateline,
+        date=date,
+        published=published,
+        summary=meta.summary or summary(lede),
+        tags=meta.tags,
+        related=draft.related,
+        image=_first_image(draft),
+        body_key=hashlib.sha256(body_html.encode()).hexdigest()[:24],
+        draft=meta.draft,
+        aliases=meta.aliases,
+    )
+    return Enriched(article=article, body_html=body_html, problems=tuple(problems))
+
+
+def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
+    """python-slugify, then cut at the last whole word within `limit` characters
+    (slugify's own `word_boundary` drops words from the middle)."""
+    slug = slugify(text)
+    if len(slug) <= limit:
+        return slug
+    head = slug[: limit + 1]
+    return head.rsplit("-", 1)[0] if "-" in head[1:] else slug[:limit]
+
+
+def _lede(draft: Draft) -> str:
+    """The first paragraph's plain text with the dateline prefix removed."""
+    first = next((b for b in draft.blocks if not b.startswith(("![", "#", "|", ">"))), "")
+    _, _, end = find_dateline(first)
+    return plain_text(first[end:])
+
+
+def first_sentence_end(text: str) -> int | None:
+    for match in _SENTENCE_END.finditer(text):
+        before = text[: match.start()].split()
+        word = before[-1].lower().strip("(\"“«") if before else ""
+        if match.group().startswith(".") and (word in _ABBREVIATIONS or len(word) == 1):
+            continue
+        return match.end()
+    return None
+
+
+def sentences(text: str) -> list[str]:
+    out = []
+    while text:
+        end = first_sentence_end(text)
+        if end is None:
+            out.append(text.strip())
+            break
+        out.append(text[:end].strip())
+        text = text[end:].lstrip()
+    return [s for s in out if s]
+
+
+def cut(text: str, limit: int) -> str:
+    """At most about `limit` characters, cut at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return head.rstrip(" ,;:–—-") + "…"
+
+
+def headline(lede: str) -> str:
+    parts = sentences(lede)
+    if not parts:
+        return ""
+    first = parts[0]
+    if first.endswith(".") and not first.endswith(".."):
+        first = first[:-1]
+    return cut(first, TITLE_LENGTH)
+
+
+def summary(lede: str) -> str:
+    parts = sentences(lede)
+    if not parts:
+        return ""
+    text = parts[0]
+    for part in parts[1:]:
+        if len(text) + 1 + len(part) > SUMMARY_LENGTH:
+            break
+        text = f"{text} {part}"
+    return cut(text, SUMMARY_LENGTH)
+
+
+def _first_image(draft: Draft) -> str | None:
+    from newsgen.load import parse_image_line
+
+    candidates = [i.url for i in draft.related]
+    for block in draft.blocks:
+        image = parse_image_line(block) if block.startswith("![") else None
+        if image:
+            candidates.insert(0, image.url)
+            break
+    return next((url for url in candidates if safe_url(url)), None)
+
+
+# --- language -------------------------------------------------------------------------------
+
+
+def detect_language(text: str, default: str) -> str:
+    """The language of `text` by py3langid (its model ships in the wheel); the site default
+    when the text is too short or the guess is unsure."""
+    if len(text) < 40:
+        return default
+    lang, confidence = _identifier().classify(text)
+    return str(lang) if confidence >= 0.5 else default
+
+
+@cache
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DMY = re.compile(r"^(\d{1,2})(?:er|º|°|\.)?\s+([^\W\d_]+)\.?\s+(\d{4})$")
+_MDY = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+
+
+def _date(
+    draft: Draft, lang: str, timezone: str, problems: list[Problem]
+) -> tuple[dt.date | None, dt.datetime | None]:
+    value = draft.meta.date
+    tz = zoneinfo.ZoneInfo(timezone)
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=tz)
+        return aware.astimezone(tz).date(), aware
+    if isinstance(value, dt.date):
+        return value, None
+    if not draft.date_text:
+        return None, None
+    date = parse_date(draft.date_text, lang)
+    if date is None:
+        problems.append(Problem(path=draft.path, line=draft.body_line, message=(
+            f"'{draft.date_text}' looks like a date but is not one in '{lang}'; the article "
+            "is undated; add 'date:' in front matter")))
+    return date, None
+
+
+def parse_date(text: str, lang: str) -> dt.date | None:
+    """'29 marzo 2022', '3 juillet 2012', 'April 5, 2020', '2022-03-29' in the language's
+    month names (Babel's locale data)."""
+    text = " ".join(text.split())
+    iso = _ISO.match(text)
+    if iso:
+        return _make_date(int(iso[1]), int(iso[2]), int(iso[3]))
+    months = month_numbers(lang)
+    dmy = _DMY.match(text)
+    if dmy and dmy[2].lower() in months:
+        return _make_date(int(dmy[3]), months[dmy[2].lower()], int(dmy[1]))
+    mdy = _MDY.match(text)
+    if mdy and mdy[1].lower() in months:
+        return _make_date(int(mdy[3]), months[mdy[1].lower()], int(mdy[2]))
+    return None
+
+
+def _make_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+@cache
+def month_numbers(lang: str) -> dict[str, int]:
+    """Lower-case month names (wide and abbreviated, format and stand-alone) → number."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale.parse("en")
+    names: dict[str, int] = {}
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated"):
+            for number, name in locale.months[context][width].items():
+                names.setdefault(name.lower().rstrip("."), int(number))
+    return names
+
+
+# --- across articles ------------------------------------------------------------------------
+
+
+def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]:
+    """Articles in source order → numbered, deduplicated, with unique slugs.
+
+    Slugs stated in front matter are served first; later collisions get `-2`, `-3`… with a
+    warning, so no article ever overwrites another.
+    """
+    problems: list[Problem] = []
+    kept: list[Article] = []
+    seen: dict[str, Article] = {}
+    for article in articles:
+        first = seen.setdefault(article.body_key, article)
+        if first is not article:
+            problems.append(Problem(path=article.path, line=1, message=(
+                f"same text as {first.path}; skipped; delete one of the two files")))
+            continue
+        kept.append(article)
+    slugs = _unique_slugs(kept, problems)
+    return [replace(a, order=i, slug=slugs[i]) for i, a in enumerate(kept)], problems
+
+
+def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[str]:
+    taken: dict[str, Article] = {}
+    result: list[str] = [""] * len(articles)
+    turns = sorted(range(len(articles)), key=lambda i: (not articles[i].slug_given, i))
+    for i in turns:
+        article = articles[i]
+        slug = article.slug
+        if slug in taken:
+            n = 2
+            while f"{slug[: SLUG_LENGTH - 4]}-{n}" in taken:
+                n += 1
+            new = f"{slug[: SLUG_LENGTH - 4]}-{n}"
+            problems.append(Problem(path=article.path, line=1, message=(
+                f"URL /articles/{slug}/ is already used by {taken[slug].path}; published as "
+                f"/articles/{new}/; set 'slug:' in front matter to choose")))
+            slug = new
+        taken[slug] = article
+        result[i] = slug
+    return result

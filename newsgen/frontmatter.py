@@ -1,0 +1,161 @@
+"""YAML front matter of curated articles: `yaml.safe_load` semantics, every key checked,
+every problem naming the line and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from newsgen.records import FrontMatter, Problem
+
+KEYS = ("title", "date", "slug", "lang", "dateline", "tags", "summary", "draft", "aliases",
+        "source")
+
+
+def parse_front_matter(
+    path: str, text: str
+) -> tuple[FrontMatter | None, str, int, list[Problem]]:
+    """Split `---` front matter from the body and check it.
+
+    Returns (meta or None when the article must be skipped, body, first body line, problems).
+    A file without front matter is all body.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return FrontMatter(), text, 1, []
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return None, "", 1, [Problem(path=path, line=1, level="error", message=(
+            "front matter is not closed; add a line '---' after the last key; skipped"))]
+    body = "\n".join(lines[end + 1 :])
+    data, key_lines, problem = _load_yaml(path, "\n".join(lines[1:end]))
+    if problem:
+        return None, body, end + 2, [problem]
+    meta, problems = check_front_matter(path, data, key_lines)
+    return meta, body, end + 2, problems
+
+
+def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], Problem | None]:
+    """safe_load, keeping the line of each top-level key (front matter starts on line 2)."""
+    loader = yaml.SafeLoader(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark else 1
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return {}, {}, Problem(path=path, line=line, level="error", message=(
+            f"front matter is not valid YAML ({what}); fix it; skipped"))
+    except ValueError as exc:  # a timestamp YAML accepts but the calendar does not
+        return {}, {}, Problem(path=path, line=1, level="error", message=(
+            f"front matter has an impossible value ({exc}); fix it; skipped"))
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}, None
+    if not isinstance(data, dict):
+        return {}, {}, Problem(path=path, line=2, level="error", message=(
+            "front matter must be 'key: value' lines; skipped"))
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
+    return {str(k): v for k, v in data.items()}, lines, None
+
+
+def check_front_matter(
+    path: str, data: dict[str, Any], key_lines: dict[str, int]
+) -> tuple[FrontMatter | None, list[Problem]]:
+    """Typed FrontMatter from raw YAML values. A bad value is an error (article skipped);
+    an unknown key is a warning that suggests the nearest valid one."""
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, value in sorted(data.items()):
+        line = key_lines.get(key, 1)
+        if key not in _CHECKS:
+            near = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(KEYS)}"
+            problems.append(Problem(path=path, line=line,
+                                    message=f"'{key}' is not a front matter key; {hint}"))
+            continue
+        if value is None:
+            continue
+        checked, expected = _CHECKS[key](value)
+        if expected:
+            problems.append(Problem(path=path, line=line, level="error", message=(
+                f"'{key}': expected {expected}, got {_show(value)}; skipped")))
+        else:
+            values[key] = checked
+    if any(p.level == "error" for p in problems):
+        return None, problems
+    return FrontMatter(**values), problems
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+Check = Callable[[Any], tuple[Any, str | None]]
+
+
+def _text(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None, "text"
+    text = " ".join(str(value).split())
+    return (text, None) if text else (None, "non-empty text")
+
+
+def _date(value: Any) -> tuple[Any, str | None]:
+    expected = "a date such as 2022-03-29 or 2022-03-29T08:30:00+02:00"
+    if isinstance(value, dt.datetime | dt.date):
+        return value, None
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip()), None
+        except ValueError:
+            return None, expected
+    return None, expected
+
+
+def _bool(value: Any) -> tuple[Any, str | None]:
+    return (value, None) if isinstance(value, bool) else (None, "true or false")
+
+
+def _text_list(value: Any) -> tuple[Any, str | None]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None, "a list of text such as [politics, europe]"
+    items = [_text(v)[0] for v in value]
+    if any(i is None for i in items):
+        return None, "a list of text such as [politics, europe]"
+    return tuple(dict.fromkeys(items)), None
+
+
+def _lang(value: Any) -> tuple[Any, str | None]:
+    text, problem = _text(value)
+    if problem or not isinstance(text, str):
+        return None, "a language code such as 'it' or 'en'"
+    code = text.replace("_", "-")
+    head = code.split("-")[0]
+    ok = head.isascii() and head.isalpha() and 2 <= len(head) <= 3 and len(code) <= 20
+    return (code.lower() if ok else None), (None if ok else "a language code such as 'it' or 'en'")
+
+
+_CHECKS: dict[str, Check] = {
+    "title": _text,
+    "date": _date,
+    "slug": _text,
+    "lang": _lang,
+    "dateline": _text,
+    "tags": _text_list,
+    "summary": _text,
+    "draft": _bool,
+    "aliases": _text_list,
+    "source": _text,
+}

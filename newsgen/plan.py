@@ -1,0 +1,285 @@
+"""Stage 3, plan: articles become the complete list of pages.
+
+Pure and fast: no files, no Jinja. This is the only module that knows the URL scheme. Every
+listing is built in one pass over the articles, then sliced into pages, so the cost stays linear
+in the size of the archive.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from newsgen.enrich import make_slug
+from newsgen.records import Article
+
+SITEMAP_LIMIT = 50_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    url: str
+    label: str
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pager:
+    number: int
+    count: int
+    prev: str | None
+    next: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """One file of the site: where it goes, which template draws it, and with what."""
+
+    url: str
+    template: str
+    title: str = ""
+    lang: str = ""
+    kind: str = ""
+    article: Article | None = None
+    prev: Article | None = None
+    next: Article | None = None
+    articles: tuple[Article, ...] = ()
+    pager: Pager | None = None
+    crumbs: tuple[Link, ...] = ()
+    groups: tuple[Link, ...] = ()
+    feed: str | None = None
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """What planning needs from the configuration."""
+
+    per_page: int = 20
+    feed_size: int = 50
+    language: str = "en"
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def article_url(slug: str) -> str:
+    return f"/articles/{slug}/"
+
+
+def page_url(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+def url_to_path(url: str) -> str:
+    """Site URL to the file that serves it: `/a/` → `a/index.html`, `/feed.xml` → `feed.xml`."""
+    path = url.lstrip("/")
+    return path + "index.html" if path.endswith("/") or not path else path
+
+
+# --- ordering and grouping ------------------------------------------------------------------
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Dated articles newest first, then undated ones in source order."""
+
+    def key(a: Article) -> tuple[int, int, float, int]:
+        if a.date is None:
+            return (1, 0, 0.0, a.order)
+        stamp = a.published.timestamp() if a.published else 0.0
+        return (0, -a.date.toordinal(), -stamp, a.order)
+
+    return sorted(articles, key=key)
+
+
+def fold(text: str) -> str:
+    """Sort key that ignores case and accents ("Étretat" sorts with "Etretat")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Group:
+    slug: str
+    name: str
+    articles: tuple[Article, ...]
+
+
+def group_by(articles: Sequence[Article], names: str) -> list[Group]:
+    """Articles grouped by place (`dateline`) or tag (`tags`): variants of one name that
+    slugify alike ("BRUXELLES", "Bruxelles") are one group, shown by its commonest spelling."""
+    members: dict[str, list[Article]] = defaultdict(list)
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in articles:
+        values = article.tags if names == "tags" else (article.dateline,)
+        for value in values:
+            slug = make_slug(value) if value else ""
+            if slug:
+                members[slug].append(article)
+                spellings[slug][value] += 1  # type: ignore[index]
+    groups = [
+        Group(slug=slug, name=_best_spelling(spellings[slug]), articles=tuple(items))
+        for slug, items in members.items()
+    ]
+    return sorted(groups, key=lambda g: (fold(g.name), g.slug))
+
+
+def _best_spelling(counts: Counter[str]) -> str:
+    return min(counts, key=lambda s: (-counts[s], s.isupper(), s))
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
+    """Every page of the site, in a stable order. `articles` are already finalized."""
+    live = newest_first(a for a in articles if not a.draft)
+    places = group_by(live, "places")
+    tags = group_by(live, "tags")
+    pages = [
+        *article_pages(live),
+        *listing(live, "/", "index.html", settings, kind="index", feed="/feed.xml"),
+        *archive_pages(live, settings),
+        *group_pages(places, "places", settings),
+        *group_pages(tags, "tags", settings),
+        *feeds(live, {"places": places, "tags": tags}, settings),
+        Page(url="/404.html", template="404.html", kind="404", lang=settings.language),
+    ]
+    pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
+    return pages
+
+
+def article_pages(live: Sequence[Article]) -> Iterator[Page]:
+    for i, article in enumerate(live):
+        yield Page(
+            url=article_url(article.slug),
+            template="article.html",
+            title=article.title,
+            lang=article.lang,
+            kind="article",
+            article=article,
+            prev=live[i + 1] if i + 1 < len(live) else None,
+            next=live[i - 1] if i > 0 else None,
+        )
+
+
+def listing(
+    articles: Sequence[Article],
+    base: str,
+    template: str,
+    settings: Settings,
+    *,
+    kind: str,
+    title: str = "",
+    crumbs: tuple[Link, ...] = (),
+    groups: tuple[Link, ...] = (),
+    feed: str | None = None,
+) -> Iterator[Page]:
+    """`base`, `base/page/2/`, …: the articles sliced `per_page` at a time (one empty page
+    when there are none, so the listing still exists)."""
+    size = settings.per_page
+    count = max(1, -(-len(articles) // size))
+    for number in range(1, count + 1):
+        yield Page(
+            url=page_url(base, number),
+            template=template,
+            title=title,
+            lang=settings.language,
+            kind=kind,
+            articles=tuple(articles[(number - 1) * size : number * size]),
+            pager=Pager(
+                number=number,
+                count=count,
+                prev=page_url(base, number - 1) if number > 1 else None,
+                next=page_url(base, number + 1) if number < count else None,
+            ),
+            crumbs=crumbs,
+            groups=groups if number == 1 else (),
+            feed=feed,
+        )
+
+
+def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]:
+    """`/archive/` (years), `/archive/YYYY/` (months and articles), `/archive/YYYY/MM/`,
+    and `/archive/undated/`."""
+    by_year: dict[int, list[Article]] = defaultdict(list)
+    undated: list[Article] = []
+    for article in live:
+        (by_year[article.date.year] if article.date else undated).append(article)
+    top = Link(url="/archive/", label="archive")
+    years = tuple(Link(url=f"/archive/{y}/", label=str(y), count=len(by_year[y]))
+                  for y in sorted(by_year, reverse=True))
+    if undated:
+        years += (Link(url="/archive/undated/", label="undated", count=len(undated)),)
+    yield Page(url="/archive/", template="archive.html", kind="archive",
+               lang=settings.language, groups=years)
+    for year in sorted(by_year, reverse=True):
+        yield from _year_pages(year, by_year[year], top, settings)
+    if undated:
+        yield from listing(undated, "/archive/undated/", "list.html", settings,
+                           kind="undated", crumbs=(top,))
+
+
+def _year_pages(
+    year: int, articles: list[Article], top: Link, settings: Settings
+) -> Iterator[Page]:
+    by_month: dict[int, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_month[article.date.month].append(article)  # type: ignore[union-attr]
+    base = f"/archive/{year}/"
+    months = tuple(Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]))
+                   for m in sorted(by_month, reverse=True))
+    year_link = Link(url=base, label=str(year))
+    yield from listing(articles, base, "year.html", settings, kind="year", title=str(year),
+                       crumbs=(top,), groups=months)
+    for month in sorted(by_month, reverse=True):
+        yield from listing(by_month[month], f"{base}{month:02d}/", "list.html", settings,
+                           kind="month", title=f"{year}-{month:02d}", crumbs=(top, year_link))
+
+
+def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iterator[Page]:
+    """`/places/` or `/tags/` with counts, then one paginated listing per group."""
+    top = Link(url=f"/{names}/", label=names)
+    yield Page(url=f"/{names}/", template="groups.html", kind=names, lang=settings.language,
+               groups=tuple(Link(url=f"/{names}/{g.slug}/", label=g.name,
+                                 count=len(g.articles)) for g in groups))
+    for group in groups:
+        base = f"/{names}/{group.slug}/"
+        yield from listing(group.articles, base, "list.html", settings, kind=names[:-1],
+                           title=group.name, crumbs=(top,), feed=f"{base}feed.xml")
+
+
+def feeds(
+    live: Sequence[Article], groups: dict[str, list[Group]], settings: Settings
+) -> Iterator[Page]:
+    """The site feed and one per place and per tag: the newest `feed_size` articles."""
+    size = settings.feed_size
+    yield Page(url="/feed.xml", template="feed.xml", kind="feed", lang=settings.language,
+               articles=tuple(live[:size]))
+    for names, by_name in groups.items():
+        for group in by_name:
+            yield Page(url=f"/{names}/{group.slug}/feed.xml", template="feed.xml", kind="feed",
+                       title=group.name, lang=settings.language,
+                       articles=group.articles[:size])
+
+
+def sitemaps(urls: list[str]) -> list[Page]:
+    """One sitemap, or past 50,000 URLs a sitemap index over parts of at most 50,000."""
+    urls = sorted(urls)
+    if len(urls) <= SITEMAP_LIMIT:
+        return [Page(url="/sitemap.xml", template="sitemap.xml", kind="sitemap",
+                     urls=tuple(urls)), _robots()]
+    parts = [tuple(urls[i : i + SITEMAP_LIMIT]) for i in range(0, len(urls), SITEMAP_LIMIT)]
+    names = tuple(f"/sitemap-{n}.xml" for n in range(1, len(parts) + 1))
+    return [
+        Page(url="/sitemap.xml", template="sitemap-index.xml", kind="sitemap", urls=names),
+        *(Page(url=name, template="sitemap.xml", kind="sitemap", urls=part)
+          for name, part in zip(names, parts, strict=True)),
+        _robots(),
+    ]
+
+
+def _robots() -> Page:
+    return Page(url="/robots.txt", template="robots.txt", kind="robots")

@@ -1,0 +1,92 @@
+"""The records that flow between pipeline stages: frozen, slotted, keyword-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+Level = Literal["warning", "error"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """Something wrong with one input: where it is and what to do about it."""
+
+    path: str
+    message: str
+    line: int | None = None
+    level: Level = "warning"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Image:
+    """A picture: body figure or related-article image. `caption` is plain text."""
+
+    url: str
+    caption: str
+    credit: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrontMatter:
+    """The curated fields of an article; None means "not given"."""
+
+    title: str | None = None
+    date: dt.date | dt.datetime | None = None
+    slug: str | None = None
+    lang: str | None = None
+    dateline: str | None = None
+    tags: tuple[str, ...] = ()
+    summary: str | None = None
+    draft: bool = False
+    aliases: tuple[str, ...] = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Draft:
+    """One parsed input file, not yet enriched: fields may be missing.
+
+    `blocks` are Markdown source blocks, one per paragraph, in order; the dateline stays in the
+    first block's text, as written.
+    """
+
+    path: str
+    id: str
+    title: str | None
+    dateline: str | None
+    date_text: str | None
+    blocks: tuple[str, ...]
+    related: tuple[Image, ...]
+    meta: FrontMatter = field(default_factory=FrontMatter)
+    body_line: int = 1
+    curated: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article:
+    """A complete article, ready to be planned. The body HTML lives in the body store,
+    keyed by `body_key`, so that all articles can be held without holding all bodies."""
+
+    id: str
+    path: str
+    order: int
+    title: str
+    slug: str
+    slug_given: bool = False
+    lang: str
+    dateline: str | None
+    date: dt.date | None
+    published: dt.datetime | None
+    summary: str
+    tags: tuple[str, ...]
+    related: tuple[Image, ...]
+    image: str | None
+    body_key: str
+    draft: bool = False
+    aliases: tuple[str, ...] = ()

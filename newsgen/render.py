@@ -1,0 +1,168 @@
+"""Stage 4, render: a planned `Page` becomes bytes through one Jinja2 environment.
+
+Autoescape on for HTML and XML, StrictUndefined, the site's `templates/` in front of the theme
+that ships inside the package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import jinja2
+from markupsafe import Markup
+
+from newsgen import __version__, i18n
+from newsgen.enrich import make_slug
+from newsgen.markup import safe_url
+from newsgen.plan import Page, url_to_path
+from newsgen.records import Article
+
+THEME = Path(str(resources.files("newsgen") / "theme"))
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Site:
+    """What every template may know about the site."""
+
+    title: str
+    base_url: str
+    base_path: str
+    language: str
+    build_time: dt.datetime
+
+
+def template_dirs(site_templates: Path) -> list[Path]:
+    """The site's own templates win over the packaged theme."""
+    dirs = [site_templates] if site_templates.is_dir() else []
+    return [*dirs, THEME / "templates"]
+
+
+def static_dirs(site_templates: Path) -> list[Path]:
+    return [d for d in (site_templates / "static", THEME / "static") if d.is_dir()]
+
+
+def fingerprint(dirs: list[Path]) -> str:
+    """A hash of every template and static file: any change re-renders what depends on it."""
+    digest = hashlib.sha256(__version__.encode())
+    for base in dirs:
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def environment(site_templates: Path, site: Site) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site_templates)]),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        site=site,
+        url=lambda path: site.base_path + path.lstrip("/"),
+        abs_url=lambda path: site.base_url + path.lstrip("/"),
+        t=i18n.translate,
+        format_date=i18n.format_date,
+        month_name=i18n.month_name,
+        locale_tag=i18n.locale_tag,
+        text_direction=i18n.text_direction,
+        json_ld=json_ld,
+        version=__version__,
+        label=label,
+        slug=make_slug,
+        safe_url=safe_url,
+        absolute=lambda link: urljoin(site.base_url, link),
+        news_article=lambda article, canonical: news_article(article, canonical, site),
+        feed_updated=lambda articles: feed_updated(articles, site.build_time),
+    )
+    env.filters["iso"] = iso_time
+    return env
+
+
+def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
+    """RFC 3339 for feeds and sitemaps; a date alone is midnight UTC."""
+    if value is None:
+        value = fallback
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def label(text: str, lang: str) -> str:
+    """Listing labels in the reader's language: 'archive' → 'Archivio',
+    '2012-07' → 'Juillet 2012'; names of places and tags stay as written."""
+    month = _YEAR_MONTH.match(text)
+    if month:
+        return f"{i18n.month_name(int(month[2]), lang)} {month[1]}"
+    return i18n.translate(lang, text) if text in i18n.STRINGS["en"] else text
+
+
+def feed_updated(articles: Sequence[Article], fallback: dt.datetime) -> str:
+    """The newest entry's time; a feed of undated articles uses the build time."""
+    times = [a.published or a.date for a in articles if a.date]
+    newest = max(times, key=_as_datetime, default=None)
+    return iso_time(newest, fallback)
+
+
+def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]:
+    """schema.org NewsArticle for search engines, from the article's own fields."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": article.summary,
+        "inLanguage": article.lang,
+        "url": canonical,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": canonical},
+        "publisher": {"@type": "Organization", "name": site.title},
+    }
+    if article.date:
+        data["datePublished"] = (article.published or article.date).isoformat()
+    if article.image:
+        data["image"] = [urljoin(site.base_url, article.image)]
+    if article.dateline:
+        data["contentLocation"] = {"@type": "Place", "name": article.dateline}
+    if article.tags:
+        data["keywords"] = list(article.tags)
+    return data
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """JSON for a `<script type="application/ld+json">`: `<` escaped so that no text in it
+    can close the script element."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+Bodies = Callable[[Article], str]
+
+
+def render_page(env: jinja2.Environment, page: Page, body_of: Bodies) -> bytes:
+    """The bytes of one page. `body_of` fetches an article's body HTML when the page shows it."""
+    template = env.get_template(page.template)
+    html = template.render(
+        page=page,
+        lang=page.lang or env.globals["site"].language,  # type: ignore[attr-defined]
+        body=Markup(body_of(page.article)) if page.article else Markup(""),
+        body_of=lambda article: Markup(body_of(article)),
+        path=url_to_path(page.url),
+    )
+    return html.encode("utf-8")
