@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
+
 from newsgen import render, write
 from newsgen.cache import BodyReader, Cache
 from newsgen.collect import collect
@@ -49,16 +51,21 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
     folder cannot be used; problems with single inputs are returned, never raised."""
     started = time.perf_counter()
     output = config.output_dir
-    write.check_output(output, [config.root / config.seeds, config.root / config.articles,
-                                config.root / config.templates])
+    write.check_output(
+        output,
+        [config.root / config.seeds, config.root / config.articles, config.root / config.templates],
+    )
     cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
     notes = (f"cache discarded: {cache.discarded}",) if cache.discarded else ()
     try:
         collected = collect(config, cache, jobs=jobs, progress=progress)
         articles, duplicates = finalize(collected.articles)
-        pages = plan_site(articles, Settings(per_page=config.per_page,
-                                             feed_size=config.feed_size,
-                                             language=config.language))
+        pages = plan_site(
+            articles,
+            Settings(
+                per_page=config.per_page, feed_size=config.feed_size, language=config.language
+            ),
+        )
         written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:
@@ -89,13 +96,18 @@ def build_time() -> dt.datetime:
 
 
 def site_info(config: Config) -> render.Site:
-    return render.Site(title=config.title, base_url=config.base_url,
-                       base_path=config.base_path, language=config.language,
-                       build_time=build_time())
+    return render.Site(
+        title=config.title,
+        base_url=config.base_url,
+        base_path=config.base_path,
+        language=config.language,
+        build_time=build_time(),
+    )
 
 
-def write_site(pages: Sequence[Page], config: Config, cache: Cache, *, jobs: int,
-               progress: Progress | None) -> tuple[int, int]:
+def write_site(
+    pages: Sequence[Page], config: Config, cache: Cache, *, jobs: int, progress: Progress | None
+) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files; remove what the
     site no longer has. Returns (files written, files removed)."""
     output = config.output_dir
@@ -104,15 +116,24 @@ def write_site(pages: Sequence[Page], config: Config, cache: Cache, *, jobs: int
     salt = "\0".join([render.fingerprint(render.template_dirs(templates)), repr(site)])
     keys = {page.url: page_key(page, salt) for page in pages}
     statics = static_files(templates)
-    keys.update({url: hashlib.sha256(path.read_bytes()).hexdigest()[:32]
-                 for url, path in statics.items()})
+    keys.update(
+        {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
+    )
     previous = cache.outputs(str(output))
-    stale = [p for p in pages if previous.get(p.url) != keys[p.url]
-             or not (output / url_to_path(p.url)).is_file()]
+    stale = [
+        p
+        for p in pages
+        if previous.get(p.url) != keys[p.url] or not (output / url_to_path(p.url)).is_file()
+    ]
     write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
-    for done in run(_render_one, stale, jobs=jobs, initializer=init,
-                    progress=progress and (lambda n: progress("writing", n, len(stale)))):
+    for done in run(
+        _render_one,
+        stale,
+        jobs=jobs,
+        initializer=init,
+        progress=progress and (lambda n: progress("writing", n, len(stale))),
+    ):
         del done
     copied = _copy_statics(statics, keys, previous, output)
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
@@ -136,8 +157,9 @@ def static_files(templates: Path) -> dict[str, Path]:
     return found
 
 
-def _copy_statics(statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str],
-                  output: Path) -> int:
+def _copy_statics(
+    statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str], output: Path
+) -> int:
     copied = 0
     for url, path in sorted(statics.items()):
         destination = write.target(output, url.lstrip("/"))
@@ -151,15 +173,16 @@ class _RenderWorker:
     """Per-process render state. Workers are separate processes, so each needs its own
     Jinja environment and its own read-only connection to the body store."""
 
-    env = None
+    env: jinja2.Environment | None = None
     bodies: BodyReader | None = None
     output = Path()
 
     @classmethod
-    def setup(cls, templates: Path, site: render.Site, cache_path: Path, output: Path
-              ) -> Callable[[], None]:
+    def setup(
+        cls, templates: Path, site: render.Site, cache_path: Path, output: Path
+    ) -> Callable[[], None]:
         def init() -> None:
-            cls.env = render.environment(templates, site)  # type: ignore[assignment]
+            cls.env = render.environment(templates, site)
             cls.bodies = BodyReader(cache_path)
             cls.output = output
 

@@ -53,8 +53,10 @@ class Cache:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{self.path}{suffix}").unlink()
         db = self._connect()
-        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                       [("schema", SCHEMA), ("version", __version__)])
+        db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("schema", SCHEMA), ("version", __version__)],
+        )
         db.commit()
         return db
 
@@ -95,8 +97,10 @@ class Cache:
         return found
 
     def put_unit(self, key: str, value: object, body_key: str, body_html: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO units VALUES (?, ?)",
-                        (key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO units VALUES (?, ?)",
+            (key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
         self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
@@ -104,8 +108,9 @@ class Cache:
         for table, keys in (("units", unit_keys), ("bodies", body_keys)):
             self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS keep_{table} (key TEXT PRIMARY KEY)")
             self.db.execute(f"DELETE FROM keep_{table}")
-            self.db.executemany(f"INSERT OR IGNORE INTO keep_{table} VALUES (?)",
-                                ((k,) for k in keys))
+            self.db.executemany(
+                f"INSERT OR IGNORE INTO keep_{table} VALUES (?)", ((k,) for k in keys)
+            )
             self.db.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep_{table})")
 
     # outputs -------------------------------------------------------------------------------
@@ -116,8 +121,10 @@ class Cache:
 
     def set_outputs(self, output: str, keys: dict[str, str]) -> None:
         self.db.execute("DELETE FROM outputs WHERE output = ?", (output,))
-        self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
-                            ((output, url, key) for url, key in sorted(keys.items())))
+        self.db.executemany(
+            "INSERT INTO outputs VALUES (?, ?, ?)",
+            ((output, url, key) for url, key in sorted(keys.items())),
+        )
 
     def commit(self) -> None:
         self.db.commit()

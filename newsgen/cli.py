@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="newsgen", description="Turn scraped news articles into a static archive site.")
+        prog="newsgen", description="Turn scraped news articles into a static archive site."
+    )
     parser.add_argument("--version", action="version", version=f"newsgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub = commands.add_parser("build", help="build the site into the output folder")
@@ -53,25 +54,39 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def add_build_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--site", type=Path, default=Path("."),
-                     help="the site folder (default: the current folder)")
-    sub.add_argument("--output", help="output folder (default: build, or 'output' in "
-                     "newsgen.yaml)")
+    sub.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
+    )
+    sub.add_argument("--output", help="output folder (default: build, or 'output' in newsgen.yaml)")
     sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
-    sub.add_argument("--strict", action="store_true",
-                     help="exit 1 when there is any warning or error")
-    sub.add_argument("--jobs", "-j", type=int, default=default_jobs(),
-                     help="worker processes (default: the number of cores)")
+    sub.add_argument(
+        "--strict", action="store_true", help="exit 1 when there is any warning or error"
+    )
+    sub.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=default_jobs(),
+        help="worker processes (default: the number of cores)",
+    )
     loud = sub.add_mutually_exclusive_group()
     loud.add_argument("--quiet", "-q", action="store_true", help="print only problems")
-    loud.add_argument("--verbose", "-v", action="store_true", help="print every problem "
-                      "and the timing of each stage")
+    loud.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="print every problem and the timing of each stage",
+    )
 
 
 def site_config(args: argparse.Namespace) -> Config:
     if not args.site.is_dir():
-        raise ConfigError([f"--site: {args.site} is not a folder; give the folder that "
-                           "holds seeds/ and articles/"])
+        raise ConfigError(
+            [
+                f"--site: {args.site} is not a folder; give the folder that "
+                "holds seeds/ and articles/"
+            ]
+        )
     return load_config(args.site, {"output": args.output, "base_url": args.base_url})
 
 

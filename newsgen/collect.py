@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from newsgen import __version__
 from newsgen.cache import Cache
@@ -21,6 +22,8 @@ from newsgen.parallel import run
 from newsgen.records import Article, Draft, Problem
 
 Progress = Callable[[str, int, int], None]
+CachedUnit = tuple[Article | None, list[Problem]]
+CachedDraft = tuple[Draft | None, list[Problem]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +55,9 @@ class Collected:
     keys: list[str]
 
 
-def collect(config: Config, cache: Cache, *, jobs: int, progress: Progress | None = None
-            ) -> Collected:
+def collect(
+    config: Config, cache: Cache, *, jobs: int, progress: Progress | None = None
+) -> Collected:
     problems: list[Problem] = []
     known = cache.file_hashes()
     seeds = find_sources(config, "seeds", "*.txt", known, problems)
@@ -66,28 +70,44 @@ def collect(config: Config, cache: Cache, *, jobs: int, progress: Progress | Non
     missing = [u for u in units if u.key not in cached]
     if missing:
         _preload_models()
-    work = run(_enrich_unit, [(u, config.language, config.timezone) for u in missing],
-               jobs=jobs, progress=progress and (lambda done: progress("reading", done,
-                                                                       len(missing))))
+    work = run(
+        _enrich_unit,
+        [(u, config.language, config.timezone) for u in missing],
+        jobs=jobs,
+        progress=progress and (lambda done: progress("reading", done, len(missing))),
+    )
     for unit, (enriched, unit_problems) in zip(missing, work, strict=True):
         value = (enriched.article if enriched else None, unit_problems)
-        cache.put_unit(unit.key, value, enriched.article.body_key if enriched else "",
-                       enriched.body_html if enriched else "")
+        cache.put_unit(
+            unit.key,
+            value,
+            enriched.article.body_key if enriched else "",
+            enriched.body_html if enriched else "",
+        )
         cached[unit.key] = value
-    articles = []
+    articles: list[Article] = []
     for unit in units:
-        article, unit_problems = cached[unit.key]  # type: ignore[misc]
+        article, unit_problems = cast(CachedUnit, cached[unit.key])
         problems += unit_problems
         if article is not None:
             articles.append(article)
     cache.commit()
-    return Collected(articles=articles, problems=problems, inputs=len(seeds) + len(curated_files),
-                     enriched=len(missing),
-                     keys=[u.key for u in units] + list(curated_keys.values()))
+    return Collected(
+        articles=articles,
+        problems=problems,
+        inputs=len(seeds) + len(curated_files),
+        enriched=len(missing),
+        keys=[u.key for u in units] + list(curated_keys.values()),
+    )
 
 
-def find_sources(config: Config, folder: str, pattern: str,
-                 known: dict[str, tuple[int, int, str]], problems: list[Problem]) -> list[Source]:
+def find_sources(
+    config: Config,
+    folder: str,
+    pattern: str,
+    known: dict[str, tuple[int, int, str]],
+    problems: list[Problem],
+) -> list[Source]:
     """Files of one source folder, sorted by path, with their content hashes."""
     base = config.source_dir(folder)
     if not base.is_dir():
@@ -97,8 +117,15 @@ def find_sources(config: Config, folder: str, pattern: str,
     for file in sorted(base.glob(pattern)):
         relative = _relative(file, root)
         if not file.resolve().is_relative_to(root):
-            problems.append(Problem(path=relative, level="error", message=(
-                "is a link to a file outside the site; skipped; copy the file in instead")))
+            problems.append(
+                Problem(
+                    path=relative,
+                    level="error",
+                    message=(
+                        "is a link to a file outside the site; skipped; copy the file in instead"
+                    ),
+                )
+            )
             continue
         if not file.is_file():
             continue
@@ -108,8 +135,9 @@ def find_sources(config: Config, folder: str, pattern: str,
             sha = seen[2]
         else:
             sha = hashlib.sha256(file.read_bytes()).hexdigest()
-        sources.append(Source(path=relative, file=file, sha=sha, size=stat.st_size,
-                              mtime_ns=stat.st_mtime_ns))
+        sources.append(
+            Source(path=relative, file=file, sha=sha, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+        )
     return sources
 
 
@@ -120,32 +148,37 @@ def _relative(file: Path, root: Path) -> str:
         return file.as_posix()
 
 
-def _parse_curated(sources: Sequence[Source], keys: dict[str, str], cache: Cache,
-                   problems: list[Problem]) -> Iterator[Draft]:
+def _parse_curated(
+    sources: Sequence[Source], keys: dict[str, str], cache: Cache, problems: list[Problem]
+) -> Iterator[Draft]:
     cached = cache.units(keys.values())
     for source in sources:
         key = keys[source.path]
         if key not in cached:
             cached[key] = parse_curated(source.path, source.file.read_bytes())
             cache.put_unit(key, cached[key], "", "")
-        draft, found = cached[key]  # type: ignore[misc]
+        draft, found = cast(CachedDraft, cached[key])
         problems += found
         if draft is not None:
             yield draft
 
 
-def make_units(seeds: Sequence[Source], curated: Sequence[Draft], config: Config,
-               problems: list[Problem]) -> list[Unit]:
+def make_units(
+    seeds: Sequence[Source], curated: Sequence[Draft], config: Config, problems: list[Problem]
+) -> list[Unit]:
     pairs, alone, found = pair_curated((s.path for s in seeds), curated)
     problems += found
     salt = f"{__version__}\0{config.language}\0{config.timezone}"
     units = [
-        Unit(key=_key(salt, s.sha, repr(pairs.get(s.path))), order=s.path, seed=s,
-             curated=pairs.get(s.path))
+        Unit(
+            key=_key(salt, s.sha, repr(pairs.get(s.path))),
+            order=s.path,
+            seed=s,
+            curated=pairs.get(s.path),
+        )
         for s in seeds
     ]
-    units += [Unit(key=_key(salt, "", repr(d)), order=d.path, seed=None, curated=d)
-              for d in alone]
+    units += [Unit(key=_key(salt, "", repr(d)), order=d.path, seed=None, curated=d) for d in alone]
     return sorted(units, key=lambda u: u.order)
 
 

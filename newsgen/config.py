@@ -52,7 +52,9 @@ class Config:
 
     def fingerprint(self) -> str:
         """A hash of every setting that can change the output (not the paths)."""
-        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS]
+        parts = [
+            f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS
+        ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -134,7 +136,10 @@ def _check(key: str, value: Any) -> tuple[Any, str | None]:
 def _check_base_url(value: str) -> tuple[Any, str | None]:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None, f"expected an absolute http(s) URL such as 'https://example.org/', got {value!r}"
+        return (
+            None,
+            f"expected an absolute http(s) URL such as 'https://example.org/', got {value!r}",
+        )
     if parts.query or parts.fragment:
         return None, f"a base URL cannot have a query or fragment, got {value!r}"
     path = parts.path if parts.path.endswith("/") else parts.path + "/"

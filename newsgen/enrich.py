@@ -24,8 +24,50 @@ TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
 SLUG_LENGTH = 80
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st sig sigg dott prof gen sen rep jr sr mt vs etc ecc mme mlle mm dept "
-    "no nr art fig p pp ca cf e.g i.e u.s u.k avv ing on col lt sgt gov pres".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "sig",
+        "sigg",
+        "dott",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "jr",
+        "sr",
+        "mt",
+        "vs",
+        "etc",
+        "ecc",
+        "mme",
+        "mlle",
+        "mm",
+        "dept",
+        "no",
+        "nr",
+        "art",
+        "fig",
+        "p",
+        "pp",
+        "ca",
+        "cf",
+        "e.g",
+        "i.e",
+        "u.s",
+        "u.k",
+        "avv",
+        "ing",
+        "on",
+        "col",
+        "lt",
+        "sgt",
+        "gov",
+        "pres",
+    ]
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”»’)\]]*(?=\s+[\"“«(\[]?[^\W_a-z]|\s*$)")
 
@@ -49,9 +91,16 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
     slug = make_slug(meta.slug or title)
     if not slug:
         slug = draft.id
-        problems.append(Problem(path=draft.path, line=1, message=(
-            f"the title gives no usable URL; published as /articles/{slug}/; "
-            "set 'slug:' in front matter to choose one")))
+        problems.append(
+            Problem(
+                path=draft.path,
+                line=1,
+                message=(
+                    f"the title gives no usable URL; published as /articles/{slug}/; "
+                    "set 'slug:' in front matter to choose one"
+                ),
+            )
+        )
     article = Article(
         id=draft.id,
         path=draft.path,
@@ -94,7 +143,7 @@ def _lede(draft: Draft) -> str:
 def first_sentence_end(text: str) -> int | None:
     for match in _SENTENCE_END.finditer(text):
         before = text[: match.start()].split()
-        word = before[-1].lower().strip("(\"“«") if before else ""
+        word = before[-1].lower().strip('("“«') if before else ""
         if match.group().startswith(".") and (word in _ABBREVIATIONS or len(word) == 1):
             continue
         return match.end()
@@ -195,9 +244,16 @@ def _date(
         return None, None
     date = parse_date(draft.date_text, lang)
     if date is None:
-        problems.append(Problem(path=draft.path, line=draft.body_line, message=(
-            f"'{draft.date_text}' looks like a date but is not one in '{lang}'; the article "
-            "is undated; add 'date:' in front matter")))
+        problems.append(
+            Problem(
+                path=draft.path,
+                line=draft.body_line,
+                message=(
+                    f"'{draft.date_text}' looks like a date but is not one in '{lang}'; "
+                    "the article is undated; add 'date:' in front matter"
+                ),
+            )
+        )
     return date, None
 
 
@@ -257,8 +313,13 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
     for article in articles:
         first = seen.setdefault(article.body_key, article)
         if first is not article:
-            problems.append(Problem(path=article.path, line=1, message=(
-                f"same text as {first.path}; skipped; delete one of the two files")))
+            problems.append(
+                Problem(
+                    path=article.path,
+                    line=1,
+                    message=(f"same text as {first.path}; skipped; delete one of the two files"),
+                )
+            )
             continue
         kept.append(article)
     slugs = _unique_slugs(kept, problems)
@@ -277,9 +338,16 @@ def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[
             while f"{slug[: SLUG_LENGTH - 4]}-{n}" in taken:
                 n += 1
             new = f"{slug[: SLUG_LENGTH - 4]}-{n}"
-            problems.append(Problem(path=article.path, line=1, message=(
-                f"URL /articles/{slug}/ is already used by {taken[slug].path}; published as "
-                f"/articles/{new}/; set 'slug:' in front matter to choose")))
+            problems.append(
+                Problem(
+                    path=article.path,
+                    line=1,
+                    message=(
+                        f"URL /articles/{slug}/ is already used by {taken[slug].path}; "
+                        f"published as /articles/{new}/; set 'slug:' in front matter to choose"
+                    ),
+                )
+            )
             slug = new
         taken[slug] = article
         result[i] = slug

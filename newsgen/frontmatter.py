@@ -12,13 +12,21 @@ import yaml
 
 from newsgen.records import FrontMatter, Problem
 
-KEYS = ("title", "date", "slug", "lang", "dateline", "tags", "summary", "draft", "aliases",
-        "source")
+KEYS = (
+    "title",
+    "date",
+    "slug",
+    "lang",
+    "dateline",
+    "tags",
+    "summary",
+    "draft",
+    "aliases",
+    "source",
+)
 
 
-def parse_front_matter(
-    path: str, text: str
-) -> tuple[FrontMatter | None, str, int, list[Problem]]:
+def parse_front_matter(path: str, text: str) -> tuple[FrontMatter | None, str, int, list[Problem]]:
     """Split `---` front matter from the body and check it.
 
     Returns (meta or None when the article must be skipped, body, first body line, problems).
@@ -29,8 +37,21 @@ def parse_front_matter(
         return FrontMatter(), text, 1, []
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
     if end is None:
-        return None, "", 1, [Problem(path=path, line=1, level="error", message=(
-            "front matter is not closed; add a line '---' after the last key; skipped"))]
+        return (
+            None,
+            "",
+            1,
+            [
+                Problem(
+                    path=path,
+                    line=1,
+                    level="error",
+                    message=(
+                        "front matter is not closed; add a line '---' after the last key; skipped"
+                    ),
+                )
+            ],
+        )
     body = "\n".join(lines[end + 1 :])
     data, key_lines, problem = _load_yaml(path, "\n".join(lines[1:end]))
     if problem:
@@ -49,18 +70,42 @@ def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], 
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark else 1
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return {}, {}, Problem(path=path, line=line, level="error", message=(
-            f"front matter is not valid YAML ({what}); fix it; skipped"))
+        return (
+            {},
+            {},
+            Problem(
+                path=path,
+                line=line,
+                level="error",
+                message=(f"front matter is not valid YAML ({what}); fix it; skipped"),
+            ),
+        )
     except ValueError as exc:  # a timestamp YAML accepts but the calendar does not
-        return {}, {}, Problem(path=path, line=1, level="error", message=(
-            f"front matter has an impossible value ({exc}); fix it; skipped"))
+        return (
+            {},
+            {},
+            Problem(
+                path=path,
+                line=1,
+                level="error",
+                message=(f"front matter has an impossible value ({exc}); fix it; skipped"),
+            ),
+        )
     finally:
         loader.dispose()
     if data is None:
         return {}, {}, None
     if not isinstance(data, dict):
-        return {}, {}, Problem(path=path, line=2, level="error", message=(
-            "front matter must be 'key: value' lines; skipped"))
+        return (
+            {},
+            {},
+            Problem(
+                path=path,
+                line=2,
+                level="error",
+                message=("front matter must be 'key: value' lines; skipped"),
+            ),
+        )
     lines = {}
     if isinstance(node, yaml.MappingNode):
         lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
@@ -79,15 +124,22 @@ def check_front_matter(
         if key not in _CHECKS:
             near = difflib.get_close_matches(key, KEYS, n=1)
             hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(KEYS)}"
-            problems.append(Problem(path=path, line=line,
-                                    message=f"'{key}' is not a front matter key; {hint}"))
+            problems.append(
+                Problem(path=path, line=line, message=f"'{key}' is not a front matter key; {hint}")
+            )
             continue
         if value is None:
             continue
         checked, expected = _CHECKS[key](value)
         if expected:
-            problems.append(Problem(path=path, line=line, level="error", message=(
-                f"'{key}': expected {expected}, got {_show(value)}; skipped")))
+            problems.append(
+                Problem(
+                    path=path,
+                    line=line,
+                    level="error",
+                    message=(f"'{key}': expected {expected}, got {_show(value)}; skipped"),
+                )
+            )
         else:
             values[key] = checked
     if any(p.level == "error" for p in problems):

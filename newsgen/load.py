@@ -31,8 +31,50 @@ _PLACE_DASH = re.compile(rf"\s+{_DASH}\s+")
 _PLACE_DATE = re.compile(rf"^(?P<place>.+?)\s*,\s*(?P<date>{DATE})$")
 _PLACE_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 _PLACE_JOINERS = frozenset(
-    "a al am an and av d' da de degli dei del della delle di do dos du el en et im in la las le "
-    "les lo los of on op sur sul sull' the und upon van von y zu".split()
+    [
+        "a",
+        "al",
+        "am",
+        "an",
+        "and",
+        "av",
+        "d'",
+        "da",
+        "de",
+        "degli",
+        "dei",
+        "del",
+        "della",
+        "delle",
+        "di",
+        "do",
+        "dos",
+        "du",
+        "el",
+        "en",
+        "et",
+        "im",
+        "in",
+        "la",
+        "las",
+        "le",
+        "les",
+        "lo",
+        "los",
+        "of",
+        "on",
+        "op",
+        "sur",
+        "sul",
+        "sull'",
+        "the",
+        "und",
+        "upon",
+        "van",
+        "von",
+        "y",
+        "zu",
+    ]
 )
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
@@ -51,8 +93,11 @@ _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
 def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
     """Bytes to normalised text (no BOM, LF newlines), or None with the reason."""
     if b"\x00" in data:
-        return None, [Problem(path=path, line=1, level="error",
-                              message="file is not text (NUL bytes); skipped")]
+        return None, [
+            Problem(
+                path=path, line=1, level="error", message="file is not text (NUL bytes); skipped"
+            )
+        ]
     problems: list[Problem] = []
     try:
         text = data.decode("utf-8-sig")
@@ -60,12 +105,19 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
         encoding = _guess_encoding(data)
         text = data.decode(encoding, errors="replace")
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(path=path, line=line, message=(
-            f"not UTF-8; read as {encoding}; re-save the file as UTF-8 to be sure of the text")))
+        problems.append(
+            Problem(
+                path=path,
+                line=line,
+                message=(
+                    f"not UTF-8; read as {encoding}; re-save the file as UTF-8 "
+                    "to be sure of the text"
+                ),
+            )
+        )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return None, [Problem(path=path, line=1, level="error",
-                              message="file is empty; skipped")]
+        return None, [Problem(path=path, line=1, level="error", message="file is empty; skipped")]
     return text, problems
 
 
@@ -227,7 +279,7 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
     line = lines[first].strip()
     heading = _HEADING.match(line)
     if heading:
-        return line[heading.end():].strip().rstrip("#").strip(), lines[first + 1 :], first + 1
+        return line[heading.end() :].strip().rstrip("#").strip(), lines[first + 1 :], first + 1
     followed_by_blank = first + 1 < len(lines) and not lines[first + 1].strip()
     has_body = any(x.strip() for x in lines[first + 1 :])
     if followed_by_blank and has_body and is_title_line(line):
@@ -286,13 +338,20 @@ def parse_seed(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
         return None, problems
     draft = parse_seed_text(path, text)
     if draft is None:
-        problems.append(Problem(path=path, line=1, level="error",
-                                message="file holds only images, no article text; skipped"))
+        problems.append(
+            Problem(
+                path=path,
+                line=1,
+                level="error",
+                message="file holds only images, no article text; skipped",
+            )
+        )
     return draft, problems
 
 
-def parse_seed_text(path: str, text: str, meta: FrontMatter | None = None,
-                    line_offset: int = 0) -> Draft | None:
+def parse_seed_text(
+    path: str, text: str, meta: FrontMatter | None = None, line_offset: int = 0
+) -> Draft | None:
     lines = text.split("\n")
     body_lines, related = split_related(lines)
     title, body_lines, consumed = split_title(body_lines)
@@ -345,8 +404,14 @@ def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
             kept, _ = split_related(lines)
             blocks = _markdown_blocks(kept, body_start)
     if not blocks and not meta.source:
-        problems.append(Problem(path=path, line=body_start, level="error",
-                                message="article has no text and no 'source:'; skipped"))
+        problems.append(
+            Problem(
+                path=path,
+                line=body_start,
+                level="error",
+                message="article has no text and no 'source:'; skipped",
+            )
+        )
         return None, problems
     text_for_id = body if body.strip() else path
     place, date_text, _ = find_dateline(blocks[0][1]) if blocks else (None, None, 0)
@@ -400,11 +465,19 @@ def pair_curated(
         source = draft.meta.source
         key = _source_key(source, seeds, by_name) if source else None
         if source and (key is None or key in pairs):
-            why = (f"'source: {source}' is already curated by {pairs[key].path}" if key
-                   else f"'source: {source}' names no seed file; use a path such as "
-                        f"'seeds/{source.rsplit('/', 1)[-1]}'")
-            problems.append(Problem(path=draft.path, line=1, message=why + (
-                "; built on its own" if draft.blocks else "; skipped")))
+            why = (
+                f"'source: {source}' is already curated by {pairs[key].path}"
+                if key
+                else f"'source: {source}' names no seed file; use a path such as "
+                f"'seeds/{source.rsplit('/', 1)[-1]}'"
+            )
+            problems.append(
+                Problem(
+                    path=draft.path,
+                    line=1,
+                    message=why + ("; built on its own" if draft.blocks else "; skipped"),
+                )
+            )
             if draft.blocks:
                 alone.append(replace(draft, meta=replace(draft.meta, source=None)))
         elif key:

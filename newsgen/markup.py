@@ -46,7 +46,7 @@ def render_block(block: str) -> str:
         return figure(image)
     if not _SPECIAL.search(block) and "\n" not in block:
         return f"<p>{escape(block)}</p>\n"
-    return _parser().render(block)
+    return str(_parser().render(block))
 
 
 def render_blocks(blocks: tuple[str, ...]) -> str:
@@ -65,8 +65,11 @@ def figure(image: Image) -> str:
     """A figure with the caption and the credit apart; an unsafe URL keeps only the caption."""
     caption = escape(image.caption)
     credit = f' <span class="credit">{escape(image.credit)}</span>' if image.credit else ""
-    img = (f'<img src="{escape(image.url)}" alt="{caption}" loading="lazy">'
-           if safe_url(image.url) else "")
+    img = (
+        f'<img src="{escape(image.url)}" alt="{caption}" loading="lazy">'
+        if safe_url(image.url)
+        else ""
+    )
     return f"<figure>{img}<figcaption>{caption}{credit}</figcaption></figure>\n"
 
 

@@ -209,17 +209,25 @@ def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]
     for article in live:
         (by_year[article.date.year] if article.date else undated).append(article)
     top = Link(url="/archive/", label="archive")
-    years = tuple(Link(url=f"/archive/{y}/", label=str(y), count=len(by_year[y]))
-                  for y in sorted(by_year, reverse=True))
+    years = tuple(
+        Link(url=f"/archive/{y}/", label=str(y), count=len(by_year[y]))
+        for y in sorted(by_year, reverse=True)
+    )
     if undated:
         years += (Link(url="/archive/undated/", label="undated", count=len(undated)),)
-    yield Page(url="/archive/", template="archive.html", kind="archive",
-               lang=settings.language, groups=years)
+    yield Page(
+        url="/archive/",
+        template="archive.html",
+        kind="archive",
+        lang=settings.language,
+        groups=years,
+    )
     for year in sorted(by_year, reverse=True):
         yield from _year_pages(year, by_year[year], top, settings)
     if undated:
-        yield from listing(undated, "/archive/undated/", "list.html", settings,
-                           kind="undated", crumbs=(top,))
+        yield from listing(
+            undated, "/archive/undated/", "list.html", settings, kind="undated", crumbs=(top,)
+        )
 
 
 def _year_pages(
@@ -229,26 +237,57 @@ def _year_pages(
     for article in articles:
         by_month[article.date.month].append(article)  # type: ignore[union-attr]
     base = f"/archive/{year}/"
-    months = tuple(Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]))
-                   for m in sorted(by_month, reverse=True))
+    months = tuple(
+        Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]))
+        for m in sorted(by_month, reverse=True)
+    )
     year_link = Link(url=base, label=str(year))
-    yield from listing(articles, base, "year.html", settings, kind="year", title=str(year),
-                       crumbs=(top,), groups=months)
+    yield from listing(
+        articles,
+        base,
+        "year.html",
+        settings,
+        kind="year",
+        title=str(year),
+        crumbs=(top,),
+        groups=months,
+    )
     for month in sorted(by_month, reverse=True):
-        yield from listing(by_month[month], f"{base}{month:02d}/", "list.html", settings,
-                           kind="month", title=f"{year}-{month:02d}", crumbs=(top, year_link))
+        yield from listing(
+            by_month[month],
+            f"{base}{month:02d}/",
+            "list.html",
+            settings,
+            kind="month",
+            title=f"{year}-{month:02d}",
+            crumbs=(top, year_link),
+        )
 
 
 def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iterator[Page]:
     """`/places/` or `/tags/` with counts, then one paginated listing per group."""
     top = Link(url=f"/{names}/", label=names)
-    yield Page(url=f"/{names}/", template="groups.html", kind=names, lang=settings.language,
-               groups=tuple(Link(url=f"/{names}/{g.slug}/", label=g.name,
-                                 count=len(g.articles)) for g in groups))
+    yield Page(
+        url=f"/{names}/",
+        template="groups.html",
+        kind=names,
+        lang=settings.language,
+        groups=tuple(
+            Link(url=f"/{names}/{g.slug}/", label=g.name, count=len(g.articles)) for g in groups
+        ),
+    )
     for group in groups:
         base = f"/{names}/{group.slug}/"
-        yield from listing(group.articles, base, "list.html", settings, kind=names[:-1],
-                           title=group.name, crumbs=(top,), feed=f"{base}feed.xml")
+        yield from listing(
+            group.articles,
+            base,
+            "list.html",
+            settings,
+            kind=names[:-1],
+            title=group.name,
+            crumbs=(top,),
+            feed=f"{base}feed.xml",
+        )
 
 
 def feeds(
@@ -256,27 +295,41 @@ def feeds(
 ) -> Iterator[Page]:
     """The site feed and one per place and per tag: the newest `feed_size` articles."""
     size = settings.feed_size
-    yield Page(url="/feed.xml", template="feed.xml", kind="feed", lang=settings.language,
-               articles=tuple(live[:size]))
+    yield Page(
+        url="/feed.xml",
+        template="feed.xml",
+        kind="feed",
+        lang=settings.language,
+        articles=tuple(live[:size]),
+    )
     for names, by_name in groups.items():
         for group in by_name:
-            yield Page(url=f"/{names}/{group.slug}/feed.xml", template="feed.xml", kind="feed",
-                       title=group.name, lang=settings.language,
-                       articles=group.articles[:size])
+            yield Page(
+                url=f"/{names}/{group.slug}/feed.xml",
+                template="feed.xml",
+                kind="feed",
+                title=group.name,
+                lang=settings.language,
+                articles=group.articles[:size],
+            )
 
 
 def sitemaps(urls: list[str]) -> list[Page]:
     """One sitemap, or past 50,000 URLs a sitemap index over parts of at most 50,000."""
     urls = sorted(urls)
     if len(urls) <= SITEMAP_LIMIT:
-        return [Page(url="/sitemap.xml", template="sitemap.xml", kind="sitemap",
-                     urls=tuple(urls)), _robots()]
+        return [
+            Page(url="/sitemap.xml", template="sitemap.xml", kind="sitemap", urls=tuple(urls)),
+            _robots(),
+        ]
     parts = [tuple(urls[i : i + SITEMAP_LIMIT]) for i in range(0, len(urls), SITEMAP_LIMIT)]
     names = tuple(f"/sitemap-{n}.xml" for n in range(1, len(parts) + 1))
     return [
         Page(url="/sitemap.xml", template="sitemap-index.xml", kind="sitemap", urls=names),
-        *(Page(url=name, template="sitemap.xml", kind="sitemap", urls=part)
-          for name, part in zip(names, parts, strict=True)),
+        *(
+            Page(url=name, template="sitemap.xml", kind="sitemap", urls=part)
+            for name, part in zip(names, parts, strict=True)
+        ),
         _robots(),
     ]
 

@@ -1,0 +1,68 @@
+"""Shared fixtures: one-case sites made on the fly, and a sample site built once per session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from newsgen.build import BuildResult, build
+from newsgen.config import Config, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
+
+MakeSite = Callable[..., Path]
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> MakeSite:
+    """`make_site({"seeds/a.txt": "…", "newsgen.yaml": "…"})` writes a site folder (str values
+    as UTF-8, bytes as they are) and returns its path."""
+
+    def make(files: dict[str, str | bytes], root: Path | None = None) -> Path:
+        site = root or tmp_path / "site"
+        for name, content in files.items():
+            path = site / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        (site / "seeds").mkdir(parents=True, exist_ok=True)
+        return site
+
+    return make
+
+
+def build_site(site: Path, **overrides: object) -> tuple[Config, BuildResult]:
+    config = load_config(site, dict(overrides))
+    return config, build(config, jobs=1)
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, BuildResult]:
+    """tests/data/sample (seed document, real articles in it/en/fr/de, curated articles),
+    built once under a sub-path base URL."""
+    site = tmp_path_factory.mktemp("sample") / "site"
+    shutil.copytree(SAMPLE, site)
+    return build_site(site)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    """Playwright drives Debian's Chromium (never a downloaded browser)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    }
