@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from newsgen import render, write
+from newsgen import render, search, write
 from newsgen.cache import BodyReader, Cache
 from newsgen.collect import collect
 from newsgen.config import Config
@@ -39,6 +39,7 @@ class BuildResult:
     seconds: float
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    search: search.IndexReport | None = None
 
     @property
     def skipped(self) -> int:
@@ -67,6 +68,10 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
             ),
         )
         written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
+        bodies = BodyReader(cache.path)
+        indexed = search.index_site(
+            articles, lambda a: bodies.get(a.body_key), output, config.language
+        )
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:
         cache.close()
@@ -79,6 +84,7 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
         seconds=time.perf_counter() - started,
         problems=tuple(collected.problems + duplicates),
         notes=notes,
+        search=indexed,
     )
 
 

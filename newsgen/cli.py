@@ -19,6 +19,7 @@ from newsgen.build import BuildResult, build
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
+from newsgen.search import IndexReport
 from newsgen.write import OutputError
 
 REPEATS_SHOWN = 5
@@ -106,6 +107,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"Note: {note}", file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)
+    if args.verbose and result.search:
+        print(search_summary(result.search), file=sys.stderr)
     return 1 if args.strict and result.problems else 0
 
 
@@ -130,6 +133,14 @@ def summary(result: BuildResult) -> str:
         f"({result.written} written, {result.removed} removed) in {result.seconds:.2f} s; "
         f"{_count(warnings, 'warning')}, {_count(errors, 'error')}, "
         f"{_count(result.skipped, 'skipped file')}."
+    )
+
+
+def search_summary(report: IndexReport) -> str:
+    return (
+        f"Search index: {report.indexed} of {_count(report.shards, 'shard')} indexed "
+        f"({_count(report.records, 'article')}) in {report.seconds:.2f} s; "
+        f"{report.bytes / 1_000_000:.1f} MB."
     )
 
 

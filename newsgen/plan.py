@@ -148,6 +148,10 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
         Page(url="/404.html", template="404.html", kind="404", lang=settings.language),
     ]
     pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
+    # After the sitemap: a search page has nothing for crawlers.
+    pages.append(
+        Page(url="/search/", template="search.html", kind="search", lang=settings.language)
+    )
     return pages
 
 

@@ -1,0 +1,313 @@
+"""Full-text search: the build's own articles become Pagefind indexes, in shards.
+
+Pagefind is fed records straight from the build (headline, dateline, body text, filters) rather
+than crawling the written HTML, which is what made it slow and memory-hungry on large sites.
+Articles are split into shards by language (so each shard gets its language's stemmer) and, for
+large languages, by a stable hash of the article id, so one edit re-indexes one shard only. Each
+shard is a complete Pagefind bundle under `<output>/pagefind/<shard>/`; `shards.json` beside them
+names them, and the search page merges them in the browser (Pagefind's `mergeIndex`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import json
+import math
+import os
+import re
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import babel
+from pagefind.index import IndexConfig, PagefindIndex
+
+from newsgen import __version__
+from newsgen.plan import article_url
+from newsgen.records import Article
+
+BUNDLE = "pagefind"
+MANIFEST = "shards.json"
+SHARD_SIZE = 2000
+"""Articles per shard at most (before the next doubling): small enough that re-indexing one
+shard after an edit is cheap, large enough that the browser merges few indexes."""
+_BATCH = 250
+_UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
+
+# Filter names are part of the index, so they are written in the site's language.
+FILTER_NAMES: dict[str, tuple[str, str, str]] = {
+    "en": ("Language", "Place", "Year"),
+    "it": ("Lingua", "Luogo", "Anno"),
+    "fr": ("Langue", "Lieu", "Année"),
+    "de": ("Sprache", "Ort", "Jahr"),
+    "es": ("Idioma", "Lugar", "Año"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One article as Pagefind sees it."""
+
+    url: str
+    lang: str
+    title: str
+    content: str
+    filters: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shard:
+    name: str
+    lang: str
+    articles: tuple[Article, ...]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexReport:
+    """What `index_site` did: for the build summary and the benchmark."""
+
+    shards: int
+    indexed: int
+    records: int
+    seconds: float
+    bytes: int
+
+
+Bodies = Callable[[Article], str]
+
+
+# --- sharding (pure) ------------------------------------------------------------------------
+
+
+def shard_site(articles: Sequence[Article], site_language: str) -> list[Shard]:
+    """Live articles grouped into shards, the site language's first. A shard's digest changes
+    exactly when the index it produces would."""
+    by_lang: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        if not article.draft:
+            by_lang[_lang_code(article.lang)].append(article)
+    shards: list[Shard] = []
+    for lang in sorted(by_lang, key=lambda code: (code != _lang_code(site_language), code)):
+        members = by_lang[lang]
+        count = bucket_count(len(members))
+        buckets: dict[int, list[Article]] = defaultdict(list)
+        for article in members:
+            buckets[bucket_of(article.id, count)].append(article)
+        for bucket in sorted(buckets):
+            items = tuple(sorted(buckets[bucket], key=lambda a: a.slug))
+            shards.append(
+                Shard(
+                    name=f"{lang}-{bucket}",
+                    lang=lang,
+                    articles=items,
+                    digest=shard_digest(items, site_language),
+                )
+            )
+    return shards
+
+
+def bucket_count(articles: int) -> int:
+    """1 up to SHARD_SIZE articles, then doubling: an article changes bucket only when its
+    language's count crosses a power of two, so shards stay stable between builds."""
+    if articles <= SHARD_SIZE:
+        return 1
+    return int(2 ** math.ceil(math.log2(articles / SHARD_SIZE)))
+
+
+def bucket_of(article_id: str, count: int) -> int:
+    return int(hashlib.sha256(article_id.encode()).hexdigest()[:8], 16) % count
+
+
+def shard_digest(articles: Iterable[Article], site_language: str) -> str:
+    """Every input of a shard's index: the fields indexed (the body by its content key), the
+    filter names, and the newsgen and Pagefind versions that write it."""
+    digest = hashlib.sha256(f"{__version__}\0{_pagefind_version()}\0{site_language}".encode())
+    for a in articles:
+        fields = (a.slug, a.title, a.dateline, a.date, a.lang, a.body_key)
+        digest.update(repr(fields).encode() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _lang_code(lang: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "", lang.lower().replace("_", "-")) or "unknown"
+
+
+# --- records (pure) -------------------------------------------------------------------------
+
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|figcaption|blockquote|pre|td|th)>|<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def body_text(body_html: str) -> str:
+    """Plain text of a body rendered by newsgen (raw HTML is off, so tags are well formed)."""
+    text = _TAG.sub("", _BLOCK_END.sub("\n", body_html))
+    return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def make_record(article: Article, body_html: str, site_language: str) -> Record:
+    """Headline, dateline and body: nothing of the page around them."""
+    lang_name, place_name, year_name = FILTER_NAMES.get(site_language, FILTER_NAMES["en"])
+    filters = {lang_name: [language_name(article.lang, site_language)]}
+    if article.dateline:
+        filters[place_name] = [article.dateline]
+    if article.date:
+        filters[year_name] = [str(article.date.year)]
+    parts = [article.title, article.dateline or "", body_text(body_html)]
+    return Record(
+        url=article_url(article.slug),
+        lang=_lang_code(article.lang),
+        title=article.title,
+        content="\n".join(p for p in parts if p),
+        filters=filters,
+    )
+
+
+def language_name(lang: str, site_language: str) -> str:
+    """`de` shown to an Italian reader as `tedesco`; an unknown code stays as written."""
+    try:
+        name = babel.Locale.parse(lang, sep="-" if "-" in lang else "_").get_display_name(
+            babel.Locale.parse(site_language, sep="-" if "-" in site_language else "_")
+        )
+    except (ValueError, babel.UnknownLocaleError):
+        return lang
+    return name or lang
+
+
+# --- indexing -------------------------------------------------------------------------------
+
+
+def index_site(
+    articles: Sequence[Article], bodies: Bodies, output: Path, site_language: str
+) -> IndexReport:
+    """Bring `<output>/pagefind/` up to date: index the shards whose digest changed (or whose
+    files are missing), remove shards that no longer exist, write the manifest."""
+    started = time.perf_counter()
+    root = output / BUNDLE
+    shards = shard_site(articles, site_language)
+    previous = _read_manifest(root)
+    stale = [
+        s
+        for s in shards
+        if previous.get(s.name) != s.digest or not (root / s.name / "pagefind-entry.json").is_file()
+    ]
+    records = 0
+    for shard in stale:
+        _write_shard(shard, bodies, root, site_language)
+        records += len(shard.articles)
+    _remove_old(root, previous.keys() - {s.name for s in shards})
+    _copy_ui(root, shards)
+    _write_manifest(root, shards)
+    return IndexReport(
+        shards=len(shards),
+        indexed=len(stale),
+        records=records,
+        seconds=time.perf_counter() - started,
+        bytes=folder_size(root),
+    )
+
+
+def _write_shard(shard: Shard, bodies: Bodies, root: Path, site_language: str) -> None:
+    """Index into a fresh folder, then swap it in: a failed run never leaves half a shard."""
+    fresh = root / f".{shard.name}.new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    # Read here, not in the indexing thread: a body store may be bound to this thread.
+    records = [make_record(a, bodies(a), site_language) for a in shard.articles]
+    # In a thread of its own: the caller may already run an event loop (a server, a test).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _index(records, fresh)).result()
+    final = root / shard.name
+    old = root / f".{shard.name}.old"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(fresh, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+async def _index(records: Iterable[Record], folder: Path) -> None:
+    """One Pagefind process per shard: its memory is returned when the shard is written."""
+    async with PagefindIndex(config=IndexConfig(output_path=str(folder))) as index:
+        for batch in _batches(records, _BATCH):
+            await asyncio.gather(
+                *(
+                    index.add_custom_record(
+                        url=r.url,
+                        content=r.content,
+                        language=r.lang,
+                        meta={"title": r.title},
+                        filters=r.filters,
+                    )
+                    for r in batch
+                )
+            )
+
+
+def _batches(items: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _read_manifest(root: Path) -> dict[str, str]:
+    """Shard name → digest of the last indexing; an unreadable manifest means re-index all."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        return {str(s["name"]): str(s["digest"]) for s in data["shards"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _write_manifest(root: Path, shards: Sequence[Shard]) -> None:
+    """Read by the search page too: which bundles to merge, in which language."""
+    data = {
+        "shards": [
+            {"name": s.name, "lang": s.lang, "digest": s.digest, "articles": len(s.articles)}
+            for s in shards
+        ]
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    temporary = root / f".{MANIFEST}.new"
+    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    os.replace(temporary, root / MANIFEST)
+
+
+def _remove_old(root: Path, names: Iterable[str]) -> None:
+    for name in names:
+        if _lang_code(name) == name and (root / name).is_dir():
+            shutil.rmtree(root / name)
+
+
+def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
+    """The UI script and style at a fixed URL, so the search page need not know the shards."""
+    if not shards:
+        return
+    for name in _UI_FILES:
+        source = (root / shards[0].name / name).read_bytes()
+        target = root / name
+        if not target.is_file() or target.read_bytes() != source:
+            target.write_bytes(source)
+
+
+def folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _pagefind_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pagefind")
+    except PackageNotFoundError:
+        return "unknown"
