@@ -135,6 +135,14 @@ def test_rebuild_reindexes_only_the_edited_shard(tmp_path: Path) -> None:
     assert (unchanged.search.indexed, edited.search.indexed, edited.search.records) == (0, 1, 1)
 
 
+def test_a_refused_request_raises_with_pagefinds_message() -> None:
+    with search.PagefindService() as service, pytest.raises(search.SearchError) as caught:
+        service.request({"type": "WriteFiles", "index_id": 99, "output_path": "/nowhere"})
+    assert str(caught.value) == (
+        "Pagefind: Invalid index, does not yet exist in the Pagefind service"
+    )
+
+
 def test_removed_language_loses_its_shard(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SAMPLE, site)
