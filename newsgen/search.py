@@ -355,14 +355,22 @@ def _remove_old(root: Path, names: Iterable[str]) -> None:
 
 
 def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
-    """The UI script and style at a fixed URL, so the search page need not know the shards."""
-    if not shards:
-        return
+    """The UI script and style at a fixed URL, so the search page need not know the shards.
+    A site without articles takes them from an empty bundle."""
+    if shards:
+        source = root / shards[0].name
+    else:
+        source = root / ".empty"
+        with PagefindService() as service:
+            index = service.request({"type": "NewIndex", "config": None})["index_id"]
+            service.request({"type": "WriteFiles", "index_id": index, "output_path": str(source)})
     for name in _UI_FILES:
-        source = (root / shards[0].name / name).read_bytes()
+        data = (source / name).read_bytes()
         target = root / name
-        if not target.is_file() or target.read_bytes() != source:
-            target.write_bytes(source)
+        if not target.is_file() or target.read_bytes() != data:
+            target.write_bytes(data)
+    if not shards:
+        shutil.rmtree(source)
 
 
 def folder_size(folder: Path) -> int:

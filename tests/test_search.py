@@ -13,13 +13,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from newsgen import search
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.records import Article
-from tests.conftest import SAMPLE, build_site
+from tests.conftest import SAMPLE, MakeSite, build_site
 
 SEED_URL = (
     "articles/il-governo-federale-del-belgio-ha-annunciato-che-espellera-21-diplomatici-russi/"
@@ -133,6 +134,18 @@ def test_rebuild_reindexes_only_the_edited_shard(tmp_path: Path) -> None:
     _, edited = build_site(site)
     assert unchanged.search is not None and edited.search is not None
     assert (unchanged.search.indexed, edited.search.indexed, edited.search.records) == (0, 1, 1)
+
+
+def test_site_without_articles_still_has_the_search_ui(make_site: MakeSite) -> None:
+    config, result = build_site(make_site({}))
+    root = config.output_dir / "pagefind"
+    assert json.loads((root / "shards.json").read_text(encoding="utf-8")) == {"shards": []}
+    assert sorted(p.name for p in root.iterdir()) == [
+        "pagefind-ui.css",
+        "pagefind-ui.js",
+        "shards.json",
+    ]
+    assert result.search is not None and result.search.shards == 0
 
 
 def test_a_refused_request_raises_with_pagefinds_message() -> None:
@@ -278,6 +291,13 @@ def test_language_filter_narrows_to_one_language(page: Page, served: str) -> Non
         "hier-jeudi-16/",
     ]
     assert errors == []
+
+
+def test_search_page_with_results_passes_axe(page: Page, served: str) -> None:
+    _search(page, served, "diplomatici russi")
+    expect(page.locator(".pagefind-ui__result-link").first).to_be_visible()
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
 
 
 def test_without_javascript_the_page_says_so(browser: Browser, served: str) -> None:
