@@ -9,6 +9,7 @@ Pagefind service). Corpora come from benchmarks/corpus.py (deterministic, real v
     python benchmarks/search_bench.py /tmp/corpus-10k            # shards (what newsgen does)
     python benchmarks/search_bench.py /tmp/corpus-10k --single   # one index per language
     python benchmarks/search_bench.py /tmp/corpus-10k --cli      # also `python -m pagefind`
+    python benchmarks/search_bench.py /tmp/idx --synthetic 100000 # indexing alone, 100k
 
 Run it under `/usr/bin/time -v` for the whole process' figures. Machines are shared: quote
 medians of several runs and compare approaches within one run.
@@ -17,8 +18,12 @@ medians of several runs and compare approaches within one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
+import html
 import json
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -31,6 +36,7 @@ from pagefind_bin_extended import get_executable
 from newsgen import search
 from newsgen.build import CACHE_DIR, BuildResult, build
 from newsgen.config import load_config
+from newsgen.records import Article
 
 PEAKS: list[int] = []
 
@@ -52,11 +58,19 @@ def main() -> int:
     parser.add_argument("site", type=Path)
     parser.add_argument("--single", action="store_true", help="one shard per language")
     parser.add_argument("--cli", action="store_true", help="also time Pagefind's CLI")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="index N generated articles straight into SITE/build, without the rest of the build",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     search.PagefindService.__exit__ = _record_peak(search.PagefindService.__exit__)  # type: ignore[method-assign]
     if args.single:
         search.SHARD_SIZE = 10**9
+    if args.synthetic:
+        return index_only(args.synthetic, args.site / "build")
     config = load_config(args.site)
     shutil.rmtree(config.output_dir, ignore_errors=True)
     shutil.rmtree(args.site / CACHE_DIR, ignore_errors=True)
@@ -67,6 +81,76 @@ def main() -> int:
     if args.cli:
         pagefind_cli(config.output_dir)
     return 0
+
+
+def index_only(count: int, output: Path) -> int:
+    """Indexing alone at a size the whole build would take too long for on a shared machine:
+    articles made in memory from the real seeds' paragraphs (deterministic), bodies on demand."""
+    shutil.rmtree(output, ignore_errors=True)
+    texts = real_paragraphs()
+    articles = [fake_article(n, texts) for n in range(count)]
+
+    def body_of(article: Article) -> str:
+        rng = random.Random(article.id)
+        return "".join(f"<p>{p}</p>" for p in rng.sample(texts[article.lang], 6))
+
+    for step in ("full", "one edit"):
+        PEAKS.clear()
+        started = time.perf_counter()
+        index = search.index_site(articles, body_of, output, "it")
+        report_index(step, count, time.perf_counter() - started, index)
+        articles[0] = dataclasses.replace(articles[0], body_key=f"edited {time.time()}")
+    return 0
+
+
+def real_paragraphs() -> dict[str, list[str]]:
+    """Paragraphs of the real articles in seeds/, by language (from CORPUS-MANIFEST.tsv)."""
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    rows = (seeds / "CORPUS-MANIFEST.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        name, lang = row.split("\t")[:2]
+        lines = (seeds / name).read_text(encoding="utf-8").splitlines()
+        found.setdefault(lang, []).extend(html.escape(x) for x in lines if len(x) > 40)
+    return found
+
+
+def fake_article(n: int, texts: dict[str, list[str]]) -> Article:
+    rng = random.Random(n)
+    lang = rng.choices(sorted(texts), weights=[len(texts[k]) for k in sorted(texts)])[0]
+    words = rng.choice(texts[lang]).split()
+    title = " ".join(words[:12]) + f" {n}"
+    return Article(
+        id=f"{n:016x}",
+        path=f"seeds/{n:06d}.txt",
+        order=n,
+        title=title,
+        slug=f"a-{n}",
+        lang=lang,
+        dateline=rng.choice(["Roma", "Paris", "London", "Bruxelles", "Berlin"]),
+        date=dt.date(1995 + n % 30, 1 + n % 12, 1 + n % 28),
+        published=None,
+        summary="",
+        tags=(),
+        related=(),
+        image=None,
+        body_key=f"body {n}",
+    )
+
+
+def report_index(step: str, count: int, seconds: float, index: search.IndexReport) -> None:
+    line = {
+        "step": step,
+        "articles": count,
+        "index_s": round(seconds, 2),
+        "shards": index.shards,
+        "indexed": index.indexed,
+        "records": index.records,
+        "index_mb": round(index.bytes / 1e6, 1),
+        "self_peak_mb": _peak_mb(resource.RUSAGE_SELF),
+        "pagefind_peak_mb": round(max(PEAKS, default=0) / 1024),
+    }
+    print(json.dumps(line), flush=True)
 
 
 def edit_one(seeds: Path) -> None:

@@ -33,6 +33,7 @@ from pagefind.service import get_executable
 from newsgen import __version__
 from newsgen.plan import article_url
 from newsgen.records import Article
+from newsgen.write import same_bytes, write_atomic
 
 BUNDLE = "pagefind"
 MANIFEST = "shards.json"
@@ -342,10 +343,7 @@ def _write_manifest(root: Path, shards: Sequence[Shard]) -> None:
             for s in shards
         ]
     }
-    root.mkdir(parents=True, exist_ok=True)
-    temporary = root / f".{MANIFEST}.new"
-    temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(temporary, root / MANIFEST)
+    write_atomic(root / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def _remove_old(root: Path, names: Iterable[str]) -> None:
@@ -367,8 +365,8 @@ def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
     for name in _UI_FILES:
         data = (source / name).read_bytes()
         target = root / name
-        if not target.is_file() or target.read_bytes() != data:
-            target.write_bytes(data)
+        if not same_bytes(target, data):
+            write_atomic(target, data)
     if not shards:
         shutil.rmtree(source)
 
