@@ -16,7 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from newsgen import search
+from newsgen import cli, search
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.records import Article
@@ -104,6 +104,13 @@ def test_record_holds_headline_dateline_body_and_localised_filters() -> None:
 def test_undated_article_without_place_has_only_the_language_filter() -> None:
     record = search.make_record(article(dateline=None, date=None), "<p>x</p>", "en")
     assert record.filters == {"Language": ["Italian"]}
+
+
+def test_verbose_build_prints_the_index_figures() -> None:
+    report = search.IndexReport(shards=16, indexed=1, records=542, seconds=3.634, bytes=29_412_000)
+    assert cli.search_summary(report) == (
+        "Search index: 1 of 16 shards indexed (542 articles) in 3.63 s; 29.4 MB."
+    )
 
 
 # --- indexing -------------------------------------------------------------------------------
