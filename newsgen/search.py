@@ -42,6 +42,16 @@ SHARD_SIZE = 1000
 shard after an edit is cheap, large enough that the browser merges few indexes."""
 _BATCH = 500
 _UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
+# Pagefind's other UIs: the search page does not load them, and they cost 280 kB a shard.
+_UNUSED = frozenset(
+    {
+        "pagefind-component-ui.js",
+        "pagefind-component-ui.css",
+        "pagefind-modular-ui.js",
+        "pagefind-modular-ui.css",
+        "pagefind-highlight.js",
+    }
+)
 
 # Filter names are part of the index, so they are written in the site's language.
 FILTER_NAMES: dict[str, tuple[str, str, str]] = {
@@ -227,13 +237,21 @@ def _write_shard(shard: Shard, bodies: Bodies, root: Path, site_language: str) -
             service.requests(
                 [_add_record(index, make_record(a, bodies(a), site_language)) for a in batch]
             )
-        service.request({"type": "WriteFiles", "index_id": index, "output_path": str(fresh)})
+        _write_bundle(service.bundle(index), fresh)
     final = root / shard.name
     old = root / f".{shard.name}.old"
     if final.exists():
         os.replace(final, old)
     os.replace(fresh, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_bundle(files: dict[str, bytes], folder: Path) -> None:
+    for name, data in files.items():
+        if name not in _UNUSED:
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
 
 
 def _add_record(index: int, record: Record) -> dict[str, object]:
@@ -293,6 +311,12 @@ class PagefindService:
                 with contextlib.suppress(OSError):
                     pipe.close()
         self.process.wait()
+
+    def bundle(self, index: int) -> dict[str, bytes]:
+        """The files of the index by path. Not WriteFiles: the service exits as soon as its
+        input closes, and then files it had not finished writing were left empty."""
+        reply = self.request({"type": "GetFiles", "index_id": index})
+        return {f["path"]: base64.b64decode(f["content"]) for f in reply["files"]}
 
     def request(self, payload: dict[str, object]) -> dict[str, Any]:
         return self.requests([payload])[0]
@@ -356,19 +380,14 @@ def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
     """The UI script and style at a fixed URL, so the search page need not know the shards.
     A site without articles takes them from an empty bundle."""
     if shards:
-        source = root / shards[0].name
+        files = {name: (root / shards[0].name / name).read_bytes() for name in _UI_FILES}
     else:
-        source = root / ".empty"
         with PagefindService() as service:
-            index = service.request({"type": "NewIndex", "config": None})["index_id"]
-            service.request({"type": "WriteFiles", "index_id": index, "output_path": str(source)})
+            empty = service.request({"type": "NewIndex", "config": None})["index_id"]
+            files = service.bundle(empty)
     for name in _UI_FILES:
-        data = (source / name).read_bytes()
-        target = root / name
-        if not same_bytes(target, data):
-            write_atomic(target, data)
-    if not shards:
-        shutil.rmtree(source)
+        if not same_bytes(root / name, files[name]):
+            write_atomic(root / name, files[name])
 
 
 def folder_size(folder: Path) -> int:

@@ -127,6 +127,13 @@ def test_build_writes_one_bundle_per_language(sample_site: tuple[Config, BuildRe
         ("fr-0", 4),
     ]
     assert (root / "pagefind-ui.js").is_file()
+    for shard in manifest["shards"]:
+        entry = json.loads((root / shard["name"] / "pagefind-entry.json").read_text("utf-8"))
+        hashes = [language["hash"] for language in entry["languages"].values()]
+        assert [(root / shard["name"] / f"pagefind.{h}.pf_meta").is_file() for h in hashes] == [
+            True
+        ]
+        assert not (root / shard["name"] / "pagefind-component-ui.js").exists()
     assert result.search is not None
     assert (result.search.shards, result.search.indexed, result.search.records) == (4, 4, 11)
 
