@@ -70,7 +70,7 @@ def main() -> int:
     if args.single:
         search.SHARD_SIZE = 10**9
     if args.synthetic:
-        return index_only(args.synthetic, args.site / "build")
+        return index_only(args.synthetic, args.site / "build", args.jobs)
     config = load_config(args.site)
     shutil.rmtree(config.output_dir, ignore_errors=True)
     shutil.rmtree(args.site / CACHE_DIR, ignore_errors=True)
@@ -83,7 +83,7 @@ def main() -> int:
     return 0
 
 
-def index_only(count: int, output: Path) -> int:
+def index_only(count: int, output: Path, jobs: int) -> int:
     """Indexing alone at a size the whole build would take too long for on a shared machine:
     articles made in memory from the real seeds' paragraphs (deterministic), bodies on demand."""
     shutil.rmtree(output, ignore_errors=True)
@@ -97,7 +97,7 @@ def index_only(count: int, output: Path) -> int:
     for step in ("full", "one edit"):
         PEAKS.clear()
         started = time.perf_counter()
-        index = search.index_site(articles, body_of, output, "it")
+        index = search.index_site(articles, body_of, output, "it", jobs=jobs)
         report_index(step, count, time.perf_counter() - started, index)
         articles[0] = dataclasses.replace(articles[0], body_key=f"edited {time.time()}")
     return 0

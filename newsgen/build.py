@@ -70,7 +70,7 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
         written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
         bodies = BodyReader(cache.path)
         indexed = search.index_site(
-            articles, lambda a: bodies.get(a.body_key), output, config.language
+            articles, lambda a: bodies.get(a.body_key), output, config.language, jobs=jobs
         )
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:

@@ -22,7 +22,8 @@ import shutil
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,7 +199,12 @@ def language_name(lang: str, site_language: str) -> str:
 
 
 def index_site(
-    articles: Sequence[Article], bodies: Bodies, output: Path, site_language: str
+    articles: Sequence[Article],
+    bodies: Bodies,
+    output: Path,
+    site_language: str,
+    *,
+    jobs: int = 1,
 ) -> IndexReport:
     """Bring `<output>/pagefind/` up to date: index the shards whose digest changed (or whose
     files are missing), remove shards that no longer exist, write the manifest."""
@@ -209,49 +215,68 @@ def index_site(
     stale = [
         s
         for s in shards
-        if previous.get(s.name) != s.digest or not (root / s.name / "pagefind-entry.json").is_file()
+        if previous.get(s.name, ("", 0))[0] != s.digest
+        or not (root / s.name / "pagefind-entry.json").is_file()
     ]
-    records = 0
-    for shard in stale:
-        _write_shard(shard, bodies, root, site_language)
-        records += len(shard.articles)
+    sizes = {name: size for name, (_, size) in previous.items()}
+    sizes.update(_index_shards(stale, bodies, root, site_language, jobs))
     _remove_old(root, previous.keys() - {s.name for s in shards})
-    _copy_ui(root, shards)
-    _write_manifest(root, shards)
+    ui_bytes = _copy_ui(root, shards)
+    _write_manifest(root, shards, sizes)
     return IndexReport(
         shards=len(shards),
         indexed=len(stale),
-        records=records,
+        records=sum(len(shard.articles) for shard in stale),
         seconds=time.perf_counter() - started,
-        bytes=folder_size(root),
+        bytes=ui_bytes + sum(sizes[s.name] for s in shards),
     )
 
 
-def _write_shard(shard: Shard, bodies: Bodies, root: Path, site_language: str) -> None:
-    """Index into a fresh folder, then swap it in: a failed run never leaves half a shard."""
-    fresh = root / f".{shard.name}.new"
+def _index_shards(
+    shards: Sequence[Shard], bodies: Bodies, root: Path, site_language: str, jobs: int
+) -> dict[str, int]:
+    """Up to `jobs` Pagefind processes at once. Records are made here, in the calling thread
+    (the body store may be bound to it), at most `jobs` shards ahead, so memory stays bounded."""
+    sizes: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        running: dict[Future[int], str] = {}
+        for shard in shards:
+            if len(running) >= max(1, jobs):
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                sizes.update({running.pop(future): future.result() for future in done})
+            records = [make_record(a, bodies(a), site_language) for a in shard.articles]
+            running[pool.submit(_write_shard, shard.name, records, root)] = shard.name
+        sizes.update({name: future.result() for future, name in running.items()})
+    return sizes
+
+
+def _write_shard(name: str, records: Sequence[Record], root: Path) -> int:
+    """Index into a fresh folder, then swap it in: a failed run never leaves half a shard.
+    Returns the bytes written."""
+    fresh = root / f".{name}.new"
     shutil.rmtree(fresh, ignore_errors=True)
     with PagefindService() as service:
         index = service.request({"type": "NewIndex", "config": None})["index_id"]
-        for batch in _batches(shard.articles, _BATCH):
-            service.requests(
-                [_add_record(index, make_record(a, bodies(a), site_language)) for a in batch]
-            )
-        _write_bundle(service.bundle(index), fresh)
-    final = root / shard.name
-    old = root / f".{shard.name}.old"
+        for start in range(0, len(records), _BATCH):
+            service.requests([_add_record(index, r) for r in records[start : start + _BATCH]])
+        size = _write_bundle(service.bundle(index), fresh)
+    final = root / name
+    old = root / f".{name}.old"
     if final.exists():
         os.replace(final, old)
     os.replace(fresh, final)
     shutil.rmtree(old, ignore_errors=True)
+    return size
 
 
-def _write_bundle(files: dict[str, bytes], folder: Path) -> None:
+def _write_bundle(files: dict[str, bytes], folder: Path) -> int:
+    size = 0
     for name, data in files.items():
         if name not in _UNUSED:
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            size += path.write_bytes(data)
+    return size
 
 
 def _add_record(index: int, record: Record) -> dict[str, object]:
@@ -265,11 +290,6 @@ def _add_record(index: int, record: Record) -> dict[str, object]:
         "filters": record.filters,
         "sort": None,
     }
-
-
-def _batches(items: Sequence[Article], size: int) -> Iterator[Sequence[Article]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class SearchError(Exception):
@@ -350,20 +370,27 @@ class PagefindService:
         return int(data["message_id"]), payload
 
 
-def _read_manifest(root: Path) -> dict[str, str]:
-    """Shard name → digest of the last indexing; an unreadable manifest means re-index all."""
+def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
+    """Shard name → (digest, size in bytes) of the last indexing; an unreadable manifest means
+    re-index all."""
     try:
         data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-        return {str(s["name"]): str(s["digest"]) for s in data["shards"]}
+        return {str(s["name"]): (str(s["digest"]), int(s["bytes"])) for s in data["shards"]}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
-def _write_manifest(root: Path, shards: Sequence[Shard]) -> None:
+def _write_manifest(root: Path, shards: Sequence[Shard], sizes: dict[str, int]) -> None:
     """Read by the search page too: which bundles to merge, in which language."""
     data = {
         "shards": [
-            {"name": s.name, "lang": s.lang, "digest": s.digest, "articles": len(s.articles)}
+            {
+                "name": s.name,
+                "lang": s.lang,
+                "digest": s.digest,
+                "articles": len(s.articles),
+                "bytes": sizes[s.name],
+            }
             for s in shards
         ]
     }
@@ -376,7 +403,7 @@ def _remove_old(root: Path, names: Iterable[str]) -> None:
             shutil.rmtree(root / name)
 
 
-def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
+def _copy_ui(root: Path, shards: Sequence[Shard]) -> int:
     """The UI script and style at a fixed URL, so the search page need not know the shards.
     A site without articles takes them from an empty bundle."""
     if shards:
@@ -388,10 +415,7 @@ def _copy_ui(root: Path, shards: Sequence[Shard]) -> None:
     for name in _UI_FILES:
         if not same_bytes(root / name, files[name]):
             write_atomic(root / name, files[name])
-
-
-def folder_size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return sum(len(files[name]) for name in _UI_FILES)
 
 
 def _pagefind_version() -> str:
