@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -39,6 +39,7 @@ class BuildResult:
     seconds: float
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    timings: tuple[tuple[str, float], ...] = ()
 
     @property
     def skipped(self) -> int:
@@ -57,8 +58,10 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
     )
     cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
     notes = (f"cache discarded: {cache.discarded}",) if cache.discarded else ()
+    clock = Stopwatch()
     try:
         collected = collect(config, cache, jobs=jobs, progress=progress)
+        clock.lap("read")
         articles, duplicates = finalize(collected.articles)
         pages = plan_site(
             articles,
@@ -66,7 +69,9 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
                 per_page=config.per_page, feed_size=config.feed_size, language=config.language
             ),
         )
+        clock.lap("plan")
         written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
+        clock.lap("write")
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:
         cache.close()
@@ -79,7 +84,21 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
         seconds=time.perf_counter() - started,
         problems=tuple(collected.problems + duplicates),
         notes=notes,
+        timings=tuple(clock.laps),
     )
+
+
+class Stopwatch:
+    """Seconds spent in each stage, for `--verbose` and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -114,7 +133,8 @@ def write_site(
     templates = config.source_dir("templates")
     site = site_info(config)
     salt = "\0".join([render.fingerprint(render.template_dirs(templates)), repr(site)])
-    keys = {page.url: page_key(page, salt) for page in pages}
+    digests: dict[int, str] = {}
+    keys = {page.url: page_key(page, salt, digests) for page in pages}
     statics = static_files(templates)
     keys.update(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
@@ -142,10 +162,23 @@ def write_site(
     return len(stale) + copied, removed
 
 
-def page_key(page: Page, salt: str) -> str:
+def page_key(page: Page, salt: str, digests: dict[int, str]) -> str:
     """Everything a page's bytes depend on: its planned data (which holds the article
-    records and their body keys), the templates, and the site settings."""
-    return hashlib.sha256(f"{salt}\0{page!r}".encode()).hexdigest()[:32]
+    records and their body keys), the templates, and the site settings.
+
+    An article appears on several pages; `digests` (by object id, valid while `pages` lives)
+    hashes each one once instead of once per page."""
+    articles = (page.article, page.prev, page.next, *page.articles)
+    shown = "\0".join(_digest(a, digests) if a else "-" for a in articles)
+    plain = replace(page, article=None, prev=None, next=None, articles=())
+    return hashlib.sha256(f"{salt}\0{plain!r}\0{shown}".encode()).hexdigest()[:32]
+
+
+def _digest(article: Article, digests: dict[int, str]) -> str:
+    found = digests.get(id(article))
+    if found is None:
+        found = digests[id(article)] = hashlib.sha256(repr(article).encode()).hexdigest()[:24]
+    return found
 
 
 def static_files(templates: Path) -> dict[str, Path]:

@@ -104,6 +104,9 @@ def run_build(args: argparse.Namespace) -> int:
     report_problems(result.problems, sys.stderr, every=args.verbose)
     for note in result.notes:
         print(f"Note: {note}", file=sys.stderr)
+    if args.verbose:
+        stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings)
+        print(f"Stages: {stages}; {result.enriched} inputs parsed.", file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)
     return 1 if args.strict and result.problems else 0

@@ -23,6 +23,9 @@ from newsgen.records import Article, Draft, Problem
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
 SLUG_LENGTH = 80
+# py3langid walks the text byte by byte in Python: 300 characters of news prose identify
+# it, en, fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
+LANGUAGE_SAMPLE = 300
 _ABBREVIATIONS = frozenset(
     [
         "mr",
@@ -84,7 +87,7 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
     meta = draft.meta
     problems: list[Problem] = []
     lede = _lede(draft)
-    lang = meta.lang or detect_language(" ".join(draft.blocks[:3])[:600], default_lang)
+    lang = meta.lang or detect_language(" ".join(draft.blocks[:3])[:LANGUAGE_SAMPLE], default_lang)
     date, published = _date(draft, lang, timezone, problems)
     title = meta.title or draft.title or headline(lede) or draft.path.rsplit("/", 1)[-1]
     body_html = render_blocks(draft.blocks)
@@ -134,10 +137,11 @@ def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
 
 
 def _lede(draft: Draft) -> str:
-    """The first paragraph's plain text with the dateline prefix removed."""
+    """The start of the first paragraph's plain text, dateline removed: enough for the
+    headline and the summary, without splitting a whole long paragraph into sentences."""
     first = next((b for b in draft.blocks if not b.startswith(("![", "#", "|", ">"))), "")
     _, _, end = find_dateline(first)
-    return plain_text(first[end:])
+    return plain_text(first[end : end + 4 * SUMMARY_LENGTH])
 
 
 def first_sentence_end(text: str) -> int | None:

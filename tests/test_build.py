@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from newsgen.build import BuildResult
@@ -17,6 +18,10 @@ def test_sample_site_builds_every_article(sample_site: tuple[Config, BuildResult
 
 
 def test_demo_site_builds_271_article_pages(tmp_path: Path) -> None:
-    config, result = build_site(REPO, output=str(tmp_path / "out"))
+    site = tmp_path / "demo"
+    for folder in ("seeds", "articles", "templates"):
+        shutil.copytree(REPO / folder, site / folder)
+    config, result = build_site(site)
     assert result.articles == 271
-    assert len(list((tmp_path / "out" / "articles").glob("*/index.html"))) == 271
+    assert len(list((config.output_dir / "articles").glob("*/index.html"))) == 271
+    assert result.problems == ()
