@@ -11,7 +11,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import jinja2
@@ -143,7 +143,8 @@ def write_site(
     stale = [
         p
         for p in pages
-        if previous.get(p.url) != keys[p.url] or not (output / url_to_path(p.url)).is_file()
+        if previous.get(p.url) != keys[p.url]
+        or not os.path.isfile(os.path.join(output, url_to_path(p.url)))
     ]
     write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
@@ -170,8 +171,13 @@ def page_key(page: Page, salt: str, digests: dict[int, str]) -> str:
     hashes each one once instead of once per page."""
     articles = (page.article, page.prev, page.next, *page.articles)
     shown = "\0".join(_digest(a, digests) if a else "-" for a in articles)
-    plain = replace(page, article=None, prev=None, next=None, articles=())
-    return hashlib.sha256(f"{salt}\0{plain!r}\0{shown}".encode()).hexdigest()[:32]
+    plain = repr(tuple(getattr(page, name) for name in _PLAIN_FIELDS))
+    return hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
+
+
+_PLAIN_FIELDS = tuple(
+    f.name for f in fields(Page) if f.name not in ("article", "prev", "next", "articles")
+)
 
 
 def _digest(article: Article, digests: dict[int, str]) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import Any, cast
 
 from newsgen import __version__
+from newsgen.records import Article, Image, Problem
 
-SCHEMA = "1"
+SCHEMA = "2"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
@@ -77,9 +80,15 @@ class Cache:
         rows = self.db.execute("SELECT path, size, mtime_ns, sha FROM files")
         return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
 
-    def set_file_hashes(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
-        self.db.execute("DELETE FROM files")
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", rows)
+    def set_file_hashes(
+        self, known: dict[str, tuple[int, int, str]], rows: Iterable[tuple[str, int, int, str]]
+    ) -> None:
+        """Record the current files, writing only what differs from `known`."""
+        current = {path: (size, mtime, sha) for path, size, mtime, sha in rows}
+        gone = [(path,) for path in known.keys() - current.keys()]
+        changed = [(p, *v) for p, v in current.items() if known.get(p) != v]
+        self.db.executemany("DELETE FROM files WHERE path = ?", gone)
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", changed)
 
     # units and bodies ----------------------------------------------------------------------
 
@@ -96,12 +105,28 @@ class Cache:
                     found[key] = pickle.loads(blob)
         return found
 
-    def put_unit(self, key: str, value: object, body_key: str, body_html: str) -> None:
+    def put_unit(self, key: str, value: object, body_key: str = "", body_html: str = "") -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO units VALUES (?, ?)",
             (key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
         )
-        self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
+        if body_key:
+            self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
+
+    def articles(self, keys: Sequence[str]) -> dict[str, Enrichment]:
+        """Cached enrichments by unit key, each article numbered by its key's position
+        (source order); a row that no longer fits the records is a miss."""
+        found: dict[str, Enrichment] = {}
+        rows = self.units(keys)
+        for order, key in enumerate(keys):
+            if key in rows:
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    found[key] = _unpack(rows[key], order)
+        return found
+
+    def put_article(self, key: str, enrichment: Enrichment, body_html: str) -> None:
+        article = enrichment[0]
+        self.put_unit(key, _pack(enrichment), article.body_key if article else "", body_html)
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
         """Forget units and bodies the current site no longer has."""
@@ -141,6 +166,32 @@ class BodyReader:
         if row is None:
             raise KeyError(f"body {key} is missing from the cache; run the build again")
         return str(row[0])
+
+
+Enrichment = tuple[Article | None, list[Problem]]
+
+
+# Articles are stored as plain dicts and tuples, not pickled dataclasses: unpickling a
+# dataclass calls fields() for every object, which made reading 10k cached articles slow.
+def _pack(enrichment: Enrichment) -> tuple[dict[str, object] | None, list[tuple[object, ...]]]:
+    article, problems = enrichment
+    row = None
+    if article is not None:
+        row = {f.name: getattr(article, f.name) for f in fields(Article)}
+        row["related"] = tuple((i.url, i.caption, i.credit) for i in article.related)
+    return row, [(p.path, p.message, p.line, p.level) for p in problems]
+
+
+def _unpack(value: object, order: int) -> Enrichment:
+    row, problems = cast(tuple[dict[str, Any] | None, list[tuple[Any, ...]]], value)
+    article = None
+    if row is not None:
+        related = tuple(Image(url=u, caption=c, credit=r) for u, c, r in row["related"])
+        article = Article(**{**row, "related": related, "order": order})
+    return article, [
+        Problem(path=path, message=message, line=line, level=level)
+        for path, message, line, level in problems
+    ]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -8,8 +8,9 @@ seen. Returns articles in source order, not yet finalized.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
@@ -22,7 +23,6 @@ from newsgen.parallel import run
 from newsgen.records import Article, Draft, Problem
 
 Progress = Callable[[str, int, int], None]
-CachedUnit = tuple[Article | None, list[Problem]]
 CachedDraft = tuple[Draft | None, list[Problem]]
 
 
@@ -53,6 +53,8 @@ class Collected:
     inputs: int
     enriched: int
     keys: list[str]
+    # Unit key by article path: an article's content is a pure function of its unit key.
+    article_keys: dict[str, str]
 
 
 def collect(
@@ -60,13 +62,15 @@ def collect(
 ) -> Collected:
     problems: list[Problem] = []
     known = cache.file_hashes()
-    seeds = find_sources(config, "seeds", "*.txt", known, problems)
-    curated_files = find_sources(config, "articles", "*.md", known, problems)
-    cache.set_file_hashes((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated_files))
+    seeds = find_sources(config, "seeds", ".txt", known, problems)
+    curated_files = find_sources(config, "articles", ".md", known, problems)
+    cache.set_file_hashes(
+        known, ((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated_files))
+    )
     curated_keys = {s.path: f"md:{__version__}:{s.path}:{s.sha}" for s in curated_files}
     curated = list(_parse_curated(curated_files, curated_keys, cache, problems))
     units = make_units(seeds, curated, config, problems)
-    cached = cache.units(u.key for u in units)
+    cached = cache.articles([u.key for u in units])
     missing = [u for u in units if u.key not in cached]
     if missing:
         _preload_models()
@@ -76,21 +80,21 @@ def collect(
         jobs=jobs,
         progress=progress and (lambda done: progress("reading", done, len(missing))),
     )
+    order = {u.key: i for i, u in enumerate(units)}
     for unit, (enriched, unit_problems) in zip(missing, work, strict=True):
-        value = (enriched.article if enriched else None, unit_problems)
-        cache.put_unit(
-            unit.key,
-            value,
-            enriched.article.body_key if enriched else "",
-            enriched.body_html if enriched else "",
+        article = replace(enriched.article, order=order[unit.key]) if enriched else None
+        cache.put_article(
+            unit.key, (article, unit_problems), enriched.body_html if enriched else ""
         )
-        cached[unit.key] = value
+        cached[unit.key] = (article, unit_problems)
     articles: list[Article] = []
+    article_keys: dict[str, str] = {}
     for unit in units:
-        article, unit_problems = cast(CachedUnit, cached[unit.key])
+        article, unit_problems = cached[unit.key]
         problems += unit_problems
         if article is not None:
             articles.append(article)
+            article_keys[article.path] = unit.key
     cache.commit()
     return Collected(
         articles=articles,
@@ -98,25 +102,32 @@ def collect(
         inputs=len(seeds) + len(curated_files),
         enriched=len(missing),
         keys=[u.key for u in units] + list(curated_keys.values()),
+        article_keys=article_keys,
     )
 
 
 def find_sources(
     config: Config,
     folder: str,
-    pattern: str,
+    suffix: str,
     known: dict[str, tuple[int, int, str]],
     problems: list[Problem],
 ) -> list[Source]:
-    """Files of one source folder, sorted by path, with their content hashes."""
+    """Files of one source folder, sorted by name, with their content hashes. A file is read
+    only when its size or modification time differs from the last build's."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
     root = config.root.resolve()
+    prefix = _relative(base, root) + "/"
+    with os.scandir(base) as entries:
+        found = sorted(
+            (e.name, e) for e in entries if e.name.endswith(suffix) and not e.name.startswith(".")
+        )
     sources: list[Source] = []
-    for file in sorted(base.glob(pattern)):
-        relative = _relative(file, root)
-        if not file.resolve().is_relative_to(root):
+    for name, entry in found:
+        relative = prefix + name
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
             problems.append(
                 Problem(
                     path=relative,
@@ -127,16 +138,22 @@ def find_sources(
                 )
             )
             continue
-        if not file.is_file():
+        if not entry.is_file():
             continue
-        stat = file.stat()
+        stat = entry.stat()
         seen = known.get(relative)
-        if seen and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+        if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
             sha = seen[2]
         else:
-            sha = hashlib.sha256(file.read_bytes()).hexdigest()
+            sha = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
         sources.append(
-            Source(path=relative, file=file, sha=sha, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+            Source(
+                path=relative,
+                file=Path(entry.path),
+                sha=sha,
+                size=stat.st_size,
+                mtime_ns=stat.st_mtime_ns,
+            )
         )
     return sources
 
@@ -171,14 +188,16 @@ def make_units(
     salt = f"{__version__}\0{config.language}\0{config.timezone}"
     units = [
         Unit(
-            key=_key(salt, s.sha, repr(pairs.get(s.path))),
+            key=_key(salt, s.path, s.sha, repr(pairs.get(s.path))),
             order=s.path,
             seed=s,
             curated=pairs.get(s.path),
         )
         for s in seeds
     ]
-    units += [Unit(key=_key(salt, "", repr(d)), order=d.path, seed=None, curated=d) for d in alone]
+    units += [
+        Unit(key=_key(salt, d.path, repr(d)), order=d.path, seed=None, curated=d) for d in alone
+    ]
     return sorted(units, key=lambda u: u.order)
 
 

@@ -112,13 +112,16 @@ def group_by(articles: Sequence[Article], names: str) -> list[Group]:
     slugify alike ("BRUXELLES", "Bruxelles") are one group, shown by its commonest spelling."""
     members: dict[str, list[Article]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    slugs: dict[str, str] = {}  # a few hundred names among many articles: slugify each once
     for article in articles:
-        values = article.tags if names == "tags" else (article.dateline,)
+        values = article.tags if names == "tags" else (article.dateline or "",)
         for value in values:
-            slug = make_slug(value) if value else ""
+            slug = slugs.get(value)
+            if slug is None:
+                slug = slugs[value] = make_slug(value)
             if slug:
                 members[slug].append(article)
-                spellings[slug][value] += 1  # type: ignore[index]
+                spellings[slug][value] += 1
     groups = [
         Group(slug=slug, name=_best_spelling(spellings[slug]), articles=tuple(items))
         for slug, items in members.items()
