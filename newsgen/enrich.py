@@ -126,8 +126,9 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
 
 def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
     """python-slugify, then cut at the last whole word within `limit` characters
-    (slugify's own `word_boundary` drops words from the middle)."""
-    slug = slugify(text)
+    (slugify's own `word_boundary` drops words from the middle). A typographic apostrophe
+    separates words as the ASCII one does: "dell’anno" gives "dell-anno"."""
+    slug = slugify(text.replace("’", "'"))
     if len(slug) <= limit:
         return slug
     head = slug[: limit + 1]

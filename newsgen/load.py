@@ -160,12 +160,16 @@ def parse_image_line(line: str) -> Image | None:
     close = _matching(s, end + 1, "(", ")")
     if close is None or close != len(s) - 1:
         return None
-    target = s[end + 2 : close].strip()
-    url = target.split()[0] if target else ""
-    if url.startswith("<") and url.endswith(">"):
-        url = url[1:-1]
     caption, credit = split_credit(s[2:end])
-    return Image(url=url, caption=caption, credit=credit)
+    return Image(url=_destination(s[end + 2 : close]), caption=caption, credit=credit)
+
+
+def _destination(target: str) -> str:
+    """The URL of `(url "title")` or `(<url with spaces> "title")`."""
+    target = target.strip()
+    if target.startswith("<") and ">" in target:
+        return target[1 : target.index(">")]
+    return target.split()[0] if target else ""
 
 
 def _matching(s: str, start: int, open_: str, close: str) -> int | None:
@@ -231,6 +235,8 @@ def split_blocks(lines: Sequence[str], first_line: int = 1) -> list[tuple[int, s
                 fence = ""
             continue
         new_kind = _line_kind(line)
+        if kind == "list" and new_kind == "indent" and current:
+            new_kind = "list"  # an indented line continues the list item above it
         if current and (new_kind != kind or kind == "para" or not new_kind):
             blocks.append((start, "\n".join(current)))
             current = []
