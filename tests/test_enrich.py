@@ -352,3 +352,65 @@ def test_curated_source_overrides_the_seed_fields() -> None:
     )
     assert a.slug_given
     assert result.body_html.startswith("<p>Roma – Il governo cade. Altro.</p>")
+
+
+# --- the seed article's page (issue 2's checks) and its golden HTML ---------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.golden import seed_page as build_seed_page
+
+    return build_seed_page(tmp_path_factory.mktemp("seed"))
+
+
+def test_seed_page_matches_the_golden_html(seed_page: str) -> None:
+    import difflib
+
+    from tests.golden import GOLDEN
+
+    golden = GOLDEN.read_text(encoding="utf-8")
+    diff = "".join(
+        difflib.unified_diff(
+            golden.splitlines(keepends=True),
+            seed_page.splitlines(keepends=True),
+            "tests/golden/seed-article.html",
+            "built now",
+        )
+    )
+    assert not diff, (
+        "the seed article page differs from its golden file; if the change is intended, "
+        "run `.venv/bin/python -m tests.golden` and review the diff\n" + diff
+    )
+
+
+def test_seed_page_headline_lang_and_paragraphs(seed_page: str) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring(seed_page)
+    assert page.get("lang") == "it"
+    (h1,) = page.xpath("//h1")
+    assert h1.text_content().startswith("Il governo federale del Belgio ha annunciato")
+    assert "Bruxelles" not in h1.text_content()
+    paragraphs = [p.text_content() for p in page.xpath("//article//div[@class='body']/p")]
+    lines = SEED.read_text(encoding="utf-8").split("\n")[:6]
+    assert paragraphs == lines
+
+
+def test_seed_page_related_images_with_credits_apart(seed_page: str) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring(seed_page)
+    images = page.xpath("//section[contains(@class, 'related')]//img")
+    assert [img.get("alt") for img in images] == [
+        "Valdis Dombrovskis e Stephanie Lose, 12/12/25",
+        "da sinistra: il ministro delle Finanze belga, Vincent van Peteghem, e il ministro "
+        "delle Finanze greco, Kyriakos Pierrakakis. Sono i due candidati alla presidenza "
+        "dell'eurogruppo",
+    ]
+    credits = page.xpath("//section[contains(@class, 'related')]//figcaption/*[@class='credit']")
+    assert [c.text_content().split(": ", 1)[-1] for c in credits] == [
+        "Council of the EU",
+        "Wikimedia Commons",
+    ]
+    assert len(page.xpath("//img")) == 2
