@@ -19,7 +19,7 @@ from slugify import slugify
 
 from newsgen.load import find_dateline
 from newsgen.markup import plain_text, render_blocks, safe_url
-from newsgen.records import Article, Draft, Problem
+from newsgen.records import Article, Draft, Image, Problem
 
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
@@ -329,9 +329,10 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
     """
     problems: list[Problem] = []
     kept: list[Article] = []
-    seen: dict[str, Article] = {}
+    seen: dict[tuple[str, str, tuple[Image, ...]], Article] = {}
     for article in articles:
-        first = seen.setdefault(article.body_key, article)
+        # Same headline, body and related images: the same text, whatever the line endings.
+        first = seen.setdefault((article.title, article.body_key, article.related), article)
         if first is not article:
             problems.append(
                 Problem(

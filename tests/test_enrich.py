@@ -414,3 +414,10 @@ def test_seed_page_related_images_with_credits_apart(seed_page: str) -> None:
         "Wikimedia Commons",
     ]
     assert len(page.xpath("//img")) == 2
+
+
+def test_same_body_under_another_title_is_not_a_duplicate() -> None:
+    titled = article("Un titolo\n\nLo stesso testo.\n", "seeds/a.txt")
+    untitled = article("Lo stesso testo.\n", "seeds/b.txt")
+    kept, problems = finalize([titled, untitled])
+    assert ([a.path for a in kept], problems) == (["seeds/a.txt", "seeds/b.txt"], [])
