@@ -90,6 +90,31 @@ _CREDIT = re.compile(
     r"(?P<credit>[^\]]*)\]\s*$",
     re.IGNORECASE,
 )
+_LATIN_PAGES = frozenset(
+    [
+        "ascii",
+        "latin_1",
+        "iso8859_1",
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "cp850",
+        "cp437",
+        "iso8859_2",
+        "iso8859_3",
+        "iso8859_4",
+        "iso8859_9",
+        "iso8859_10",
+        "iso8859_13",
+        "iso8859_14",
+        "iso8859_15",
+        "iso8859_16",
+        "mac_latin2",
+        "mac_roman",
+        "mac_iceland",
+    ]
+)
 _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
 
 
@@ -132,8 +157,19 @@ def _guess_encoding(data: bytes) -> str:
 
     best = from_bytes(data[:65536]).best()
     name = best.encoding if best is not None else "cp1252"
-    # Latin-1 and cp1252 agree on letters; cp1252 also has the curly quotes scrapers leave.
-    return "cp1252" if name in ("latin_1", "iso8859_1", "ascii") else name
+    # The languages we publish are written in cp1252 when not in UTF-8; on short texts the
+    # detector picks among the Latin code pages almost at random (cp1250 turns "è" into "č").
+    if name in _LATIN_PAGES and _decodes(data, "cp1252"):
+        return "cp1252"
+    return name
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def text_id(text: str) -> str:

@@ -169,3 +169,25 @@ def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().err.splitlines()[-1] == (
         "newsgen: error: unrecognized arguments: --bogus"
     )
+
+
+def test_a_legacy_encoding_is_a_warning_naming_the_file(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "Genève - Les négociations ont échoué à la dernière minute, selon les délégués.\n"
+    site = make_site({"seeds/latin1.txt": text.encode("latin-1")})
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0
+    assert err == [
+        "seeds/latin1.txt:1: not UTF-8; read as cp1252; re-save the file as UTF-8 to be sure "
+        "of the text",
+        summary_line(site, "1 article", "1 warning, 0 errors, 0 skipped files"),
+    ]
+    page = (
+        site
+        / "build"
+        / "articles"
+        / "les-negociations-ont-echoue-a-la-derniere-minute-selon-les-delegues"
+        / "index.html"
+    )
+    assert "Les négociations ont échoué" in page.read_text(encoding="utf-8")

@@ -503,3 +503,18 @@ def test_french_datelines_give_the_manifest_date() -> None:
     assert {f: d.isoformat() if d else None for f, d in read.items()} == {
         row["file"]: row["date"] for row in dated
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Città – è già così, perché sì.", "cp1252"),
+        ("Genève - Les négociations ont échoué à la dernière minute.", "latin-1"),
+        ("Größere Übungen für Jäger – „Anführungszeichen“ und Straße.", "cp1252"),
+        ("Привет, как дела? Это тестовый текст на русском языке для проверки.", "cp1251"),
+    ],
+)
+def test_short_legacy_texts_decode_to_the_right_letters(text: str, encoding: str) -> None:
+    decoded, problems = decode(f"{text}\n".encode(encoding), "seeds/x.txt")
+    assert decoded == f"{text}\n"
+    assert len(problems) == 1
