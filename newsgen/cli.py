@@ -129,7 +129,7 @@ def summary(result: BuildResult) -> str:
     warnings = sum(1 for p in result.problems if p.level == "warning")
     errors = sum(1 for p in result.problems if p.level == "error")
     return (
-        f"Built {result.articles} articles, {result.pages} pages "
+        f"Built {_count(result.articles, 'article')}, {_count(result.pages, 'page')} "
         f"({result.written} written, {result.removed} removed) in {result.seconds:.2f} s; "
         f"{_count(warnings, 'warning')}, {_count(errors, 'error')}, "
         f"{_count(result.skipped, 'skipped file')}."

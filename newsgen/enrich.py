@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from slugify import slugify
 
 from newsgen.load import find_dateline
 from newsgen.markup import plain_text, render_blocks, safe_url
-from newsgen.records import Article, Draft, Problem
+from newsgen.records import Article, Draft, Image, Problem
 
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
@@ -128,8 +129,9 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
 
 def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
     """python-slugify, then cut at the last whole word within `limit` characters
-    (slugify's own `word_boundary` drops words from the middle)."""
-    slug = slugify(text)
+    (slugify's own `word_boundary` drops words from the middle). A typographic apostrophe
+    separates words as the ASCII one does: "dell’anno" gives "dell-anno"."""
+    slug = slugify(text.replace("’", "'"))
     if len(slug) <= limit:
         return slug
     head = slug[: limit + 1]
@@ -230,7 +232,8 @@ def _identifier():  # type: ignore[no-untyped-def]
 # --- dates ----------------------------------------------------------------------------------
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_DMY = re.compile(r"^(\d{1,2})(?:er|º|°|\.)?\s+([^\W\d_]+)\.?\s+(\d{4})$")
+_OF = r"(?:de\s+|del\s+)?"
+_DMY = re.compile(rf"^(\d{{1,2}})(?:er|º|°|\.)?\s+{_OF}([^\W\d_]+)\.?\s+{_OF}(\d{{4}})$")
 _MDY = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 
 
@@ -268,14 +271,31 @@ def parse_date(text: str, lang: str) -> dt.date | None:
     iso = _ISO.match(text)
     if iso:
         return _make_date(int(iso[1]), int(iso[2]), int(iso[3]))
-    months = month_numbers(lang)
     dmy = _DMY.match(text)
-    if dmy and dmy[2].lower() in months:
-        return _make_date(int(dmy[3]), months[dmy[2].lower()], int(dmy[1]))
+    if dmy:
+        month = month_number(dmy[2], lang)
+        return _make_date(int(dmy[3]), month, int(dmy[1])) if month else None
     mdy = _MDY.match(text)
-    if mdy and mdy[1].lower() in months:
-        return _make_date(int(mdy[3]), months[mdy[1].lower()], int(mdy[2]))
+    if mdy:
+        month = month_number(mdy[1], lang)
+        return _make_date(int(mdy[3]), month, int(mdy[2])) if month else None
     return None
+
+
+def month_number(name: str, lang: str) -> int | None:
+    """A month name in `lang`: wide, abbreviated ("févr."), or a longer abbreviation
+    ("Sept."); accents optional ("fevrier", "aout")."""
+    months = month_numbers(lang)
+    key = _fold(name.rstrip("."))
+    if key in months:
+        return months[key]
+    numbers = {n for full, n in months.items() if len(key) >= 3 and full.startswith(key)}
+    return numbers.pop() if len(numbers) == 1 else None
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _make_date(year: int, month: int, day: int) -> dt.date | None:
@@ -298,7 +318,7 @@ def month_numbers(lang: str) -> dict[str, int]:
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
             for number, name in locale.months[context][width].items():
-                names.setdefault(name.lower().rstrip("."), int(number))
+                names.setdefault(_fold(name.rstrip(".")), int(number))
     return names
 
 
@@ -313,9 +333,10 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
     """
     problems: list[Problem] = []
     kept: list[Article] = []
-    seen: dict[str, Article] = {}
+    seen: dict[tuple[str, str, tuple[Image, ...]], Article] = {}
     for article in articles:
-        first = seen.setdefault(article.body_key, article)
+        # Same headline, body and related images: the same text, whatever the line endings.
+        first = seen.setdefault((article.title, article.body_key, article.related), article)
         if first is not article:
             problems.append(
                 Problem(
