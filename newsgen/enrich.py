@@ -326,7 +326,7 @@ def month_numbers(lang: str) -> dict[str, int]:
 
 
 def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]:
-    """Articles in source order → numbered, deduplicated, with unique slugs.
+    """Articles in source order → deduplicated, with unique slugs (each keeps its `order`).
 
     Slugs stated in front matter are served first; later collisions get `-2`, `-3`… with a
     warning, so no article ever overwrites another.
@@ -348,7 +348,14 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
             continue
         kept.append(article)
     slugs = _unique_slugs(kept, problems)
-    return [replace(a, order=i, slug=slugs[i]) for i, a in enumerate(kept)], problems
+    unique = [a if a.slug == slugs[i] else replace(a, slug=slugs[i]) for i, a in enumerate(kept)]
+    return unique, problems
+
+
+def _numbered(slug: str, n: int) -> str:
+    """`slug-n`, still within the length limit and cut at a word boundary."""
+    suffix = f"-{n}"
+    return make_slug(slug, SLUG_LENGTH - len(suffix)) + suffix
 
 
 def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[str]:
@@ -360,9 +367,8 @@ def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[
         slug = article.slug
         if slug in taken:
             n = 2
-            while f"{slug[: SLUG_LENGTH - 4]}-{n}" in taken:
+            while (new := _numbered(slug, n)) in taken:
                 n += 1
-            new = f"{slug[: SLUG_LENGTH - 4]}-{n}"
             problems.append(
                 Problem(
                     path=article.path,
