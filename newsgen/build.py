@@ -11,14 +11,14 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import jinja2
 
 from newsgen import render, write
-from newsgen.cache import BodyReader, Cache
-from newsgen.collect import collect
+from newsgen.cache import CODE, BodyReader, Cache
+from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.parallel import run
@@ -52,40 +52,81 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
     folder cannot be used; problems with single inputs are returned, never raised."""
     started = time.perf_counter()
     output = config.output_dir
-    write.check_output(
-        output,
-        [config.root / config.seeds, config.root / config.articles, config.root / config.templates],
-    )
+    write.check_output(output, [config.source_dir(name) for name in SOURCE_FOLDERS])
     cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
-    notes = (f"cache discarded: {cache.discarded}",) if cache.discarded else ()
-    clock = Stopwatch()
     try:
-        collected = collect(config, cache, jobs=jobs, progress=progress)
+        clock = Stopwatch()
+        found = scan(config, cache)
+        state = build_state(config, found)
+        unchanged = _unchanged(cache, output, state)
+        if unchanged:
+            return replace(
+                unchanged,
+                written=0,
+                removed=0,
+                enriched=0,
+                notes=(),
+                seconds=time.perf_counter() - started,
+                timings=(("scan", clock.lap()),),
+            )
+        cache.start_build(str(output))
+        collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
         articles, duplicates = finalize(collected.articles)
-        pages = plan_site(
-            articles,
-            Settings(
-                per_page=config.per_page, feed_size=config.feed_size, language=config.language
-            ),
-        )
+        pages = plan_site(articles, settings(config))
         clock.lap("plan")
-        written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
+        written, removed = write_site(
+            pages, config, cache, collected.article_keys, jobs=jobs, progress=progress
+        )
         clock.lap("write")
+        result = BuildResult(
+            articles=sum(1 for a in articles if not a.draft),
+            pages=len(pages),
+            written=written,
+            removed=removed,
+            enriched=collected.enriched,
+            seconds=time.perf_counter() - started,
+            problems=tuple(collected.problems + duplicates),
+            notes=(f"cache discarded: {cache.discarded}",) if cache.discarded else (),
+            timings=tuple(clock.laps),
+        )
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
+        cache.finish_build(str(output), state, result)
     finally:
         cache.close()
-    return BuildResult(
-        articles=sum(1 for a in articles if not a.draft),
-        pages=len(pages),
-        written=written,
-        removed=removed,
-        enriched=collected.enriched,
-        seconds=time.perf_counter() - started,
-        problems=tuple(collected.problems + duplicates),
-        notes=notes,
-        timings=tuple(clock.laps),
-    )
+    return result
+
+
+SOURCE_FOLDERS = ("seeds", "articles", "templates")
+
+
+def settings(config: Config) -> Settings:
+    return Settings(per_page=config.per_page, feed_size=config.feed_size, language=config.language)
+
+
+def build_state(config: Config, found: Scan) -> str:
+    """A hash of everything a build reads: newsgen's code, the settings, the templates and
+    static files, SOURCE_DATE_EPOCH and every input file."""
+    templates = config.source_dir("templates")
+    parts = [
+        CODE,
+        config.fingerprint(),
+        str(config.output_dir),
+        repr(site_info(config)),
+        render.fingerprint(render.template_dirs(templates)),
+        found.state(),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:
+    """The last result, when it was built from the same inputs and its files are all there."""
+    last = cache.last_build(str(output), state)
+    if not isinstance(last, BuildResult):
+        return None
+    urls = cache.outputs(str(output))
+    intact = all(os.path.isfile(os.path.join(output, url_to_path(url))) for url in urls)
+    return last if intact else None
 
 
 class Stopwatch:
@@ -95,10 +136,12 @@ class Stopwatch:
         self.laps: list[tuple[str, float]] = []
         self.last = time.perf_counter()
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str = "") -> float:
         now = time.perf_counter()
-        self.laps.append((name, now - self.last))
-        self.last = now
+        seconds, self.last = now - self.last, now
+        if name:
+            self.laps.append((name, seconds))
+        return seconds
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -125,16 +168,21 @@ def site_info(config: Config) -> render.Site:
 
 
 def write_site(
-    pages: Sequence[Page], config: Config, cache: Cache, *, jobs: int, progress: Progress | None
+    pages: Sequence[Page],
+    config: Config,
+    cache: Cache,
+    content: dict[str, str],
+    *,
+    jobs: int,
+    progress: Progress | None,
 ) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files; remove what the
     site no longer has. Returns (files written, files removed)."""
     output = config.output_dir
     templates = config.source_dir("templates")
     site = site_info(config)
-    salt = "\0".join([render.fingerprint(render.template_dirs(templates)), repr(site)])
-    digests: dict[int, str] = {}
-    keys = {page.url: page_key(page, salt, digests) for page in pages}
+    salt = "\0".join([CODE, render.fingerprint(render.template_dirs(templates)), repr(site)])
+    keys = {page.url: page_key(page, salt, content) for page in pages}
     statics = static_files(templates)
     keys.update(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
@@ -146,7 +194,8 @@ def write_site(
         if previous.get(p.url) != keys[p.url]
         or not os.path.isfile(os.path.join(output, url_to_path(p.url)))
     ]
-    write.clean_temporaries(output)
+    if cache.unfinished(str(output)):
+        write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
     for done in run(
         _render_one,
@@ -163,14 +212,12 @@ def write_site(
     return len(stale) + copied, removed
 
 
-def page_key(page: Page, salt: str, digests: dict[int, str]) -> str:
-    """Everything a page's bytes depend on: its planned data (which holds the article
-    records and their body keys), the templates, and the site settings.
-
-    An article appears on several pages; `digests` (by object id, valid while `pages` lives)
-    hashes each one once instead of once per page."""
+def page_key(page: Page, salt: str, content: dict[str, str]) -> str:
+    """Everything a page's bytes depend on: its planned data, the articles it shows, the
+    templates and the site settings. An article is named by its unit key (its content is a
+    pure function of it) plus what finalize decided: slug and position."""
     articles = (page.article, page.prev, page.next, *page.articles)
-    shown = "\0".join(_digest(a, digests) if a else "-" for a in articles)
+    shown = "\0".join(f"{content[a.path]}:{a.slug}:{a.order}" if a else "-" for a in articles)
     plain = repr(tuple(getattr(page, name) for name in _PLAIN_FIELDS))
     return hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
 

@@ -9,6 +9,7 @@ from another newsgen version, or one that SQLite cannot read, is discarded, neve
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,7 +20,19 @@ from typing import Any, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "2"
+SCHEMA = "3"
+
+
+def _code_fingerprint() -> str:
+    """newsgen's version and the hash of its own source: cached work made by other code is
+    never reused (a development checkout changes code without changing the version)."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE = _code_fingerprint()
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
@@ -28,6 +41,7 @@ CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
                                     PRIMARY KEY (output, url));
+CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
 """
 
 
@@ -149,6 +163,34 @@ class Cache:
         self.db.executemany(
             "INSERT INTO outputs VALUES (?, ?, ?)",
             ((output, url, key) for url, key in sorted(keys.items())),
+        )
+
+    # builds ----------------------------------------------------------------------------------
+
+    def last_build(self, output: str, state: str) -> object | None:
+        """The result of the last build into `output` when it finished from the same inputs."""
+        row = self.db.execute(
+            "SELECT state, result FROM builds WHERE output = ?", (output,)
+        ).fetchone()
+        if row is None or row[0] != state or row[1] is None:
+            return None
+        with contextlib.suppress(Exception):
+            return cast(object, pickle.loads(row[1]))
+        return None
+
+    def unfinished(self, output: str) -> bool:
+        """Whether the last build into `output` was interrupted (or is unknown)."""
+        row = self.db.execute("SELECT state FROM builds WHERE output = ?", (output,)).fetchone()
+        return row is None or row[0] == ""
+
+    def start_build(self, output: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, '', NULL)", (output,))
+        self.db.commit()
+
+    def finish_build(self, output: str, state: str, result: object) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO builds VALUES (?, ?, ?)",
+            (output, state, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)),
         )
 
     def commit(self) -> None:

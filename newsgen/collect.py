@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from newsgen import __version__
-from newsgen.cache import Cache
+from newsgen.cache import CODE, Cache
 from newsgen.config import Config
 from newsgen.enrich import Enriched, enrich
 from newsgen.load import merge, pair_curated, parse_curated, parse_seed
@@ -57,17 +56,39 @@ class Collected:
     article_keys: dict[str, str]
 
 
-def collect(
-    config: Config, cache: Cache, *, jobs: int, progress: Progress | None = None
-) -> Collected:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scan:
+    """The source files of a site, with their hashes, and the problems finding them."""
+
+    seeds: tuple[Source, ...]
+    curated: tuple[Source, ...]
+    problems: tuple[Problem, ...]
+
+    def state(self) -> str:
+        """A hash of every input file's path and content."""
+        digest = hashlib.sha256()
+        for source in (*self.seeds, *self.curated):
+            digest.update(f"{source.path}\0{source.sha}\0".encode())
+        return digest.hexdigest()
+
+
+def scan(config: Config, cache: Cache) -> Scan:
+    """Find the source files; read only those whose size or mtime changed since last time."""
     problems: list[Problem] = []
     known = cache.file_hashes()
     seeds = find_sources(config, "seeds", ".txt", known, problems)
-    curated_files = find_sources(config, "articles", ".md", known, problems)
-    cache.set_file_hashes(
-        known, ((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated_files))
-    )
-    curated_keys = {s.path: f"md:{__version__}:{s.path}:{s.sha}" for s in curated_files}
+    curated = find_sources(config, "articles", ".md", known, problems)
+    cache.set_file_hashes(known, ((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated)))
+    return Scan(seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems))
+
+
+def collect(
+    config: Config, cache: Cache, found: Scan, *, jobs: int, progress: Progress | None = None
+) -> Collected:
+    """Every article of the scanned sources, enriching only what the cache has not seen."""
+    problems = list(found.problems)
+    seeds, curated_files = found.seeds, found.curated
+    curated_keys = {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in curated_files}
     curated = list(_parse_curated(curated_files, curated_keys, cache, problems))
     units = make_units(seeds, curated, config, problems)
     cached = cache.articles([u.key for u in units])
@@ -185,7 +206,7 @@ def make_units(
 ) -> list[Unit]:
     pairs, alone, found = pair_curated((s.path for s in seeds), curated)
     problems += found
-    salt = f"{__version__}\0{config.language}\0{config.timezone}"
+    salt = f"{CODE}\0{config.language}\0{config.timezone}"
     units = [
         Unit(
             key=_key(salt, s.path, s.sha, repr(pairs.get(s.path))),
