@@ -69,6 +69,7 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
                 seconds=time.perf_counter() - started,
                 timings=(("scan", clock.lap()),),
             )
+        interrupted = cache.unfinished(str(output))
         cache.start_build(str(output))
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
@@ -76,7 +77,13 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
         pages = plan_site(articles, settings(config))
         clock.lap("plan")
         written, removed = write_site(
-            pages, config, cache, collected.article_keys, jobs=jobs, progress=progress
+            pages,
+            config,
+            cache,
+            collected.article_keys,
+            jobs=jobs,
+            progress=progress,
+            interrupted=interrupted,
         )
         clock.lap("write")
         result = BuildResult(
@@ -175,6 +182,7 @@ def write_site(
     *,
     jobs: int,
     progress: Progress | None,
+    interrupted: bool = True,
 ) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files; remove what the
     site no longer has. Returns (files written, files removed)."""
@@ -194,7 +202,7 @@ def write_site(
         if previous.get(p.url) != keys[p.url]
         or not os.path.isfile(os.path.join(output, url_to_path(p.url)))
     ]
-    if cache.unfinished(str(output)):
+    if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
     for done in run(
@@ -268,7 +276,7 @@ class _RenderWorker:
         cls, templates: Path, site: render.Site, cache_path: Path, output: Path
     ) -> Callable[[], None]:
         def init() -> None:
-            cls.env = render.environment(templates, site)
+            cls.env = render.environment(templates, site, cache_path.parent / "jinja")
             cls.bodies = BodyReader(cache_path)
             cls.output = output
 

@@ -28,7 +28,7 @@ CachedDraft = tuple[Draft | None, list[Problem]]
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     path: str  # relative to the site, with forward slashes
-    file: Path
+    file: str
     sha: str
     size: int = 0
     mtime_ns: int = 0
@@ -94,7 +94,7 @@ def collect(
     cached = cache.articles([u.key for u in units])
     missing = [u for u in units if u.key not in cached]
     if missing:
-        _preload_models()
+        _preload_models(cache.path.parent)
     work = run(
         _enrich_unit,
         [(u, config.language, config.timezone) for u in missing],
@@ -166,17 +166,22 @@ def find_sources(
         if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
             sha = seen[2]
         else:
-            sha = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
+            sha = hashlib.sha256(_read(entry.path)).hexdigest()
         sources.append(
             Source(
                 path=relative,
-                file=Path(entry.path),
+                file=entry.path,
                 sha=sha,
                 size=stat.st_size,
                 mtime_ns=stat.st_mtime_ns,
             )
         )
     return sources
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _relative(file: Path, root: Path) -> str:
@@ -193,7 +198,7 @@ def _parse_curated(
     for source in sources:
         key = keys[source.path]
         if key not in cached:
-            cached[key] = parse_curated(source.path, source.file.read_bytes())
+            cached[key] = parse_curated(source.path, _read(source.file))
             cache.put_unit(key, cached[key], "", "")
         draft, found = cast(CachedDraft, cached[key])
         problems += found
@@ -231,7 +236,7 @@ def _enrich_unit(args: tuple[Unit, str, str]) -> tuple[Enriched | None, list[Pro
     problems: list[Problem] = []
     draft = unit.curated
     if unit.seed is not None:
-        seed, problems = parse_seed(unit.seed.path, unit.seed.file.read_bytes())
+        seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
         if seed is None:
             return None, problems
         draft = merge(seed, unit.curated) if unit.curated else seed
@@ -240,8 +245,9 @@ def _enrich_unit(args: tuple[Unit, str, str]) -> tuple[Enriched | None, list[Pro
     return enriched, problems + list(enriched.problems)
 
 
-def _preload_models() -> None:
+def _preload_models(cache_dir: Path) -> None:
     """Load the language model before workers fork, so they share one copy."""
-    from newsgen.enrich import _identifier
+    from newsgen import enrich, langmodel
 
-    _identifier()
+    if not enrich.has_language_model():
+        enrich.use_language_model(langmodel.load(cache_dir))

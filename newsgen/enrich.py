@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 from slugify import slugify
 
@@ -222,11 +223,25 @@ def detect_language(text: str, default: str) -> str:
     return str(lang) if confidence >= 0.5 else default
 
 
-@cache
-def _identifier():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+# The model is 68 MB: one per process, loaded once, shared by forked workers.
+_MODEL: list[Any] = []
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+def use_language_model(identifier: Any) -> None:
+    """Use an already loaded py3langid identifier (see newsgen.langmodel)."""
+    _MODEL[:] = [identifier]
+
+
+def has_language_model() -> bool:
+    return bool(_MODEL)
+
+
+def _identifier() -> Any:
+    if not _MODEL:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        _MODEL.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+    return _MODEL[0]
 
 
 # --- dates ----------------------------------------------------------------------------------

@@ -60,8 +60,16 @@ def fingerprint(dirs: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def environment(site_templates: Path, site: Site) -> jinja2.Environment:
+def environment(
+    site_templates: Path, site: Site, bytecode_dir: Path | None = None
+) -> jinja2.Environment:
+    """The one Jinja environment. `bytecode_dir` keeps compiled templates between builds."""
+    cache = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site_templates)]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
