@@ -223,9 +223,10 @@ def write_site(
 def page_key(page: Page, salt: str, content: dict[str, str]) -> str:
     """Everything a page's bytes depend on: its planned data, the articles it shows, the
     templates and the site settings. An article is named by its unit key (its content is a
-    pure function of it) plus what finalize decided: slug and position."""
+    pure function of it) plus the slug finalize gave it. Not its `order`: that is only a sort
+    key, and it shifts for every later article when a file is added."""
     articles = (page.article, page.prev, page.next, *page.articles)
-    shown = "\0".join(f"{content[a.path]}:{a.slug}:{a.order}" if a else "-" for a in articles)
+    shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
     plain = repr(tuple(getattr(page, name) for name in _PLAIN_FIELDS))
     return hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
 
