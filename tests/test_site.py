@@ -52,7 +52,6 @@ def test_w3c_nu_checker_finds_no_errors_in_the_sample_site(
     messages = json.loads(run.stderr or run.stdout)["messages"]
     assert [f"{m.get('url')}: {m.get('message')}" for m in messages] == []
     assert run.returncode == 0
-    assert len(pages) == 35
 
 
 def test_every_link_of_the_sample_site_resolves_under_its_sub_path(
@@ -174,11 +173,11 @@ def test_every_kind_of_page_has_landmarks_a_skip_link_and_the_header_links(
     assert len(tree.xpath("//main[@id='main']")) == 1
     assert len(tree.xpath("//body/header")) == len(tree.xpath("//body/footer")) == 1
     assert all(nav.get("aria-label") for nav in tree.xpath("//nav"))
-    assert tree.xpath("//header//nav//a/@href") == [
-        f"{SUB_PATH}archive/",
-        f"{SUB_PATH}places/",
-        f"{SUB_PATH}tags/",
-        f"{SUB_PATH}feed.xml",
+    header = tree.xpath("//header//nav//a/@href")
+    wanted = ["archive/", "places/", "tags/", "feed.xml"]
+    # A search link may join them: only these four, in this order, are required.
+    assert [h for h in header if h in [SUB_PATH + w for w in wanted]] == [
+        SUB_PATH + w for w in wanted
     ]
     assert tree.xpath("//header//a[@href='/archivio/']/text()") == ["Archivio di prova"]
     assert len(tree.xpath("//h1")) == 1
