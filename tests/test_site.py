@@ -399,3 +399,19 @@ def test_case_variants_of_a_place_share_one_page(make_site: MakeSite) -> None:
     assert texts(places, "//main//ul/li") == ["Bruxelles 3"]
     place = parse(config.output_dir / "places" / "bruxelles" / "index.html")
     assert len(place.xpath("//article[@class='teaser']")) == 3
+
+
+def test_a_tag_named_like_an_interface_string_stays_as_written(make_site: MakeSite) -> None:
+    config, _ = build_site(
+        make_site(
+            {
+                "articles/a.md": "---\ntitle: Un titolo\ntags: [archive, feed]\n---\nTesto.\n",
+                "newsgen.yaml": "language: it\n",
+            }
+        )
+    )
+    tag = parse(config.output_dir / "tags" / "feed" / "index.html")
+    assert texts(tag, "//h1") == ["feed"]
+    assert texts(tag, "//nav[@class='crumbs']//li") == ["Home", "Argomenti", "feed"]
+    tags = parse(config.output_dir / "tags" / "index.html")
+    assert texts(tags, "//main//ul/li") == ["archive 1", "feed 1"]
