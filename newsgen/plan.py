@@ -31,6 +31,8 @@ class Link:
 
 
 HOME = Link(url="/", label="home", localize=True)
+ARCHIVE = Link(url="/archive/", label="archive", localize=True)
+UNDATED = Link(url="/archive/undated/", label="undated", localize=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +70,6 @@ class Settings:
     per_page: int = 20
     feed_size: int = 50
     language: str = "en"
-
-
-ARCHIVE = Link(url="/archive/", label="archive", localize=True)
-UNDATED = Link(url="/archive/undated/", label="undated", localize=True)
 
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -281,9 +279,9 @@ def _year_pages(year: int, articles: list[Article], settings: Settings) -> Itera
         crumbs=(HOME, ARCHIVE, year_link),
         groups=tuple(months),
     )
-    for month in months:
+    for number, month in zip(sorted(by_month, reverse=True), months, strict=True):
         yield from listing(
-            by_month[int(month.url[-3:-1])],
+            by_month[number],
             month.url,
             "list.html",
             settings,
