@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -23,7 +24,7 @@ from markupsafe import Markup
 from newsgen import __version__, i18n
 from newsgen.enrich import make_slug
 from newsgen.markup import safe_url
-from newsgen.plan import Page, url_to_path
+from newsgen.plan import Link, Page, url_to_path
 from newsgen.records import Article
 
 THEME = Path(str(resources.files("newsgen") / "theme"))
@@ -95,6 +96,7 @@ def environment(
         absolute=lambda link: urljoin(site.base_url, link),
         news_article=lambda article, canonical: news_article(article, canonical, site),
         feed_updated=lambda articles: feed_updated(articles, site.build_time),
+        entry_id=entry_id,
     )
     env.filters["iso"] = iso_time
     return env
@@ -109,13 +111,15 @@ def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def label(text: str, lang: str) -> str:
-    """Listing labels in the reader's language: 'archive' → 'Archivio',
-    '2012-07' → 'Juillet 2012'; names of places and tags stay as written."""
-    month = _YEAR_MONTH.match(text)
+def label(link: Link, lang: str) -> str:
+    """A link's text in the reader's language: 'archive' → 'Archivio', '2012-07' →
+    'Juillet 2012'; names of places and tags (not `localize`) stay as written."""
+    if not link.localize:
+        return link.label
+    month = _YEAR_MONTH.match(link.label)
     if month:
         return f"{i18n.month_name(int(month[2]), lang)} {month[1]}"
-    return i18n.translate(lang, text) if text in i18n.STRINGS["en"] else text
+    return i18n.translate(lang, link.label)
 
 
 def feed_updated(articles: Sequence[Article], fallback: dt.datetime) -> str:
@@ -129,6 +133,12 @@ def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def entry_id(article: Article) -> str:
+    """An Atom entry id that outlives rebuilds, slug changes and a new `base_url`: a name-based
+    UUID of the article's stable id."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'newsgen:article:' + article.id)}"
 
 
 def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]:
