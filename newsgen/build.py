@@ -16,13 +16,13 @@ from pathlib import Path
 
 import jinja2
 
-from newsgen import render, write
+from newsgen import render, urls, write
 from newsgen.cache import BodyReader, Cache
 from newsgen.collect import collect
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.parallel import run
-from newsgen.plan import Page, Settings, plan_site, url_to_path
+from newsgen.plan import Page, Settings, plan_site, redirect_pages, url_to_path
 from newsgen.records import Article, Problem
 
 Progress = Callable[[str, int, int], None]
@@ -46,9 +46,13 @@ class BuildResult:
         return len({p.path for p in self.problems if p.level == "error"})
 
 
-def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+def build(
+    config: Config, *, jobs: int = 1, progress: Progress | None = None, drafts: bool = False
+) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
-    folder cannot be used; problems with single inputs are returned, never raised."""
+    folder cannot be used; problems with single inputs are returned, never raised.
+
+    `drafts` builds draft articles too (a preview): such a build never records URLs."""
     started = time.perf_counter()
     output = config.output_dir
     write.check_output(
@@ -60,24 +64,36 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
     try:
         collected = collect(config, cache, jobs=jobs, progress=progress)
         articles, duplicates = finalize(collected.articles)
+        registry, url_problems = urls.load_registry(config.root)
         pages = plan_site(
             articles,
             Settings(
-                per_page=config.per_page, feed_size=config.feed_size, language=config.language
+                per_page=config.per_page,
+                feed_size=config.feed_size,
+                language=config.language,
+                drafts=drafts,
             ),
         )
+        statics = static_files(config.source_dir("templates"))
+        taken = urls.taken_files(pages, statics)
+        redirects, redirect_problems = urls.plan_redirects(registry, articles, taken)
+        pages += redirect_pages(redirects)
         written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
+        if not drafts:
+            url_problems += urls.save_registry(config.root, registry, articles)
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:
         cache.close()
+    if drafts and any(a.draft for a in articles):
+        notes = (*notes, "drafts are included (--drafts): do not publish this build")
     return BuildResult(
-        articles=sum(1 for a in articles if not a.draft),
+        articles=sum(1 for a in articles if drafts or not a.draft),
         pages=len(pages),
         written=written,
         removed=removed,
         enriched=collected.enriched,
         seconds=time.perf_counter() - started,
-        problems=tuple(collected.problems + duplicates),
+        problems=tuple(collected.problems + duplicates + url_problems + redirect_problems),
         notes=notes,
     )
 
