@@ -14,7 +14,7 @@ import yaml
 from newsgen import cli, scaffold, urls
 from newsgen.build import build
 from newsgen.config import Config, load_config
-from newsgen.load import parse_curated
+from newsgen.load import parse_curated, text_id
 from newsgen.plan import Page, Redirect, url_to_path
 from newsgen.records import Article
 from tests.conftest import REPO, MakeSite, build_site
@@ -35,6 +35,7 @@ ROMA_URL = (
     "/articles/il-consiglio-comunale-ha-approvato-il-bilancio-dopo-una-lunga-seduta-notturna/"
 )
 PARIS_URL = "/articles/le-conseil-municipal-a-adopte-le-budget-apres-une-longue-seance-de-nuit/"
+ROMA_ID = text_id(ROMA)
 SUBPATH = "base_url: https://example.org/archivio/\n"
 
 
@@ -277,6 +278,18 @@ def test_retitling_back_removes_the_redirect(make_site: MakeSite) -> None:
     assert result.problems == ()
 
 
+def test_an_article_without_a_seed_keeps_its_old_url_when_retitled(make_site: MakeSite) -> None:
+    text = "---\ntitle: {}\n---\n\nIl bilancio è approvato.\n"
+    site = make_site({"articles/bilancio.md": text.format("Bilancio")})
+    build_site(site)
+    (site / "articles/bilancio.md").write_text(text.format("Bilancio di Roma"), encoding="utf-8")
+    config, result = build_site(site)
+    assert result.problems == ()
+    assert (config.output_dir / "_redirects").read_text(encoding="utf-8") == (
+        "/articles/bilancio/ /articles/bilancio-di-roma/ 301\n"
+    )
+
+
 def test_a_new_article_at_an_old_url_wins_over_its_redirect(make_site: MakeSite) -> None:
     site = make_site({"seeds/roma.txt": ROMA})
     build_site(site)
@@ -381,6 +394,16 @@ def test_drafts_build_shows_them_marked_and_records_nothing(make_site: MakeSite)
     _, result = build_site(site)
     assert "riservat" not in output_text(config.output_dir)
     assert result.removed > 0
+
+
+def test_only_a_real_build_writes_the_registry(make_site: MakeSite) -> None:
+    site = make_site({"seeds/roma.txt": ROMA, "articles/bozza.md": DRAFT})
+    build(load_config(site), jobs=1, drafts=True)
+    assert not (site / "urls.yaml").exists()
+    build_site(site)
+    assert (site / "urls.yaml").read_text(encoding="utf-8") == urls.HEADER + (
+        f"{ROMA_ID}:\n- {ROMA_URL}\n"
+    )
 
 
 def test_published_article_page_has_no_draft_marker(make_site: MakeSite) -> None:
