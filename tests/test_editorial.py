@@ -183,15 +183,29 @@ def test_registry_records_published_articles_sorted_and_deterministically() -> N
     text = urls.dump_registry(recorded)
     assert text == urls.dump_registry(dict(reversed(recorded.items())))
     assert text.endswith(
-        "a:\n- /articles/m/\nb:\n- /articles/a/\n- /articles/z/\nold:\n- /articles/gone/\n"
+        '"a":\n- /articles/m/\n"b":\n- /articles/a/\n- /articles/z/\n"old":\n- /articles/gone/\n'
     )
     assert urls.parse_registry(yaml.safe_load(text)) == (urls.Registry(urls=recorded), [])
 
 
-def test_registry_ids_that_look_like_numbers_stay_text() -> None:
-    text = urls.dump_registry({"0123456789012345": ("/articles/a/",)})
-    registry, _ = urls.parse_registry(yaml.safe_load(text))
-    assert dict(registry.urls) == {"0123456789012345": ("/articles/a/",)}
+def test_registry_text_is_yaml_read_quickly_or_by_the_yaml_parser() -> None:
+    urls_by_id = {"0123456789012345": ("/articles/a/", "/perché/"), "b": ("/x.html",)}
+    text = urls.dump_registry(urls_by_id)
+    assert text == urls.HEADER + (
+        '"0123456789012345":\n- /articles/a/\n- "/perché/"\n"b":\n- /x.html\n'
+    )
+    as_yaml = yaml.safe_load(text)
+    assert urls.read_registry(text) == as_yaml
+    assert urls.parse_registry(as_yaml) == (urls.Registry(urls=urls_by_id), [])
+    by_hand = "b: /x.html\n'0123456789012345': [/perché/, /articles/a/]\n"
+    assert urls.read_registry(by_hand) == {
+        "b": "/x.html",
+        "0123456789012345": ["/perché/", "/articles/a/"],
+    }
+    assert urls.parse_registry(urls.read_registry(by_hand)) == (
+        urls.Registry(urls=urls_by_id),
+        [],
+    )
 
 
 def test_a_bad_registry_entry_is_reported_and_the_file_left_alone(tmp_path: Path) -> None:
@@ -213,7 +227,7 @@ def test_registry_that_is_not_yaml_names_the_line(tmp_path: Path) -> None:
     registry, problems = urls.load_registry(tmp_path)
     assert not registry.writable
     assert [str(p) for p in problems] == [
-        "urls.yaml:2: not valid YAML (expected ',' or ']', but got ':'); fix it or restore it "
+        "urls.yaml:2: not valid YAML (did not find expected ',' or ']'); fix it or restore it "
         "from version control (until then it is not updated and its old URLs may not redirect)"
     ]
 
@@ -402,7 +416,7 @@ def test_only_a_real_build_writes_the_registry(make_site: MakeSite) -> None:
     assert not (site / "urls.yaml").exists()
     build_site(site)
     assert (site / "urls.yaml").read_text(encoding="utf-8") == urls.HEADER + (
-        f"{ROMA_ID}:\n- {ROMA_URL}\n"
+        f'"{ROMA_ID}":\n- {ROMA_URL}\n'
     )
 
 
