@@ -160,7 +160,7 @@ def save_registry(root: Path, registry: Registry, articles: Iterable[Article]) -
     if not registry.writable:
         return []
     urls = recorded(registry, articles)
-    if not urls and not registry.urls:
+    if urls == registry.urls:  # nothing new: no need to even format the file
         return []
     path = root / REGISTRY_NAME
     data = dump_registry(urls).encode()
