@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 import yaml
@@ -154,14 +154,16 @@ def read_registry(text: str) -> object:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def save_registry(root: Path, registry: Registry, articles: Iterable[Article]) -> list[Problem]:
+def save_registry(root: Path, registry: Registry, articles: Sequence[Article]) -> list[Problem]:
     """Record the published articles' URLs in `<root>/urls.yaml`, writing only when
     something is new."""
     if not registry.writable:
         return []
+    articles = [a for a in articles if not a.draft]
+    known = registry.urls
+    if all(article_url(a.slug) in known.get(a.id, ()) for a in articles):
+        return []  # nothing new: the file stays as it is
     urls = recorded(registry, articles)
-    if urls == registry.urls:  # nothing new: no need to even format the file
-        return []
     path = root / REGISTRY_NAME
     data = dump_registry(urls).encode()
     if write.same_bytes(path, data):
@@ -279,4 +281,5 @@ class _Claims:
 
 def _collides(file: str, taken: set[str]) -> bool:
     """The file itself, or a folder on its way, is already a file of the site."""
-    return file in taken or any(str(parent) in taken for parent in PurePosixPath(file).parents)
+    parts = file.split("/")
+    return file in taken or any("/".join(parts[:i]) in taken for i in range(1, len(parts)))
