@@ -173,7 +173,7 @@ def test_installed_wheel_runs_the_editorial_workflow(newsgen: Path, tmp_path: Pa
     )
     registry = (site / "urls.yaml").read_text()
     assert (
-        f"93c79ed66b531a90:\n- /articles/manifestazione-a-teheran/\n- /articles/{TEHERAN}/\n"
+        f'"93c79ed66b531a90":\n- /articles/manifestazione-a-teheran/\n- /articles/{TEHERAN}/\n'
         in registry
     )
 
