@@ -16,13 +16,13 @@ from pathlib import Path
 
 import jinja2
 
-from newsgen import render, write
+from newsgen import render, urls, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.parallel import run
-from newsgen.plan import Page, Settings, plan_site, url_to_path
+from newsgen.plan import Page, Settings, plan_site, redirect_pages, url_to_path
 from newsgen.records import Article, Problem
 
 Progress = Callable[[str, int, int], None]
@@ -47,9 +47,13 @@ class BuildResult:
         return len({p.path for p in self.problems if p.level == "error"})
 
 
-def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+def build(
+    config: Config, *, jobs: int = 1, progress: Progress | None = None, drafts: bool = False
+) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
-    folder cannot be used; problems with single inputs are returned, never raised."""
+    folder cannot be used; problems with single inputs are returned, never raised.
+
+    `drafts` builds draft articles too (a preview): such a build never records URLs."""
     started = time.perf_counter()
     output = config.output_dir
     write.check_output(output, [config.source_dir(name) for name in SOURCE_FOLDERS])
@@ -57,8 +61,7 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
     try:
         clock = Stopwatch()
         found = scan(config, cache)
-        state = build_state(config, found)
-        unchanged = _unchanged(cache, output, state)
+        unchanged = _unchanged(cache, output, build_state(config, found, drafts))
         if unchanged:
             return replace(
                 unchanged,
@@ -74,7 +77,13 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
         articles, duplicates = finalize(collected.articles)
-        pages = plan_site(articles, settings(config))
+        registry, url_problems = urls.load_registry(config.root)
+        pages = plan_site(articles, settings(config, drafts))
+        statics = static_files(config.source_dir("templates"))
+        redirects, redirect_problems = urls.plan_redirects(
+            registry, articles, urls.taken_files(pages, statics)
+        )
+        pages += redirect_pages(redirects)
         clock.lap("plan")
         written, removed = write_site(
             pages,
@@ -85,20 +94,26 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
             progress=progress,
             interrupted=interrupted,
         )
+        if not drafts:
+            url_problems += urls.save_registry(config.root, registry, articles)
         clock.lap("write")
+        notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
+        if drafts and any(a.draft for a in articles):
+            notes.append("drafts are included (--drafts): do not publish this build")
         result = BuildResult(
-            articles=sum(1 for a in articles if not a.draft),
+            articles=sum(1 for a in articles if drafts or not a.draft),
             pages=len(pages),
             written=written,
             removed=removed,
             enriched=collected.enriched,
             seconds=time.perf_counter() - started,
-            problems=tuple(collected.problems + duplicates),
-            notes=(f"cache discarded: {cache.discarded}",) if cache.discarded else (),
+            problems=tuple(collected.problems + duplicates + url_problems + redirect_problems),
+            notes=tuple(notes),
             timings=tuple(clock.laps),
         )
         cache.prune(collected.keys, (a.body_key for a in collected.articles))
-        cache.finish_build(str(output), state, result)
+        # After save_registry: the next build compares against the registry it will read.
+        cache.finish_build(str(output), build_state(config, found, drafts), result)
     finally:
         cache.close()
     return result
@@ -107,14 +122,20 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
 SOURCE_FOLDERS = ("seeds", "articles", "templates")
 
 
-def settings(config: Config) -> Settings:
-    return Settings(per_page=config.per_page, feed_size=config.feed_size, language=config.language)
+def settings(config: Config, drafts: bool = False) -> Settings:
+    return Settings(
+        per_page=config.per_page,
+        feed_size=config.feed_size,
+        language=config.language,
+        drafts=drafts,
+    )
 
 
-def build_state(config: Config, found: Scan) -> str:
+def build_state(config: Config, found: Scan, drafts: bool) -> str:
     """A hash of everything a build reads: newsgen's code, the settings, the templates and
-    static files, SOURCE_DATE_EPOCH and every input file."""
+    static files, SOURCE_DATE_EPOCH, the URL registry and every input file."""
     templates = config.source_dir("templates")
+    registry = config.root / urls.REGISTRY_NAME
     parts = [
         CODE,
         config.fingerprint(),
@@ -122,6 +143,8 @@ def build_state(config: Config, found: Scan) -> str:
         repr(site_info(config)),
         render.fingerprint(render.template_dirs(templates)),
         found.state(),
+        f"drafts={drafts}",
+        hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -131,8 +154,8 @@ def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:
     last = cache.last_build(str(output), state)
     if not isinstance(last, BuildResult):
         return None
-    urls = cache.outputs(str(output))
-    intact = all(os.path.isfile(os.path.join(output, url_to_path(url))) for url in urls)
+    written = cache.outputs(str(output))
+    intact = all(os.path.isfile(os.path.join(output, url_to_path(url))) for url in written)
     return last if intact else None
 
 

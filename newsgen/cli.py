@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from newsgen import __version__
+from newsgen import __version__, scaffold
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
@@ -49,7 +49,11 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub = commands.add_parser("build", help="build the site into the output folder")
     add_build_options(sub)
+    sub.add_argument(
+        "--drafts", action="store_true", help="build draft articles too, marked as drafts"
+    )
     sub.set_defaults(run=run_build)
+    add_editorial_commands(commands)
     return parser
 
 
@@ -94,7 +98,9 @@ def run_build(args: argparse.Namespace) -> int:
     config = site_config(args)
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = build(config, jobs=max(1, args.jobs), progress=progress)
+        result = build(
+            config, jobs=max(1, args.jobs), progress=progress, drafts=getattr(args, "drafts", False)
+        )
     except OutputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
@@ -160,3 +166,85 @@ class Progress:
     def clear(self) -> None:
         self.out.write("\r\x1b[K")
         self.out.flush()
+
+
+# --- editorial commands: init, new, import --------------------------------------------------
+
+
+def add_editorial_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser("init", help="make a new site in a new or empty folder")
+    sub.add_argument("dir", type=Path, metavar="DIR", help="the folder of the new site")
+    sub.set_defaults(run=run_init)
+    sub = commands.add_parser("new", help="write a new draft article in articles/")
+    sub.add_argument("title", metavar="TITLE", help="the headline")
+    sub.add_argument("--slug", help="file name and URL slug (default: from the title)")
+    add_site_option(sub)
+    sub.set_defaults(run=run_new)
+    sub = commands.add_parser(
+        "import", help="write articles/ files holding what was derived from seeds, to correct"
+    )
+    sub.add_argument(
+        "seeds", nargs="*", metavar="SEED", help="seed files to import (default: every seed)"
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="replace the files of seeds already curated"
+    )
+    add_site_option(sub)
+    sub.set_defaults(run=run_import)
+
+
+def add_site_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
+    )
+
+
+def editorial_config(args: argparse.Namespace) -> Config:
+    if not args.site.is_dir():
+        raise ConfigError([f"--site: {args.site} is not a folder; give the folder of the site"])
+    return load_config(args.site)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    try:
+        made = scaffold.init_site(args.dir)
+    except (scaffold.ScaffoldError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created a new site in {args.dir}:")
+    for name in made:
+        print(f"  {name}")
+    print(f"Next: add seed files to {args.dir / 'seeds'}, then: newsgen build --site {args.dir}")
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    config = editorial_config(args)
+    try:
+        path = scaffold.new_article(config, args.title, slug=args.slug)
+    except scaffold.ScaffoldError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(args.site / scaffold.site_path(config, path))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    config = editorial_config(args)
+    try:
+        report = scaffold.import_seeds(config, args.seeds, force=args.force)
+    except scaffold.ScaffoldError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    report_problems(report.problems, sys.stderr)
+    for item in report.imported:
+        if item.file:
+            print(f"wrote {item.file} from {item.seed}")
+        else:
+            print(f"skipped {item.seed}: {item.skipped}")
+    written = sum(1 for item in report.imported if item.file)
+    print(
+        f"Imported {_count(len(report.imported), 'seed')}: {written} written, "
+        f"{len(report.imported) - written} skipped."
+    )
+    return 0

@@ -44,6 +44,17 @@ class Pager:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect:
+    """An old URL (`source`, decoded; `href`, percent-encoded) that now lives at `target`."""
+
+    source: str
+    href: str
+    target: str
+    title: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Page:
     """One file of the site: where it goes, which template draws it, and with what."""
 
@@ -61,6 +72,7 @@ class Page:
     groups: tuple[Link, ...] = ()
     feed: str | None = None
     urls: tuple[str, ...] = ()
+    redirects: tuple[Redirect, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +82,7 @@ class Settings:
     per_page: int = 20
     feed_size: int = 50
     language: str = "en"
+    drafts: bool = False  # preview: drafts are planned like published articles
 
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -148,7 +161,7 @@ def _best_spelling(counts: Counter[str]) -> str:
 
 def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
     """Every page of the site, in a stable order. `articles` are already finalized."""
-    live = newest_first(a for a in articles if not a.draft)
+    live = newest_first(a for a in articles if settings.drafts or not a.draft)
     places = group_by(live, "places")
     tags = group_by(live, "tags")
     pages = [
@@ -367,3 +380,22 @@ def sitemaps(urls: list[str]) -> list[Page]:
 
 def _robots() -> Page:
     return Page(url="/robots.txt", template="robots.txt", kind="robots")
+
+
+def redirect_pages(redirects: Sequence[Redirect]) -> list[Page]:
+    """A page at each old URL pointing to the new one, and `/_redirects` listing them all
+    for hosts that read it (Netlify, Cloudflare Pages). Never in the sitemap."""
+    if not redirects:
+        return []
+    pages = [
+        Page(
+            url=r.source,
+            template="redirect.html",
+            kind="redirect",
+            title=r.title,
+            lang=r.lang,
+            redirects=(r,),
+        )
+        for r in redirects
+    ]
+    return [*pages, Page(url="/_redirects", template="_redirects", redirects=tuple(redirects))]
