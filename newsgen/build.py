@@ -46,9 +46,18 @@ class BuildResult:
         return len({p.path for p in self.problems if p.level == "error"})
 
 
-def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+def build(
+    config: Config,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    hold: Callable[[Sequence[Problem]], bool] | None = None,
+) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
-    folder cannot be used; problems with single inputs are returned, never raised."""
+    folder cannot be used; problems with single inputs are returned, never raised.
+
+    `hold` sees the problems before anything is written; when it returns True the output folder
+    is left as it was (`newsgen serve` keeps serving the last good build)."""
     started = time.perf_counter()
     output = config.output_dir
     write.check_output(
@@ -66,8 +75,10 @@ def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) ->
                 per_page=config.per_page, feed_size=config.feed_size, language=config.language
             ),
         )
-        written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
-        cache.prune(collected.keys, (a.body_key for a in collected.articles))
+        written = removed = 0
+        if hold is None or not hold(collected.problems + duplicates):
+            written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
+            cache.prune(collected.keys, (a.body_key for a in collected.articles))
     finally:
         cache.close()
     return BuildResult(
