@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -60,33 +61,7 @@ CONTENT_TYPES = {
 # Everything else, Pagefind's .pf_meta, .pf_index, .pf_fragment and .pf_filter included.
 BINARY = "application/octet-stream"
 
-LIVE_JS = """\
-(() => {
-  "use strict";
-  const file = document.currentScript.dataset.file;
-  let box = null;
-  const hide = () => { if (box) { box.remove(); box = null; } };
-  const show = (messages) => {
-    hide();
-    box = document.createElement("div");
-    box.id = "newsgen-problems";
-    box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;left:0;right:0;bottom:0;z-index:2147483647;" +
-      "max-height:60vh;overflow:auto;margin:0;padding:1em 1.5em;background:#fff4f4;" +
-      "color:#600;border-top:4px solid #c00;font:14px/1.5 monospace;white-space:pre-wrap";
-    box.textContent = "newsgen serve: the last change did not build; " +
-      "this is the last good build.\\n\\n" + messages.join("\\n");
-    document.body.append(box);
-  };
-  const events = new EventSource("/__newsgen/events");
-  events.addEventListener("problems", (e) => show(JSON.parse(e.data).messages));
-  events.addEventListener("ok", hide);
-  events.addEventListener("reload", (e) => {
-    const files = JSON.parse(e.data).files;
-    if (files === null || file === "" || files.includes(file)) location.reload();
-  });
-})();
-"""
+LIVE_JS = (resources.files("newsgen") / "live.js").read_bytes()
 
 
 class ListenError(Exception):
@@ -363,7 +338,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == EVENTS:
             self._stream(head=head)
         elif path == SCRIPT:
-            self._send(200, content_type(SCRIPT), LIVE_JS.encode(), head=head)
+            self._send(200, content_type(SCRIPT), LIVE_JS, head=head)
         else:
             answer = locate(self.path, self.server.hub.served)
             if isinstance(answer, Moved):
