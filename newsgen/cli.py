@@ -213,6 +213,7 @@ class ServeReport:
         self.args = args
         self.lock = threading.Lock()
         self.opened = False
+        self.seen: set[Problem] = set()
 
     def __call__(self, news: Serving | Rebuilt | Failed | RequestFailed) -> None:
         with self.lock:
@@ -237,7 +238,10 @@ class ServeReport:
             webbrowser.open(news.url)
 
     def rebuilt(self, news: Rebuilt) -> None:
-        report_problems(news.result.problems, sys.stderr, every=self.args.verbose)
+        # A rebuild prints only the problems the previous build did not have.
+        fresh = [p for p in news.result.problems if p not in self.seen]
+        self.seen = set(news.result.problems)
+        report_problems(fresh, sys.stderr, every=self.args.verbose)
         for note in news.result.notes:
             print(f"Note: {note}", file=sys.stderr)
         if self.args.quiet:
@@ -245,8 +249,9 @@ class ServeReport:
         if news.first:
             print(summary(news.result), file=sys.stderr)
             return
-        pages = "every page" if news.files is None else _count(len(news.files), "file")
-        print(
-            f"Rebuilt: {summary(news.result)} Reloading pages showing {pages} changed.",
-            file=sys.stderr,
+        changed = (
+            "The output folder changed; every open page reloads."
+            if news.files is None
+            else f"{_count(len(news.files), 'file')} changed; their open pages reload."
         )
+        print(f"Rebuilt: {summary(news.result)} {changed}", file=sys.stderr)

@@ -58,6 +58,11 @@ CONTENT_TYPES = {
     ".woff2": "font/woff2",
     ".pdf": "application/pdf",
 }
+# What pages load: when one changes, every open page reloads.
+ASSETS = frozenset(
+    {".css", ".js", ".mjs", ".svg", ".ico", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif"}
+    | {".woff", ".woff2"}
+)
 # Everything else, Pagefind's .pf_meta, .pf_index, .pf_fragment and .pf_filter included.
 BINARY = "application/octet-stream"
 
@@ -164,16 +169,17 @@ class Hub:
         self._changed = threading.Condition()
 
     def announce(self, news: News) -> None:
-        if isinstance(news, Failed):
-            self.problems = news.problems
-            self._send("problems", {"messages": list(news.problems)})
-            return
-        self.served = Served.of(news.config)
-        if self.problems:
-            self.problems = ()
-            self._send("ok", {})
-        if news.files is None or news.files:
-            self._send("reload", {"files": None if news.files is None else sorted(news.files)})
+        with self._changed:
+            if isinstance(news, Failed):
+                self.problems = news.problems
+                self._send("problems", {"messages": list(news.problems)})
+                return
+            self.served = Served.of(news.config)
+            if self.problems:
+                self.problems = ()
+                self._send("ok", {})
+            if news.files is None or news.files:
+                self._send("reload", {"files": reloads(news.files)})
 
     def hello(self) -> tuple[int, str]:
         """For a new listener: where the stream is, and the current problems if any."""
@@ -200,6 +206,19 @@ class Hub:
             self._seq += 1
             self._events.append((self._seq, _event(name, data)))
             self._changed.notify_all()
+
+
+def reloads(files: frozenset[str] | None) -> list[str] | None:
+    """The changed files whose open pages reload; None (every page) when a file that pages
+    load changed, or the whole output folder."""
+    if files is None or any(_is_asset(name) for name in files):
+        return None
+    return sorted(files)
+
+
+def _is_asset(name: str) -> bool:
+    # Pagefind's own files change with every build and only the search page loads them.
+    return Path(name).suffix.lower() in ASSETS and not name.startswith("pagefind/")
 
 
 def _event(name: str, data: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ something, leaves the output as it was and says why.
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import threading
@@ -22,8 +21,10 @@ import jinja2
 import watchfiles
 
 from newsgen import render
-from newsgen.build import BuildResult, build, site_info
+from newsgen.build import CACHE_DIR, BuildResult, build, site_info
+from newsgen.cache import Cache
 from newsgen.config import CONFIG_NAME, Config, ConfigError
+from newsgen.plan import url_to_path
 from newsgen.records import Problem
 from newsgen.write import OutputError
 
@@ -35,7 +36,7 @@ STEP_MS = 50
 DEBOUNCE_MS = 1600
 STILL_SERVING = "the preview keeps serving the last good build"
 
-Snapshot = dict[str, tuple[int, int, int]]
+Keys = dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,12 +176,11 @@ class Rebuilder:
         self.publish = publish
         self.pending: set[str] = set()  # sources changed since the last good build
         self.output: Path | None = None
-        self.files: Snapshot = {}
+        self.keys: Keys = {}
 
     def first(self, config: Config) -> None:
         """The build before serving: it writes whatever it can, like `newsgen build`."""
         self.output = config.output_dir
-        self.files = snapshot(config.output_dir)
         self._build(config, first=True)
 
     def rebuild(self, changed: Iterable[Path]) -> Config | None:
@@ -233,9 +233,9 @@ class Rebuilder:
 
     def _done(self, result: BuildResult, config: Config, *, first: bool) -> None:
         self.pending.clear()
-        after = snapshot(config.output_dir)
-        files = changed_files(self.files, after) if config.output_dir == self.output else None
-        self.output, self.files = config.output_dir, after
+        after = output_keys(config)
+        files = changed_files(self.keys, after) if config.output_dir == self.output else None
+        self.output, self.keys = config.output_dir, after
         self.publish(Rebuilt(result=result, config=config, files=files, first=first))
 
 
@@ -304,25 +304,18 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def snapshot(output: Path) -> Snapshot:
-    """Every output file with what changes when a build replaces it (inode, mtime, size)."""
-    found: Snapshot = {}
-    folders = [(output, "")]
-    while folders:
-        folder, prefix = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                folders.append((Path(entry.path), name + "/"))
-            elif not entry.name.startswith(".newsgen-"):
-                stat = entry.stat(follow_symlinks=False)
-                found[name] = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return found
+def output_keys(config: Config) -> Keys:
+    """The key of every file the last build wrote, by URL, as the build's cache records them:
+    a page whose key changed was written again. (Reading them costs milliseconds; walking an
+    output folder of 10,000 pages costs half a second.)"""
+    cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
+    try:
+        return cache.outputs(str(config.output_dir))
+    finally:
+        cache.close()
 
 
-def changed_files(before: Snapshot, after: Snapshot) -> frozenset[str]:
-    return frozenset(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+def changed_files(before: Keys, after: Keys) -> frozenset[str]:
+    """Output files (relative paths) written or removed between two builds."""
+    urls = {u for u in before.keys() | after.keys() if before.get(u) != after.get(u)}
+    return frozenset(url_to_path(u) for u in urls)

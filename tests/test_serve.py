@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from newsgen.serve import Found, Moved, Served, locate
+from newsgen.serve import Found, Moved, Served, locate, reloads
 from tests.conftest import SAMPLE
 
 START_DEADLINE = 90.0  # the first build loads the language model; the machine is shared
@@ -366,3 +366,14 @@ def test_busy_port_is_an_error_that_says_what_to_do(site: Path) -> None:
         f"Error: cannot listen on 127.0.0.1:{port} (Address already in use); "
         "choose another port with --port, or --port 0 for a free one\n"
     )
+
+
+def test_a_changed_asset_reloads_every_page_and_search_files_do_not() -> None:
+    assert reloads(frozenset({"index.html", "articles/a/index.html"})) == [
+        "articles/a/index.html",
+        "index.html",
+    ]
+    assert reloads(frozenset({"index.html", "assets/style.css"})) is None
+    search = frozenset({"index.html", "pagefind/pagefind.js"})
+    assert reloads(search) == ["index.html", "pagefind/pagefind.js"]
+    assert reloads(None) is None
