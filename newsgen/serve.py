@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from newsgen.config import Config
-from newsgen.watch import Failed, News, Rebuilder, Rebuilt, watch_and_rebuild
+from newsgen.watch import Failed, News, Rebuilder, Rebuilt, Watcher, rebuild_on_changes
 
 RESERVED = "/__newsgen/"
 EVENTS = RESERVED + "events"
@@ -121,6 +121,7 @@ def serve(
     hub = Hub(Served.of(config))
     server = PreviewServer((options.host, options.port), hub, report)
     thread = threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True)
+    watcher: Watcher | None = None
     try:
 
         def publish(news: News) -> None:
@@ -133,13 +134,18 @@ def serve(
         rebuilder = Rebuilder(
             load, root=config.root, jobs=options.jobs, strict=options.strict, publish=publish
         )
+        # Watching starts first: a file saved during the first build builds again.
+        watcher = Watcher(config.root, stop)
+        watcher.follow(config)
         rebuilder.first(config)
         thread.start()
         report(Serving(url=server.url(config.base_path), output=config.output_dir))
-        watch_and_rebuild(rebuilder, config, stop)
+        rebuild_on_changes(watcher, rebuilder, stop)
     finally:
         stop.set()
         hub.close()
+        if watcher is not None:
+            watcher.close()
         if thread.is_alive():
             server.shutdown()
         server.server_close()

@@ -34,6 +34,9 @@ TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 # an editor's save (temporary file, rename, chmod) becomes one build.
 STEP_MS = 50
 DEBOUNCE_MS = 1600
+# An empty batch every READY_MS tells that a new watch is in place (and costs nothing).
+READY_MS = 100
+READY_TIMEOUT = 5.0
 STILL_SERVING = "the preview keeps serving the last good build"
 
 Keys = dict[str, str]
@@ -82,22 +85,26 @@ class Watcher:
         self.folders: tuple[tuple[Path, int], ...] = ()
         self.names: frozenset[str] = frozenset({CONFIG_NAME})
         self.restart = threading.Event()
-        self.threads = [self._spawn(self._watch_root)]
+        ready = threading.Event()
+        self.threads = [self._spawn(self._watch_root, ready)]
+        ready.wait(READY_TIMEOUT)
 
     def follow(self, config: Config) -> None:
         """Watch the source folders of `config`: again when they changed, appeared or went."""
         folders = [config.source_dir(key) for key in SOURCE_KEYS]
         self.names = frozenset({CONFIG_NAME, *(f.name for f in folders if f.parent == self.root)})
         # The inode too: a folder deleted and made again needs a new watch.
-        existing = tuple((f, f.stat().st_ino) for f in folders if f.is_dir())
+        existing = tuple((f, inode) for f in folders if (inode := _folder_inode(f)))
         if existing == self.folders:
             return
         self.restart.set()
         self.restart = threading.Event()
         self.folders = existing
         if existing:
-            paths = tuple(f for f, _ in existing)
-            self.threads.append(self._spawn(self._watch_folders, paths, self.restart))
+            paths, ready = tuple(f for f, _ in existing), threading.Event()
+            self.threads.append(self._spawn(self._watch_folders, paths, self.restart, ready))
+            # Changes saved before the watch is in place would be missed.
+            ready.wait(READY_TIMEOUT)
 
     def next(self, timeout: float) -> set[Path]:
         """Paths changed since the last call, waiting up to `timeout` seconds for the first."""
@@ -121,16 +128,17 @@ class Watcher:
         thread.start()
         return thread
 
-    def _watch_root(self) -> None:
+    def _watch_root(self, ready: threading.Event) -> None:
         def wanted(change: watchfiles.Change, path: str) -> bool:
             return Path(path).name in self.names
 
-        self._pump((self.root,), wanted, recursive=False, stop=self.stop)
+        self._pump((self.root,), wanted, recursive=False, stop=self.stop, ready=ready)
 
-    def _watch_folders(self, folders: tuple[Path, ...], restart: threading.Event) -> None:
-        self._pump(
-            folders, watchfiles.DefaultFilter(), recursive=True, stop=_Either(self.stop, restart)
-        )
+    def _watch_folders(
+        self, folders: tuple[Path, ...], restart: threading.Event, ready: threading.Event
+    ) -> None:
+        stop = _Either(self.stop, restart)
+        self._pump(folders, watchfiles.DefaultFilter(), recursive=True, stop=stop, ready=ready)
 
     def _pump(
         self,
@@ -139,6 +147,7 @@ class Watcher:
         *,
         recursive: bool,
         stop: threading.Event | _Either,
+        ready: threading.Event,
     ) -> None:
         try:
             for batch in watchfiles.watch(
@@ -148,13 +157,26 @@ class Watcher:
                 stop_event=stop,
                 step=STEP_MS,
                 debounce=DEBOUNCE_MS,
+                rust_timeout=READY_MS,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                self.changes.put({Path(path) for _, path in batch})
+                ready.set()  # the first (empty) batch comes once the watch is in place
+                if batch:
+                    self.changes.put({Path(path) for _, path in batch})
         except OSError:
             # A folder went away while being watched: report it as changed, so that the
             # rebuild notices and `follow` watches what exists now.
+            ready.set()
             self.changes.put(set(paths))
+
+
+def _folder_inode(path: Path) -> int:
+    """The inode of a folder; 0 when there is no folder there (any more)."""
+    try:
+        return path.stat().st_ino if path.is_dir() else 0
+    except OSError:
+        return 0
 
 
 class Rebuilder:
@@ -183,16 +205,17 @@ class Rebuilder:
         self.output = config.output_dir
         self._build(config, first=True)
 
-    def rebuild(self, changed: Iterable[Path]) -> Config | None:
-        """Build after `changed`; returns the configuration it read, None when it is broken."""
+    def reconfigure(self, changed: Iterable[Path]) -> Config | None:
+        """Note `changed`; the configuration to build with, or None when it is broken."""
         self.pending |= {_relative(path, self.root) for path in changed}
         try:
-            config = self.load()
+            return self.load()
         except ConfigError as exc:
             self.publish(Failed(problems=tuple(exc.problems)))
             return None
+
+    def rebuild(self, config: Config) -> None:
         self._build(config, first=False)
-        return config
 
     def _build(self, config: Config, *, first: bool) -> None:
         broken = template_problems(config)
@@ -239,19 +262,15 @@ class Rebuilder:
         self.publish(Rebuilt(result=result, config=config, files=files, first=first))
 
 
-def watch_and_rebuild(rebuilder: Rebuilder, config: Config, stop: threading.Event) -> None:
+def rebuild_on_changes(watcher: Watcher, rebuilder: Rebuilder, stop: threading.Event) -> None:
     """Rebuild after every batch of changes until `stop` is set."""
-    watcher = Watcher(config.root, stop)
-    try:
-        watcher.follow(config)
-        while not stop.is_set():
-            changed = watcher.next(timeout=0.25)
-            if changed:
-                latest = rebuilder.rebuild(changed)
-                if latest is not None:
-                    watcher.follow(latest)
-    finally:
-        watcher.close()
+    while not stop.is_set():
+        changed = watcher.next(timeout=0.25)
+        config = rebuilder.reconfigure(changed) if changed else None
+        if config is not None:
+            # Before building: a folder that just appeared is watched before it is read.
+            watcher.follow(config)
+            rebuilder.rebuild(config)
 
 
 def template_problems(config: Config) -> list[Problem]:

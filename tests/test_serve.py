@@ -377,3 +377,28 @@ def test_a_changed_asset_reloads_every_page_and_search_files_do_not() -> None:
     search = frozenset({"index.html", "pagefind/pagefind.js"})
     assert reloads(search) == ["index.html", "pagefind/pagefind.js"]
     assert reloads(None) is None
+
+
+def poll_until(server: Server, target: str, text: bytes) -> bytes:
+    deadline = time.monotonic() + RECOVER_DEADLINE_MS / 1000
+    while time.monotonic() < deadline:
+        body = server.get(target)[2]
+        if text in body:
+            return body
+        time.sleep(0.05)
+    pytest.fail(f"{text!r} never appeared in {target}:\n{server.err.read_text()}")
+
+
+def test_a_new_templates_folder_and_newsgen_yaml_are_watched(server: Server, site: Path) -> None:
+    assert not (site / "templates").exists()
+    footer = site / "templates/partials/footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text('<footer class="colophon"><p>Piede nuovo</p></footer>\n')
+    poll_until(server, NEW_URL, b"Piede nuovo")
+
+    save(footer, '<footer class="colophon"><p>Piede rivisto</p></footer>\n')
+    poll_until(server, NEW_URL, b"Piede rivisto")
+
+    config = site / "newsgen.yaml"
+    save(config, config.read_text().replace("Archivio di prova", "Archivio rinominato"))
+    poll_until(server, NEW_URL, b"Archivio rinominato")
