@@ -236,12 +236,12 @@ class Rebuilder:
         except OutputError as exc:
             if first:
                 raise
-            self.publish(Failed(problems=(f"Error: {exc}",)))
+            self.publish(Failed(problems=(str(exc),)))
             return
         except Exception as exc:
             # A preview must outlive a failed rebuild, whatever failed: the error is shown in
             # full, and the next change builds again.
-            message = f"the build failed: {type(exc).__name__}: {exc}; {STILL_SERVING}"
+            message = f"the build failed: {type(exc).__name__}: {exc}"
             self.publish(Failed(problems=(message,), detail=traceback.format_exc()))
             return
         if held:
@@ -312,7 +312,7 @@ def _template_problem(file: str, line: int | None, message: str, config: Config)
         path=_relative(Path(file), config.root),
         line=line,
         level="error",
-        message=f"template error: {message}; fix the template and save ({STILL_SERVING})",
+        message=f"template error: {message}; fix the template and save",
     )
 
 

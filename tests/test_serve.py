@@ -190,6 +190,16 @@ def test_broken_template_shows_overlay_keeps_last_build_then_recovers(
 
         expect(page.locator("footer")).to_have_text("Piede corretto", timeout=RECOVER_DEADLINE_MS)
         expect(overlay).to_have_count(0)
+
+        # An error that only rendering finds (StrictUndefined), then the fix.
+        save(footer, '<footer class="colophon">\n<p>{{ nope }}</p></footer>\n')
+        expect(overlay).to_contain_text(
+            "templates/partials/footer.html:2: template error: 'nope' is undefined",
+            timeout=RECOVER_DEADLINE_MS,
+        )
+        save(footer, '<footer class="colophon"><p>Piede finale</p></footer>\n')
+        expect(page.locator("footer")).to_have_text("Piede finale", timeout=RECOVER_DEADLINE_MS)
+        expect(overlay).to_have_count(0)
     finally:
         code, err = server.stop()
     assert code in (0, 130) and "Traceback" not in err
@@ -402,3 +412,23 @@ def test_a_new_templates_folder_and_newsgen_yaml_are_watched(server: Server, sit
     config = site / "newsgen.yaml"
     save(config, config.read_text().replace("Archivio di prova", "Archivio rinominato"))
     poll_until(server, NEW_URL, b"Archivio rinominato")
+
+
+def test_strict_holds_a_change_that_only_warns(site: Path) -> None:
+    server = Server(site, "--strict")
+    try:
+        curated = site / "articles/camfranglais-forum.md"
+        good = curated.read_text(encoding="utf-8")
+        url = BASE + "articles/camfranglais-evoque-au-forum-mondial-de-la-langue-francaise/"
+        tagged = good.replace("Québec]", "Québec, Yaoundé]")
+        # A visible change together with an unknown key, which is only a warning.
+        save(curated, tagged.replace("tags:", "colour: red\ntags:"))
+        err = server.wait_for_stderr("Error: the change does not build")
+        assert "articles/camfranglais-forum.md:" in err and "'colour'" in err
+        assert "Yaoundé".encode() not in server.get(url)[2]
+
+        save(curated, tagged)
+        poll_until(server, url, "Yaoundé".encode())
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
