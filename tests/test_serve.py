@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,8 +232,9 @@ def test_bad_front_matter_keeps_the_article_served_then_recovers(
 
 def test_pages_are_served_under_the_base_path(server: Server) -> None:
     assert server.url == f"http://127.0.0.1:{server.port}/archivio/"
-    assert server.get("/")[:2] == (301, {**server.get("/")[1], "Location": "/archivio/"})
-    assert server.get("/archivio")[1]["Location"] == "/archivio/"
+    for target in ("/", "/archivio"):
+        status, headers, _ = server.get(target)
+        assert (status, headers["Location"]) == (301, "/archivio/"), target
     assert server.get(BASE)[0] == 200
     assert server.get(NEW_URL)[0] == 200
     assert server.get(NEW_URL.removeprefix("/archivio"))[0] == 404
@@ -432,3 +434,28 @@ def test_strict_holds_a_change_that_only_warns(site: Path) -> None:
     finally:
         code, err = server.stop()
     assert code == 0 and "Traceback" not in err
+
+
+def test_requests_during_rebuilds_get_whole_pages(server: Server, site: Path) -> None:
+    bodies: list[tuple[int, bytes]] = []
+    done = threading.Event()
+
+    def fetch() -> None:
+        while not done.is_set():
+            status, _, body = server.get(NEW_URL)
+            bodies.append((status, body))
+
+    reader = threading.Thread(target=fetch)
+    reader.start()
+    try:
+        for n in range(4):
+            save(site / NEW_SEED, NEW_TEXT.replace("originale", f"versione {n}"))
+            poll_until(server, NEW_URL, f"versione {n}".encode())
+    finally:
+        done.set()
+        reader.join()
+    assert len(bodies) > 4
+    for status, body in bodies:
+        assert status == 200
+        assert body.endswith(b"</script>\n</body>\n</html>\n")
+        assert body.count(b"<html") == 1
