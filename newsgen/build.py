@@ -48,12 +48,19 @@ class BuildResult:
 
 
 def build(
-    config: Config, *, jobs: int = 1, progress: Progress | None = None, drafts: bool = False
+    config: Config,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    drafts: bool = False,
+    hold: Callable[[Sequence[Problem]], bool] | None = None,
 ) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
     folder cannot be used; problems with single inputs are returned, never raised.
 
-    `drafts` builds draft articles too (a preview): such a build never records URLs."""
+    `drafts` builds draft articles too (a preview): such a build never records URLs.
+    `hold` sees the problems before anything is written; when it returns True the output folder
+    is left as it was (`newsgen serve` keeps serving the last good build)."""
     started = time.perf_counter()
     output = config.output_dir
     write.check_output(output, [config.source_dir(name) for name in SOURCE_FOLDERS])
@@ -61,7 +68,8 @@ def build(
     try:
         clock = Stopwatch()
         found = scan(config, cache)
-        unchanged = _unchanged(cache, output, build_state(config, found, drafts))
+        inputs = input_state(config, found, drafts)
+        unchanged = _unchanged(cache, output, with_registry(inputs, config))
         if unchanged:
             return replace(
                 unchanged,
@@ -85,17 +93,21 @@ def build(
         )
         pages += redirect_pages(redirects)
         clock.lap("plan")
-        written, removed = write_site(
-            pages,
-            config,
-            cache,
-            collected.article_keys,
-            jobs=jobs,
-            progress=progress,
-            interrupted=interrupted,
-        )
-        if not drafts:
-            url_problems += urls.save_registry(config.root, registry, articles)
+        problems = collected.problems + duplicates + url_problems + redirect_problems
+        held = hold is not None and hold(problems)
+        written = removed = 0
+        if not held:
+            written, removed = write_site(
+                pages,
+                config,
+                cache,
+                collected.article_keys,
+                jobs=jobs,
+                progress=progress,
+                interrupted=interrupted,
+            )
+        if not drafts and not held:
+            problems += urls.save_registry(config.root, registry, articles)
         clock.lap("write")
         notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
         if drafts and any(a.draft for a in articles):
@@ -107,13 +119,15 @@ def build(
             removed=removed,
             enriched=collected.enriched,
             seconds=time.perf_counter() - started,
-            problems=tuple(collected.problems + duplicates + url_problems + redirect_problems),
+            problems=tuple(problems),
             notes=tuple(notes),
             timings=tuple(clock.laps),
         )
-        cache.prune(collected.keys, (a.body_key for a in collected.articles))
-        # After save_registry: the next build compares against the registry it will read.
-        cache.finish_build(str(output), build_state(config, found, drafts), result)
+        if not held:
+            cache.prune(collected.keys, (a.body_key for a in collected.articles))
+            # The inputs as this build read them, and the registry as it saved it: a file
+            # changed meanwhile makes the next build a real one.
+            cache.finish_build(str(output), with_registry(inputs, config), result)
     finally:
         cache.close()
     return result
@@ -131,11 +145,10 @@ def settings(config: Config, drafts: bool = False) -> Settings:
     )
 
 
-def build_state(config: Config, found: Scan, drafts: bool) -> str:
+def input_state(config: Config, found: Scan, drafts: bool) -> str:
     """A hash of everything a build reads: newsgen's code, the settings, the templates and
-    static files, SOURCE_DATE_EPOCH, the URL registry and every input file."""
+    static files, SOURCE_DATE_EPOCH and every input file."""
     templates = config.source_dir("templates")
-    registry = config.root / urls.REGISTRY_NAME
     parts = [
         CODE,
         config.fingerprint(),
@@ -144,9 +157,15 @@ def build_state(config: Config, found: Scan, drafts: bool) -> str:
         render.fingerprint(render.template_dirs(templates)),
         found.state(),
         f"drafts={drafts}",
-        hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else "",
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def with_registry(inputs: str, config: Config) -> str:
+    """The input state plus the URL registry, which a build reads and may rewrite."""
+    registry = config.root / urls.REGISTRY_NAME
+    saved = hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else ""
+    return f"{inputs}:{saved}"
 
 
 def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
+import webbrowser
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,8 @@ from newsgen.build import BuildResult, build
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
+from newsgen.serve import ListenError, Options, RequestFailed, Serving, is_loopback, serve
+from newsgen.watch import STILL_SERVING, Failed, Rebuilt
 from newsgen.write import OutputError
 
 REPEATS_SHOWN = 5
@@ -54,6 +58,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sub.set_defaults(run=run_build)
     add_editorial_commands(commands)
+    add_serve_command(commands)
     return parser
 
 
@@ -248,3 +253,96 @@ def run_import(args: argparse.Namespace) -> int:
         f"{len(report.imported) - written} skipped."
     )
     return 0
+
+
+# --- newsgen serve --------------------------------------------------------------------------
+
+
+def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "serve", help="build, serve locally, rebuild on every change and reload open pages"
+    )
+    add_build_options(sub)
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, reachable only from this machine)",
+    )
+    sub.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default: 8000; 0 picks a free one)",
+    )
+    sub.add_argument("--open", action="store_true", help="open the site in the web browser")
+    sub.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    if not is_loopback(args.host):
+        print(
+            f"Warning: --host {args.host} makes the preview reachable from other machines; "
+            "leave --host out to serve on 127.0.0.1 only.",
+            file=sys.stderr,
+        )
+    options = Options(host=args.host, port=args.port, jobs=max(1, args.jobs), strict=args.strict)
+    try:
+        serve(lambda: site_config(args), options, ServeReport(args))
+    except (OutputError, ListenError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+    return 0
+
+
+class ServeReport:
+    """Prints what `newsgen serve` reports; called from the thread that builds, and from
+    request threads for unexpected errors, hence the lock."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.lock = threading.Lock()
+        self.opened = False
+        self.seen: set[Problem] = set()
+
+    def __call__(self, news: Serving | Rebuilt | Failed | RequestFailed) -> None:
+        with self.lock:
+            if isinstance(news, Serving):
+                self.serving(news)
+            elif isinstance(news, Rebuilt):
+                self.rebuilt(news)
+            elif isinstance(news, Failed):
+                print(f"Error: the change does not build; {STILL_SERVING}:", file=sys.stderr)
+                for problem in news.problems:
+                    print(problem, file=sys.stderr)
+                if news.detail:
+                    print(news.detail, file=sys.stderr, end="")
+            else:
+                print(f"Error while answering a request:\n{news.detail}", file=sys.stderr, end="")
+            sys.stderr.flush()
+
+    def serving(self, news: Serving) -> None:
+        print(f"Serving {news.output} at {news.url} (Ctrl-C to stop)", flush=True)
+        if self.args.open and not self.opened:
+            self.opened = True
+            webbrowser.open(news.url)
+
+    def rebuilt(self, news: Rebuilt) -> None:
+        # A rebuild prints only the problems the previous build did not have.
+        fresh = [p for p in news.result.problems if p not in self.seen]
+        self.seen = set(news.result.problems)
+        report_problems(fresh, sys.stderr, every=self.args.verbose)
+        for note in news.result.notes:
+            print(f"Note: {note}", file=sys.stderr)
+        if self.args.quiet:
+            return
+        if news.first:
+            print(summary(news.result), file=sys.stderr)
+            return
+        changed = (
+            "The output folder changed; every open page reloads."
+            if news.files is None
+            else f"{_count(len(news.files), 'file')} changed; their open pages reload."
+        )
+        print(f"Rebuilt: {summary(news.result)} {changed}", file=sys.stderr)
