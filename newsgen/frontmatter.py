@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -147,9 +148,16 @@ def check_front_matter(
     return FrontMatter(**values), problems
 
 
+# YAML aliases can nest a list a billion items deep ("billion laughs"): show only its start.
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = _short_repr(value) if isinstance(value, list | dict) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_repr(value: list[Any] | dict[Any, Any]) -> str:
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict = 3, 4, 4
+    return short.repr(value)
 
 
 Check = Callable[[Any], tuple[Any, str | None]]
