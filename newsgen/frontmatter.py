@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from newsgen.markup import strip_controls
 from newsgen.records import FrontMatter, Problem
 
 KEYS = (
@@ -166,7 +167,7 @@ Check = Callable[[Any], tuple[Any, str | None]]
 def _text(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None, "text"
-    text = " ".join(str(value).split())
+    text = " ".join(strip_controls(str(value)).split())
     return (text, None) if text else (None, "non-empty text")
 
 

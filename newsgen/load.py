@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from newsgen.frontmatter import parse_front_matter
+from newsgen.markup import strip_controls
 from newsgen.records import Draft, FrontMatter, Image, Problem
 
 TITLE_MAX = 150
@@ -115,7 +116,7 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
                 ),
             )
         )
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         return None, [Problem(path=path, line=1, level="error", message="file is empty; skipped")]
     return text, problems

@@ -20,6 +20,16 @@ from newsgen.records import Image
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Characters that can start Markdown inline syntax or entities, or block syntax at line start.
 _SPECIAL = re.compile(r"[\\`*_\[\]<>&!~|]|^\s*(?:[#>+=-]|\d+[.)])")
+# Characters that XML 1.0 forbids and HTML calls parse errors: one of them in a title would make
+# every feed that lists the article unreadable. Tab and newline stay.
+_NONCHARS = "".join(
+    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+)
+_CONTROLS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{_NONCHARS}]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
 
 
 def safe_url(url: str) -> bool:
