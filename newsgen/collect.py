@@ -171,7 +171,7 @@ def make_units(
     salt = f"{__version__}\0{config.language}\0{config.timezone}"
     units = [
         Unit(
-            key=_key(salt, s.sha, repr(pairs.get(s.path))),
+            key=_key(salt, s.path, s.sha, repr(pairs.get(s.path))),
             order=s.path,
             seed=s,
             curated=pairs.get(s.path),
