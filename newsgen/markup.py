@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from html import escape
-from urllib.parse import urlsplit
+from html import escape, unescape
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -33,12 +33,24 @@ def strip_controls(text: str) -> str:
 
 
 def safe_url(url: str) -> bool:
-    """http, https, mailto or relative; nothing that a browser could run."""
+    """http, https, mailto or relative; nothing that a browser could run. The URL is judged
+    as written and once entities and percent-escapes are decoded, so that `jav&#9;ascript:`
+    or `%6Aavascript:` is not passed on for a later tool to decode into a live scheme."""
+    return _safe_scheme(url) and _safe_scheme(_decoded(url))
+
+
+def _safe_scheme(url: str) -> bool:
     cleaned = re.sub(r"[\x00-\x20\x7f]+", "", url)
     if not cleaned:
         return False
     scheme = urlsplit(cleaned).scheme.lower() if ":" in cleaned.split("/", 1)[0] else ""
     return scheme == "" or scheme in SAFE_SCHEMES
+
+
+def _decoded(url: str) -> str:
+    for _ in range(3):  # escapes of escapes (`%2536`) need more than one pass
+        url = unquote(unescape(url))
+    return url
 
 
 @cache
