@@ -119,7 +119,8 @@ def clean_temporaries(output: Path) -> None:
     them."""
     if not output.is_dir():
         return
-    for stray in output.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+    # Listed first: removing a folder while rglob walks it would make rglob fail.
+    for stray in list(output.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
         with contextlib.suppress(OSError):
             stray.unlink()
         with contextlib.suppress(OSError):
