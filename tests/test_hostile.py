@@ -8,16 +8,21 @@ message and its page, while the good articles prove that nothing else was lost.
 
 from __future__ import annotations
 
+import http.server
 import os
 import random
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 from lxml import etree, html
+from playwright.sync_api import Dialog, Page
 
 from tests.safety import dangerous_url, fragment_findings, html_findings, site_findings
 
@@ -437,4 +442,80 @@ def test_strict_fails_on_the_hostile_site(built: Built) -> None:
     assert "Traceback" not in done.stderr
     assert sorted(done.stderr.splitlines()) == sorted(
         line for lines in MESSAGES.values() for line in lines
+    )
+
+
+def test_newsgen_check_passes_on_the_hostile_site(built: Built) -> None:
+    done = run_newsgen("check", "--site", str(built.site))
+    assert (done.returncode, done.stdout) == (0, ""), done.stdout
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """Replaces pytest-playwright's fallback `base_url` fixture, a session fixture defined as
+    an instance method, which pytest deprecates (an error under filterwarnings=error). These
+    tests give Playwright full URLs."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def served(built: Built) -> Iterator[str]:
+    """The hostile build on 127.0.0.1, an ephemeral port."""
+    handler = partial(_QuietHandler, directory=str(built.output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+ACTIVE_IN_DOM = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    const tag = el.tagName.toLowerCase();
+    if (['iframe', 'frame', 'svg', 'math', 'object', 'embed', 'base', 'form'].includes(tag)) {
+      found.push(tag);
+    }
+    if (tag === 'script' && el.type !== 'application/ld+json') found.push('script');
+    for (const attribute of el.attributes) {
+      if (attribute.name.startsWith('on')) found.push(`${tag} ${attribute.name}`);
+    }
+  }
+  return found;
+}"""
+
+
+def test_every_page_keeps_the_theme_title_and_opens_no_dialog_in_chromium(
+    built: Built, served: str, page: Page
+) -> None:
+    """Chromium parses each page as HTML5 does; a script that ran would change the title
+    or open a dialog, and any active element would show in the DOM."""
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(f"{page.url}: {dialog.type} {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    files = sorted(built.output.rglob("*.html"))
+    assert len(files) == 59
+    for file in files:
+        relative = file.relative_to(built.output).as_posix()
+        expected = html.parse(str(file)).getroot().findtext(".//title")
+        page.goto(f"{served}/{relative}", wait_until="load")
+        assert page.evaluate("document.title") == expected, relative
+        assert page.evaluate(ACTIVE_IN_DOM) == [], relative
+    assert dialogs == []
+    assert built.page("script-alert-slug-script").findtext(".//title") == (
+        "<script>alert('title')</script><svg onload=alert(1)><iframe src=javascript:alert(2)>"
+        " · Hostile archive"
     )
