@@ -52,8 +52,13 @@ def snapshot(output: Path) -> dict[str, bytes]:
 
 
 def temporaries(output: Path) -> list[str]:
+    """Temporary files now in `output`. os.walk, unlike rglob, shrugs off a folder that the
+    build removes while it is being walked."""
     return [
-        p.name for p in output.rglob("*") if p.name.startswith(TEMP[0]) and p.name.endswith(TEMP[1])
+        name
+        for _, _, names in os.walk(output)
+        for name in names
+        if name.startswith(TEMP[0]) and name.endswith(TEMP[1])
     ]
 
 
