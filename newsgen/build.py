@@ -247,15 +247,22 @@ def write_site(
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
-    for done in run(
-        _render_one,
-        stale,
-        jobs=jobs,
-        initializer=init,
-        progress=progress and (lambda n: progress("writing", n, len(stale))),
-    ):
-        del done
-    copied = _copy_statics(statics, keys, previous, output)
+    try:  # nothing replaces a page of the old site until every new file is on disk
+        staged = list(
+            run(
+                _render_one,
+                stale,
+                jobs=jobs,
+                initializer=init,
+                progress=progress and (lambda n: progress("writing", n, len(stale))),
+            )
+        )
+        staged += _copy_statics(statics, keys, previous, output)
+        write.commit(staged)
+    except BaseException:
+        write.clean_temporaries(output)
+        raise
+    copied = len(staged) - len(stale)
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
     cache.set_outputs(str(output), keys)
     cache.commit()
@@ -296,14 +303,13 @@ def static_files(templates: Path) -> dict[str, Path]:
 
 def _copy_statics(
     statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str], output: Path
-) -> int:
-    copied = 0
+) -> list[write.Staged]:
+    staged = []
     for url, path in sorted(statics.items()):
         destination = write.target(output, url.lstrip("/"))
         if previous.get(url) != keys[url] or not destination.is_file():
-            write.write_atomic(destination, path.read_bytes())
-            copied += 1
-    return copied
+            staged.append(write.stage(destination, path.read_bytes()))
+    return staged
 
 
 class _RenderWorker:
@@ -326,7 +332,7 @@ class _RenderWorker:
         return init
 
 
-def _render_one(page: Page) -> str:
+def _render_one(page: Page) -> write.Staged:
     worker = _RenderWorker
     assert worker.env is not None and worker.bodies is not None
     bodies = worker.bodies
@@ -335,5 +341,4 @@ def _render_one(page: Page) -> str:
         return bodies.get(article.body_key)
 
     data = render.render_page(worker.env, page, body_of)
-    write.write_atomic(write.target(worker.output, url_to_path(page.url)), data)
-    return page.url
+    return write.stage(write.target(worker.output, url_to_path(page.url)), data)

@@ -18,6 +18,7 @@ from typing import TextIO
 
 from newsgen import __version__, scaffold
 from newsgen.build import BuildResult, build
+from newsgen.check import check_site
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
@@ -59,6 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.set_defaults(run=run_build)
     add_editorial_commands(commands)
     add_serve_command(commands)
+    add_check_command(commands)
     return parser
 
 
@@ -121,6 +123,51 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary(result), file=sys.stderr)
     return 1 if args.strict and result.problems else 0
+
+
+def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "check", help="verify a built site: links, assets, HTML, feeds, sitemap, orphans"
+    )
+    sub.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
+    )
+    sub.add_argument("--output", help="the built folder (default: the site's output folder)")
+    sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
+    sub.add_argument(
+        "--external", action="store_true", help="also fetch links to other sites (needs a network)"
+    )
+    sub.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each outside link"
+    )
+    sub.add_argument(
+        "--jobs", "-j", type=int, default=default_jobs(), help="worker processes for parsing"
+    )
+    sub.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    config = site_config(args)
+    output = config.output_dir
+    if not (output / "index.html").is_file():
+        print(f"Error: {output} holds no built site; run 'newsgen build' first", file=sys.stderr)
+        return 1
+    report = check_site(
+        output,
+        config.base_url,
+        external=args.external,
+        timeout=args.timeout,
+        jobs=max(1, args.jobs),
+    )
+    for problem in report.problems:
+        print(problem)
+    outside = f", {_count(report.external, 'outside link')}" if args.external else ""
+    print(
+        f"Checked {_count(report.pages, 'file')}, {_count(report.links, 'link')}{outside}: "
+        f"{_count(len(report.problems), 'problem')}.",
+        file=sys.stderr,
+    )
+    return 1 if report.problems else 0
 
 
 def report_problems(problems: Sequence[Problem], out: TextIO, *, every: bool = False) -> None:

@@ -93,19 +93,7 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
     date, published = _date(draft, lang, timezone, problems)
     title = meta.title or draft.title or headline(lede) or draft.path.rsplit("/", 1)[-1]
     body_html = render_blocks(draft.blocks)
-    slug = make_slug(meta.slug or title)
-    if not slug:
-        slug = draft.id
-        problems.append(
-            Problem(
-                path=draft.path,
-                line=1,
-                message=(
-                    f"the title gives no usable URL; published as /articles/{slug}/; "
-                    "set 'slug:' in front matter to choose one"
-                ),
-            )
-        )
+    slug = _slug(draft, title, problems)
     article = Article(
         id=draft.id,
         path=draft.path,
@@ -126,6 +114,37 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
         aliases=meta.aliases,
     )
     return Enriched(article=article, body_html=body_html, problems=tuple(problems))
+
+
+def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
+    """The URL name: `slug:` when given, else the title's; the text's id when neither gives
+    one. A given slug that is not already a plain URL name (`../../x`, `/etc/x`) is
+    slugified too, with a warning, so it can never name a path outside /articles/."""
+    given = draft.meta.slug
+    slug = make_slug(given or title)
+    if given and slug != given:
+        problems.append(
+            Problem(
+                path=draft.path,
+                line=1,
+                message=(
+                    f"'slug: {given}' is not a plain URL name; published as "
+                    f"/articles/{slug or draft.id}/; use lower-case letters, digits and dashes"
+                ),
+            )
+        )
+    elif not slug:
+        problems.append(
+            Problem(
+                path=draft.path,
+                line=1,
+                message=(
+                    f"the title gives no usable URL; published as /articles/{draft.id}/; "
+                    "set 'slug:' in front matter to choose one"
+                ),
+            )
+        )
+    return slug or draft.id
 
 
 def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:

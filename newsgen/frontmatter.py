@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
 import yaml
 
+from newsgen.markup import strip_controls
 from newsgen.records import FrontMatter, Problem
 
 _TAG = re.compile(r"tag '([^']+)'")
@@ -144,9 +146,16 @@ def check_front_matter(
     return FrontMatter(**values), problems
 
 
+# YAML aliases can nest a list a billion items deep ("billion laughs"): show only its start.
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = _short_repr(value) if isinstance(value, list | dict) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_repr(value: list[Any] | dict[Any, Any]) -> str:
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict = 3, 4, 4
+    return short.repr(value)
 
 
 Check = Callable[[Any], tuple[Any, str | None]]
@@ -155,7 +164,7 @@ Check = Callable[[Any], tuple[Any, str | None]]
 def _text(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None, "text"
-    text = " ".join(str(value).split())
+    text = " ".join(strip_controls(str(value)).split())
     return (text, None) if text else (None, "non-empty text")
 
 

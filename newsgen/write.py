@@ -8,6 +8,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+TEMP_PREFIX = ".newsgen-"
+TEMP_SUFFIX = ".tmp"
+
 
 class OutputError(Exception):
     """The output folder cannot be used; the message says why and what to do."""
@@ -37,24 +40,55 @@ def target(output: Path, relative: str) -> Path:
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename over the target:
-    readers (and a crash) see the old file or the new one, never a truncated one.
+Staged = tuple[str, str]  # (temporary file, final path)
 
-    No fsync: it would cost more than the rest of a build, and the rename already protects
-    against an interrupted process; only a power cut could lose the newest pages.
+
+def stage(path: Path, data: bytes) -> Staged:
+    """Write `data` to a temporary file beside `path`; `commit` renames it into place.
+
+    Nothing a reader sees changes until the commit, so a build that fails half-way (a full
+    disk, a read-only folder, a kill) leaves the previous site as it was. No fsync: it would
+    cost more than the rest of a build, and the rename already protects against an
+    interrupted process; only a power cut could lose the newest pages.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".newsgen-", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from exc
         raise
+    return tmp, str(path)
+
+
+def commit(staged: Iterable[Staged]) -> None:
+    """Rename staged files into place: each reader sees the old file or the new one."""
+    for tmp, path in staged:
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _cannot_write(Path(path), exc) from exc
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Readers (and a crash) see the old file or the new one, never a truncated one."""
+    commit([stage(path, data)])
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    why = exc.strerror or str(exc)
+    return OutputError(
+        f"cannot write {path}: {why}; the pages already there were left as they were; "
+        "free some space, make the folder writable, or choose another with --output"
+    )
 
 
 def same_bytes(path: Path, data: bytes) -> bool:
@@ -84,8 +118,13 @@ def remove(output: Path, relatives: Iterable[str]) -> int:
 
 
 def clean_temporaries(output: Path) -> None:
-    """Temporary files a killed build left behind."""
-    if output.is_dir():
-        for stray in output.rglob(".newsgen-*.tmp"):
-            with contextlib.suppress(OSError):
-                stray.unlink()
+    """Temporary files a killed or failed build left behind, and the folders that held only
+    them."""
+    if not output.is_dir():
+        return
+    # Listed first: removing a folder while rglob walks it would make rglob fail.
+    for stray in list(output.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
+        with contextlib.suppress(OSError):
+            stray.unlink()
+        with contextlib.suppress(OSError):
+            stray.parent.rmdir()
