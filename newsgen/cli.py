@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from newsgen import __version__, scaffold
+import jinja2
+
+from newsgen import __version__, render, scaffold
 from newsgen.build import BuildResult, build
 from newsgen.check import check_site
 from newsgen.config import Config, ConfigError, load_config
@@ -110,6 +112,10 @@ def run_build(args: argparse.Namespace) -> int:
         )
     except OutputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except jinja2.TemplateError as exc:
+        problem = render.template_failure(exc, config)
+        print(f"Error: {problem}; the pages already built were left as they were", file=sys.stderr)
         return 1
     finally:
         if progress:

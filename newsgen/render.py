@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ import jinja2
 from markupsafe import Markup
 
 from newsgen import __version__, i18n
+from newsgen.config import Config
 from newsgen.enrich import make_slug
 from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_to_path
-from newsgen.records import Article
+from newsgen.records import Article, Problem
 
 THEME = Path(str(resources.files("newsgen") / "theme"))
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -185,3 +187,58 @@ def render_page(env: jinja2.Environment, page: Page, body_of: Bodies) -> bytes:
         path=url_to_path(page.url),
     )
     return html.encode("utf-8")
+
+
+# --- template errors, as problems naming the template file and line ---------------------
+
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
+
+
+def template_problems(config: Config, site: Site) -> list[Problem]:
+    """Syntax errors in any template, found before a build writes a single page with them."""
+    env = environment(config.source_dir("templates"), site)
+    problems: list[Problem] = []
+    for name in env.list_templates(filter_func=_is_template):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or name
+            problems.append(_template_problem(where, exc.lineno, exc.message or str(exc), config))
+    return problems
+
+
+def _is_template(name: str) -> bool:
+    return not name.startswith("static/") and name.endswith(TEMPLATE_SUFFIXES)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def template_failure(exc: jinja2.TemplateError, config: Config) -> Problem:
+    """The template line an error in rendering comes from, also when it happened in a worker
+    process (multiprocessing passes the worker's traceback along only as text)."""
+    text = "".join(traceback.format_exception(exc))
+    dirs = template_dirs(config.source_dir("templates"))
+    frames = [
+        (file, int(line))
+        for file, line in _FRAME.findall(text)
+        if any(Path(file).is_relative_to(d) for d in dirs)
+    ]
+    file, line = frames[-1] if frames else (config.templates, None)
+    return _template_problem(file, line, exc.message or type(exc).__name__, config)
+
+
+def _template_problem(file: str, line: int | None, message: str, config: Config) -> Problem:
+    return Problem(
+        path=site_relative(Path(file), config.root),
+        line=line,
+        level="error",
+        message=f"template error: {message}; fix the template and save",
+    )
+
+
+def site_relative(path: Path, root: Path) -> str:
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -10,7 +10,6 @@ something, leaves the output as it was and says why.
 from __future__ import annotations
 
 import queue
-import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +28,6 @@ from newsgen.records import Problem
 from newsgen.write import OutputError
 
 SOURCE_KEYS = ("seeds", "articles", "templates")
-TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 # watchfiles yields once no new change came for STEP_MS, and at the latest after DEBOUNCE_MS:
 # an editor's save (temporary file, rename, chmod) becomes one build.
 STEP_MS = 50
@@ -207,7 +205,7 @@ class Rebuilder:
 
     def reconfigure(self, changed: Iterable[Path]) -> Config | None:
         """Note `changed`; the configuration to build with, or None when it is broken."""
-        self.pending |= {_relative(path, self.root) for path in changed}
+        self.pending |= {render.site_relative(path, self.root) for path in changed}
         try:
             return self.load()
         except ConfigError as exc:
@@ -218,7 +216,7 @@ class Rebuilder:
         self._build(config, first=False)
 
     def _build(self, config: Config, *, first: bool) -> None:
-        broken = template_problems(config)
+        broken = render.template_problems(config, site_info(config))
         if broken:
             self.publish(Failed(problems=tuple(str(p) for p in broken)))
             return
@@ -231,7 +229,7 @@ class Rebuilder:
         try:
             result = build(config, jobs=self.jobs, drafts=True, hold=None if first else hold)
         except jinja2.TemplateError as exc:
-            self.publish(Failed(problems=(str(template_failure(exc, config)),)))
+            self.publish(Failed(problems=(str(render.template_failure(exc, config)),)))
             return
         except OutputError as exc:
             if first:
@@ -271,56 +269,6 @@ def rebuild_on_changes(watcher: Watcher, rebuilder: Rebuilder, stop: threading.E
             # Before building: a folder that just appeared is watched before it is read.
             watcher.follow(config)
             rebuilder.rebuild(config)
-
-
-def template_problems(config: Config) -> list[Problem]:
-    """Syntax errors in any template, found before a build writes a single page with them."""
-    env = render.environment(config.source_dir("templates"), site_info(config))
-    problems: list[Problem] = []
-    for name in env.list_templates(filter_func=_is_template):
-        try:
-            env.get_template(name)
-        except jinja2.TemplateSyntaxError as exc:
-            where = exc.filename or name
-            problems.append(_template_problem(where, exc.lineno, exc.message or str(exc), config))
-    return problems
-
-
-def _is_template(name: str) -> bool:
-    return not name.startswith("static/") and name.endswith(TEMPLATE_SUFFIXES)
-
-
-_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
-
-
-def template_failure(exc: jinja2.TemplateError, config: Config) -> Problem:
-    """The template line an error in rendering comes from, also when it happened in a worker
-    process (multiprocessing passes the worker's traceback along only as text)."""
-    text = "".join(traceback.format_exception(exc))
-    dirs = render.template_dirs(config.source_dir("templates"))
-    frames = [
-        (file, int(line))
-        for file, line in _FRAME.findall(text)
-        if any(Path(file).is_relative_to(d) for d in dirs)
-    ]
-    file, line = frames[-1] if frames else (config.templates, None)
-    return _template_problem(file, line, exc.message or type(exc).__name__, config)
-
-
-def _template_problem(file: str, line: int | None, message: str, config: Config) -> Problem:
-    return Problem(
-        path=_relative(Path(file), config.root),
-        line=line,
-        level="error",
-        message=f"template error: {message}; fix the template and save",
-    )
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.absolute().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def output_keys(config: Config) -> Keys:

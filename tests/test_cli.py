@@ -191,3 +191,21 @@ def test_a_legacy_encoding_is_a_warning_naming_the_file(
         / "index.html"
     )
     assert "Les négociations ont échoué" in page.read_text(encoding="utf-8")
+
+
+def test_a_broken_template_is_exit_1_naming_its_line_and_keeps_the_old_site(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    run(capsys, "build", "--site", str(site))
+    before = {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()}
+    footer = site / "templates" / "partials" / "footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text("<footer>\n{{ nope.x }}</footer>\n", encoding="utf-8")
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (1, [])
+    assert err == [
+        "Error: templates/partials/footer.html:2: template error: 'nope' is undefined; "
+        "fix the template and save; the pages already built were left as they were"
+    ]
+    assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before
