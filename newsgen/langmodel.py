@@ -25,8 +25,8 @@ def load(cache_dir: Path) -> Any:
 
     copy = cache_dir / f"langid-{version('py3langid')}.pickle"
     parts = None
-    with contextlib.suppress(Exception):
-        parts = pickle.loads(copy.read_bytes())
+    with contextlib.suppress(Exception), copy.open("rb") as handle:
+        parts = pickle.load(handle)  # streamed: the 68 MB are never held twice
     if parts is None:
         parts = load_model(Path(MODEL_DIR) / MODEL_FILE)
         _save(copy, parts)

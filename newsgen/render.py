@@ -7,6 +7,7 @@ that ships inside the package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -93,7 +94,7 @@ def environment(
         json_ld=json_ld,
         version=__version__,
         label=label,
-        slug=make_slug,
+        slug=_slug,
         safe_url=safe_url,
         absolute=lambda link: urljoin(site.base_url, link),
         news_article=lambda article, canonical: news_article(article, canonical, site),
@@ -111,6 +112,12 @@ def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     return value.isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=4096)
+def _slug(text: str) -> str:
+    """Slugs of tags and places, which every article page links to: each slugified once."""
+    return make_slug(text)
 
 
 def label(link: Link, lang: str) -> str:
