@@ -14,19 +14,23 @@ import webbrowser
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import jinja2
 
-from newsgen import __version__, render, scaffold
+from newsgen import __version__, render
 from newsgen.build import BuildResult, build
-from newsgen.check import check_site
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
-from newsgen.serve import ListenError, Options, RequestFailed, Serving, is_loopback, serve
-from newsgen.watch import STILL_SERVING, Failed, Rebuilt
 from newsgen.write import OutputError
+
+if TYPE_CHECKING:
+    from newsgen.serve import RequestFailed, Serving
+    from newsgen.watch import Failed, Rebuilt
+
+# serve, check and the editorial commands import what only they need when they run: a
+# `newsgen build` that finds nothing changed is mostly Python start-up and imports.
 
 REPEATS_SHOWN = 5
 
@@ -153,6 +157,8 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from newsgen.check import check_site
+
     config = site_config(args)
     output = config.output_dir
     if not (output / "index.html").is_file():
@@ -264,6 +270,8 @@ def editorial_config(args: argparse.Namespace) -> Config:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
     try:
         made = scaffold.init_site(args.dir)
     except (scaffold.ScaffoldError, OSError) as exc:
@@ -277,6 +285,8 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
     config = editorial_config(args)
     try:
         path = scaffold.new_article(config, args.title, slug=args.slug)
@@ -288,6 +298,8 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
     config = editorial_config(args)
     try:
         report = scaffold.import_seeds(config, args.seeds, force=args.force)
@@ -332,6 +344,8 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from newsgen.serve import ListenError, Options, is_loopback, serve
+
     if not is_loopback(args.host):
         print(
             f"Warning: --host {args.host} makes the preview reachable from other machines; "
@@ -360,6 +374,9 @@ class ServeReport:
         self.seen: set[Problem] = set()
 
     def __call__(self, news: Serving | Rebuilt | Failed | RequestFailed) -> None:
+        from newsgen.serve import Serving
+        from newsgen.watch import STILL_SERVING, Failed, Rebuilt
+
         with self.lock:
             if isinstance(news, Serving):
                 self.serving(news)
