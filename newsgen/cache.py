@@ -20,7 +20,7 @@ from typing import Any, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "3"
+SCHEMA = "4"
 
 
 def _code_fingerprint() -> str:
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
                                     PRIMARY KEY (output, url));
 CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
+CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
 """
 
 
@@ -164,6 +165,14 @@ class Cache:
             "INSERT INTO outputs VALUES (?, ?, ?)",
             ((output, url, key) for url, key in sorted(keys.items())),
         )
+
+    # languages -------------------------------------------------------------------------------
+
+    def languages(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT sample, lang FROM languages").fetchall())
+
+    def put_language(self, sample: str, lang: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO languages VALUES (?, ?)", (sample, lang))
 
     # builds ----------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ seen. Returns articles in source order, not yet finalized.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -16,9 +17,9 @@ from typing import cast
 
 from newsgen.cache import CODE, Cache
 from newsgen.config import Config
-from newsgen.enrich import Enriched, enrich
+from newsgen.enrich import Enriched, enrich, preload_language_model, use_language_model
 from newsgen.load import merge, pair_curated, parse_curated, parse_seed
-from newsgen.parallel import run
+from newsgen.parallel import MIN_PARALLEL, run
 from newsgen.records import Article, Draft, Problem
 
 Progress = Callable[[str, int, int], None]
@@ -94,7 +95,7 @@ def collect(
     cached = cache.articles([u.key for u in units])
     missing = [u for u in units if u.key not in cached]
     if missing:
-        _preload_models(cache.path.parent)
+        _prepare_languages(cache, parallel=jobs > 1 and len(missing) >= MIN_PARALLEL)
     work = run(
         _enrich_unit,
         [(u, config.language, config.timezone) for u in missing],
@@ -107,6 +108,8 @@ def collect(
         cache.put_article(
             unit.key, (article, unit_problems), enriched.body_html if enriched else ""
         )
+        if enriched and enriched.sample:
+            cache.put_language(enriched.sample, enriched.article.lang)
         cached[unit.key] = (article, unit_problems)
     articles: list[Article] = []
     article_keys: dict[str, str] = {}
@@ -241,13 +244,23 @@ def _enrich_unit(args: tuple[Unit, str, str]) -> tuple[Enriched | None, list[Pro
             return None, problems
         draft = merge(seed, unit.curated) if unit.curated else seed
     assert draft is not None
-    enriched = enrich(draft, default_lang=language, timezone=timezone)
+    enriched = enrich(draft, default_lang=language, timezone=timezone, languages=_Languages.known)
     return enriched, problems + list(enriched.problems)
 
 
-def _preload_models(cache_dir: Path) -> None:
-    """Load the language model before workers fork, so they share one copy."""
-    from newsgen import enrich, langmodel
+class _Languages:
+    """Languages detected by earlier builds, by sample key. Set in the parent before workers
+    fork, so they inherit it instead of receiving it with every article."""
 
-    if not enrich.has_language_model():
-        enrich.use_language_model(langmodel.load(cache_dir))
+    known: dict[str, str] = {}  # noqa: RUF012 - one per process, on purpose
+
+
+def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
+    """Remember earlier detections; load the model only when a text needs it, except before
+    forking workers, which then share one copy."""
+    from newsgen import langmodel
+
+    _Languages.known = cache.languages()
+    use_language_model(functools.partial(langmodel.load, cache.path.parent))
+    if parallel:
+        preload_language_model()

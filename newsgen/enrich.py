@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -82,14 +82,29 @@ class Enriched:
     article: Article
     body_html: str
     problems: tuple[Problem, ...] = ()
+    # The key of the text sample whose language was detected ("" when front matter said it).
+    sample: str = ""
 
 
-def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
-    """Derive every field the draft's front matter does not state."""
+def enrich(
+    draft: Draft,
+    *,
+    default_lang: str,
+    timezone: str,
+    languages: Mapping[str, str] | None = None,
+) -> Enriched:
+    """Derive every field the draft's front matter does not state. `languages` remembers
+    detected languages by sample key (see `language_sample`): an edit further down an
+    article does not need the language model again."""
     meta = draft.meta
     problems: list[Problem] = []
     lede = _lede(draft)
-    lang = meta.lang or detect_language(" ".join(draft.blocks[:3])[:LANGUAGE_SAMPLE], default_lang)
+    sample = "" if meta.lang else language_sample(draft, default_lang)
+    lang = (
+        meta.lang
+        or (languages or {}).get(sample)
+        or detect_language(" ".join(draft.blocks[:3])[:LANGUAGE_SAMPLE], default_lang)
+    )
     date, published = _date(draft, lang, timezone, problems)
     title = meta.title or draft.title or headline(lede) or draft.path.rsplit("/", 1)[-1]
     body_html = render_blocks(draft.blocks)
@@ -113,7 +128,13 @@ def enrich(draft: Draft, *, default_lang: str, timezone: str) -> Enriched:
         draft=meta.draft,
         aliases=meta.aliases,
     )
-    return Enriched(article=article, body_html=body_html, problems=tuple(problems))
+    return Enriched(article=article, body_html=body_html, problems=tuple(problems), sample=sample)
+
+
+def language_sample(draft: Draft, default_lang: str) -> str:
+    """The key of the text the language is detected from, and of the fallback language."""
+    text = " ".join(draft.blocks[:3])[:LANGUAGE_SAMPLE]
+    return hashlib.sha256(f"{default_lang}\0{text}".encode()).hexdigest()[:24]
 
 
 def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
@@ -242,24 +263,29 @@ def detect_language(text: str, default: str) -> str:
     return str(lang) if confidence >= 0.5 else default
 
 
-# The model is 68 MB: one per process, loaded once, shared by forked workers.
+# The model is 68 MB: one per process, loaded once when first needed, shared by forked workers.
 _MODEL: list[Any] = []
+_LOADER: list[Callable[[], Any]] = []
 
 
-def use_language_model(identifier: Any) -> None:
-    """Use an already loaded py3langid identifier (see newsgen.langmodel)."""
-    _MODEL[:] = [identifier]
+def use_language_model(loader: Callable[[], Any]) -> None:
+    """How to load the py3langid identifier when it is first needed (see newsgen.langmodel)."""
+    _LOADER[:] = [loader]
 
 
-def has_language_model() -> bool:
-    return bool(_MODEL)
+def preload_language_model() -> None:
+    """Load it now: before workers fork, so that they share one copy."""
+    _identifier()
 
 
 def _identifier() -> Any:
     if not _MODEL:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+        if _LOADER:
+            _MODEL.append(_LOADER[0]())
+        else:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        _MODEL.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+            _MODEL.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
     return _MODEL[0]
 
 

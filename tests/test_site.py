@@ -14,7 +14,7 @@ from lxml import html as lxml_html
 from newsgen import cli, i18n
 from newsgen.build import BuildResult
 from newsgen.config import Config
-from tests.conftest import REPO, MakeSite, build_site
+from tests.conftest import REPO, MakeSite, build_site, copy_demo_site
 from tests.site_pages import KINDS, SUB_PATH, broken_links
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -67,7 +67,8 @@ def test_every_link_of_the_demo_site_resolves_built_with_base_url_from_the_cli(
 ) -> None:
     output = tmp_path / "out"
     base = "https://example.org/notizie/archivio/"
-    args = ["build", "--site", str(REPO), "--output", str(output), "--base-url", base, "-q"]
+    site = copy_demo_site(tmp_path / "demo")
+    args = ["build", "--site", str(site), "--output", str(output), "--base-url", base, "-q"]
     assert cli.main(args) == 0
     assert capsys.readouterr() == ("", "")
     checked, broken = broken_links(output, "/notizie/archivio/")
