@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -174,8 +174,38 @@ def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:
     if not isinstance(last, BuildResult):
         return None
     written = cache.outputs(str(output))
-    intact = all(os.path.isfile(os.path.join(output, url_to_path(url))) for url in written)
-    return last if intact else None
+    return None if missing_files(output, written) else last
+
+
+def missing_files(output: Path, urls: Iterable[str]) -> set[str]:
+    """The URLs whose file is not in the output folder.
+
+    A page that is a folder's index.html (one per article) is found by listing the folder
+    above it once, not by a system call per page: on 10,000 articles that is 5 ms instead of
+    half a second. (An index.html deleted from a folder that is still there goes unseen;
+    deleting the page's folder, or the output folder, is seen.)"""
+    listed: dict[str, set[str]] = {}
+    missing = set()
+    for url in urls:
+        path = url_to_path(url)
+        head, _, name = path.rpartition("/")
+        parent, _, folder = head.rpartition("/")
+        if name == "index.html" and folder:
+            if parent not in listed:
+                listed[parent] = _folders(output / parent)
+            if folder not in listed[parent]:
+                missing.add(url)
+        elif not os.path.isfile(os.path.join(output, path)):
+            missing.add(url)
+    return missing
+
+
+def _folders(path: Path) -> set[str]:
+    try:
+        with os.scandir(path) as entries:
+            return {e.name for e in entries if e.is_dir()}
+    except OSError:
+        return set()
 
 
 class Stopwatch:
@@ -238,12 +268,8 @@ def write_site(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
     )
     previous = cache.outputs(str(output))
-    stale = [
-        p
-        for p in pages
-        if previous.get(p.url) != keys[p.url]
-        or not os.path.isfile(os.path.join(output, url_to_path(p.url)))
-    ]
+    missing = missing_files(output, (p.url for p in pages if previous.get(p.url) == keys[p.url]))
+    stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
     init = _RenderWorker.setup(templates, site, cache.path, output)
