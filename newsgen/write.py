@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -51,15 +50,17 @@ def stage(path: Path, data: bytes) -> Staged:
     cost more than the rest of a build, and the rename already protects against an
     interrupted process; only a power cut could lose the newest pages.
     """
+    # Named by process and target rather than by mkstemp: a page is written by one process
+    # of one build, and this saves mkstemp's retries and a chmod on every page.
+    tmp = f"{path.parent}/{TEMP_PREFIX}{os.getpid()}-{path.name}{TEMP_SUFFIX}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+        os.makedirs(path.parent, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
