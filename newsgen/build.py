@@ -272,12 +272,12 @@ def write_site(
     stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
-    init = _RenderWorker.setup(templates, site, cache.path, output)
+    init = _RenderWorker.setup(templates, site, cache.path, output, stale)
     try:  # nothing replaces a page of the old site until every new file is on disk
         staged = list(
             run(
                 _render_one,
-                stale,
+                range(len(stale)),
                 jobs=jobs,
                 initializer=init,
                 progress=progress and (lambda n: progress("writing", n, len(stale))),
@@ -288,6 +288,8 @@ def write_site(
     except BaseException:
         write.clean_temporaries(output)
         raise
+    finally:
+        _RenderWorker.pages = ()
     copied = len(staged) - len(stale)
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
     cache.set_outputs(str(output), keys)
@@ -345,11 +347,21 @@ class _RenderWorker:
     env: jinja2.Environment | None = None
     bodies: BodyReader | None = None
     output = Path()
+    # The pages to render, inherited by the forked workers: each task is then an index, not
+    # a pickled page with its article records (tens of megabytes across a large site).
+    pages: Sequence[Page] = ()
 
     @classmethod
     def setup(
-        cls, templates: Path, site: render.Site, cache_path: Path, output: Path
+        cls,
+        templates: Path,
+        site: render.Site,
+        cache_path: Path,
+        output: Path,
+        pages: Sequence[Page],
     ) -> Callable[[], None]:
+        cls.pages = pages
+
         def init() -> None:
             cls.env = render.environment(templates, site, cache_path.parent / "jinja")
             cls.bodies = BodyReader(cache_path)
@@ -358,8 +370,9 @@ class _RenderWorker:
         return init
 
 
-def _render_one(page: Page) -> write.Staged:
+def _render_one(index: int) -> write.Staged:
     worker = _RenderWorker
+    page = worker.pages[index]
     assert worker.env is not None and worker.bodies is not None
     bodies = worker.bodies
 
