@@ -10,19 +10,19 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import jinja2
 
-from newsgen import render, search, write
-from newsgen.cache import BodyReader, Cache
-from newsgen.collect import collect
+from newsgen import render, search, urls, write
+from newsgen.cache import CODE, BodyReader, Cache
+from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.parallel import run
-from newsgen.plan import Page, Settings, plan_site, url_to_path
+from newsgen.plan import Page, Settings, plan_site, redirect_pages, url_to_path
 from newsgen.records import Article, Problem
 
 Progress = Callable[[str, int, int], None]
@@ -39,6 +39,7 @@ class BuildResult:
     seconds: float
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    timings: tuple[tuple[str, float], ...] = ()
     search: search.IndexReport | None = None
 
     @property
@@ -47,45 +48,195 @@ class BuildResult:
         return len({p.path for p in self.problems if p.level == "error"})
 
 
-def build(config: Config, *, jobs: int = 1, progress: Progress | None = None) -> BuildResult:
+def build(
+    config: Config,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    drafts: bool = False,
+    hold: Callable[[Sequence[Problem]], bool] | None = None,
+) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
-    folder cannot be used; problems with single inputs are returned, never raised."""
+    folder cannot be used; problems with single inputs are returned, never raised.
+
+    `drafts` builds draft articles too (a preview): such a build never records URLs.
+    `hold` sees the problems before anything is written; when it returns True the output folder
+    is left as it was (`newsgen serve` keeps serving the last good build)."""
     started = time.perf_counter()
     output = config.output_dir
-    write.check_output(
-        output,
-        [config.root / config.seeds, config.root / config.articles, config.root / config.templates],
-    )
+    write.check_output(output, [config.source_dir(name) for name in SOURCE_FOLDERS])
     cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
-    notes = (f"cache discarded: {cache.discarded}",) if cache.discarded else ()
     try:
-        collected = collect(config, cache, jobs=jobs, progress=progress)
+        clock = Stopwatch()
+        found = scan(config, cache)
+        inputs = input_state(config, found, drafts)
+        unchanged = _unchanged(cache, output, with_registry(inputs, config))
+        if unchanged:
+            return replace(
+                unchanged,
+                written=0,
+                removed=0,
+                enriched=0,
+                notes=(),
+                seconds=time.perf_counter() - started,
+                timings=(("scan", clock.lap()),),
+                search=unchanged.search
+                and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
+            )
+        interrupted = cache.unfinished(str(output))
+        cache.start_build(str(output))
+        collected = collect(config, cache, found, jobs=jobs, progress=progress)
+        clock.lap("read")
         articles, duplicates = finalize(collected.articles)
-        pages = plan_site(
-            articles,
-            Settings(
-                per_page=config.per_page, feed_size=config.feed_size, language=config.language
-            ),
+        registry, url_problems = urls.load_registry(config.root)
+        pages = plan_site(articles, settings(config, drafts))
+        statics = static_files(config.source_dir("templates"))
+        redirects, redirect_problems = urls.plan_redirects(
+            registry, articles, urls.taken_files(pages, statics)
         )
-        written, removed = write_site(pages, config, cache, jobs=jobs, progress=progress)
-        bodies = BodyReader(cache.path)
-        indexed = search.index_site(
-            articles, lambda a: bodies.get(a.body_key), output, config.language, jobs=jobs
+        pages += redirect_pages(redirects)
+        clock.lap("plan")
+        problems = collected.problems + duplicates + url_problems + redirect_problems
+        held = hold is not None and hold(problems)
+        written = removed = 0
+        if not held:
+            written, removed = write_site(
+                pages,
+                config,
+                cache,
+                collected.article_keys,
+                jobs=jobs,
+                progress=progress,
+                interrupted=interrupted,
+            )
+        if not drafts and not held:
+            problems += urls.save_registry(config.root, registry, articles)
+        clock.lap("write")
+        indexed = None
+        if not held:
+            bodies = BodyReader(cache.path)
+            try:
+                indexed = search.index_site(
+                    articles, lambda a: bodies.get(a.body_key), output, config.language, jobs=jobs
+                )
+            finally:
+                bodies.close()
+            clock.lap("search")
+        notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
+        if drafts and any(a.draft for a in articles):
+            notes.append("drafts are included (--drafts): do not publish this build")
+        result = BuildResult(
+            articles=sum(1 for a in articles if drafts or not a.draft),
+            pages=len(pages),
+            written=written,
+            removed=removed,
+            enriched=collected.enriched,
+            seconds=time.perf_counter() - started,
+            problems=tuple(problems),
+            notes=tuple(notes),
+            timings=tuple(clock.laps),
+            search=indexed,
         )
-        cache.prune(collected.keys, (a.body_key for a in collected.articles))
+        if not held:
+            cache.prune(collected.keys, (a.body_key for a in collected.articles))
+            # The inputs as this build read them, and the registry as it saved it: a file
+            # changed meanwhile makes the next build a real one.
+            cache.finish_build(str(output), with_registry(inputs, config), result)
     finally:
         cache.close()
-    return BuildResult(
-        articles=sum(1 for a in articles if not a.draft),
-        pages=len(pages),
-        written=written,
-        removed=removed,
-        enriched=collected.enriched,
-        seconds=time.perf_counter() - started,
-        problems=tuple(collected.problems + duplicates),
-        notes=notes,
-        search=indexed,
+    return result
+
+
+SOURCE_FOLDERS = ("seeds", "articles", "templates")
+
+
+def settings(config: Config, drafts: bool = False) -> Settings:
+    return Settings(
+        per_page=config.per_page,
+        feed_size=config.feed_size,
+        language=config.language,
+        drafts=drafts,
     )
+
+
+def input_state(config: Config, found: Scan, drafts: bool) -> str:
+    """A hash of everything a build reads: newsgen's code, the settings, the templates and
+    static files, SOURCE_DATE_EPOCH and every input file."""
+    templates = config.source_dir("templates")
+    parts = [
+        CODE,
+        config.fingerprint(),
+        str(config.output_dir),
+        repr(site_info(config)),
+        render.fingerprint(render.template_dirs(templates)),
+        found.state(),
+        f"drafts={drafts}",
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def with_registry(inputs: str, config: Config) -> str:
+    """The input state plus the URL registry, which a build reads and may rewrite."""
+    registry = config.root / urls.REGISTRY_NAME
+    saved = hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else ""
+    return f"{inputs}:{saved}"
+
+
+def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:
+    """The last result, when it was built from the same inputs and its files are all there."""
+    last = cache.last_build(str(output), state)
+    if not isinstance(last, BuildResult):
+        return None
+    written = cache.outputs(str(output))
+    if not search.index_present(output):
+        return None
+    return None if missing_files(output, written) else last
+
+
+def missing_files(output: Path, urls: Iterable[str]) -> set[str]:
+    """The URLs whose file is not in the output folder.
+
+    A page that is a folder's index.html (one per article) is found by listing the folder
+    above it once, not by a system call per page: on 10,000 articles that is 5 ms instead of
+    half a second. (An index.html deleted from a folder that is still there goes unseen;
+    deleting the page's folder, or the output folder, is seen.)"""
+    listed: dict[str, set[str]] = {}
+    missing = set()
+    for url in urls:
+        path = url_to_path(url)
+        head, _, name = path.rpartition("/")
+        parent, _, folder = head.rpartition("/")
+        if name == "index.html" and folder:
+            if parent not in listed:
+                listed[parent] = _folders(output / parent)
+            if folder not in listed[parent]:
+                missing.add(url)
+        elif not os.path.isfile(os.path.join(output, path)):
+            missing.add(url)
+    return missing
+
+
+def _folders(path: Path) -> set[str]:
+    try:
+        with os.scandir(path) as entries:
+            return {e.name for e in entries if e.is_dir()}
+    except OSError:
+        return set()
+
+
+class Stopwatch:
+    """Seconds spent in each stage, for `--verbose` and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self.last = time.perf_counter()
+
+    def lap(self, name: str = "") -> float:
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        if name:
+            self.laps.append((name, seconds))
+        return seconds
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -112,46 +263,77 @@ def site_info(config: Config) -> render.Site:
 
 
 def write_site(
-    pages: Sequence[Page], config: Config, cache: Cache, *, jobs: int, progress: Progress | None
+    pages: Sequence[Page],
+    config: Config,
+    cache: Cache,
+    content: dict[str, str],
+    *,
+    jobs: int,
+    progress: Progress | None,
+    interrupted: bool = True,
 ) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files; remove what the
     site no longer has. Returns (files written, files removed)."""
     output = config.output_dir
     templates = config.source_dir("templates")
     site = site_info(config)
-    salt = "\0".join([render.fingerprint(render.template_dirs(templates)), repr(site)])
-    keys = {page.url: page_key(page, salt) for page in pages}
+    salt = "\0".join([CODE, render.fingerprint(render.template_dirs(templates)), repr(site)])
+    keys = {page.url: page_key(page, salt, content) for page in pages}
     statics = static_files(templates)
     keys.update(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
     )
     previous = cache.outputs(str(output))
-    stale = [
-        p
-        for p in pages
-        if previous.get(p.url) != keys[p.url] or not (output / url_to_path(p.url)).is_file()
-    ]
-    write.clean_temporaries(output)
-    init = _RenderWorker.setup(templates, site, cache.path, output)
-    for done in run(
-        _render_one,
-        stale,
-        jobs=jobs,
-        initializer=init,
-        progress=progress and (lambda n: progress("writing", n, len(stale))),
-    ):
-        del done
-    copied = _copy_statics(statics, keys, previous, output)
+    missing = missing_files(output, (p.url for p in pages if previous.get(p.url) == keys[p.url]))
+    stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
+    if interrupted:  # a killed build may have left temporary files; finding them walks it all
+        write.clean_temporaries(output)
+    init = _RenderWorker.setup(templates, site, cache.path, output, stale)
+    try:  # nothing replaces a page of the old site until every new file is on disk
+        staged = list(
+            run(
+                _render_one,
+                range(len(stale)),
+                jobs=jobs,
+                initializer=init,
+                progress=progress and (lambda n: progress("writing", n, len(stale))),
+            )
+        )
+        staged += _copy_statics(statics, keys, previous, output)
+        write.commit(staged)
+    except BaseException:
+        write.clean_temporaries(output)
+        raise
+    finally:
+        _RenderWorker.pages = ()
+    copied = len(staged) - len(stale)
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
     cache.set_outputs(str(output), keys)
     cache.commit()
     return len(stale) + copied, removed
 
 
-def page_key(page: Page, salt: str) -> str:
-    """Everything a page's bytes depend on: its planned data (which holds the article
-    records and their body keys), the templates, and the site settings."""
-    return hashlib.sha256(f"{salt}\0{page!r}".encode()).hexdigest()[:32]
+def page_key(page: Page, salt: str, content: dict[str, str]) -> str:
+    """Everything a page's bytes depend on: its planned data, the articles it shows, the
+    templates and the site settings. An article is named by its unit key (its content is a
+    pure function of it) plus the slug finalize gave it. Not its `order`: that is only a sort
+    key, and it shifts for every later article when a file is added."""
+    articles = (page.article, page.prev, page.next, *page.articles)
+    shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
+    plain = repr(tuple(getattr(page, name) for name in _PLAIN_FIELDS))
+    return hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
+
+
+_PLAIN_FIELDS = tuple(
+    f.name for f in fields(Page) if f.name not in ("article", "prev", "next", "articles")
+)
+
+
+def _digest(article: Article, digests: dict[int, str]) -> str:
+    found = digests.get(id(article))
+    if found is None:
+        found = digests[id(article)] = hashlib.sha256(repr(article).encode()).hexdigest()[:24]
+    return found
 
 
 def static_files(templates: Path) -> dict[str, Path]:
@@ -165,14 +347,13 @@ def static_files(templates: Path) -> dict[str, Path]:
 
 def _copy_statics(
     statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str], output: Path
-) -> int:
-    copied = 0
+) -> list[write.Staged]:
+    staged = []
     for url, path in sorted(statics.items()):
         destination = write.target(output, url.lstrip("/"))
         if previous.get(url) != keys[url] or not destination.is_file():
-            write.write_atomic(destination, path.read_bytes())
-            copied += 1
-    return copied
+            staged.append(write.stage(destination, path.read_bytes()))
+    return staged
 
 
 class _RenderWorker:
@@ -182,21 +363,32 @@ class _RenderWorker:
     env: jinja2.Environment | None = None
     bodies: BodyReader | None = None
     output = Path()
+    # The pages to render, inherited by the forked workers: each task is then an index, not
+    # a pickled page with its article records (tens of megabytes across a large site).
+    pages: Sequence[Page] = ()
 
     @classmethod
     def setup(
-        cls, templates: Path, site: render.Site, cache_path: Path, output: Path
+        cls,
+        templates: Path,
+        site: render.Site,
+        cache_path: Path,
+        output: Path,
+        pages: Sequence[Page],
     ) -> Callable[[], None]:
+        cls.pages = pages
+
         def init() -> None:
-            cls.env = render.environment(templates, site)
+            cls.env = render.environment(templates, site, cache_path.parent / "jinja")
             cls.bodies = BodyReader(cache_path)
             cls.output = output
 
         return init
 
 
-def _render_one(page: Page) -> str:
+def _render_one(index: int) -> write.Staged:
     worker = _RenderWorker
+    page = worker.pages[index]
     assert worker.env is not None and worker.bodies is not None
     bodies = worker.bodies
 
@@ -204,5 +396,4 @@ def _render_one(page: Page) -> str:
         return bodies.get(article.body_key)
 
     data = render.render_page(worker.env, page, body_of)
-    write.write_atomic(write.target(worker.output, url_to_path(page.url)), data)
-    return page.url
+    return write.stage(write.target(worker.output, url_to_path(page.url)), data)

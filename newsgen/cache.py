@@ -9,14 +9,30 @@ from another newsgen version, or one that SQLite cannot read, is discarded, neve
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import Any, cast
 
 from newsgen import __version__
+from newsgen.records import Article, Image, Problem
 
-SCHEMA = "1"
+SCHEMA = "4"
+
+
+def _code_fingerprint() -> str:
+    """newsgen's version and the hash of its own source: cached work made by other code is
+    never reused (a development checkout changes code without changing the version)."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE = _code_fingerprint()
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
@@ -25,6 +41,8 @@ CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
                                     PRIMARY KEY (output, url));
+CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
+CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
 """
 
 
@@ -77,9 +95,15 @@ class Cache:
         rows = self.db.execute("SELECT path, size, mtime_ns, sha FROM files")
         return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
 
-    def set_file_hashes(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
-        self.db.execute("DELETE FROM files")
-        self.db.executemany("INSERT INTO files VALUES (?, ?, ?, ?)", rows)
+    def set_file_hashes(
+        self, known: dict[str, tuple[int, int, str]], rows: Iterable[tuple[str, int, int, str]]
+    ) -> None:
+        """Record the current files, writing only what differs from `known`."""
+        current = {path: (size, mtime, sha) for path, size, mtime, sha in rows}
+        gone = [(path,) for path in known.keys() - current.keys()]
+        changed = [(p, *v) for p, v in current.items() if known.get(p) != v]
+        self.db.executemany("DELETE FROM files WHERE path = ?", gone)
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", changed)
 
     # units and bodies ----------------------------------------------------------------------
 
@@ -96,12 +120,28 @@ class Cache:
                     found[key] = pickle.loads(blob)
         return found
 
-    def put_unit(self, key: str, value: object, body_key: str, body_html: str) -> None:
+    def put_unit(self, key: str, value: object, body_key: str = "", body_html: str = "") -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO units VALUES (?, ?)",
             (key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
         )
-        self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
+        if body_key:
+            self.db.execute("INSERT OR IGNORE INTO bodies VALUES (?, ?)", (body_key, body_html))
+
+    def articles(self, keys: Sequence[str]) -> dict[str, Enrichment]:
+        """Cached enrichments by unit key, each article numbered by its key's position
+        (source order); a row that no longer fits the records is a miss."""
+        found: dict[str, Enrichment] = {}
+        rows = self.units(keys)
+        for order, key in enumerate(keys):
+            if key in rows:
+                with contextlib.suppress(TypeError, ValueError, KeyError):
+                    found[key] = _unpack(rows[key], order)
+        return found
+
+    def put_article(self, key: str, enrichment: Enrichment, body_html: str) -> None:
+        article = enrichment[0]
+        self.put_unit(key, _pack(enrichment), article.body_key if article else "", body_html)
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
         """Forget units and bodies the current site no longer has."""
@@ -126,6 +166,42 @@ class Cache:
             ((output, url, key) for url, key in sorted(keys.items())),
         )
 
+    # languages -------------------------------------------------------------------------------
+
+    def languages(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT sample, lang FROM languages").fetchall())
+
+    def put_language(self, sample: str, lang: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO languages VALUES (?, ?)", (sample, lang))
+
+    # builds ----------------------------------------------------------------------------------
+
+    def last_build(self, output: str, state: str) -> object | None:
+        """The result of the last build into `output` when it finished from the same inputs."""
+        row = self.db.execute(
+            "SELECT state, result FROM builds WHERE output = ?", (output,)
+        ).fetchone()
+        if row is None or row[0] != state or row[1] is None:
+            return None
+        with contextlib.suppress(Exception):
+            return cast(object, pickle.loads(row[1]))
+        return None
+
+    def unfinished(self, output: str) -> bool:
+        """Whether the last build into `output` was interrupted (or is unknown)."""
+        row = self.db.execute("SELECT state FROM builds WHERE output = ?", (output,)).fetchone()
+        return row is None or row[0] == ""
+
+    def start_build(self, output: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, '', NULL)", (output,))
+        self.db.commit()
+
+    def finish_build(self, output: str, state: str, result: object) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO builds VALUES (?, ?, ?)",
+            (output, state, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)),
+        )
+
     def commit(self) -> None:
         self.db.commit()
 
@@ -136,11 +212,40 @@ class BodyReader:
     def __init__(self, path: Path) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
+    def close(self) -> None:
+        self.db.close()
+
     def get(self, key: str) -> str:
         row = self.db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise KeyError(f"body {key} is missing from the cache; run the build again")
         return str(row[0])
+
+
+Enrichment = tuple[Article | None, list[Problem]]
+
+
+# Articles are stored as plain dicts and tuples, not pickled dataclasses: unpickling a
+# dataclass calls fields() for every object, which made reading 10k cached articles slow.
+def _pack(enrichment: Enrichment) -> tuple[dict[str, object] | None, list[tuple[object, ...]]]:
+    article, problems = enrichment
+    row = None
+    if article is not None:
+        row = {f.name: getattr(article, f.name) for f in fields(Article)}
+        row["related"] = tuple((i.url, i.caption, i.credit) for i in article.related)
+    return row, [(p.path, p.message, p.line, p.level) for p in problems]
+
+
+def _unpack(value: object, order: int) -> Enrichment:
+    row, problems = cast(tuple[dict[str, Any] | None, list[tuple[Any, ...]]], value)
+    article = None
+    if row is not None:
+        related = tuple(Image(url=u, caption=c, credit=r) for u, c, r in row["related"])
+        article = Article(**{**row, "related": related, "order": order})
+    return article, [
+        Problem(path=path, message=message, line=line, level=level)
+        for path, message, line, level in problems
+    ]
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
+import webbrowser
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from newsgen import __version__
+import jinja2
+
+from newsgen import __version__, render
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
-from newsgen.search import IndexReport
+from newsgen.search import IndexReport, SearchError
 from newsgen.write import OutputError
+
+if TYPE_CHECKING:
+    from newsgen.serve import RequestFailed, Serving
+    from newsgen.watch import Failed, Rebuilt
+
+# serve, check and the editorial commands import what only they need when they run: a
+# `newsgen build` that finds nothing changed is mostly Python start-up and imports.
 
 REPEATS_SHOWN = 5
 
@@ -50,7 +61,13 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub = commands.add_parser("build", help="build the site into the output folder")
     add_build_options(sub)
+    sub.add_argument(
+        "--drafts", action="store_true", help="build draft articles too, marked as drafts"
+    )
     sub.set_defaults(run=run_build)
+    add_editorial_commands(commands)
+    add_serve_command(commands)
+    add_check_command(commands)
     return parser
 
 
@@ -95,9 +112,22 @@ def run_build(args: argparse.Namespace) -> int:
     config = site_config(args)
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = build(config, jobs=max(1, args.jobs), progress=progress)
+        result = build(
+            config, jobs=max(1, args.jobs), progress=progress, drafts=getattr(args, "drafts", False)
+        )
     except OutputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except SearchError as exc:
+        print(
+            f"Error: the search index could not be written ({exc}); the pages are written; "
+            "run the build again, and report the error if it persists",
+            file=sys.stderr,
+        )
+        return 1
+    except jinja2.TemplateError as exc:
+        problem = render.template_failure(exc, config)
+        print(f"Error: {problem}; the pages already built were left as they were", file=sys.stderr)
         return 1
     finally:
         if progress:
@@ -105,11 +135,61 @@ def run_build(args: argparse.Namespace) -> int:
     report_problems(result.problems, sys.stderr, every=args.verbose)
     for note in result.notes:
         print(f"Note: {note}", file=sys.stderr)
+    if args.verbose:
+        stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings)
+        print(f"Stages: {stages}; {result.enriched} inputs parsed.", file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)
     if args.verbose and result.search:
         print(search_summary(result.search), file=sys.stderr)
     return 1 if args.strict and result.problems else 0
+
+
+def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "check", help="verify a built site: links, assets, HTML, feeds, sitemap, orphans"
+    )
+    sub.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
+    )
+    sub.add_argument("--output", help="the built folder (default: the site's output folder)")
+    sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
+    sub.add_argument(
+        "--external", action="store_true", help="also fetch links to other sites (needs a network)"
+    )
+    sub.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for each outside link"
+    )
+    sub.add_argument(
+        "--jobs", "-j", type=int, default=default_jobs(), help="worker processes for parsing"
+    )
+    sub.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from newsgen.check import check_site
+
+    config = site_config(args)
+    output = config.output_dir
+    if not (output / "index.html").is_file():
+        print(f"Error: {output} holds no built site; run 'newsgen build' first", file=sys.stderr)
+        return 1
+    report = check_site(
+        output,
+        config.base_url,
+        external=args.external,
+        timeout=args.timeout,
+        jobs=max(1, args.jobs),
+    )
+    for problem in report.problems:
+        print(problem)
+    outside = f", {_count(report.external, 'outside link')}" if args.external else ""
+    print(
+        f"Checked {_count(report.pages, 'file')}, {_count(report.links, 'link')}{outside}: "
+        f"{_count(len(report.problems), 'problem')}.",
+        file=sys.stderr,
+    )
+    return 1 if report.problems else 0
 
 
 def report_problems(problems: Sequence[Problem], out: TextIO, *, every: bool = False) -> None:
@@ -129,7 +209,7 @@ def summary(result: BuildResult) -> str:
     warnings = sum(1 for p in result.problems if p.level == "warning")
     errors = sum(1 for p in result.problems if p.level == "error")
     return (
-        f"Built {result.articles} articles, {result.pages} pages "
+        f"Built {_count(result.articles, 'article')}, {_count(result.pages, 'page')} "
         f"({result.written} written, {result.removed} removed) in {result.seconds:.2f} s; "
         f"{_count(warnings, 'warning')}, {_count(errors, 'error')}, "
         f"{_count(result.skipped, 'skipped file')}."
@@ -168,3 +248,189 @@ class Progress:
     def clear(self) -> None:
         self.out.write("\r\x1b[K")
         self.out.flush()
+
+
+# --- editorial commands: init, new, import --------------------------------------------------
+
+
+def add_editorial_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser("init", help="make a new site in a new or empty folder")
+    sub.add_argument("dir", type=Path, metavar="DIR", help="the folder of the new site")
+    sub.set_defaults(run=run_init)
+    sub = commands.add_parser("new", help="write a new draft article in articles/")
+    sub.add_argument("title", metavar="TITLE", help="the headline")
+    sub.add_argument("--slug", help="file name and URL slug (default: from the title)")
+    add_site_option(sub)
+    sub.set_defaults(run=run_new)
+    sub = commands.add_parser(
+        "import", help="write articles/ files holding what was derived from seeds, to correct"
+    )
+    sub.add_argument(
+        "seeds", nargs="*", metavar="SEED", help="seed files to import (default: every seed)"
+    )
+    sub.add_argument(
+        "--force", action="store_true", help="replace the files of seeds already curated"
+    )
+    add_site_option(sub)
+    sub.set_defaults(run=run_import)
+
+
+def add_site_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
+    )
+
+
+def editorial_config(args: argparse.Namespace) -> Config:
+    if not args.site.is_dir():
+        raise ConfigError([f"--site: {args.site} is not a folder; give the folder of the site"])
+    return load_config(args.site)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
+    try:
+        made = scaffold.init_site(args.dir)
+    except (scaffold.ScaffoldError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Created a new site in {args.dir}:")
+    for name in made:
+        print(f"  {name}")
+    print(f"Next: add seed files to {args.dir / 'seeds'}, then: newsgen build --site {args.dir}")
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
+    config = editorial_config(args)
+    try:
+        path = scaffold.new_article(config, args.title, slug=args.slug)
+    except scaffold.ScaffoldError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(args.site / scaffold.site_path(config, path))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from newsgen import scaffold
+
+    config = editorial_config(args)
+    try:
+        report = scaffold.import_seeds(config, args.seeds, force=args.force)
+    except scaffold.ScaffoldError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    report_problems(report.problems, sys.stderr)
+    for item in report.imported:
+        if item.file:
+            print(f"wrote {item.file} from {item.seed}")
+        else:
+            print(f"skipped {item.seed}: {item.skipped}")
+    written = sum(1 for item in report.imported if item.file)
+    print(
+        f"Imported {_count(len(report.imported), 'seed')}: {written} written, "
+        f"{len(report.imported) - written} skipped."
+    )
+    return 0
+
+
+# --- newsgen serve --------------------------------------------------------------------------
+
+
+def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser(
+        "serve", help="build, serve locally, rebuild on every change and reload open pages"
+    )
+    add_build_options(sub)
+    sub.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, reachable only from this machine)",
+    )
+    sub.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default: 8000; 0 picks a free one)",
+    )
+    sub.add_argument("--open", action="store_true", help="open the site in the web browser")
+    sub.set_defaults(run=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from newsgen.serve import ListenError, Options, is_loopback, serve
+
+    if not is_loopback(args.host):
+        print(
+            f"Warning: --host {args.host} makes the preview reachable from other machines; "
+            "leave --host out to serve on 127.0.0.1 only.",
+            file=sys.stderr,
+        )
+    options = Options(host=args.host, port=args.port, jobs=max(1, args.jobs), strict=args.strict)
+    try:
+        serve(lambda: site_config(args), options, ServeReport(args))
+    except (OutputError, ListenError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+    return 0
+
+
+class ServeReport:
+    """Prints what `newsgen serve` reports; called from the thread that builds, and from
+    request threads for unexpected errors, hence the lock."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.lock = threading.Lock()
+        self.opened = False
+        self.seen: set[Problem] = set()
+
+    def __call__(self, news: Serving | Rebuilt | Failed | RequestFailed) -> None:
+        from newsgen.serve import Serving
+        from newsgen.watch import STILL_SERVING, Failed, Rebuilt
+
+        with self.lock:
+            if isinstance(news, Serving):
+                self.serving(news)
+            elif isinstance(news, Rebuilt):
+                self.rebuilt(news)
+            elif isinstance(news, Failed):
+                print(f"Error: the change does not build; {STILL_SERVING}:", file=sys.stderr)
+                for problem in news.problems:
+                    print(problem, file=sys.stderr)
+                if news.detail:
+                    print(news.detail, file=sys.stderr, end="")
+            else:
+                print(f"Error while answering a request:\n{news.detail}", file=sys.stderr, end="")
+            sys.stderr.flush()
+
+    def serving(self, news: Serving) -> None:
+        print(f"Serving {news.output} at {news.url} (Ctrl-C to stop)", flush=True)
+        if self.args.open and not self.opened:
+            self.opened = True
+            webbrowser.open(news.url)
+
+    def rebuilt(self, news: Rebuilt) -> None:
+        # A rebuild prints only the problems the previous build did not have.
+        fresh = [p for p in news.result.problems if p not in self.seen]
+        self.seen = set(news.result.problems)
+        report_problems(fresh, sys.stderr, every=self.args.verbose)
+        for note in news.result.notes:
+            print(f"Note: {note}", file=sys.stderr)
+        if self.args.quiet:
+            return
+        if news.first:
+            print(summary(news.result), file=sys.stderr)
+            return
+        changed = (
+            "The output folder changed; every open page reloads."
+            if news.files is None
+            else f"{_count(len(news.files), 'file')} changed; their open pages reload."
+        )
+        print(f"Rebuilt: {summary(news.result)} {changed}", file=sys.stderr)

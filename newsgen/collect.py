@@ -7,29 +7,29 @@ seen. Returns articles in source order, not yet finalized.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from newsgen import __version__
-from newsgen.cache import Cache
+from newsgen.cache import CODE, Cache
 from newsgen.config import Config
-from newsgen.enrich import Enriched, enrich
+from newsgen.enrich import Enriched, enrich, preload_language_model, use_language_model
 from newsgen.load import merge, pair_curated, parse_curated, parse_seed
-from newsgen.parallel import run
+from newsgen.parallel import MIN_PARALLEL, run
 from newsgen.records import Article, Draft, Problem
 
 Progress = Callable[[str, int, int], None]
-CachedUnit = tuple[Article | None, list[Problem]]
 CachedDraft = tuple[Draft | None, list[Problem]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
     path: str  # relative to the site, with forward slashes
-    file: Path
+    file: str
     sha: str
     size: int = 0
     mtime_ns: int = 0
@@ -53,44 +53,72 @@ class Collected:
     inputs: int
     enriched: int
     keys: list[str]
+    # Unit key by article path: an article's content is a pure function of its unit key.
+    article_keys: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scan:
+    """The source files of a site, with their hashes, and the problems finding them."""
+
+    seeds: tuple[Source, ...]
+    curated: tuple[Source, ...]
+    problems: tuple[Problem, ...]
+
+    def state(self) -> str:
+        """A hash of every input file's path and content."""
+        digest = hashlib.sha256()
+        for source in (*self.seeds, *self.curated):
+            digest.update(f"{source.path}\0{source.sha}\0".encode())
+        return digest.hexdigest()
+
+
+def scan(config: Config, cache: Cache) -> Scan:
+    """Find the source files; read only those whose size or mtime changed since last time."""
+    problems: list[Problem] = []
+    known = cache.file_hashes()
+    seeds = find_sources(config, "seeds", ".txt", known, problems)
+    curated = find_sources(config, "articles", ".md", known, problems)
+    cache.set_file_hashes(known, ((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated)))
+    return Scan(seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems))
 
 
 def collect(
-    config: Config, cache: Cache, *, jobs: int, progress: Progress | None = None
+    config: Config, cache: Cache, found: Scan, *, jobs: int, progress: Progress | None = None
 ) -> Collected:
-    problems: list[Problem] = []
-    known = cache.file_hashes()
-    seeds = find_sources(config, "seeds", "*.txt", known, problems)
-    curated_files = find_sources(config, "articles", "*.md", known, problems)
-    cache.set_file_hashes((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated_files))
-    curated_keys = {s.path: f"md:{__version__}:{s.path}:{s.sha}" for s in curated_files}
+    """Every article of the scanned sources, enriching only what the cache has not seen."""
+    problems = list(found.problems)
+    seeds, curated_files = found.seeds, found.curated
+    curated_keys = {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in curated_files}
     curated = list(_parse_curated(curated_files, curated_keys, cache, problems))
     units = make_units(seeds, curated, config, problems)
-    cached = cache.units(u.key for u in units)
+    cached = cache.articles([u.key for u in units])
     missing = [u for u in units if u.key not in cached]
     if missing:
-        _preload_models()
+        _prepare_languages(cache, parallel=jobs > 1 and len(missing) >= MIN_PARALLEL)
     work = run(
         _enrich_unit,
         [(u, config.language, config.timezone) for u in missing],
         jobs=jobs,
         progress=progress and (lambda done: progress("reading", done, len(missing))),
     )
+    order = {u.key: i for i, u in enumerate(units)}
     for unit, (enriched, unit_problems) in zip(missing, work, strict=True):
-        value = (enriched.article if enriched else None, unit_problems)
-        cache.put_unit(
-            unit.key,
-            value,
-            enriched.article.body_key if enriched else "",
-            enriched.body_html if enriched else "",
+        article = replace(enriched.article, order=order[unit.key]) if enriched else None
+        cache.put_article(
+            unit.key, (article, unit_problems), enriched.body_html if enriched else ""
         )
-        cached[unit.key] = value
+        if enriched and enriched.sample:
+            cache.put_language(enriched.sample, enriched.article.lang)
+        cached[unit.key] = (article, unit_problems)
     articles: list[Article] = []
+    article_keys: dict[str, str] = {}
     for unit in units:
-        article, unit_problems = cast(CachedUnit, cached[unit.key])
+        article, unit_problems = cached[unit.key]
         problems += unit_problems
         if article is not None:
             articles.append(article)
+            article_keys[article.path] = unit.key
     cache.commit()
     return Collected(
         articles=articles,
@@ -98,25 +126,32 @@ def collect(
         inputs=len(seeds) + len(curated_files),
         enriched=len(missing),
         keys=[u.key for u in units] + list(curated_keys.values()),
+        article_keys=article_keys,
     )
 
 
 def find_sources(
     config: Config,
     folder: str,
-    pattern: str,
+    suffix: str,
     known: dict[str, tuple[int, int, str]],
     problems: list[Problem],
 ) -> list[Source]:
-    """Files of one source folder, sorted by path, with their content hashes."""
+    """Files of one source folder, sorted by name, with their content hashes. A file is read
+    only when its size or modification time differs from the last build's."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
     root = config.root.resolve()
+    prefix = _relative(base, root) + "/"
+    with os.scandir(base) as entries:
+        found = sorted(
+            (e.name, e) for e in entries if e.name.endswith(suffix) and not e.name.startswith(".")
+        )
     sources: list[Source] = []
-    for file in sorted(base.glob(pattern)):
-        relative = _relative(file, root)
-        if not file.resolve().is_relative_to(root):
+    for name, entry in found:
+        relative = prefix + name
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
             problems.append(
                 Problem(
                     path=relative,
@@ -127,18 +162,29 @@ def find_sources(
                 )
             )
             continue
-        if not file.is_file():
+        if not entry.is_file():
             continue
-        stat = file.stat()
+        stat = entry.stat()
         seen = known.get(relative)
-        if seen and seen[:2] == (stat.st_size, stat.st_mtime_ns):
+        if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
             sha = seen[2]
         else:
-            sha = hashlib.sha256(file.read_bytes()).hexdigest()
+            sha = hashlib.sha256(_read(entry.path)).hexdigest()
         sources.append(
-            Source(path=relative, file=file, sha=sha, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+            Source(
+                path=relative,
+                file=entry.path,
+                sha=sha,
+                size=stat.st_size,
+                mtime_ns=stat.st_mtime_ns,
+            )
         )
     return sources
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def _relative(file: Path, root: Path) -> str:
@@ -155,7 +201,7 @@ def _parse_curated(
     for source in sources:
         key = keys[source.path]
         if key not in cached:
-            cached[key] = parse_curated(source.path, source.file.read_bytes())
+            cached[key] = parse_curated(source.path, _read(source.file))
             cache.put_unit(key, cached[key], "", "")
         draft, found = cast(CachedDraft, cached[key])
         problems += found
@@ -168,17 +214,19 @@ def make_units(
 ) -> list[Unit]:
     pairs, alone, found = pair_curated((s.path for s in seeds), curated)
     problems += found
-    salt = f"{__version__}\0{config.language}\0{config.timezone}"
+    salt = f"{CODE}\0{config.language}\0{config.timezone}"
     units = [
         Unit(
-            key=_key(salt, s.sha, repr(pairs.get(s.path))),
+            key=_key(salt, s.path, s.sha, repr(pairs.get(s.path))),
             order=s.path,
             seed=s,
             curated=pairs.get(s.path),
         )
         for s in seeds
     ]
-    units += [Unit(key=_key(salt, "", repr(d)), order=d.path, seed=None, curated=d) for d in alone]
+    units += [
+        Unit(key=_key(salt, d.path, repr(d)), order=d.path, seed=None, curated=d) for d in alone
+    ]
     return sorted(units, key=lambda u: u.order)
 
 
@@ -191,17 +239,28 @@ def _enrich_unit(args: tuple[Unit, str, str]) -> tuple[Enriched | None, list[Pro
     problems: list[Problem] = []
     draft = unit.curated
     if unit.seed is not None:
-        seed, problems = parse_seed(unit.seed.path, unit.seed.file.read_bytes())
+        seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
         if seed is None:
             return None, problems
         draft = merge(seed, unit.curated) if unit.curated else seed
     assert draft is not None
-    enriched = enrich(draft, default_lang=language, timezone=timezone)
+    enriched = enrich(draft, default_lang=language, timezone=timezone, languages=_Languages.known)
     return enriched, problems + list(enriched.problems)
 
 
-def _preload_models() -> None:
-    """Load the language model before workers fork, so they share one copy."""
-    from newsgen.enrich import _identifier
+class _Languages:
+    """Languages detected by earlier builds, by sample key. Set in the parent before workers
+    fork, so they inherit it instead of receiving it with every article."""
 
-    _identifier()
+    known: dict[str, str] = {}  # noqa: RUF012 - one per process, on purpose
+
+
+def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
+    """Remember earlier detections; load the model only when a text needs it, except before
+    forking workers, which then share one copy."""
+    from newsgen import langmodel
+
+    _Languages.known = cache.languages()
+    use_language_model(functools.partial(langmodel.load, cache.path.parent))
+    if parallel:
+        preload_language_model()

@@ -88,7 +88,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        # Without trailing blank lines, an unclosed bracket is reported on its own line.
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig").rstrip())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{CONFIG_NAME}:{mark.line + 1}" if mark else CONFIG_NAME

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
 import yaml
 
+from newsgen.markup import strip_controls
 from newsgen.records import FrontMatter, Problem
 
+_TAG = re.compile(r"tag '([^']+)'")
 KEYS = (
     "title",
     "date",
@@ -65,51 +69,46 @@ def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], 
     loader = yaml.SafeLoader(source)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
+        if node is None:
+            return {}, {}, None
+        if not isinstance(node, yaml.MappingNode):
+            return {}, {}, _error(path, 2, "front matter must be 'key: value' lines; skipped")
+        return _construct(path, loader, node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark else 1
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return (
-            {},
-            {},
-            Problem(
-                path=path,
-                line=line,
-                level="error",
-                message=(f"front matter is not valid YAML ({what}); fix it; skipped"),
-            ),
-        )
-    except ValueError as exc:  # a timestamp YAML accepts but the calendar does not
-        return (
-            {},
-            {},
-            Problem(
-                path=path,
-                line=1,
-                level="error",
-                message=(f"front matter has an impossible value ({exc}); fix it; skipped"),
-            ),
-        )
+        message = f"front matter is not valid YAML ({what}); fix it; skipped"
+        return {}, {}, _error(path, mark.line + 2 if mark else 1, message)
     finally:
         loader.dispose()
-    if data is None:
-        return {}, {}, None
-    if not isinstance(data, dict):
-        return (
-            {},
-            {},
-            Problem(
-                path=path,
-                line=2,
-                level="error",
-                message=("front matter must be 'key: value' lines; skipped"),
-            ),
-        )
-    lines = {}
-    if isinstance(node, yaml.MappingNode):
-        lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value}
-    return {str(k): v for k, v in data.items()}, lines, None
+
+
+def _construct(
+    path: str, loader: yaml.SafeLoader, node: yaml.MappingNode
+) -> tuple[dict[str, Any], dict[str, int], Problem | None]:
+    """Each value on its own, so that a bad one is reported with its key and line."""
+    loader.flatten_mapping(node)
+    data: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key, line = str(key_node.value), key_node.start_mark.line + 2
+        lines[key] = line
+        try:
+            data[key] = loader.construct_object(value_node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            tag = _TAG.search(exc.problem or "")
+            shown = tag[1].replace("tag:yaml.org,2002:", "!!") if tag else value_node.tag
+            message = f"'{key}': the tag {shown} is not allowed (plain YAML values only); skipped"
+            mark = exc.problem_mark or value_node.start_mark
+            return {}, {}, _error(path, mark.line + 2, message)
+        except ValueError as exc:  # a timestamp YAML accepts but the calendar does not
+            message = f"'{key}': impossible value {value_node.value!r} ({exc}); skipped"
+            return {}, {}, _error(path, line, message)
+    return data, lines, None
+
+
+def _error(path: str, line: int, message: str) -> Problem:
+    return Problem(path=path, line=line, level="error", message=message)
 
 
 def check_front_matter(
@@ -119,7 +118,7 @@ def check_front_matter(
     an unknown key is a warning that suggests the nearest valid one."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    for key, value in sorted(data.items()):
+    for key, value in data.items():
         line = key_lines.get(key, 1)
         if key not in _CHECKS:
             near = difflib.get_close_matches(key, KEYS, n=1)
@@ -147,9 +146,16 @@ def check_front_matter(
     return FrontMatter(**values), problems
 
 
+# YAML aliases can nest a list a billion items deep ("billion laughs"): show only its start.
 def _show(value: Any) -> str:
-    text = repr(value)
+    text = _short_repr(value) if isinstance(value, list | dict) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _short_repr(value: list[Any] | dict[Any, Any]) -> str:
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxdict = 3, 4, 4
+    return short.repr(value)
 
 
 Check = Callable[[Any], tuple[Any, str | None]]
@@ -158,7 +164,7 @@ Check = Callable[[Any], tuple[Any, str | None]]
 def _text(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None, "text"
-    text = " ".join(str(value).split())
+    text = " ".join(strip_controls(str(value)).split())
     return (text, None) if text else (None, "non-empty text")
 
 
@@ -167,8 +173,10 @@ def _date(value: Any) -> tuple[Any, str | None]:
     if isinstance(value, dt.datetime | dt.date):
         return value, None
     if isinstance(value, str):
+        text = value.strip()
         try:
-            return dt.datetime.fromisoformat(value.strip()), None
+            day_only = len(text) == 10  # YYYY-MM-DD: a date, as unquoted YAML would give
+            return (dt.date if day_only else dt.datetime).fromisoformat(text), None
         except ValueError:
             return None, expected
     return None, expected

@@ -192,6 +192,7 @@ def _locale(lang: str) -> str:
         return "en"
 
 
+@cache
 def format_date(value: dt.date, lang: str) -> str:
     """'29 marzo 2022', '3 juillet 2012', 'March 29, 2022'."""
     from babel.dates import format_date as babel_format_date
@@ -199,6 +200,7 @@ def format_date(value: dt.date, lang: str) -> str:
     return str(babel_format_date(value, format="long", locale=_locale(lang)))
 
 
+@cache
 def month_name(month: int, lang: str) -> str:
     """The stand-alone month name, capitalised: 'Marzo', 'Juillet'."""
     from babel.dates import get_month_names
@@ -207,6 +209,7 @@ def month_name(month: int, lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+@cache
 def locale_tag(lang: str) -> str:
     """OpenGraph's `og:locale` form: `it_IT`, `en_US`."""
     from babel import Locale
@@ -222,6 +225,7 @@ def _likely(language: str) -> str:
     return str(get_global("likely_subtags").get(language, language))
 
 
+@cache
 def text_direction(lang: str) -> str:
     from babel import Locale
 

@@ -10,26 +10,32 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
 
 from newsgen.frontmatter import parse_front_matter
+from newsgen.markup import strip_controls
 from newsgen.records import Draft, FrontMatter, Image, Problem
 
 TITLE_MAX = 150
-# A month name or number, a day and a four-digit year, in the orders newsrooms write them.
+# A day, a month name and a four-digit year, in the orders newsrooms write them
+# ("29 marzo 2022", "29. März 2022", "29 de marzo de 2022", "April 5, 2020", "2022-03-29").
 _DAY = r"\d{1,2}(?:er|º|°|\.)?"
 _MONTH = r"[^\W\d_]{3,12}\.?"
+_OF = r"(?:de\s+|del\s+)?"
 DATE = (
-    rf"(?:{_DAY}\s+{_MONTH}\s+\d{{4}}"
+    rf"(?:{_DAY}\s+{_OF}{_MONTH}\s+{_OF}\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     r"|\d{4}-\d{2}-\d{2})"
 )
-_WEEKDAY = r"(?:[^\W\d_]{3,12},?\s+)?"
 _DASH = r"[-–—]"
-_DATE_FIRST = re.compile(rf"^{_WEEKDAY}(?P<date>{DATE})\s*[.,]?\s*{_DASH}\s+")
-_DATE_LINE = re.compile(rf"^{_WEEKDAY}(?P<date>{DATE})\.?$")
+_DATE_ONLY = re.compile(rf"^(?P<date>{DATE})\s*[.,]?$")
+_WEEKDAY = re.compile(r"^([^\W\d_]{2,12})\.?,?\s+")
 _PLACE_DASH = re.compile(rf"\s+{_DASH}\s+")
-_PLACE_DATE = re.compile(rf"^(?P<place>.+?)\s*,\s*(?P<date>{DATE})$")
-_PLACE_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+_PLACE_DATE = re.compile(rf"^(?P<place>.+?)\s*,\s*(?:[^\W\d_]{{3,12}},?\s+)?(?P<date>{DATE})$")
+# A news agency after the place: "Berlin (dpa) – ", "LONDON (Reuters) - ".
+_AGENCY = re.compile(r"\s*\([^()]{1,30}\)$")
+_PLACE_WORD = re.compile(r"^[^\W\d_][\w'’./\-]*,?$")
+WEEKDAY_LANGUAGES = ("it", "en", "fr", "de", "es", "pt", "nl")
 _PLACE_JOINERS = frozenset(
     [
         "a",
@@ -79,10 +85,36 @@ _PLACE_JOINERS = frozenset(
 _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_ORDINAL = re.compile(r"^\d{1,4}\.\s+\S")
 _CREDIT = re.compile(
     r"\s*\[\s*(?:credits?|crédits?|foto|fotos|photos?|photo credit|bild|immagine)\s*:\s*"
     r"(?P<credit>[^\]]*)\]\s*$",
     re.IGNORECASE,
+)
+_LATIN_PAGES = frozenset(
+    [
+        "ascii",
+        "latin_1",
+        "iso8859_1",
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "cp850",
+        "cp437",
+        "iso8859_2",
+        "iso8859_3",
+        "iso8859_4",
+        "iso8859_9",
+        "iso8859_10",
+        "iso8859_13",
+        "iso8859_14",
+        "iso8859_15",
+        "iso8859_16",
+        "mac_latin2",
+        "mac_roman",
+        "mac_iceland",
+    ]
 )
 _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
 
@@ -115,19 +147,33 @@ def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
                 ),
             )
         )
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         return None, [Problem(path=path, line=1, level="error", message="file is empty; skipped")]
     return text, problems
 
 
 def _guess_encoding(data: bytes) -> str:
+    """charset-normalizer's guess, except that Western text wins whenever it is plausible:
+    on a short French or Italian text the detector's first pick is often cp1250, which turns
+    'crème' into 'crčme'."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:65536]).best()
     name = best.encoding if best is not None else "cp1252"
-    # Latin-1 and cp1252 agree on letters; cp1252 also has the curly quotes scrapers leave.
-    return "cp1252" if name in ("latin_1", "iso8859_1", "ascii") else name
+    # The languages we publish are written in cp1252 when not in UTF-8; on short texts the
+    # detector picks among the Latin code pages almost at random (cp1250 turns "è" into "č").
+    if name in _LATIN_PAGES and _decodes(data, "cp1252"):
+        return "cp1252"
+    return name
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def text_id(text: str) -> str:
@@ -154,12 +200,16 @@ def parse_image_line(line: str) -> Image | None:
     close = _matching(s, end + 1, "(", ")")
     if close is None or close != len(s) - 1:
         return None
-    target = s[end + 2 : close].strip()
-    url = target.split()[0] if target else ""
-    if url.startswith("<") and url.endswith(">"):
-        url = url[1:-1]
     caption, credit = split_credit(s[2:end])
-    return Image(url=url, caption=caption, credit=credit)
+    return Image(url=_destination(s[end + 2 : close]), caption=caption, credit=credit)
+
+
+def _destination(target: str) -> str:
+    """The URL of `(url "title")` or `(<url with spaces> "title")`."""
+    target = target.strip()
+    if target.startswith("<") and ">" in target:
+        return target[1 : target.index(">")]
+    return target.split()[0] if target else ""
 
 
 def _matching(s: str, start: int, open_: str, close: str) -> int | None:
@@ -225,6 +275,8 @@ def split_blocks(lines: Sequence[str], first_line: int = 1) -> list[tuple[int, s
                 fence = ""
             continue
         new_kind = _line_kind(line)
+        if kind == "list" and new_kind == "indent" and current:
+            new_kind = "list"  # an indented line continues the list item above it
         if current and (new_kind != kind or kind == "para" or not new_kind):
             blocks.append((start, "\n".join(current)))
             current = []
@@ -262,17 +314,24 @@ def _line_kind(line: str) -> str:
 
 
 def is_title_line(line: str) -> bool:
-    """Short, no closing full stop, not a Markdown block: a headline, not a paragraph."""
+    """Short, no closing full stop, not a Markdown block: a headline, not a paragraph.
+
+    A headline may end with '?', '!', a closing quote or an ellipsis, and may open with a
+    number ("1. FC Köln siegt"), which Markdown alone would read as a list item.
+    """
     s = line.strip()
-    if not s or len(s) > TITLE_MAX or _line_kind(line) not in ("para", ""):
+    if not s or len(s) > TITLE_MAX or _line_kind(s) not in ("para", "list"):
         return False
-    if parse_image_line(s) or _DATE_LINE.match(s):
+    if _line_kind(s) == "list" and not _ORDINAL.match(s):
         return False
-    return not s.endswith((".", ":", ";", ","))
+    if parse_image_line(s) or date_only(s):
+        return False
+    return s.endswith("...") or not s.endswith((".", ":", ";", ","))
 
 
 def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
-    """(title, remaining lines, number of lines consumed) for an optional headline line."""
+    """(title, remaining lines, number of lines consumed) for an optional headline line:
+    the first line, when a blank line follows it and text follows that."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return None, lines, 0
@@ -280,37 +339,74 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
     heading = _HEADING.match(line)
     if heading:
         return line[heading.end() :].strip().rstrip("#").strip(), lines[first + 1 :], first + 1
+    rest = [x for x in lines[first + 1 :] if x.strip()]
     followed_by_blank = first + 1 < len(lines) and not lines[first + 1].strip()
-    has_body = any(x.strip() for x in lines[first + 1 :])
-    if followed_by_blank and has_body and is_title_line(line):
+    starts_list = bool(rest) and _line_kind(rest[0]) == "list"
+    if followed_by_blank and rest and not starts_list and is_title_line(line):
         return line, lines[first + 1 :], first + 1
     return None, lines, 0
 
 
 def find_dateline(block: str) -> tuple[str | None, str | None, int]:
     """(place, date text, length of the dateline prefix) at the opening of the first
-    paragraph. The text itself stays as written."""
+    paragraph: `Place – `, `PLACE — `, `Place (Agency) - `, `Place, 29 marzo 2022 – `,
+    `3 juillet 2012. - Québec - `. The text itself stays as written."""
     text = block.lstrip()
     skipped = len(block) - len(text)
-    match = _DATE_FIRST.match(text)
-    if match:
-        place, end = _leading_place(text, match.end())
-        return place, match["date"], skipped + end
-    dash = _PLACE_DASH.search(text[:90])
+    dash = _PLACE_DASH.search(text, 0, 90)
     if not dash:
         return None, None, 0
     head = text[: dash.start()].strip()
-    date_match = _PLACE_DATE.match(head)
-    place, date = (date_match["place"].strip(), date_match["date"]) if date_match else (head, None)
-    return (place, date, skipped + dash.end()) if is_place(place) else (None, None, 0)
+    date = date_only(head)
+    if date:
+        place, end = _leading_place(text, dash.end())
+        return place, date, skipped + end
+    place, date = _place_and_date(head)
+    return (place, date, skipped + dash.end()) if place else (None, None, 0)
 
 
 def _leading_place(text: str, start: int) -> tuple[str | None, int]:
+    """The place after a leading date: `3 juillet 2012. - Québec - `."""
     dash = _PLACE_DASH.search(text, start, start + 60)
     if not dash:
         return None, start
-    head = text[start : dash.start()].strip()
-    return (head, dash.end()) if is_place(head) else (None, start)
+    place, date = _place_and_date(text[start : dash.start()].strip())
+    return (place, dash.end()) if place and not date else (None, start)
+
+
+def _place_and_date(head: str) -> tuple[str | None, str | None]:
+    match = _PLACE_DATE.match(head)
+    place, date = (match["place"], match["date"]) if match else (head, None)
+    place = _AGENCY.sub("", place.strip()).rstrip(",").strip()
+    return (place, date) if is_place(place) else (None, None)
+
+
+def date_only(text: str) -> str | None:
+    """The date when `text` is nothing but a date, maybe after a weekday
+    ("Friday, January 4, 2019", "Sabato 26 gennaio 2013")."""
+    text = text.strip()
+    match = _DATE_ONLY.match(text[_weekday_end(text) :])
+    return match["date"] if match else None
+
+
+def _weekday_end(text: str) -> int:
+    match = _WEEKDAY.match(text)
+    return match.end() if match and match[1].lower() in weekday_names() else 0
+
+
+@cache
+def weekday_names() -> frozenset[str]:
+    """Weekday names, wide and abbreviated, of the languages newsrooms date in (Babel's data):
+    a place ("Roma, 29 marzo 2022") must not be mistaken for a weekday."""
+    from babel import Locale
+
+    names: set[str] = set()
+    for code in WEEKDAY_LANGUAGES:
+        days = Locale.parse(code).days
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                names.update(n.lower().rstrip(".") for n in days[context][width].values())
+    return frozenset(names)
 
 
 def is_place(text: str) -> bool:
@@ -377,12 +473,10 @@ def parse_seed_text(
 def _split_date_line(lines: list[str], consumed: int) -> tuple[str | None, list[str], int]:
     """A first line that is only a date ("Friday, January 4, 2019") is the date, not text."""
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    date = date_only(lines[first]) if first is not None else None
+    if first is None or date is None:
         return None, lines, consumed
-    match = _DATE_LINE.match(lines[first].strip())
-    if not match:
-        return None, lines, consumed
-    return match["date"], lines[first + 1 :], consumed + first + 1
+    return date, lines[first + 1 :], consumed + first + 1
 
 
 def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
@@ -16,6 +17,14 @@ MIN_PARALLEL = 64
 
 def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _worker_setup(initializer: Callable[[], None] | None) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool; workers printing
+    # their own KeyboardInterrupt tracebacks would only bury its message.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer:
+        initializer()
 
 
 def run(
@@ -40,7 +49,7 @@ def run(
         return
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=initializer) as pool:
+    with context.Pool(jobs, initializer=_worker_setup, initargs=(initializer,)) as pool:
         for done, result in enumerate(pool.imap(fn, items, chunksize=chunk), start=1):
             yield result
             if progress:

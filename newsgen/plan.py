@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsgen.enrich import make_slug
 from newsgen.records import Article
@@ -20,9 +20,19 @@ SITEMAP_LIMIT = 50_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
+    """A link in a list or a breadcrumb trail. `localize` says that `label` is not a name to
+    show as written but an interface string key ("archive") or a month ("2012-07"), which the
+    template puts in the reader's language."""
+
     url: str
     label: str
     count: int = 0
+    localize: bool = False
+
+
+HOME = Link(url="/", label="home", localize=True)
+ARCHIVE = Link(url="/archive/", label="archive", localize=True)
+UNDATED = Link(url="/archive/undated/", label="undated", localize=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +41,17 @@ class Pager:
     count: int
     prev: str | None
     next: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Redirect:
+    """An old URL (`source`, decoded; `href`, percent-encoded) that now lives at `target`."""
+
+    source: str
+    href: str
+    target: str
+    title: str
+    lang: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +72,7 @@ class Page:
     groups: tuple[Link, ...] = ()
     feed: str | None = None
     urls: tuple[str, ...] = ()
+    redirects: tuple[Redirect, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +82,7 @@ class Settings:
     per_page: int = 20
     feed_size: int = 50
     language: str = "en"
+    drafts: bool = False  # preview: drafts are planned like published articles
 
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -112,13 +135,16 @@ def group_by(articles: Sequence[Article], names: str) -> list[Group]:
     slugify alike ("BRUXELLES", "Bruxelles") are one group, shown by its commonest spelling."""
     members: dict[str, list[Article]] = defaultdict(list)
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    slugs: dict[str, str] = {}  # a few hundred names among many articles: slugify each once
     for article in articles:
-        values = article.tags if names == "tags" else (article.dateline,)
+        values = article.tags if names == "tags" else (article.dateline or "",)
         for value in values:
-            slug = make_slug(value) if value else ""
+            slug = slugs.get(value)
+            if slug is None:
+                slug = slugs[value] = make_slug(value)
             if slug:
                 members[slug].append(article)
-                spellings[slug][value] += 1  # type: ignore[index]
+                spellings[slug][value] += 1
     groups = [
         Group(slug=slug, name=_best_spelling(spellings[slug]), articles=tuple(items))
         for slug, items in members.items()
@@ -135,7 +161,7 @@ def _best_spelling(counts: Counter[str]) -> str:
 
 def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
     """Every page of the site, in a stable order. `articles` are already finalized."""
-    live = newest_first(a for a in articles if not a.draft)
+    live = newest_first(a for a in articles if settings.drafts or not a.draft)
     places = group_by(live, "places")
     tags = group_by(live, "tags")
     pages = [
@@ -145,13 +171,10 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
         *group_pages(places, "places", settings),
         *group_pages(tags, "tags", settings),
         *feeds(live, {"places": places, "tags": tags}, settings),
+        Page(url="/search/", template="search.html", kind="search", lang=settings.language),
         Page(url="/404.html", template="404.html", kind="404", lang=settings.language),
     ]
     pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
-    # After the sitemap: a search page has nothing for crawlers.
-    pages.append(
-        Page(url="/search/", template="search.html", kind="search", lang=settings.language)
-    )
     return pages
 
 
@@ -166,7 +189,21 @@ def article_pages(live: Sequence[Article]) -> Iterator[Page]:
             article=article,
             prev=live[i + 1] if i + 1 < len(live) else None,
             next=live[i - 1] if i > 0 else None,
+            crumbs=_date_crumbs(article),
         )
+
+
+def _date_crumbs(article: Article) -> tuple[Link, ...]:
+    """Home › Archive › 2012 › July: where a dated article sits in the date archive."""
+    if article.date is None:
+        return (HOME, ARCHIVE, UNDATED)
+    year, month = article.date.year, article.date.month
+    return (
+        HOME,
+        ARCHIVE,
+        Link(url=f"/archive/{year}/", label=str(year)),
+        Link(url=f"/archive/{year}/{month:02d}/", label=f"{year}-{month:02d}", localize=True),
+    )
 
 
 def listing(
@@ -212,39 +249,42 @@ def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]
     undated: list[Article] = []
     for article in live:
         (by_year[article.date.year] if article.date else undated).append(article)
-    top = Link(url="/archive/", label="archive")
     years = tuple(
         Link(url=f"/archive/{y}/", label=str(y), count=len(by_year[y]))
         for y in sorted(by_year, reverse=True)
     )
     if undated:
-        years += (Link(url="/archive/undated/", label="undated", count=len(undated)),)
+        years += (replace(UNDATED, count=len(undated)),)
     yield Page(
         url="/archive/",
         template="archive.html",
         kind="archive",
         lang=settings.language,
         groups=years,
+        crumbs=(HOME, ARCHIVE),
     )
     for year in sorted(by_year, reverse=True):
-        yield from _year_pages(year, by_year[year], top, settings)
+        yield from _year_pages(year, by_year[year], settings)
     if undated:
         yield from listing(
-            undated, "/archive/undated/", "list.html", settings, kind="undated", crumbs=(top,)
+            undated,
+            UNDATED.url,
+            "list.html",
+            settings,
+            kind="undated",
+            crumbs=(HOME, ARCHIVE, UNDATED),
         )
 
 
-def _year_pages(
-    year: int, articles: list[Article], top: Link, settings: Settings
-) -> Iterator[Page]:
+def _year_pages(year: int, articles: list[Article], settings: Settings) -> Iterator[Page]:
     by_month: dict[int, list[Article]] = defaultdict(list)
     for article in articles:
         by_month[article.date.month].append(article)  # type: ignore[union-attr]
     base = f"/archive/{year}/"
-    months = tuple(
-        Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]))
+    months = [
+        Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]), localize=True)
         for m in sorted(by_month, reverse=True)
-    )
+    ]
     year_link = Link(url=base, label=str(year))
     yield from listing(
         articles,
@@ -253,32 +293,33 @@ def _year_pages(
         settings,
         kind="year",
         title=str(year),
-        crumbs=(top,),
-        groups=months,
+        crumbs=(HOME, ARCHIVE, year_link),
+        groups=tuple(months),
     )
-    for month in sorted(by_month, reverse=True):
+    for number, month in zip(sorted(by_month, reverse=True), months, strict=True):
         yield from listing(
-            by_month[month],
-            f"{base}{month:02d}/",
+            by_month[number],
+            month.url,
             "list.html",
             settings,
             kind="month",
-            title=f"{year}-{month:02d}",
-            crumbs=(top, year_link),
+            title=month.label,
+            crumbs=(HOME, ARCHIVE, year_link, replace(month, count=0)),
         )
 
 
 def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iterator[Page]:
     """`/places/` or `/tags/` with counts, then one paginated listing per group."""
-    top = Link(url=f"/{names}/", label=names)
+    top = Link(url=f"/{names}/", label=names, localize=True)
     yield Page(
-        url=f"/{names}/",
+        url=top.url,
         template="groups.html",
         kind=names,
         lang=settings.language,
         groups=tuple(
             Link(url=f"/{names}/{g.slug}/", label=g.name, count=len(g.articles)) for g in groups
         ),
+        crumbs=(HOME, top),
     )
     for group in groups:
         base = f"/{names}/{group.slug}/"
@@ -289,7 +330,7 @@ def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iter
             settings,
             kind=names[:-1],
             title=group.name,
-            crumbs=(top,),
+            crumbs=(HOME, top, Link(url=base, label=group.name)),
             feed=f"{base}feed.xml",
         )
 
@@ -340,3 +381,22 @@ def sitemaps(urls: list[str]) -> list[Page]:
 
 def _robots() -> Page:
     return Page(url="/robots.txt", template="robots.txt", kind="robots")
+
+
+def redirect_pages(redirects: Sequence[Redirect]) -> list[Page]:
+    """A page at each old URL pointing to the new one, and `/_redirects` listing them all
+    for hosts that read it (Netlify, Cloudflare Pages). Never in the sitemap."""
+    if not redirects:
+        return []
+    pages = [
+        Page(
+            url=r.source,
+            template="redirect.html",
+            kind="redirect",
+            title=r.title,
+            lang=r.lang,
+            redirects=(r,),
+        )
+        for r in redirects
+    ]
+    return [*pages, Page(url="/_redirects", template="_redirects", redirects=tuple(redirects))]

@@ -7,9 +7,12 @@ that ships inside the package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
+import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -21,10 +24,11 @@ import jinja2
 from markupsafe import Markup
 
 from newsgen import __version__, i18n
+from newsgen.config import Config
 from newsgen.enrich import make_slug
 from newsgen.markup import safe_url
-from newsgen.plan import Page, url_to_path
-from newsgen.records import Article
+from newsgen.plan import Link, Page, url_to_path
+from newsgen.records import Article, Problem
 
 THEME = Path(str(resources.files("newsgen") / "theme"))
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -60,14 +64,23 @@ def fingerprint(dirs: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
-def environment(site_templates: Path, site: Site) -> jinja2.Environment:
+def environment(
+    site_templates: Path, site: Site, bytecode_dir: Path | None = None
+) -> jinja2.Environment:
+    """The one Jinja environment. `bytecode_dir` keeps compiled templates between builds."""
+    cache = None
+    if bytecode_dir is not None:
+        bytecode_dir.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(site_templates)]),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a build never sees a template change mid-run; saves a stat a page
     )
     env.globals.update(
         site=site,
@@ -81,11 +94,12 @@ def environment(site_templates: Path, site: Site) -> jinja2.Environment:
         json_ld=json_ld,
         version=__version__,
         label=label,
-        slug=make_slug,
+        slug=_slug,
         safe_url=safe_url,
         absolute=lambda link: urljoin(site.base_url, link),
         news_article=lambda article, canonical: news_article(article, canonical, site),
         feed_updated=lambda articles: feed_updated(articles, site.build_time),
+        entry_id=entry_id,
     )
     env.filters["iso"] = iso_time
     return env
@@ -100,13 +114,21 @@ def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def label(text: str, lang: str) -> str:
-    """Listing labels in the reader's language: 'archive' → 'Archivio',
-    '2012-07' → 'Juillet 2012'; names of places and tags stay as written."""
-    month = _YEAR_MONTH.match(text)
+@functools.lru_cache(maxsize=4096)
+def _slug(text: str) -> str:
+    """Slugs of tags and places, which every article page links to: each slugified once."""
+    return make_slug(text)
+
+
+def label(link: Link, lang: str) -> str:
+    """A link's text in the reader's language: 'archive' → 'Archivio', '2012-07' →
+    'Juillet 2012'; names of places and tags (not `localize`) stay as written."""
+    if not link.localize:
+        return link.label
+    month = _YEAR_MONTH.match(link.label)
     if month:
         return f"{i18n.month_name(int(month[2]), lang)} {month[1]}"
-    return i18n.translate(lang, text) if text in i18n.STRINGS["en"] else text
+    return i18n.translate(lang, link.label)
 
 
 def feed_updated(articles: Sequence[Article], fallback: dt.datetime) -> str:
@@ -120,6 +142,12 @@ def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value
     return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def entry_id(article: Article) -> str:
+    """An Atom entry id that outlives rebuilds, slug changes and a new `base_url`: a name-based
+    UUID of the article's stable id."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'newsgen:article:' + article.id)}"
 
 
 def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]:
@@ -166,3 +194,58 @@ def render_page(env: jinja2.Environment, page: Page, body_of: Bodies) -> bytes:
         path=url_to_path(page.url),
     )
     return html.encode("utf-8")
+
+
+# --- template errors, as problems naming the template file and line ---------------------
+
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
+
+
+def template_problems(config: Config, site: Site) -> list[Problem]:
+    """Syntax errors in any template, found before a build writes a single page with them."""
+    env = environment(config.source_dir("templates"), site)
+    problems: list[Problem] = []
+    for name in env.list_templates(filter_func=_is_template):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or name
+            problems.append(_template_problem(where, exc.lineno, exc.message or str(exc), config))
+    return problems
+
+
+def _is_template(name: str) -> bool:
+    return not name.startswith("static/") and name.endswith(TEMPLATE_SUFFIXES)
+
+
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def template_failure(exc: jinja2.TemplateError, config: Config) -> Problem:
+    """The template line an error in rendering comes from, also when it happened in a worker
+    process (multiprocessing passes the worker's traceback along only as text)."""
+    text = "".join(traceback.format_exception(exc))
+    dirs = template_dirs(config.source_dir("templates"))
+    frames = [
+        (file, int(line))
+        for file, line in _FRAME.findall(text)
+        if any(Path(file).is_relative_to(d) for d in dirs)
+    ]
+    file, line = frames[-1] if frames else (config.templates, None)
+    return _template_problem(file, line, exc.message or type(exc).__name__, config)
+
+
+def _template_problem(file: str, line: int | None, message: str, config: Config) -> Problem:
+    return Problem(
+        path=site_relative(Path(file), config.root),
+        line=line,
+        level="error",
+        message=f"template error: {message}; fix the template and save",
+    )
+
+
+def site_relative(path: Path, root: Path) -> str:
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

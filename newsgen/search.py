@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import hashlib
 import html
 import json
@@ -31,7 +32,7 @@ from typing import Any
 import babel
 from pagefind.service import get_executable
 
-from newsgen import __version__
+from newsgen import __version__, cbor
 from newsgen.plan import article_url
 from newsgen.records import Article
 from newsgen.write import same_bytes, write_atomic
@@ -232,6 +233,16 @@ def index_site(
     )
 
 
+def index_present(output: Path) -> bool:
+    """Whether the search index of the last build is all there (a build that finds nothing
+    else changed still repairs a deleted index)."""
+    root = output / BUNDLE
+    names = _read_manifest(root)
+    return (root / MANIFEST).is_file() and all(
+        (root / name / "pagefind-entry.json").is_file() for name in names
+    )
+
+
 def _index_shards(
     shards: Sequence[Shard], bodies: Bodies, root: Path, site_language: str, jobs: int
 ) -> dict[str, int]:
@@ -259,7 +270,7 @@ def _write_shard(name: str, records: Sequence[Record], root: Path) -> int:
         index = service.request({"type": "NewIndex", "config": None})["index_id"]
         for start in range(0, len(records), _BATCH):
             service.requests([_add_record(index, r) for r in records[start : start + _BATCH]])
-        size = _write_bundle(service.bundle(index), fresh)
+        size = _write_bundle(canonical_bundle(service.bundle(index)), fresh)
     final = root / name
     old = root / f".{name}.old"
     if final.exists():
@@ -267,6 +278,64 @@ def _write_shard(name: str, records: Sequence[Record], root: Path) -> int:
     os.replace(fresh, final)
     shutil.rmtree(old, ignore_errors=True)
     return size
+
+
+_META = re.compile(r"^pagefind\.(?P<hash>[^./]+)\.pf_meta$")
+_FILTER = re.compile(r"^filter/(?P<hash>[^./]+)\.pf_filter$")
+_MAGIC = b"pagefind_dcd"
+
+
+def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Pagefind writes a shard's filter values, and the list of its filters, in hash-map
+    order, which changes from run to run: the same records gave different bytes. Sorted, and
+    each file named by a hash of its sorted content, they do not. A bundle of another shape
+    is left as it is."""
+    try:
+        return _canonical(files)
+    except (ValueError, TypeError, KeyError, OSError, EOFError):
+        return files
+
+
+def _canonical(files: dict[str, bytes]) -> dict[str, bytes]:
+    out = dict(files)
+    renamed: dict[str, str] = {}
+    for name, data in files.items():
+        match = _FILTER.match(name)
+        if match:
+            title, values = _decode(data)
+            fixed = _encode([title, sorted(values)])
+            renamed[match["hash"]] = _rehash(match["hash"], fixed, 7)
+            del out[name]
+            out[f"filter/{renamed[match['hash']]}.pf_filter"] = gzip.compress(fixed, mtime=0)
+    for name, data in files.items():
+        match = _META.match(name)
+        if match:
+            meta = _decode(data)
+            meta[3] = sorted([title, renamed.get(file, file)] for title, file in meta[3])
+            meta[4] = sorted(meta[4])
+            fixed = _encode(meta)
+            new = _rehash(match["hash"], fixed, 10)
+            del out[name]
+            out[f"pagefind.{new}.pf_meta"] = gzip.compress(fixed, mtime=0)
+            entry = out["pagefind-entry.json"]
+            out["pagefind-entry.json"] = entry.replace(match["hash"].encode(), new.encode())
+    return out
+
+
+def _decode(data: bytes) -> Any:
+    raw = gzip.decompress(data)
+    if not raw.startswith(_MAGIC):
+        raise ValueError("not a Pagefind data file")
+    return cbor.loads(raw[len(_MAGIC) :])
+
+
+def _encode(value: Any) -> bytes:
+    return _MAGIC + cbor.dumps(value)
+
+
+def _rehash(old: str, content: bytes, length: int) -> str:
+    """`<language>_<hash>` as Pagefind names its files, from the canonical content."""
+    return f"{old.rsplit('_', 1)[0]}_{hashlib.sha256(content).hexdigest()[:length]}"
 
 
 def _write_bundle(files: dict[str, bytes], folder: Path) -> int:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+TEMP_PREFIX = ".newsgen-"
+TEMP_SUFFIX = ".tmp"
 
 
 class OutputError(Exception):
@@ -27,31 +29,67 @@ def check_output(output: Path, sources: Iterable[Path]) -> None:
 
 
 def target(output: Path, relative: str) -> Path:
-    """`output/relative`, refusing anything that would land outside `output`."""
-    path = (output / relative).resolve()
-    if not path.is_relative_to(output.resolve()) or path == output.resolve():
+    """`output/relative`, refusing anything that would land outside `output`.
+
+    Pure path arithmetic (no `resolve()`, which costs a system call per path component on
+    every page): the output folder is newsgen's own, so no input can plant a link in it."""
+    path = Path(os.path.normpath(output / relative))
+    if not path.is_relative_to(output) or path == output:
         raise OutputError(f"refusing to write {relative!r}: it is outside the output folder")
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename over the target:
-    readers (and a crash) see the old file or the new one, never a truncated one.
+Staged = tuple[str, str]  # (temporary file, final path)
 
-    No fsync: it would cost more than the rest of a build, and the rename already protects
-    against an interrupted process; only a power cut could lose the newest pages.
+
+def stage(path: Path, data: bytes) -> Staged:
+    """Write `data` to a temporary file beside `path`; `commit` renames it into place.
+
+    Nothing a reader sees changes until the commit, so a build that fails half-way (a full
+    disk, a read-only folder, a kill) leaves the previous site as it was. No fsync: it would
+    cost more than the rest of a build, and the rename already protects against an
+    interrupted process; only a power cut could lose the newest pages.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".newsgen-", suffix=".tmp")
+    # Named by process and target rather than by mkstemp: a page is written by one process
+    # of one build, and this saves mkstemp's retries and a chmod on every page.
+    tmp = f"{path.parent}/{TEMP_PREFIX}{os.getpid()}-{path.name}{TEMP_SUFFIX}"
+    try:
+        os.makedirs(path.parent, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from exc
         raise
+    return tmp, str(path)
+
+
+def commit(staged: Iterable[Staged]) -> None:
+    """Rename staged files into place: each reader sees the old file or the new one."""
+    for tmp, path in staged:
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _cannot_write(Path(path), exc) from exc
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Readers (and a crash) see the old file or the new one, never a truncated one."""
+    commit([stage(path, data)])
+
+
+def _cannot_write(path: Path, exc: OSError) -> OutputError:
+    why = exc.strerror or str(exc)
+    return OutputError(
+        f"cannot write {path}: {why}; the pages already there were left as they were; "
+        "free some space, make the folder writable, or choose another with --output"
+    )
 
 
 def same_bytes(path: Path, data: bytes) -> bool:
@@ -81,8 +119,13 @@ def remove(output: Path, relatives: Iterable[str]) -> int:
 
 
 def clean_temporaries(output: Path) -> None:
-    """Temporary files a killed build left behind."""
-    if output.is_dir():
-        for stray in output.rglob(".newsgen-*.tmp"):
-            with contextlib.suppress(OSError):
-                stray.unlink()
+    """Temporary files a killed or failed build left behind, and the folders that held only
+    them."""
+    if not output.is_dir():
+        return
+    # Listed first: removing a folder while rglob walks it would make rglob fail.
+    for stray in list(output.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}")):
+        with contextlib.suppress(OSError):
+            stray.unlink()
+        with contextlib.suppress(OSError):
+            stray.parent.rmdir()

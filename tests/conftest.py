@@ -43,6 +43,15 @@ def build_site(site: Path, **overrides: object) -> tuple[Config, BuildResult]:
     return config, build(config, jobs=1)
 
 
+def copy_demo_site(destination: Path) -> Path:
+    """The repository's own site (seeds, articles, templates, URL registry), copied so that a
+    build writes its cache and output outside the repository."""
+    for folder in ("seeds", "articles", "templates"):
+        shutil.copytree(REPO / folder, destination / folder)
+    shutil.copy(REPO / "urls.yaml", destination / "urls.yaml")
+    return destination
+
+
 @pytest.fixture(scope="session")
 def sample_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, BuildResult]:
     """tests/data/sample (seed document, real articles in it/en/fr/de, curated articles),
@@ -50,6 +59,14 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, Build
     site = tmp_path_factory.mktemp("sample") / "site"
     shutil.copytree(SAMPLE, site)
     return build_site(site)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """Replaces pytest-playwright's fallback `base_url` fixture, a session fixture defined as
+    an instance method, which pytest 9.2 deprecates (an error under filterwarnings=error).
+    The browser tests give Playwright full URLs."""
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ against the built sample site served on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import http.server
 import json
 import shutil
@@ -16,10 +17,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from newsgen import cli, search
+from newsgen import cbor, cli, search
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.records import Article
+from newsgen.search import canonical_bundle
 from tests.conftest import SAMPLE, MakeSite, build_site
 
 SEED_URL = (
@@ -183,13 +185,6 @@ def test_removed_language_loses_its_shard(tmp_path: Path) -> None:
 # --- in the browser -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """Replaces pytest-base-url's fixture, which warns under current pytest (an error here);
-    these tests give full URLs."""
-    return None
-
-
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the output folder under `prefix`, as a host would under a sub-path."""
 
@@ -327,3 +322,36 @@ def test_without_javascript_the_page_says_so(browser: Browser, served: str) -> N
 
 def _origin(url: str) -> str:
     return "/".join(url.split("/")[:3])
+
+
+def test_cbor_reads_and_writes_pagefind_metadata_byte_for_byte() -> None:
+    value = [
+        "1.5.2",
+        [["de_903fe56", 81]],
+        [["000", "zusamm", "de_6443f9a"]],
+        [["Luogo", "de_6a6fb5b"], ["Lingua", "de_7648c8b"]],
+        [],
+        ["title"],
+        {"n": -3, "big": 70_000, "b": b"\x00", "t": True, "f": False, "z": None},
+    ]
+    encoded = cbor.dumps(value)
+    assert cbor.loads(encoded) == value
+    assert cbor.dumps(cbor.loads(encoded)) == encoded
+
+
+def test_the_same_records_give_the_same_bundle_whatever_the_filter_order() -> None:
+    def bundle(filters: list[list[str]]) -> dict[str, bytes]:
+        meta = ["1.5.2", [["de_1", 8]], [], filters, [], ["title"]]
+        raw = b"pagefind_dcd" + cbor.dumps(meta)
+        name = "de_" + ("a" * 10 if filters[0][0] == "Luogo" else "b" * 10)
+        entry = json.dumps({"languages": {"de": {"hash": name}}}).encode()
+        return {f"pagefind.{name}.pf_meta": gzip.compress(raw), "pagefind-entry.json": entry}
+
+    one = canonical_bundle(bundle([["Luogo", "de_x"], ["Lingua", "de_y"]]))
+    other = canonical_bundle(bundle([["Lingua", "de_y"], ["Luogo", "de_x"]]))
+    assert one == other
+    (meta,) = [name for name in one if name.endswith(".pf_meta")]
+    assert (
+        meta.removeprefix("pagefind.").removesuffix(".pf_meta")
+        in one["pagefind-entry.json"].decode()
+    )

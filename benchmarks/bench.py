@@ -1,0 +1,121 @@
+"""Benchmark newsgen on generated corpora: cold build, no-change rebuild, one-edit rebuild,
+peak memory. Each figure is the median of several runs of the real command line, measured
+with /usr/bin/time -v (wall clock and the peak resident memory of the largest process).
+
+    python benchmarks/bench.py 1000 10000 [--runs 3] [--out benchmarks/results.md]
+
+Corpora are generated once into /tmp/newsgen-bench/<N> (see corpus.py) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus import generate
+
+WORK = Path(tempfile.gettempdir()) / "newsgen-bench"
+NEWSGEN = [sys.executable, "-m", "newsgen"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+def timed(args: list[str], cwd: Path) -> Run:
+    """Run a command under /usr/bin/time -v; fail loudly if it fails."""
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    assert wall and peak, result.stderr
+    hours, minutes, seconds = int(wall[1] or 0), int(wall[2]), float(wall[3])
+    return Run(seconds=hours * 3600 + minutes * 60 + seconds, peak_mb=int(peak[1]) / 1024)
+
+
+def corpus(count: int) -> Path:
+    site = WORK / str(count)
+    if not (site / "newsgen.yaml").exists():
+        shutil.rmtree(site, ignore_errors=True)
+        generate(count, site)
+    return site
+
+
+def clean(site: Path) -> None:
+    for name in ("build", ".newsgen"):
+        shutil.rmtree(site / name, ignore_errors=True)
+
+
+def edit(site: Path, round_: int) -> None:
+    """Change one sentence of one article (a different one each round)."""
+    seeds = sorted((site / "seeds").glob("*.txt"))
+    path = seeds[(len(seeds) // 2 + round_) % len(seeds)]
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    lines[1] = lines[1] + f" Corrected in round {round_}."
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def measure(count: int, runs: int, extra: list[str]) -> dict[str, list[Run]]:
+    site = corpus(count)
+    build = [*NEWSGEN, "build", "--quiet", *extra]
+    figures: dict[str, list[Run]] = {"cold": [], "nochange": [], "edit": []}
+    for round_ in range(runs):
+        clean(site)
+        figures["cold"].append(timed(build, site))
+        figures["nochange"].append(timed(build, site))
+        edit(site, round_)
+        figures["edit"].append(timed(build, site))
+    return figures
+
+
+def row(count: int, figures: dict[str, list[Run]]) -> str:
+    def median(name: str) -> str:
+        return f"{statistics.median(r.seconds for r in figures[name]):.2f} s"
+
+    peak = max(r.peak_mb for runs in figures.values() for r in runs)
+    return (
+        f"| {count:,} | {median('cold')} | {median('nochange')} | {median('edit')} "
+        f"| {peak:.0f} MB | {len(figures['cold'])} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", type=int, nargs="+")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--", dest="extra", nargs=argparse.REMAINDER, default=[])
+    args = parser.parse_args()
+    lines = [
+        "| articles | cold build | rebuild, no change | rebuild, one edit | peak memory | runs |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for size in args.sizes:
+        lines.append(row(size, measure(size, args.runs, args.extra)))
+        print(lines[-1], flush=True)
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

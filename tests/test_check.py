@@ -1,0 +1,274 @@
+"""`newsgen check`: a clean build passes; each kind of breakage is named, file and line."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from newsgen.check import check_site, scan_html, scan_xml
+from newsgen.cli import main
+from tests.conftest import MakeSite, build_site
+
+BASE = "https://example.org/archivio/"
+SEEDS = {
+    "seeds/a.txt": "Roma – Primo articolo di prova, con un testo abbastanza lungo da leggere.\n",
+    "seeds/b.txt": "Milano – Secondo articolo di prova, anche questo con un testo lungo.\n",
+    "seeds/c.txt": "Napoli – Terzo articolo di prova, l'ultimo della piccola serie.\n",
+    "newsgen.yaml": f"base_url: {BASE}\nlanguage: it\nper_page: 2\n",
+}
+A = "articles/primo-articolo-di-prova-con-un-testo-abbastanza-lungo-da-leggere"
+B = "articles/secondo-articolo-di-prova-anche-questo-con-un-testo-lungo"
+
+
+@pytest.fixture
+def site(make_site: MakeSite) -> Path:
+    site = make_site(SEEDS)
+    _, result = build_site(site)
+    assert result.problems == ()
+    return site
+
+
+def check(site: Path, *args: str) -> tuple[int, list[str], str]:
+    return _run(["check", "--site", str(site), "--jobs", "1", *args])
+
+
+def _run(argv: list[str]) -> tuple[int, list[str], str]:
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue().splitlines(), err.getvalue()
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The line of `path` that holds `needle`: the checker names lines, and the templates
+    belong to someone else."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_a_fresh_build_has_no_problems(site: Path) -> None:
+    code, lines, err = check(site)
+    assert (code, lines) == (0, [])
+    assert err.startswith("Checked 19 files, ") and err.endswith(": 0 problems.\n")
+
+
+def test_the_sample_site_has_no_problems(sample_site: tuple[object, object]) -> None:
+    config, _ = sample_site
+    report = check_site(config.output_dir, config.base_url)  # type: ignore[attr-defined]
+    assert report.problems == ()
+    assert report.pages > 40
+
+
+def test_a_missing_page_is_named_by_every_page_and_sitemap_that_links_to_it(site: Path) -> None:
+    shutil.rmtree(site / "build" / B)
+    code, lines, _ = check(site)
+    href = f"/archivio/{B}/"
+    sitemap = f"sitemap.xml: link {BASE}{B}/ leads nowhere (no such file in the output)"
+    index = site / "build" / "index.html"
+    from_index = (
+        f"index.html:{line_of(index, href)}: link {href} leads nowhere (no such file in the output)"
+    )
+    assert code == 1
+    assert sitemap in lines
+    assert from_index in lines
+    assert all("leads nowhere" in line for line in lines)
+
+
+def test_a_missing_stylesheet_is_reported_on_every_page(site: Path) -> None:
+    (site / "build" / "assets" / "style.css").unlink()
+    _, lines, _ = check(site)
+    pages = sorted(p for p in (site / "build").rglob("*.html"))
+    assert len(lines) == len(pages)
+    index = site / "build" / "index.html"
+    css = "/archivio/assets/style.css"
+    assert (
+        f"index.html:{line_of(index, css)}: link {css} leads nowhere (no such file in the output)"
+        in lines
+    )
+
+
+def test_unbalanced_html_is_named_with_lines() -> None:
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>t</title></head><body>\n"
+        "<div><span>x</div>\n<section>\n<p>open paragraph\n</em>\n"
+        '<a id="x"></a><b id="x"></b><br/><div/>\n</body></html>\n'
+    )
+    assert scan_html("p.html", page).problems == (
+        "p.html:3: </div> closes <span> opened on line 3",
+        "p.html:6: </em> closes nothing",
+        "p.html:7: id 'x' is used twice",
+        "p.html:7: <div/> is not a void element; HTML leaves it open",
+        "p.html:8: </body> closes <section> opened on line 4",
+        "p.html:8: </body> closes <div> opened on line 7",
+    )
+
+
+def test_a_page_without_doctype_or_title_is_reported() -> None:
+    assert scan_html("p.html", "<html><body><p>x</p></body></html>").problems == (
+        "p.html:1: no <!DOCTYPE html>",
+        "p.html:1: a page needs exactly one non-empty <title>",
+    )
+
+
+def test_a_broken_fragment_is_reported(site: Path) -> None:
+    page = site / "build" / A / "index.html"
+    page.write_text(page.read_text().replace('href="#main"', 'href="#nowhere"'))
+    _, lines, _ = check(site)
+    assert lines == [
+        f"{A}/index.html:{line_of(page, '#nowhere')}: link #nowhere: no id 'nowhere' on "
+        f"{A}/index.html"
+    ]
+
+
+def test_a_link_outside_the_base_path_is_reported(site: Path) -> None:
+    page = site / "build" / A / "index.html"
+    page.write_text(page.read_text().replace('href="/archivio/tags/"', 'href="/tags/"'))
+    _, lines, _ = check(site)
+    line = line_of(page, 'href="/tags/"')
+    assert lines == [f"{A}/index.html:{line}: link /tags/ is outside the site's path /archivio/"]
+
+
+def test_an_orphaned_page_is_reported(site: Path) -> None:
+    (site / "build" / "extra").mkdir()
+    (site / "build" / "extra" / "index.html").write_text(
+        "<!DOCTYPE html>\n<html><head><title>Extra</title></head><body></body></html>\n"
+    )
+    (site / "build" / "moved.html").write_text(
+        '<!DOCTYPE html>\n<html><head><title>Moved</title><meta http-equiv="refresh" '
+        'content="0; url=/archivio/"></head><body></body></html>\n'
+    )
+    _, lines, _ = check(site)
+    assert lines == [
+        "extra/index.html: orphaned: no page reachable from the front page links to it"
+    ]
+
+
+def test_a_feed_without_required_fields_is_reported(site: Path) -> None:
+    feed = site / "build" / "feed.xml"
+    text = feed.read_text()
+    kept = [line for line in text.splitlines() if not line.startswith(("<updated>", "<author>"))]
+    feed.write_text("\n".join(kept).replace("<id>urn:", "<id>", 1))
+    _, lines, _ = check(site)
+    assert lines == [
+        "feed.xml: feed has no <updated>",
+        "feed.xml: entry 1 has no <updated>",
+        "feed.xml: entry 1 has no <author>, nor has the feed",
+        "feed.xml: entry 2 has no <updated>",
+        "feed.xml: entry 2 has no <author>, nor has the feed",
+        "feed.xml: entry 3 has no <updated>",
+        "feed.xml: entry 3 has no <author>, nor has the feed",
+    ]
+
+
+def test_a_feed_that_is_not_xml_is_reported() -> None:
+    assert scan_xml("feed.xml", b"<feed><title>x & y</title></feed>").problems == (
+        "feed.xml:1: not well-formed XML (not well-formed (invalid token): line 1, column 16)",
+    )
+
+
+def test_a_sitemap_in_the_wrong_namespace_is_reported() -> None:
+    data = b'<urlset xmlns="http://example.org/"><url><loc>https://x/</loc></url></urlset>'
+    assert scan_xml("sitemap.xml", data).problems == (
+        "sitemap.xml: not a sitemap: the root must be <urlset> or <sitemapindex> in the "
+        "namespace http://www.sitemaps.org/schemas/sitemap/0.9",
+    )
+
+
+def test_a_sitemap_listing_a_page_of_another_site_is_reported(site: Path) -> None:
+    sitemap = site / "build" / "sitemap.xml"
+    sitemap.write_text(sitemap.read_text().replace(f">{BASE}archive/<", ">https://example.org/x/<"))
+    _, lines, _ = check(site)
+    assert lines == [
+        "sitemap.xml: link https://example.org/x/ is outside the site's path /archivio/"
+    ]
+
+
+def test_no_built_site_is_an_error(make_site: MakeSite) -> None:
+    site = make_site(SEEDS)
+    code, lines, err = check(site)
+    assert (code, lines) == (1, [])
+    assert err == f"Error: {site / 'build'} holds no built site; run 'newsgen build' first\n"
+
+
+# --- outside links, against a local server only -------------------------------------------
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[str]:
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "ok.html").write_text("ok")
+    handler = partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers: only a timeout ends the wait."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+def test_external_links_are_checked_with_a_timeout(
+    make_site: MakeSite, local_server: str, silent_port: int
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    body = (
+        "Roma – Un articolo con collegamenti esterni da controllare, "
+        f"[buono]({local_server}/ok.html), "
+        f"[rotto]({local_server}/missing.html), [chiuso](http://127.0.0.1:{closed_port}/) e "
+        f"[muto](http://127.0.0.1:{silent_port}/).\n"
+    )
+    site = make_site({**SEEDS, "seeds/a.txt": body})
+    build_site(site)
+    code, lines, err = check(site, "--external", "--timeout", "0.5")
+    page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
+    name = page.relative_to(site / "build").as_posix()
+    line = line_of(page, "ok.html")
+    assert code == 1
+    assert sorted(lines) == sorted(
+        [
+            f"{name}:{line}: link {local_server}/missing.html is broken (HTTP 404)",
+            f"{name}:{line}: link http://127.0.0.1:{closed_port}/ is broken "
+            "(no answer: [Errno 111] Connection refused)",
+            f"{name}:{line}: link http://127.0.0.1:{silent_port}/ is broken (no answer: timed out)",
+        ]
+    )
+    assert ", 4 outside links: 3 problems." in err
+
+
+def test_without_external_no_outside_link_is_fetched(make_site: MakeSite) -> None:
+    body = (
+        "Roma – Un articolo con un collegamento [esterno](http://127.0.0.1:9/) non controllato.\n"
+    )
+    site = make_site({**SEEDS, "seeds/a.txt": body})
+    build_site(site)
+    assert check(site)[:2] == (0, [])

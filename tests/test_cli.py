@@ -1,0 +1,211 @@
+"""The command line: exact output lines and exit codes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import newsgen
+from newsgen.cli import main
+from tests.conftest import MakeSite
+
+TWO_ARTICLES = {
+    "seeds/a.txt": "Stesso titolo\n\nRoma – Il primo testo.\n",
+    "seeds/b.txt": "Stesso titolo\n\nMilano – Il secondo testo.\n",
+}
+
+
+STATIC = Path(newsgen.__file__).parent / "theme" / "static"
+
+
+def summary_line(site: Path, articles: str, problems: str, *, written: int | None = None) -> str:
+    """The summary line of a clean build of `site`, its counts taken from the output folder
+    (other features add pages; the line's shape is what is tested here)."""
+    files = sum(1 for f in (site / "build").rglob("*") if f.is_file() and "pagefind" not in f.parts)
+    pages = files - sum(1 for f in STATIC.rglob("*") if f.is_file())
+    done = files if written is None else written
+    return f"Built {articles}, {pages} pages ({done} written, 0 removed) in 0.00 s; {problems}."
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
+    """Exit code, stdout lines and stderr lines, with the build time made constant."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    err = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", err)
+    return code, out.splitlines(), err.splitlines()
+
+
+def test_clean_build_prints_one_summary_line(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (0, [])
+    assert err == [summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files")]
+
+
+def test_second_build_writes_nothing(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    run(capsys, "build", "--site", str(site))
+    assert run(capsys, "build", "--site", str(site))[2] == [
+        summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files", written=0)
+    ]
+
+
+def test_problems_then_the_summary_and_exit_0(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({**TWO_ARTICLES, "seeds/c.txt": b"x\x00y"})
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (0, [])
+    assert err == [
+        "seeds/c.txt:1: file is not text (NUL bytes); skipped",
+        "seeds/b.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
+        "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose",
+        summary_line(site, "2 articles", "1 warning, 1 error, 1 skipped file"),
+    ]
+
+
+def test_strict_turns_a_warning_into_exit_1(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site(TWO_ARTICLES)
+    code, _, err = run(capsys, "build", "--site", str(site), "--strict")
+    assert code == 1
+    assert err[-1].endswith("1 warning, 0 errors, 0 skipped files.")
+
+
+def test_strict_without_problems_is_exit_0(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    assert run(capsys, "build", "--site", str(site), "--strict")[0] == 0
+
+
+def test_quiet_prints_only_problems(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site(TWO_ARTICLES)
+    assert run(capsys, "build", "--site", str(site), "--quiet") == (
+        0,
+        [],
+        [
+            "seeds/b.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
+            "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose"
+        ],
+    )
+
+
+def test_repeated_problems_collapse_unless_verbose(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({f"seeds/{n}.txt": "\n" * (n + 1) for n in range(7)})
+    empty = [f"seeds/{n}.txt:1: file is empty; skipped" for n in range(7)]
+    assert run(capsys, "build", "--site", str(site), "-q")[2] == [
+        *empty[:5],
+        "... and 2 more: file is empty; skipped",
+    ]
+    assert run(capsys, "build", "--site", str(site), "--verbose")[2][:7] == empty
+
+
+def test_unknown_config_key_is_exit_2_with_a_suggestion(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"newsgen.yaml": "per_pag: 3\ntitel: X\nfeed_size: 0\n"})
+    assert run(capsys, "build", "--site", str(site)) == (
+        2,
+        [],
+        [
+            "Error: newsgen.yaml: 'per_pag' is not a setting; did you mean 'per_page'?",
+            "Error: newsgen.yaml: 'titel' is not a setting; did you mean 'title'?",
+            "Error: newsgen.yaml: 'feed_size': expected a whole number of at least 1, got 0",
+        ],
+    )
+    assert not (site / "build").exists()
+
+
+def test_site_that_is_not_a_folder_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert run(capsys, "build", "--site", str(missing)) == (
+        2,
+        [],
+        [
+            f"Error: --site: {missing} is not a folder; give the folder that holds seeds/ "
+            "and articles/"
+        ],
+    )
+
+
+@pytest.mark.parametrize("output", ["seeds", ".", "seeds/out"])
+def test_output_overlapping_a_source_folder_is_refused(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    code, out, err = run(capsys, "build", "--site", str(site), "--output", output)
+    assert (code, out) == (1, [])
+    assert err == [
+        f"Error: output folder {(site / output).resolve()} overlaps source folder "
+        f"{(site / 'seeds').resolve()}; choose another output folder with --output"
+    ]
+    assert (site / "seeds" / "a.txt").read_text(encoding="utf-8") == "Roma – Un testo.\n"
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys)
+    assert (code, out) == (2, [])
+    assert err[0] == "usage: newsgen [-h] [--version] COMMAND ..."
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["build", "--bogus"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "newsgen: error: unrecognized arguments: --bogus"
+    )
+
+
+def test_a_legacy_encoding_is_a_warning_naming_the_file(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = "Genève - Les négociations ont échoué à la dernière minute, selon les délégués.\n"
+    site = make_site({"seeds/latin1.txt": text.encode("latin-1")})
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0
+    assert err == [
+        "seeds/latin1.txt:1: not UTF-8; read as cp1252; re-save the file as UTF-8 to be sure "
+        "of the text",
+        summary_line(site, "1 article", "1 warning, 0 errors, 0 skipped files"),
+    ]
+    page = (
+        site
+        / "build"
+        / "articles"
+        / "les-negociations-ont-echoue-a-la-derniere-minute-selon-les-delegues"
+        / "index.html"
+    )
+    assert "Les négociations ont échoué" in page.read_text(encoding="utf-8")
+
+
+def test_a_broken_template_is_exit_1_naming_its_line_and_keeps_the_old_site(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    run(capsys, "build", "--site", str(site))
+    before = {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()}
+    footer = site / "templates" / "partials" / "footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text("<footer>\n{{ nope.x }}</footer>\n", encoding="utf-8")
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (1, [])
+    assert err == [
+        "Error: templates/partials/footer.html:2: template error: 'nope' is undefined; "
+        "fix the template and save; the pages already built were left as they were"
+    ]
+    assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before

@@ -1,0 +1,293 @@
+"""Crash safety: a build killed with SIGKILL, a full disk or a read-only output folder never
+leaves a truncated page; the old site stays as it was, and the next build repairs everything,
+byte for byte the same as a clean build.
+
+Kills are real: `python -m newsgen build` runs in its own session, the test polls the output
+folder (with a deadline, never a fixed sleep) until the build has staged a given number of
+files, then SIGKILLs the whole session, worker processes included. A full disk is a real
+tmpfs of a fixed size and a read-only folder a real read-only bind mount, both mounted inside
+a private mount namespace made with `unshare -m` (the tests run as root, where `chmod` stops
+nothing); where `unshare` cannot mount, those tests are skipped and say so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MakeSite, build_site
+
+ARTICLES = 240
+TEMP = (".newsgen-", ".tmp")
+
+
+def corpus(version: str) -> dict[str, str]:
+    """The same articles in two versions: B changes every text, drops three articles and
+    adds three, so a build of B rewrites, creates and removes pages."""
+    numbers = range(ARTICLES) if version == "A" else range(3, ARTICLES + 3)
+    files = {
+        f"seeds/{n:03d}_{n:016x}.txt": (
+            f"Titolo numero {n}\n\nRoma – Il testo dell'articolo {n}, versione {version}, "
+            "abbastanza lungo per una pagina vera con un riassunto e un paragrafo.\n"
+            f"Un secondo paragrafo dell'articolo {n}.\n"
+        )
+        for n in numbers
+    }
+    return {**files, "newsgen.yaml": "title: Prova di crash\nlanguage: it\nper_page: 10\n"}
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes()
+        for p in sorted(output.rglob("*"))
+        if p.is_file()
+    }
+
+
+def temporaries(output: Path) -> list[str]:
+    """Temporary files now in `output`. os.walk, unlike rglob, shrugs off a folder that the
+    build removes while it is being walked."""
+    return [
+        name
+        for _, _, names in os.walk(output)
+        for name in names
+        if name.startswith(TEMP[0]) and name.endswith(TEMP[1])
+    ]
+
+
+def write_inputs(site: Path, files: dict[str, str]) -> None:
+    shutil.rmtree(site / "seeds")
+    for name, text in files.items():
+        path = site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, bytes]]:
+    """Clean builds of A and of B, each in a fresh site with a fresh cache."""
+    found = {}
+    for version in ("A", "B"):
+        site = tmp_path_factory.mktemp(f"clean{version}") / "site"
+        write_inputs_fresh(site, corpus(version))
+        config, _ = build_site(site)
+        found[version] = snapshot(config.output_dir)
+    return found
+
+
+def write_inputs_fresh(site: Path, files: dict[str, str]) -> None:
+    (site / "seeds").mkdir(parents=True)
+    write_inputs(site, files)
+
+
+@pytest.fixture
+def site_at_a(make_site: MakeSite) -> Path:
+    site = make_site(corpus("A"))
+    build_site(site)
+    write_inputs(site, corpus("B"))
+    return site
+
+
+def start_build(site: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--jobs", "2", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def kill_after_staged(site: Path, count: int) -> None:
+    """Start a build, SIGKILL its whole session once `count` files are staged."""
+    build = start_build(site)
+    deadline = time.monotonic() + 300
+    try:
+        while len(temporaries(site / "build")) < count:
+            assert build.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "the build never staged enough files"
+    finally:
+        os.killpg(build.pid, signal.SIGKILL)
+        build.communicate()
+    assert build.returncode == -signal.SIGKILL
+
+
+def assert_whole(output: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:
+    """Every page is the old version or the new one; a leftover temporary file is never
+    named like a page."""
+    for name, data in snapshot(output).items():
+        if Path(name).name.startswith(TEMP[0]):
+            assert name.endswith(TEMP[1])
+            continue
+        assert data in (old.get(name), new.get(name)), f"{name} is neither version"
+
+
+def test_three_kills_then_a_rebuild_equal_a_clean_build(
+    site_at_a: Path, versions: dict[str, dict[str, bytes]]
+) -> None:
+    old, new = versions["A"], versions["B"]
+    pages = len(new)
+    output = site_at_a / "build"
+    for count in (1, pages // 3, 2 * pages // 3):
+        kill_after_staged(site_at_a, count)
+        assert_whole(output, old, new)
+        # A kill before every new file is staged leaves the old site exactly as it was.
+        assert {k: v for k, v in snapshot(output).items() if not k.endswith(TEMP[1])} == old
+    done = subprocess.run(
+        [sys.executable, "-m", "newsgen", "build", "--site", str(site_at_a), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert snapshot(output) == new
+    assert temporaries(output) == []
+
+
+def test_a_kill_while_pages_are_renamed_leaves_each_page_whole(
+    site_at_a: Path, versions: dict[str, dict[str, bytes]]
+) -> None:
+    """The commit renames files one by one: a kill there leaves old and new pages, never a
+    broken one. The kill comes as soon as the front page changes, so it may land after the
+    last rename; what the test asserts holds either way."""
+    old, new = versions["A"], versions["B"]
+    output = site_at_a / "build"
+    front = output / "index.html"
+    before = front.stat().st_ino
+    build = start_build(site_at_a)
+    deadline = time.monotonic() + 300
+    try:
+        while front.stat().st_ino == before and build.poll() is None:
+            assert time.monotonic() < deadline
+    finally:
+        os.killpg(build.pid, signal.SIGKILL)
+        build.communicate()
+    assert_whole(output, old, new)
+    _, result = build_site(site_at_a)
+    assert result.problems == ()
+    assert snapshot(output) == new
+
+
+# --- full disk and read-only output, in a private mount namespace -------------------------
+
+
+def can_mount() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+        capture_output=True,
+        check=False,
+    )
+    return probe.returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(
+    not can_mount(), reason="unshare -m cannot mount here (needs CAP_SYS_ADMIN)"
+)
+
+
+def build_in_namespace(site: Path, prepare: str, after: Path) -> subprocess.CompletedProcess[str]:
+    """Run `prepare` (mount something over `site/build`; `$SAVED` holds its old contents),
+    build, and copy what the build left into `after`. The mount ends with the namespace."""
+    output = site / "build"
+    saved = site.parent / "saved"
+    shutil.copytree(output, saved)
+    script = (
+        f"{prepare} && "
+        f'{{ "$PY" -m newsgen build --site "$SITE" -q; echo $? > "$AFTER.rc"; }}; '
+        'cp -a "$OUT"/. "$AFTER"/'
+    )
+    after.mkdir()
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "SAVED": str(saved),
+            "OUT": str(output),
+            "SITE": str(site),
+            "AFTER": str(after),
+            "PY": sys.executable,
+        },
+    )
+    rc = Path(f"{after}.rc")
+    assert rc.is_file(), done.stderr
+    code = int(rc.read_text())
+    return subprocess.CompletedProcess(done.args, code, done.stdout, done.stderr)
+
+
+def kib_used(files: dict[str, bytes]) -> int:
+    return sum(-(-len(data) // 4096) * 4 for data in files.values())
+
+
+def error_line(stderr: str, output: Path, why: str) -> None:
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"Error: cannot write {output}/")
+    assert line.endswith(
+        f": {why}; the pages already there were left as they were; free some space, make "
+        "the folder writable, or choose another with --output"
+    )
+
+
+@needs_mounts
+def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
+    site_at_a: Path, versions: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    old = versions["A"]
+    # Room for the old site and a third of the new one: the build runs out of space.
+    size = kib_used(old) * 4 // 3
+    prepare = f'mount -t tmpfs -o size={size}k tmpfs "$OUT" && cp -a "$SAVED"/. "$OUT"/'
+    done = build_in_namespace(site_at_a, prepare, tmp_path / "after")
+    assert done.returncode == 1
+    error_line(done.stderr, site_at_a / "build", "No space left on device")
+    assert snapshot(tmp_path / "after") == old
+    build_site(site_at_a)  # with room again, the next build completes the site
+    assert snapshot(site_at_a / "build") == versions["B"]
+
+
+@needs_mounts
+def test_a_read_only_output_is_a_clear_error_and_the_old_site_stays(
+    site_at_a: Path, versions: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    old = versions["A"]
+    prepare = 'mount --bind "$OUT" "$OUT" && mount -o remount,ro,bind "$OUT"'
+    done = build_in_namespace(site_at_a, prepare, tmp_path / "after")
+    assert done.returncode == 1
+    error_line(done.stderr, site_at_a / "build", "Read-only file system")
+    assert snapshot(tmp_path / "after") == old
+
+
+def test_a_file_where_a_folder_must_go_is_a_clear_error(
+    site_at_a: Path, versions: dict[str, dict[str, bytes]]
+) -> None:
+    """Runs anywhere: a file named like the folder of a new article blocks it."""
+    output = site_at_a / "build"
+    blocker = output / "articles" / "titolo-numero-240"
+    blocker.write_text("in the way")
+    old = snapshot(output)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsgen", "build", "--site", str(site_at_a), "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: cannot write {blocker}/index.html: File exists; the pages already there were "
+        "left as they were; free some space, make the folder writable, or choose another "
+        "with --output\n"
+    )
+    assert snapshot(output) == old
+    blocker.unlink()
+    build_site(site_at_a)
+    assert snapshot(output) == versions["B"]

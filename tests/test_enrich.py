@@ -1,0 +1,422 @@
+"""Stage 2, enrich: headline, summary, date, language, slug; duplicates and collisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from newsgen.enrich import (
+    Enriched,
+    detect_language,
+    enrich,
+    finalize,
+    headline,
+    make_slug,
+    parse_date,
+    summary,
+)
+from newsgen.load import parse_curated, parse_seed
+from newsgen.records import Article, Draft, FrontMatter
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+
+
+def draft_of(text: str, path: str = "seeds/a.txt") -> Draft:
+    draft, problems = parse_seed(path, text.encode())
+    assert problems == []
+    assert draft is not None
+    return draft
+
+
+def enriched(text: str, path: str = "seeds/a.txt", **meta: object) -> Enriched:
+    draft = draft_of(text, path)
+    if meta:
+        draft = replace(draft, meta=FrontMatter(**meta))  # type: ignore[arg-type]
+    return enrich(draft, default_lang="en", timezone="Europe/Rome")
+
+
+def article(text: str, path: str = "seeds/a.txt", **meta: object) -> Article:
+    return enriched(text, path, **meta).article
+
+
+# --- the real seed ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_article() -> Article:
+    draft, _ = parse_seed("seeds/000_4c3b1bedbc3a3e95.txt", SEED.read_bytes())
+    assert draft is not None
+    return enrich(draft, default_lang="en", timezone="UTC").article
+
+
+def test_seed_headline_is_the_lede_without_its_dateline(seed_article: Article) -> None:
+    assert seed_article.title == (
+        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+        "dall’Ambasciata…"
+    )
+
+
+def test_seed_fields(seed_article: Article) -> None:
+    assert seed_article.lang == "it"
+    assert seed_article.dateline == "Bruxelles"
+    assert seed_article.date is None
+    assert seed_article.slug == (
+        "il-governo-federale-del-belgio-ha-annunciato-che-espellera-21-diplomatici-russi"
+    )
+    assert seed_article.summary.startswith("Il governo federale del Belgio ha annunciato")
+    assert seed_article.image == (
+        "https://www.eunews.it/wp-content/uploads/2025/12/"
+        "80e7e8f3-c691-4833-912d-fc86a6077194-350x250.jpg"
+    )
+
+
+# --- headline ---------------------------------------------------------------------------------
+
+
+def test_headline_is_the_first_sentence_without_its_full_stop() -> None:
+    assert headline("Il Dr. Rossi ha parlato. Poi basta.") == "Il Dr. Rossi ha parlato"
+
+
+def test_headline_keeps_a_question_mark() -> None:
+    assert headline("Chi ha vinto? Nessuno.") == "Chi ha vinto?"
+
+
+def test_headline_is_cut_at_a_word_boundary_with_an_ellipsis() -> None:
+    lede = "parola " * 30 + "fine."
+    title = headline(lede)
+    assert title == ("parola " * 14).strip() + "…"
+    assert len(title) <= 101
+
+
+def test_headline_without_a_title_line_drops_the_dateline() -> None:
+    assert article("ROMA — Il governo cade. Altro.\n").title == "Il governo cade"
+    assert article("3 juillet 2012. - Québec - Le forum s'ouvre. Suite.\n").title == (
+        "Le forum s'ouvre"
+    )
+
+
+def test_title_line_wins_over_the_lede() -> None:
+    assert article("Un titolo\n\nRoma – Il governo cade.\n").title == "Un titolo"
+
+
+def test_front_matter_title_wins() -> None:
+    assert article("Un titolo\n\nIl testo.\n", title="Curato").title == "Curato"
+
+
+def test_markdown_in_a_title_line_is_shown_as_text() -> None:
+    assert article("Il *nuovo* governo\n\nIl testo.\n").title == "Il nuovo governo"
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+
+def test_summary_is_whole_sentences_up_to_about_200_characters() -> None:
+    lede = "Prima frase breve. Seconda frase breve. " + "Terza " * 40 + "fine."
+    assert summary(lede) == "Prima frase breve. Seconda frase breve."
+
+
+def test_summary_of_one_long_sentence_is_cut_with_an_ellipsis() -> None:
+    text = summary("parola " * 60 + "fine.")
+    assert text.endswith("parola…")
+    assert len(text) <= 201
+
+
+def test_summary_is_plain_text_without_the_dateline() -> None:
+    assert article("Roma – Il *governo* [cade](https://x.org). Altro.\n").summary == (
+        "Il governo cade. Altro."
+    )
+
+
+def test_front_matter_summary_wins() -> None:
+    assert article("Il testo.\n", summary="Un riassunto").summary == "Un riassunto"
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "date"),
+    [
+        ("29 marzo 2022", "it", dt.date(2022, 3, 29)),
+        ("1º agosto 2015", "it", dt.date(2015, 8, 1)),
+        ("3 juillet 2012", "fr", dt.date(2012, 7, 3)),
+        ("1er novembre 2012", "fr", dt.date(2012, 11, 1)),
+        ("17 août 2012", "fr", dt.date(2012, 8, 17)),
+        ("17 aout 2012", "fr", dt.date(2012, 8, 17)),
+        ("April 5, 2020", "en", dt.date(2020, 4, 5)),
+        ("5 April 2020", "en", dt.date(2020, 4, 5)),
+        ("Sept. 5, 2020", "en", dt.date(2020, 9, 5)),
+        ("29. März 2022", "de", dt.date(2022, 3, 29)),
+        ("3. Okt. 2021", "de", dt.date(2021, 10, 3)),
+        ("29 de marzo de 2022", "es", dt.date(2022, 3, 29)),
+        ("2022-03-29", "it", dt.date(2022, 3, 29)),
+    ],
+)
+def test_dates_in_the_article_language(text: str, lang: str, date: dt.date) -> None:
+    assert parse_date(text, lang) == date
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("31 febbraio 2022", "it"),
+        ("3 juillet 2012", "it"),
+        ("2022-13-01", "en"),
+        ("Ma 5, 2020", "en"),
+    ],
+)
+def test_not_a_date(text: str, lang: str) -> None:
+    assert parse_date(text, lang) is None
+
+
+def test_dateline_date_dates_the_article() -> None:
+    text = "Roma, 29 marzo 2022 – Il governo italiano ha approvato oggi il nuovo decreto.\n"
+    assert article(text).date == dt.date(2022, 3, 29)
+
+
+def test_impossible_date_leaves_the_article_undated_with_a_warning() -> None:
+    result = enriched(
+        "Titolo\n\nRoma, 31 febbraio 2022 – Il governo italiano ha approvato oggi il decreto.\n"
+    )
+    assert result.article.date is None
+    assert [str(p) for p in result.problems] == [
+        "seeds/a.txt:3: '31 febbraio 2022' looks like a date but is not one in 'it'; "
+        "the article is undated; add 'date:' in front matter"
+    ]
+
+
+def test_undated_without_a_date_in_the_text() -> None:
+    result = enriched("Il governo italiano ha approvato oggi il nuovo decreto sulle tasse.\n")
+    assert (result.article.date, result.article.published, result.problems) == (None, None, ())
+
+
+def test_front_matter_date_wins() -> None:
+    text = "Roma, 29 marzo 2022 – Il governo italiano ha approvato oggi il nuovo decreto.\n"
+    assert article(text, date=dt.date(2021, 1, 2)).date == dt.date(2021, 1, 2)
+
+
+def test_front_matter_datetime_is_published_in_the_site_time_zone() -> None:
+    when = dt.datetime(2022, 3, 29, 23, 30, tzinfo=dt.UTC)
+    result = article("Il testo.\n", date=when)
+    assert result.published == when
+    assert result.date == dt.date(2022, 3, 30)  # already the 30th in Europe/Rome
+
+
+# --- language ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("The government announced on Tuesday that it will expel twenty-one diplomats.", "en"),
+        ("Le gouvernement a annoncé mardi qu'il expulsera vingt et un diplomates russes.", "fr"),
+        (
+            "Die Bundesregierung hat am Dienstag angekündigt, russische Diplomaten auszuweisen.",
+            "de",
+        ),
+        ("El gobierno anunció el martes que expulsará a veintiún diplomáticos rusos.", "es"),
+        ("Il governo ha annunciato martedì che espellerà ventuno diplomatici russi.", "it"),
+    ],
+)
+def test_language_is_detected(text: str, lang: str) -> None:
+    assert detect_language(text, "xx") == lang
+
+
+def test_short_text_gets_the_site_language() -> None:
+    assert detect_language("Ciao a tutti.", "de") == "de"
+
+
+def test_front_matter_lang_wins() -> None:
+    assert article("Il governo ha annunciato martedì che espellerà.\n", lang="fr").lang == "fr"
+
+
+# --- slugs ------------------------------------------------------------------------------------
+
+
+def test_slug_is_cut_at_a_word_boundary_within_80_characters() -> None:
+    slug = make_slug("Parola " * 20)
+    assert slug == "-".join(["parola"] * 11)
+    assert len(slug) == 76
+
+
+def test_slug_of_one_long_word_is_cut_at_80() -> None:
+    assert make_slug("x" * 100) == "x" * 80
+
+
+def test_slug_transliterates_and_separates_apostrophes() -> None:
+    assert make_slug("Città di Castello: l’“evento” dell’anno") == (
+        "citta-di-castello-l-evento-dell-anno"
+    )
+
+
+def test_title_without_letters_gets_the_id_as_slug_with_a_warning() -> None:
+    result = enriched("…\n\n¿¡ — ¡?\n", path="seeds/017_0123456789abcdef.txt")
+    assert result.article.slug == "0123456789abcdef"
+    assert [str(p) for p in result.problems] == [
+        "seeds/017_0123456789abcdef.txt:1: the title gives no usable URL; published as "
+        "/articles/0123456789abcdef/; set 'slug:' in front matter to choose one"
+    ]
+
+
+def test_colliding_slugs_get_a_number_with_a_warning() -> None:
+    first = article("Stesso titolo\n\nPrimo testo.\n", "seeds/a.txt")
+    second = article("Stesso titolo\n\nSecondo testo.\n", "seeds/b.txt")
+    third = article("Stesso titolo\n\nTerzo testo.\n", "seeds/c.txt")
+    kept, problems = finalize([first, second, third])
+    assert [a.slug for a in kept] == ["stesso-titolo", "stesso-titolo-2", "stesso-titolo-3"]
+    assert [str(p) for p in problems] == [
+        "seeds/b.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
+        "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose",
+        "seeds/c.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
+        "published as /articles/stesso-titolo-3/; set 'slug:' in front matter to choose",
+    ]
+
+
+def test_a_slug_from_front_matter_wins_the_collision() -> None:
+    derived = article("Stesso titolo\n\nPrimo testo.\n", "seeds/a.txt")
+    curated = article("Altro\n\nSecondo testo.\n", "articles/b.md", slug="stesso-titolo")
+    kept, problems = finalize([derived, curated])
+    assert [(a.path, a.slug) for a in kept] == [
+        ("seeds/a.txt", "stesso-titolo-2"),
+        ("articles/b.md", "stesso-titolo"),
+    ]
+    assert [str(p) for p in problems] == [
+        "seeds/a.txt:1: URL /articles/stesso-titolo/ is already used by articles/b.md; "
+        "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose"
+    ]
+
+
+def test_collisions_resolve_the_same_whatever_the_input_order() -> None:
+    a = article("Stesso titolo\n\nPrimo testo.\n", "seeds/a.txt")
+    b = article("Stesso titolo\n\nSecondo testo.\n", "seeds/b.txt")
+    assert finalize([a, b])[0][1].slug == "stesso-titolo-2"
+    assert finalize([b, a])[0][1].slug == "stesso-titolo-2"
+    assert finalize([b, a])[0][1].path == "seeds/a.txt"
+
+
+def test_a_numbered_slug_never_takes_an_existing_one() -> None:
+    a = article("Titolo\n\nUno.\n", "seeds/a.txt")
+    b = article("Titolo 2\n\nDue.\n", "seeds/b.txt")
+    c = article("Titolo\n\nTre.\n", "seeds/c.txt")
+    assert [x.slug for x in finalize([a, b, c])[0]] == ["titolo", "titolo-2", "titolo-3"]
+
+
+# --- identical texts --------------------------------------------------------------------------
+
+
+def test_identical_texts_collapse_into_one_with_a_warning() -> None:
+    text = "Roma – Lo stesso testo.\nAncora.\n"
+    kept, problems = finalize([article(text, "seeds/a.txt"), article(text, "seeds/b.txt")])
+    assert [a.path for a in kept] == ["seeds/a.txt"]
+    assert [str(p) for p in problems] == [
+        "seeds/b.txt:1: same text as seeds/a.txt; skipped; delete one of the two files"
+    ]
+
+
+def test_identical_texts_with_different_line_endings_collapse() -> None:
+    lf = article("Lo stesso testo.\nAncora.\n", "seeds/a.txt")
+    draft, _ = parse_seed("seeds/b.txt", b"Lo stesso testo.\r\nAncora.\r\n")
+    assert draft is not None
+    crlf = enrich(draft, default_lang="en", timezone="UTC").article
+    assert [a.path for a in finalize([lf, crlf])[0]] == ["seeds/a.txt"]
+
+
+# --- curated fields ---------------------------------------------------------------------------
+
+
+def test_curated_source_overrides_the_seed_fields() -> None:
+    from newsgen.load import merge, pair_curated
+
+    seed = draft_of("Roma – Il governo cade. Altro.\nSecondo.\n", "seeds/s.txt")
+    curated, _ = parse_curated(
+        "articles/c.md",
+        b"---\nsource: seeds/s.txt\ntitle: Titolo curato\nlang: it\ntags: [politica]\n"
+        b"date: 2022-03-29\nsummary: Riassunto.\nslug: curato\n---\n",
+    )
+    assert curated is not None
+    pairs, _, _ = pair_curated(["seeds/s.txt"], [curated])
+    result = enrich(merge(seed, pairs["seeds/s.txt"]), default_lang="en", timezone="UTC")
+    a = result.article
+    assert (a.title, a.slug, a.lang, a.tags, a.summary, a.date, a.dateline) == (
+        "Titolo curato",
+        "curato",
+        "it",
+        ("politica",),
+        "Riassunto.",
+        dt.date(2022, 3, 29),
+        "Roma",
+    )
+    assert a.slug_given
+    assert result.body_html.startswith("<p>Roma – Il governo cade. Altro.</p>")
+
+
+# --- the seed article's page (issue 2's checks) and its golden HTML ---------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_page(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.golden import seed_page as build_seed_page
+
+    return build_seed_page(tmp_path_factory.mktemp("seed"))
+
+
+def test_seed_page_matches_the_golden_html(seed_page: str) -> None:
+    import difflib
+
+    from tests.golden import GOLDEN
+
+    golden = GOLDEN.read_text(encoding="utf-8")
+    diff = "".join(
+        difflib.unified_diff(
+            golden.splitlines(keepends=True),
+            seed_page.splitlines(keepends=True),
+            "tests/golden/seed-article.html",
+            "built now",
+        )
+    )
+    assert not diff, (
+        "the seed article page differs from its golden file; if the change is intended, "
+        "run `.venv/bin/python -m tests.golden` and review the diff\n" + diff
+    )
+
+
+def test_seed_page_headline_lang_and_paragraphs(seed_page: str) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring(seed_page)
+    assert page.get("lang") == "it"
+    (h1,) = page.xpath("//h1")
+    assert h1.text_content().startswith("Il governo federale del Belgio ha annunciato")
+    assert "Bruxelles" not in h1.text_content()
+    paragraphs = [p.text_content() for p in page.xpath("//article//div[@class='body']/p")]
+    lines = SEED.read_text(encoding="utf-8").split("\n")[:6]
+    assert paragraphs == lines
+
+
+def test_seed_page_related_images_with_credits_apart(seed_page: str) -> None:
+    import lxml.html
+
+    page = lxml.html.fromstring(seed_page)
+    images = page.xpath("//section[contains(@class, 'related')]//img")
+    assert [img.get("alt") for img in images] == [
+        "Valdis Dombrovskis e Stephanie Lose, 12/12/25",
+        "da sinistra: il ministro delle Finanze belga, Vincent van Peteghem, e il ministro "
+        "delle Finanze greco, Kyriakos Pierrakakis. Sono i due candidati alla presidenza "
+        "dell'eurogruppo",
+    ]
+    credits = page.xpath("//section[contains(@class, 'related')]//figcaption/*[@class='credit']")
+    assert [c.text_content().split(": ", 1)[-1] for c in credits] == [
+        "Council of the EU",
+        "Wikimedia Commons",
+    ]
+    assert len(page.xpath("//img")) == 2
+
+
+def test_same_body_under_another_title_is_not_a_duplicate() -> None:
+    titled = article("Un titolo\n\nLo stesso testo.\n", "seeds/a.txt")
+    untitled = article("Lo stesso testo.\n", "seeds/b.txt")
+    kept, problems = finalize([titled, untitled])
+    assert ([a.path for a in kept], problems) == (["seeds/a.txt", "seeds/b.txt"], [])

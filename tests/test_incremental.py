@@ -1,0 +1,132 @@
+"""Incremental builds are never stale: after every kind of change, the output of a rebuild
+from the cache is byte-identical to a clean build of the same inputs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from newsgen.build import BuildResult
+from tests.conftest import SAMPLE, build_site
+
+Change = Callable[[Path], None]
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()
+    }
+
+
+def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
+    """The same inputs built from nothing: a copy without cache or output."""
+    fresh = tmp / "fresh"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("build", ".newsgen"))
+    config, _ = build_site(fresh)
+    return snapshot(config.output_dir)
+
+
+def edit_body(site: Path) -> None:
+    seed = site / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    lines[2] += " Una frase aggiunta in redazione."
+    seed.write_text("\n".join(lines), encoding="utf-8")
+
+
+def retitle(site: Path) -> None:
+    curated = site / "articles" / "sars-cov-2-one-million.md"
+    text = curated.read_text(encoding="utf-8")
+    curated.write_text(text.replace("surpasses one million", "passes a million"), "utf-8")
+
+
+def add_article(site: Path) -> None:
+    (site / "seeds" / "030_0123456789abcdef.txt").write_text(
+        "Napoli, 3 marzo 2021 – Un nuovo articolo entra nell'archivio.\nSecondo paragrafo.\n",
+        encoding="utf-8",
+    )
+
+
+def delete_article(site: Path) -> None:
+    (site / "seeds" / "002_c0ff031eacecc0a2.txt").unlink()
+
+
+def rename_article(site: Path) -> None:
+    seeds = site / "seeds"
+    (seeds / "009_75c9443493efbe2e.txt").rename(seeds / "099_75c9443493efbe2e.txt")
+
+
+def change_date(site: Path) -> None:
+    curated = site / "articles" / "sars-cov-2-one-million.md"
+    text = curated.read_text(encoding="utf-8")
+    curated.write_text(text.replace("date: 2020-04-05", "date: 2019-01-10"), "utf-8")
+
+
+def override_template(site: Path) -> None:
+    footer = site / "templates" / "partials" / "footer.html"
+    footer.parent.mkdir(parents=True, exist_ok=True)
+    footer.write_text('<footer class="colophon"><p>Archivio di prova</p></footer>\n', "utf-8")
+
+
+def change_config(site: Path) -> None:
+    config = site / "newsgen.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("per_page: 3", "per_page: 4"), encoding="utf-8"
+    )
+
+
+def add_static_file(site: Path) -> None:
+    static = site / "templates" / "static" / "assets" / "extra.css"
+    static.parent.mkdir(parents=True, exist_ok=True)
+    static.write_text("body { margin: 0; }\n", encoding="utf-8")
+
+
+CHANGES = [
+    edit_body,
+    retitle,
+    add_article,
+    delete_article,
+    rename_article,
+    change_date,
+    override_template,
+    change_config,
+    add_static_file,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__ for c in CHANGES])
+def test_a_rebuild_after_a_change_equals_a_clean_build(change: Change, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    build_site(site)
+    change(site)
+    config, result = build_site(site)
+    assert result.written > 0
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_one_edit_rewrites_only_the_pages_that_show_the_article(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    config, first = build_site(site)
+    before = snapshot(config.output_dir)
+    edit_body(site)
+    _, result = build_site(site)
+    after = snapshot(config.output_dir)
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    assert result.enriched == 1
+    # Pages that show the article are rendered again (its page, its neighbours, the listings
+    # and feeds it is on); only some of those bytes change. Nothing else is touched.
+    assert len(changed) <= result.written < first.written / 4
+    assert any(name.startswith("articles/il-governo-federale") for name in changed)
+
+
+def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    build_site(site)
+    _, result = build_site(site)
+    assert isinstance(result, BuildResult)
+    assert (result.written, result.removed, result.enriched) == (0, 0, 0)

@@ -1,0 +1,520 @@
+"""Stage 1, load: bytes to Drafts, one rule of DESIGN.md's "Inputs" at a time."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from newsgen.load import (
+    decode,
+    find_dateline,
+    merge,
+    pair_curated,
+    parse_curated,
+    parse_image_line,
+    parse_seed,
+    seed_id,
+    split_credit,
+    text_id,
+)
+from newsgen.records import Draft, Image, Problem
+
+CASES = Path(__file__).resolve().parent / "data" / "cases"
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+
+
+def seed(text: str, name: str = "seeds/a.txt") -> Draft:
+    draft, problems = parse_seed(name, text.encode())
+    assert problems == []
+    assert draft is not None
+    return draft
+
+
+def case(name: str) -> tuple[Draft | None, list[Problem]]:
+    return parse_seed(f"seeds/{name}", (CASES / name).read_bytes())
+
+
+# --- the real seed ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_seed() -> Draft:
+    draft, problems = parse_seed("seeds/000_4c3b1bedbc3a3e95.txt", SEED.read_bytes())
+    assert problems == []
+    assert draft is not None
+    return draft
+
+
+def test_seed_has_no_title_line(real_seed: Draft) -> None:
+    assert real_seed.title is None
+
+
+def test_seed_id_comes_from_its_name(real_seed: Draft) -> None:
+    assert real_seed.id == "4c3b1bedbc3a3e95"
+
+
+def test_seed_dateline_is_bruxelles_and_the_text_stays(real_seed: Draft) -> None:
+    assert real_seed.dateline == "Bruxelles"
+    assert real_seed.date_text is None
+    assert real_seed.blocks[0].startswith("Bruxelles – Il governo federale del Belgio")
+
+
+def test_seed_each_line_is_a_paragraph(real_seed: Draft) -> None:
+    assert len(real_seed.blocks) == 6
+    assert real_seed.blocks[1].startswith("Durante un dibattito")
+    assert real_seed.blocks[5].startswith("L’Unione europea ha già invitato")
+    assert all("\n" not in block for block in real_seed.blocks)
+    assert real_seed.body_line == 1
+
+
+def test_seed_related_block_splits_captions_and_credits(real_seed: Draft) -> None:
+    assert real_seed.related == (
+        Image(
+            url="https://www.eunews.it/wp-content/uploads/2025/12/"
+            "80e7e8f3-c691-4833-912d-fc86a6077194-350x250.jpg",
+            caption="Valdis Dombrovskis e Stephanie Lose, 12/12/25",
+            credit="Council of the EU",
+        ),
+        Image(
+            url="https://www.eunews.it/wp-content/uploads/2025/12/van-kyr-350x250.png",
+            caption="da sinistra: il ministro delle Finanze belga, Vincent van Peteghem, e il "
+            "ministro delle Finanze greco, Kyriakos Pierrakakis. Sono i due candidati alla "
+            "presidenza dell'eurogruppo",
+            credit="Wikimedia Commons",
+        ),
+    )
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+
+def test_bom_is_dropped() -> None:
+    draft, problems = case("bom_utf8.txt")
+    assert problems == []
+    assert draft is not None
+    assert draft.blocks == ("Roma – Primo paragrafo dell'articolo.", "Secondo paragrafo.")
+    assert draft.dateline == "Roma"
+
+
+@pytest.mark.parametrize("name", ["crlf_newlines.txt", "cr_newlines.txt"])
+def test_crlf_and_cr_become_lf(name: str) -> None:
+    draft, problems = case(name)
+    assert problems == []
+    assert draft is not None
+    assert draft.blocks == ("Primo paragrafo.", "Secondo paragrafo.", "Terzo paragrafo.")
+
+
+def test_cp1252_is_read_with_a_warning_naming_the_file() -> None:
+    draft, problems = case("cp1252_quotes.txt")
+    assert [str(p) for p in problems] == [
+        "seeds/cp1252_quotes.txt:1: not UTF-8; read as cp1252; "
+        "re-save the file as UTF-8 to be sure of the text"
+    ]
+    assert problems[0].level == "warning"
+    assert draft is not None
+    assert draft.blocks[0] == "Paris – Le ministre a déclaré « c’est fini » hier soir."
+
+
+def test_latin1_is_read_with_a_warning_naming_the_file() -> None:
+    draft, problems = case("latin1_accents.txt")
+    assert [str(p) for p in problems] == [
+        "seeds/latin1_accents.txt:1: not UTF-8; read as cp1252; "
+        "re-save the file as UTF-8 to be sure of the text"
+    ]
+    assert draft is not None
+    assert draft.dateline == "Genève"
+    assert draft.blocks[1] == "Le président a quitté la salle."
+
+
+def test_warning_names_the_line_of_the_first_bad_byte() -> None:
+    data = "Prima riga.\nSeconda riga.\nCittà – è".encode("cp1252")
+    _, problems = decode(data, "seeds/x.txt")
+    assert [p.line for p in problems] == [3]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("nul_bytes.txt", "seeds/nul_bytes.txt:1: file is not text (NUL bytes); skipped"),
+        ("empty.txt", "seeds/empty.txt:1: file is empty; skipped"),
+        ("empty_with_bom.txt", "seeds/empty_with_bom.txt:1: file is empty; skipped"),
+        ("whitespace_only.txt", "seeds/whitespace_only.txt:1: file is empty; skipped"),
+    ],
+)
+def test_files_without_text_are_skipped_with_a_clear_message(name: str, message: str) -> None:
+    draft, problems = case(name)
+    assert draft is None
+    assert [(str(p), p.level) for p in problems] == [(message, "error")]
+
+
+def test_a_file_of_only_images_is_skipped() -> None:
+    draft, problems = parse_seed("seeds/i.txt", b"![a](https://x.org/a.jpg)\n")
+    assert draft is None
+    assert [str(p) for p in problems] == [
+        "seeds/i.txt:1: file holds only images, no article text; skipped"
+    ]
+
+
+# --- names and ids --------------------------------------------------------------------------------
+
+
+def test_scrape_names_carry_the_id() -> None:
+    assert seed_id("017_0123456789abcdef.txt", "whatever") == "0123456789abcdef"
+
+
+def test_other_names_get_the_hash_of_the_normalised_text() -> None:
+    crlf, _ = parse_seed("seeds/news.txt", b"Uno.\r\nDue.\r\n")
+    lf, _ = parse_seed("seeds/other.txt", b"Uno.\nDue.\n")
+    assert crlf is not None and lf is not None
+    assert crlf.id == lf.id == text_id("Uno.\nDue.\n")
+    assert len(crlf.id) == 16
+
+
+# --- paragraphs and Markdown blocks ---------------------------------------------------------------
+
+
+def test_blank_line_paragraphs_are_paragraphs_too() -> None:
+    assert seed("One.\n\nTwo\nThree.\n\n\nFour.\n").blocks == ("One.", "Two", "Three.", "Four.")
+
+
+def test_list_items_stay_together() -> None:
+    draft = seed("Intro.\n- uno\n- due\n  continued\n- tre\nAfter.\n")
+    assert draft.blocks == ("Intro.", "- uno\n- due\n  continued\n- tre", "After.")
+
+
+def test_ordered_list_stays_together() -> None:
+    assert seed("Intro.\n1. one\n2. two\nAfter.\n").blocks == ("Intro.", "1. one\n2. two", "After.")
+
+
+def test_table_rows_stay_together() -> None:
+    draft = seed("Intro.\n| a | b |\n| --- | --- |\n| 1 | 2 |\nAfter.\n")
+    assert draft.blocks == ("Intro.", "| a | b |\n| --- | --- |\n| 1 | 2 |", "After.")
+
+
+def test_fenced_code_keeps_its_blank_lines() -> None:
+    draft = seed("Intro.\n```\ncode one\n\ncode two\n```\nAfter.\n")
+    assert draft.blocks == ("Intro.", "```\ncode one\n\ncode two\n```", "After.")
+
+
+def test_block_quotes_stay_together() -> None:
+    draft = seed("Intro.\n> first quoted\n> second quoted\nAfter.\n")
+    assert draft.blocks == ("Intro.", "> first quoted\n> second quoted", "After.")
+
+
+def test_images_in_the_body_stay_where_they_are() -> None:
+    draft = seed("Intro.\n![A map [Credit: OSM]](https://x.org/map.png)\nAfter.\n")
+    assert draft.blocks == ("Intro.", "![A map [Credit: OSM]](https://x.org/map.png)", "After.")
+    assert draft.related == ()
+
+
+# --- title line -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Belgio, espulsi 21 diplomatici russi",
+        "Will the euro survive?",
+        "Enough!",
+        "«Non è una sanzione»",
+        '"This is not a sanction"',
+        "Le ministre dit « non »",
+        "Und dann...",
+        "1. FC Köln gewinnt das Derby",
+        "x" * 150,
+    ],
+)
+def test_title_line_is_kept(title: str) -> None:
+    draft = seed(f"{title}\n\nRoma – Il testo.\nSecondo.\n")
+    assert draft.title == title
+    assert draft.blocks == ("Roma – Il testo.", "Secondo.")
+    assert draft.dateline == "Roma"
+    assert draft.body_line == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Short line\nNext paragraph.\n", "no blank line after it"),
+        ("A full sentence.\n\nNext paragraph.\n", "ends with a full stop"),
+        ("x" * 151 + "\n\nNext paragraph.\n", "longer than 150 characters"),
+        ("Only line\n", "nothing follows"),
+        ("Elenco:\n\nuno.\n", "ends with a colon"),
+        ("- uno\n\n- due\n", "a list item"),
+        ("1. uno\n\n2. due\n", "a numbered list"),
+        ("> quoted\n\nText.\n", "a quote"),
+    ],
+)
+def test_first_line_is_not_a_title(text: str, why: str) -> None:
+    draft = seed(text)
+    assert draft.title is None, why
+    assert draft.blocks[0] == text.split("\n", 1)[0]
+
+
+def test_markdown_heading_is_a_title() -> None:
+    draft = seed("# Un titolo\nIl testo.\n")
+    assert (draft.title, draft.blocks) == ("Un titolo", ("Il testo.",))
+
+
+def test_a_first_line_that_is_only_a_date_is_the_date() -> None:
+    draft = seed("Sabato 26 gennaio 2013\n\nIl testo.\n")
+    assert (draft.title, draft.date_text, draft.blocks) == (None, "26 gennaio 2013", ("Il testo.",))
+
+
+def test_date_line_after_the_title_is_the_date() -> None:
+    draft = seed("A title\n\nFriday, January 4, 2019\nLONDON – The text.\n")
+    assert (draft.title, draft.date_text, draft.dateline) == (
+        "A title",
+        "January 4, 2019",
+        "LONDON",
+    )
+    assert draft.blocks == ("LONDON – The text.",)
+
+
+# --- datelines ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "date", "rest"),
+    [
+        ("Bruxelles – Il governo", "Bruxelles", None, "Il governo"),
+        ("Bruxelles - Il governo", "Bruxelles", None, "Il governo"),
+        ("BRUXELLES — Il governo", "BRUXELLES", None, "Il governo"),
+        ("Roma, 29 marzo 2022 – Il governo", "Roma", "29 marzo 2022", "Il governo"),
+        ("Roma, sabato 29 marzo 2022 – Il", "Roma", "29 marzo 2022", "Il"),
+        ("3 juillet 2012. - Québec - Le premier", "Québec", "3 juillet 2012", "Le premier"),
+        ("1er novembre 2012. - Les dirigeants", None, "1er novembre 2012", "Les dirigeants"),
+        ("29. März 2022 – Berlin – Die Regierung", "Berlin", "29. März 2022", "Die Regierung"),
+        ("Berlin (dpa) – Die Regierung", "Berlin", None, "Die Regierung"),
+        ("FRANKFURT/MAIN (dpa-AFX) - Die Börse", "FRANKFURT/MAIN", None, "Die Börse"),
+        ("LONDON (Reuters) - The bank", "LONDON", None, "The bank"),
+        ("Washington, D.C. – The Senate", "Washington, D.C.", None, "The Senate"),
+        ("Madrid, 29 de marzo de 2022 – El", "Madrid", "29 de marzo de 2022", "El"),
+        ("New York City – The mayor", "New York City", None, "The mayor"),
+        ("L'Aquila – Il sindaco", "L'Aquila", None, "Il sindaco"),
+        ("Reggio di Calabria – Il sindaco", "Reggio di Calabria", None, "Il sindaco"),
+    ],
+)
+def test_dateline(text: str, place: str | None, date: str | None, rest: str) -> None:
+    found_place, found_date, end = find_dateline(text)
+    assert (found_place, found_date, text[end:]) == (place, date, rest)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Siamo testimoni - ha proseguito - delle conseguenze",
+        "Il governo federale del Belgio ha annunciato che espellerà",
+        "Il 7 marzo – disse – il Belgio",
+        "Sono 21 – ventuno – i diplomatici",
+        "Nessun trattino in questa frase lunga che parla di Bruxelles e di Roma.",
+    ],
+)
+def test_no_dateline(text: str) -> None:
+    assert find_dateline(text) == (None, None, 0)
+
+
+def test_dateline_is_read_from_the_first_paragraph_only() -> None:
+    draft = seed("Il testo comincia qui.\nRoma – Il secondo paragrafo.\n")
+    assert draft.dateline is None
+
+
+# --- related block --------------------------------------------------------------------------------
+
+
+def test_nested_brackets_in_a_caption() -> None:
+    image = parse_image_line(
+        "![Lose, 12/12/25 [a [b] c] [Credit: Council of the EU]](https://x.org/i.jpg)"
+    )
+    assert image == Image(
+        url="https://x.org/i.jpg", caption="Lose, 12/12/25 [a [b] c]", credit="Council of the EU"
+    )
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        "[Credit: X Y]",
+        "[credit: X Y]",
+        "[foto: X Y]",
+        "[FOTO: X Y]",
+        "[Photo: X Y]",
+        "[photo:X Y ]",
+    ],
+)
+def test_credit_labels_in_any_case(group: str) -> None:
+    assert split_credit(f"Una didascalia {group}") == ("Una didascalia", "X Y")
+
+
+def test_a_bracket_group_that_is_not_a_credit_stays_in_the_caption() -> None:
+    assert split_credit("Il vertice [archivio]") == ("Il vertice [archivio]", "")
+
+
+def test_credit_only_when_it_ends_the_caption() -> None:
+    assert split_credit("[foto: Ansa] il vertice") == ("[foto: Ansa] il vertice", "")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["![a](https://x.org/a.jpg) trailing", "text ![a](https://x.org/a.jpg)", "![a] (b)", "![a(b)"],
+)
+def test_not_an_image_line(line: str) -> None:
+    assert parse_image_line(line) is None
+
+
+def test_related_block_is_the_trailing_run_of_images_with_blank_lines() -> None:
+    draft = seed(
+        "Testo.\n![Nel testo](https://x.org/0.jpg)\nAncora testo.\n\n"
+        "![Uno [foto: A]](https://x.org/1.jpg)\n\n\n![Due](https://x.org/2.jpg)\n\n"
+    )
+    assert draft.blocks == ("Testo.", "![Nel testo](https://x.org/0.jpg)", "Ancora testo.")
+    assert draft.related == (
+        Image(url="https://x.org/1.jpg", caption="Uno", credit="A"),
+        Image(url="https://x.org/2.jpg", caption="Due"),
+    )
+
+
+def test_image_url_with_a_title_and_angle_brackets() -> None:
+    assert parse_image_line('![x](<https://x.org/a b.jpg> "t")') == Image(
+        url="https://x.org/a b.jpg", caption="x"
+    )
+    assert parse_image_line('![x](https://x.org/a.jpg "t")') == Image(
+        url="https://x.org/a.jpg", caption="x"
+    )
+
+
+# --- curated articles -----------------------------------------------------------------------------
+
+
+def test_curated_article_is_markdown_proper() -> None:
+    data = b"---\ntitle: A title\ntags: [a, b]\n---\nFirst line\nstill first.\n\nSecond.\n"
+    draft, problems = parse_curated("articles/a.md", data)
+    assert problems == []
+    assert draft is not None
+    assert draft.title == "A title"
+    assert draft.blocks == ("First line\nstill first.", "Second.")
+    assert draft.body_line == 5
+    assert draft.meta.tags == ("a", "b")
+
+
+def test_curated_article_without_text_or_source_is_skipped() -> None:
+    draft, problems = parse_curated("articles/a.md", b"---\ntitle: T\n---\n\n")
+    assert draft is None
+    assert [str(p) for p in problems] == [
+        "articles/a.md:4: article has no text and no 'source:'; skipped"
+    ]
+
+
+def test_source_fields_override_the_seed_and_the_body_comes_from_the_seed() -> None:
+    base = seed("Roma – Il testo.\nSecondo.\n![R [foto: F]](https://x.org/r.jpg)\n", "seeds/s.txt")
+    curated, problems = parse_curated(
+        "articles/c.md",
+        b"---\nsource: seeds/s.txt\ntitle: Nuovo titolo\ndateline: Milano\ndate: 2022-03-29\n---\n",
+    )
+    assert problems == [] and curated is not None
+    pairs, alone, pair_problems = pair_curated(["seeds/s.txt"], [curated])
+    assert (alone, pair_problems) == ([], [])
+    merged = merge(base, pairs["seeds/s.txt"])
+    assert (merged.path, merged.title, merged.dateline) == (
+        "articles/c.md",
+        "Nuovo titolo",
+        "Milano",
+    )
+    assert merged.blocks == base.blocks
+    assert merged.related == base.related
+    assert merged.id == base.id
+    assert merged.curated
+
+
+def test_source_may_name_the_seed_by_file_name() -> None:
+    curated, _ = parse_curated("articles/c.md", b"---\nsource: s.txt\n---\nOwn body.\n")
+    assert curated is not None
+    pairs, _, _ = pair_curated(["seeds/s.txt"], [curated])
+    assert merge(seed("Seed body.\n", "seeds/s.txt"), pairs["seeds/s.txt"]).blocks == ("Own body.",)
+
+
+def test_source_naming_no_seed_warns() -> None:
+    with_body, _ = parse_curated("articles/c.md", b"---\nsource: nope.txt\n---\nBody.\n")
+    without, _ = parse_curated("articles/d.md", b"---\nsource: nope.txt\n---\n")
+    assert with_body is not None and without is not None
+    _, alone, problems = pair_curated(["seeds/s.txt"], [with_body, without])
+    assert [a.path for a in alone] == ["articles/c.md"]
+    assert [str(p) for p in problems] == [
+        "articles/c.md:1: 'source: nope.txt' names no seed file; use a path such as "
+        "'seeds/nope.txt'; built on its own",
+        "articles/d.md:1: 'source: nope.txt' names no seed file; use a path such as "
+        "'seeds/nope.txt'; skipped",
+    ]
+
+
+def test_a_seed_curated_twice_warns() -> None:
+    one, _ = parse_curated("articles/a.md", b"---\nsource: seeds/s.txt\n---\n")
+    two, _ = parse_curated("articles/b.md", b"---\nsource: seeds/s.txt\n---\n")
+    assert one is not None and two is not None
+    pairs, _, problems = pair_curated(["seeds/s.txt"], [two, one])
+    assert pairs["seeds/s.txt"].path == "articles/a.md"
+    assert [str(p) for p in problems] == [
+        "articles/b.md:1: 'source: seeds/s.txt' is already curated by articles/a.md; skipped"
+    ]
+
+
+# --- real articles: titles kept, first paragraphs kept, dates read -------------------------------
+
+
+def corpus_rows() -> list[dict[str, str]]:
+    """Real Wikinews articles (CC BY 2.5, see tests/data/cases/README.md): manifest title and
+    date, and the first two paragraphs, cut short."""
+    with (CASES / "corpus_titles.tsv").open(encoding="utf-8") as rows:
+        return list(csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def seed_style(row: dict[str, str], title: bool) -> str:
+    head = f"{row['title']}\n\n" if title else ""
+    related = "![Uno [Credit: Council of the EU]](https://x.org/1.jpg)\n"
+    return f"{head}{row['first']}\n{row['second']}\n\n{related}"
+
+
+def test_real_titles_are_kept_in_at_least_95_percent_of_files() -> None:
+    rows = corpus_rows()
+    kept = [row["file"] for row in rows if seed(seed_style(row, True)).title == row["title"]]
+    assert len(rows) == 270
+    assert len(kept) / len(rows) >= 0.95
+
+
+def test_real_files_without_a_title_keep_their_first_paragraph() -> None:
+    lost = [
+        row["file"]
+        for row in corpus_rows()
+        if seed(seed_style(row, False)).blocks[:2] != (row["first"], row["second"])
+    ]
+    assert lost == []
+
+
+def test_french_datelines_give_the_manifest_date() -> None:
+    from newsgen.enrich import parse_date
+
+    dated = [row for row in corpus_rows() if row["lang"] == "fr" and row["date"]]
+    read = {
+        row["file"]: parse_date(seed(seed_style(row, True)).date_text or "", "fr") for row in dated
+    }
+    assert len(dated) == 57
+    assert {f: d.isoformat() if d else None for f, d in read.items()} == {
+        row["file"]: row["date"] for row in dated
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Città – è già così, perché sì.", "cp1252"),
+        ("Genève - Les négociations ont échoué à la dernière minute.", "latin-1"),
+        ("Größere Übungen für Jäger – „Anführungszeichen“ und Straße.", "cp1252"),
+        ("Привет, как дела? Это тестовый текст на русском языке для проверки.", "cp1251"),
+    ],
+)
+def test_short_legacy_texts_decode_to_the_right_letters(text: str, encoding: str) -> None:
+    decoded, problems = decode(f"{text}\n".encode(encoding), "seeds/x.txt")
+    assert decoded == f"{text}\n"
+    assert len(problems) == 1

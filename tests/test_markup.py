@@ -1,0 +1,119 @@
+"""Markdown to safe HTML: raw HTML is text, only http, https, mailto and relative links."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsgen.markup import figure, plain_text, render_block, render_blocks, safe_url
+from newsgen.records import Image
+
+
+def test_a_plain_line_is_one_paragraph_escaped() -> None:
+    assert render_block("Plain & “quoted” text.") == "<p>Plain &amp; “quoted” text.</p>\n"
+
+
+def test_raw_html_is_text() -> None:
+    assert render_block("<script>alert(1)</script> and <b>bold</b>") == (
+        "<p>&lt;script&gt;alert(1)&lt;/script&gt; and &lt;b&gt;bold&lt;/b&gt;</p>\n"
+    )
+
+
+def test_raw_html_block_is_text() -> None:
+    assert render_block('<div onclick="x()">\nhi\n</div>') == (
+        "<p>&lt;div onclick=&quot;x()&quot;&gt;\nhi\n&lt;/div&gt;</p>\n"
+    )
+
+
+def test_inline_markdown_renders() -> None:
+    assert render_block("Some *emphasis*, **strong** and [a link](https://x.org/a?b=1&c=2).") == (
+        "<p>Some <em>emphasis</em>, <strong>strong</strong> and "
+        '<a href="https://x.org/a?b=1&amp;c=2">a link</a>.</p>\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,x",
+        "VBScript:x",
+        "file:///etc/passwd",
+        "ftp://x.org/a",
+        "tel:123",
+    ],
+)
+def test_unsafe_links_are_not_links(url: str) -> None:
+    assert render_block(f"[click]({url})") == f"<p>[click]({url})</p>\n"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://x.org/", "http://x.org/", "mailto:a@b.org", "../x/", "/x/", "x.html", "#top"]
+)
+def test_safe_links_are_links(url: str) -> None:
+    assert render_block(f"[click]({url})") == f'<p><a href="{url}">click</a></p>\n'
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://x", True),
+        ("HTTP://x", True),
+        ("mailto:a@b", True),
+        ("rel/path", True),
+        ("javascript:x", False),
+        (" javascript:x", False),
+        ("java\x00script:x", False),
+        ("java\tscript:x", False),
+        ("data:image/png;base64,AAA", False),
+        ("", False),
+    ],
+)
+def test_safe_url(url: str, safe: bool) -> None:
+    assert safe_url(url) is safe
+
+
+def test_an_image_alone_is_a_figure_with_its_credit_apart() -> None:
+    assert render_block("![Il vertice [foto: Ansa]](https://x.org/a.jpg)") == (
+        '<figure><img src="https://x.org/a.jpg" alt="Il vertice" loading="lazy">'
+        '<figcaption>Il vertice <span class="credit">Ansa</span></figcaption></figure>\n'
+    )
+
+
+def test_an_image_with_an_unsafe_url_keeps_only_its_caption() -> None:
+    assert render_block("![x [Credit: A]](javascript:alert(1))") == (
+        '<figure><figcaption>x <span class="credit">A</span></figcaption></figure>\n'
+    )
+
+
+def test_figure_escapes_caption_credit_and_url() -> None:
+    image = Image(url='https://x.org/a.jpg?"><b', caption='<b>"c"</b>', credit="A & B")
+    assert figure(image) == (
+        '<figure><img src="https://x.org/a.jpg?&quot;&gt;&lt;b" alt="&lt;b&gt;&quot;c&quot;'
+        '&lt;/b&gt;" loading="lazy"><figcaption>&lt;b&gt;&quot;c&quot;&lt;/b&gt; '
+        '<span class="credit">A &amp; B</span></figcaption></figure>\n'
+    )
+
+
+def test_blocks_render_in_order() -> None:
+    html = render_blocks(("Uno.", "- a\n- b", "| a |\n| --- |\n| 1 |", "```\nx <y>\n\nz\n```"))
+    assert html == (
+        "<p>Uno.</p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n"
+        "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>1</td>\n"
+        "</tr>\n</tbody>\n</table>\n"
+        "<pre><code>x &lt;y&gt;\n\nz\n</code></pre>\n"
+    )
+
+
+def test_block_quote() -> None:
+    assert render_block("> uno\n> due") == "<blockquote>\n<p>uno\ndue</p>\n</blockquote>\n"
+
+
+def test_plain_text_drops_markdown_syntax() -> None:
+    assert plain_text("Il *nuovo* [governo](https://x.org) &amp; <b>x</b> `code`") == (
+        "Il nuovo governo & <b>x</b> code"
+    )
+
+
+def test_plain_text_of_plain_words_folds_spaces() -> None:
+    assert plain_text("  Uno   due\ttre ") == "Uno due tre"

@@ -1,0 +1,418 @@
+"""The built site as readers, crawlers and validators see it: the W3C Nu checker, internal
+links under a sub-path, structured data read by extruct, navigation, languages, dates."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import extruct
+import pytest
+from lxml import html as lxml_html
+
+from newsgen import cli, i18n
+from newsgen.build import BuildResult
+from newsgen.config import Config
+from tests.conftest import REPO, MakeSite, build_site, copy_demo_site
+from tests.site_pages import KINDS, SUB_PATH, broken_links
+
+VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+BASE = "https://example.org/archivio/"
+LANGUAGES = ("it", "en", "fr", "de", "es")
+
+
+def parse(path: Path) -> lxml_html.HtmlElement:
+    return lxml_html.fromstring(path.read_bytes())
+
+
+def texts(tree: lxml_html.HtmlElement, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in tree.xpath(xpath)]
+
+
+def page(sample: tuple[Config, BuildResult], kind: str) -> lxml_html.HtmlElement:
+    return parse(sample[0].output_dir / KINDS[kind])
+
+
+# --- validators -----------------------------------------------------------------------------
+
+
+def test_w3c_nu_checker_finds_no_errors_in_the_sample_site(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    output = sample_site[0].output_dir
+    pages = sorted(output.rglob("*.html"))
+    assert {str(p.relative_to(output)) for p in pages} >= set(KINDS.values())
+    run = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *map(str, pages)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    assert [f"{m.get('url')}: {m.get('message')}" for m in messages] == []
+    assert run.returncode == 0
+
+
+def test_every_link_of_the_sample_site_resolves_under_its_sub_path(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    checked, broken = broken_links(sample_site[0].output_dir, SUB_PATH)
+    assert broken == []
+    assert checked > 500
+
+
+def test_every_link_of_the_demo_site_resolves_built_with_base_url_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out"
+    base = "https://example.org/notizie/archivio/"
+    site = copy_demo_site(tmp_path / "demo")
+    args = ["build", "--site", str(site), "--output", str(output), "--base-url", base, "-q"]
+    assert cli.main(args) == 0
+    assert capsys.readouterr() == ("", "")
+    checked, broken = broken_links(output, "/notizie/archivio/")
+    assert broken == []
+    assert checked > 4000
+    assert "Sitemap: https://example.org/notizie/archivio/sitemap.xml" in (
+        output / "robots.txt"
+    ).read_text(encoding="utf-8")
+
+
+def test_base_url_option_overrides_the_config_for_one_build_only(make_site: MakeSite) -> None:
+    site = make_site(
+        {
+            "newsgen.yaml": "base_url: https://example.org/archivio/\n",
+            "seeds/001_0000000000000001.txt": "Berlin – Ein kurzer Artikel über den Regen.\n",
+        }
+    )
+    assert cli.main(["build", "--site", str(site), "-q", "--base-url", "https://m.example/"]) == 0
+    front = (site / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://m.example/">' in front
+    assert 'href="/assets/style.css"' in front
+    assert cli.main(["build", "--site", str(site), "-q"]) == 0
+    front = (site / "build" / "index.html").read_text(encoding="utf-8")
+    assert '<link rel="canonical" href="https://example.org/archivio/">' in front
+    assert 'href="/archivio/assets/style.css"' in front
+
+
+# --- structured data ------------------------------------------------------------------------
+
+
+def structured(sample: tuple[Config, BuildResult], kind: str) -> dict[str, list[dict[str, object]]]:
+    source = (sample[0].output_dir / KINDS[kind]).read_text(encoding="utf-8")
+    data: dict[str, list[dict[str, object]]] = extruct.extract(
+        source, base_url=BASE, syntaxes=["json-ld", "opengraph"], uniform=True
+    )
+    return data
+
+
+def test_article_json_ld_is_a_news_article_with_every_field(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    [data] = structured(sample_site, "article (it, undated, image, related)")["json-ld"]
+    url = BASE + KINDS["article (it, undated, image, related)"].removesuffix("index.html")
+    assert data["@type"] == "NewsArticle"
+    assert data["headline"] == (
+        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+        "dall’Ambasciata…"
+    )
+    assert data["inLanguage"] == "it"
+    assert data["image"] == [
+        "https://www.eunews.it/wp-content/uploads/2025/12/"
+        "80e7e8f3-c691-4833-912d-fc86a6077194-350x250.jpg"
+    ]
+    assert data["contentLocation"] == {"@type": "Place", "name": "Bruxelles"}
+    assert data["publisher"] == {"@type": "Organization", "name": "Archivio di prova"}
+    assert data["mainEntityOfPage"] == {"@type": "WebPage", "@id": url}
+    assert "datePublished" not in data
+
+
+def test_dated_article_json_ld_has_its_publication_date(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    [data] = structured(sample_site, "article (fr, dated, tags)")["json-ld"]
+    assert data["datePublished"] == "2012-07-03"
+    assert data["inLanguage"] == "fr"
+    assert data["contentLocation"] == {"@type": "Place", "name": "Québec"}
+    assert data["keywords"] == ["langue française", "Québec"]
+
+
+def test_article_opengraph_and_twitter_card(sample_site: tuple[Config, BuildResult]) -> None:
+    [og] = structured(sample_site, "article (it, undated, image, related)")["opengraph"]
+    url = BASE + KINDS["article (it, undated, image, related)"].removesuffix("index.html")
+    assert og["@type"] == "article"
+    assert og["og:title"] == (
+        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+        "dall’Ambasciata…"
+    )
+    assert og["og:url"] == url
+    assert og["og:locale"] == "it_IT"
+    assert str(og["og:image"]).startswith("https://www.eunews.it/")
+    tree = page(sample_site, "article (it, undated, image, related)")
+    assert tree.xpath("//link[@rel='canonical']/@href") == [url]
+    assert tree.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image"]
+    [fr] = structured(sample_site, "article (fr, dated, tags)")["opengraph"]
+    assert (fr["og:locale"], "og:image" in fr) == ("fr_FR", False)
+
+
+def test_listing_pages_carry_no_article_metadata(sample_site: tuple[Config, BuildResult]) -> None:
+    data = structured(sample_site, "month")
+    assert (data["json-ld"], data["opengraph"]) == ([], [])
+
+
+# --- navigation -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_kind_of_page_has_landmarks_a_skip_link_and_the_header_links(
+    sample_site: tuple[Config, BuildResult], kind: str
+) -> None:
+    tree = page(sample_site, kind)
+    first_link = tree.xpath("//body//a")[0]
+    assert (first_link.get("href"), first_link.get("class")) == ("#main", "skip")
+    assert len(tree.xpath("//main[@id='main']")) == 1
+    assert len(tree.xpath("//body/header")) == len(tree.xpath("//body/footer")) == 1
+    assert all(nav.get("aria-label") for nav in tree.xpath("//nav"))
+    header = tree.xpath("//header//nav//a/@href")
+    wanted = ["archive/", "places/", "tags/", "feed.xml"]
+    # A search link may join them: only these four, in this order, are required.
+    assert [h for h in header if h in [SUB_PATH + w for w in wanted]] == [
+        SUB_PATH + w for w in wanted
+    ]
+    assert tree.xpath("//header//a[@href='/archivio/']/text()") == ["Archivio di prova"]
+    assert len(tree.xpath("//h1")) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "trail"),
+    [
+        ("archive", ["Home", "Archivio"]),
+        ("year", ["Home", "Archivio", "2012"]),
+        ("month", ["Home", "Archivio", "2012", "Luglio 2012"]),
+        ("undated", ["Home", "Archivio", "Senza data"]),
+        ("places", ["Home", "Luoghi"]),
+        ("place", ["Home", "Luoghi", "Bruxelles"]),
+        ("tags", ["Home", "Argomenti"]),
+        ("tag", ["Home", "Argomenti", "COVID-19"]),
+        ("article (fr, dated, tags)", ["Accueil", "Archives", "2012", "Juillet 2012"]),
+    ],
+)
+def test_breadcrumbs(sample_site: tuple[Config, BuildResult], kind: str, trail: list[str]) -> None:
+    tree = page(sample_site, kind)
+    assert texts(tree, "//nav[@class='crumbs']//li") == trail
+    current = tree.xpath("//nav[@class='crumbs']//a[@aria-current='page']/@href")
+    expected = [] if kind.startswith("article") else [SUB_PATH + KINDS[kind][: -len("index.html")]]
+    assert current == expected
+
+
+def test_listing_pages_link_prev_and_next_in_head_and_pager(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    output = sample_site[0].output_dir
+    first, second, last = (
+        parse(output / f) for f in ("index.html", "page/2/index.html", "page/4/index.html")
+    )
+    assert first.xpath("//head/link[@rel='prev']") == []
+    assert first.xpath("//head/link[@rel='next']/@href") == ["/archivio/page/2/"]
+    assert second.xpath("//head/link[@rel='prev']/@href") == ["/archivio/"]
+    assert second.xpath("//head/link[@rel='next']/@href") == ["/archivio/page/3/"]
+    assert second.xpath("//nav[@class='pager']/a/@rel") == ["prev", "next"]
+    assert texts(second, "//nav[@class='pager']/span") == ["Pagina 2 di 4"]
+    assert last.xpath("//head/link[@rel='next']") == []
+    assert not (output / "page" / "5").exists()
+
+
+def test_archive_pages_show_years_and_months_with_counts(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    assert texts(page(sample_site, "archive"), "//main//ul[@class='counts']/li") == [
+        "2020 1",
+        "2012 4",
+        "Senza data 6",
+    ]
+    assert texts(page(sample_site, "year"), "//main//ul[@class='counts']/li") == [
+        "Novembre 2012 2",
+        "Agosto 2012 1",
+        "Luglio 2012 1",
+    ]
+
+
+def test_article_links_its_place_tags_and_neighbours(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = page(sample_site, "article (fr, dated, tags)")
+    assert tree.xpath("//span[@class='dateline']/a/@href") == ["/archivio/places/quebec/"]
+    assert tree.xpath("//ul[@class='tags']//a/@href") == [
+        "/archivio/tags/langue-francaise/",
+        "/archivio/tags/quebec/",
+    ]
+    assert [a.get("rel") for a in tree.xpath("//nav[@class='prevnext']/a")] == ["prev", "next"]
+
+
+# --- languages and dates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "lang", "skip", "archive", "date"),
+    [
+        ("article (fr, dated, tags)", "fr", "Aller au contenu", "Archives", "3 juillet 2012"),
+        ("article (de)", "de", "Zum Inhalt springen", "Archiv", None),
+        ("article (it, undated, image, related)", "it", "Vai al contenuto", "Archivio", None),
+        ("month", "it", "Vai al contenuto", "Archivio", None),
+        ("not found", "it", "Vai al contenuto", "Archivio", None),
+    ],
+)
+def test_interface_speaks_the_page_language(
+    sample_site: tuple[Config, BuildResult],
+    kind: str,
+    lang: str,
+    skip: str,
+    archive: str,
+    date: str | None,
+) -> None:
+    tree = page(sample_site, kind)
+    assert tree.get("lang") == lang
+    assert texts(tree, "//a[@class='skip']") == [skip]
+    assert texts(tree, "//header//nav//li")[0] == archive
+    assert tree.xpath("//p[@class='site-title']/@lang") == ["it"]
+    if date:
+        assert texts(tree, "//article//p[@class='byline']/time") == [date]
+
+
+def test_teasers_carry_their_own_language_and_date_format(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = page(sample_site, "front page")
+    teasers = tree.xpath("//article[@class='teaser']")
+    assert [(t.get("lang"), texts(t, ".//time")) for t in teasers] == [
+        ("en", ["April 5, 2020"]),
+        ("fr", ["11 novembre 2012"]),
+        ("fr", ["2 novembre 2012"]),
+    ]
+
+
+SPANISH = """---
+title: El foro de la lengua
+lang: es
+date: 2012-07-03
+dateline: Quebec
+---
+El primer foro mundial de la lengua francesa celebra hoy su segunda jornada.
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "skip", "date", "previous"),
+    [
+        ("es", "Saltar al contenido", "3 de julio de 2012", "Anterior"),
+        ("pt", "Skip to content", "3 de julho de 2012", "Previous"),
+    ],
+)
+def test_an_article_in_a_language_without_strings_falls_back_to_english(
+    make_site: MakeSite, lang: str, skip: str, date: str, previous: str
+) -> None:
+    site = make_site(
+        {
+            "articles/foro.md": SPANISH.replace("lang: es", f"lang: {lang}"),
+            "seeds/001_0000000000000001.txt": "Berlin – Ein älterer Artikel über den Regen.\n",
+            "newsgen.yaml": "language: de\n",
+        }
+    )
+    config, _ = build_site(site)
+    tree = parse(config.output_dir / "articles" / "el-foro-de-la-lengua" / "index.html")
+    assert tree.get("lang") == lang
+    assert texts(tree, "//a[@class='skip']") == [skip]
+    assert texts(tree, "//article//time") == [date]
+    assert texts(tree, "//nav[@class='prevnext']/a/span") == [previous]
+    front = parse(config.output_dir / "index.html")
+    assert texts(front, "//a[@class='skip']") == ["Zum Inhalt springen"]
+
+
+def test_every_language_has_every_interface_string() -> None:
+    keys = set(i18n.STRINGS["en"])
+    for lang in LANGUAGES:
+        assert set(i18n.STRINGS[lang]) == keys, lang
+        assert all(i18n.STRINGS[lang].values()), lang
+
+
+@pytest.mark.parametrize(
+    ("lang", "archive", "undated", "date", "month"),
+    [
+        ("it", "Archivio", "Senza data", "29 marzo 2022", "Marzo"),
+        ("en", "Archive", "Undated", "March 29, 2022", "March"),
+        ("fr", "Archives", "Sans date", "29 mars 2022", "Mars"),
+        ("de", "Archiv", "Ohne Datum", "29. März 2022", "März"),
+        ("es", "Archivo", "Sin fecha", "29 de marzo de 2022", "Marzo"),
+        ("fr-CA", "Archives", "Sans date", "29 mars 2022", "Mars"),
+        ("pt", "Archive", "Undated", "29 de março de 2022", "Março"),
+        ("xx", "Archive", "Undated", "March 29, 2022", "March"),
+    ],
+)
+def test_strings_and_dates_per_language(
+    lang: str, archive: str, undated: str, date: str, month: str
+) -> None:
+    import datetime as dt
+
+    assert i18n.translate(lang, "archive") == archive
+    assert i18n.translate(lang, "undated") == undated
+    assert i18n.format_date(dt.date(2022, 3, 29), lang) == date
+    assert i18n.month_name(3, lang) == month
+
+
+# --- dates from datelines, places across spellings ------------------------------------------
+
+FRENCH = (
+    "3 juillet 2012. - Québec - Le premier Forum mondial de la langue française en est "
+    "aujourd'hui à sa deuxième journée. Deux grandes conférences ont lieu ce jour.\n"
+    "Le centre des Congrès a les yeux hors de la tête. Le monde francophone se surprend de "
+    "l'existence du camfranglais, une autre invention de la jeunesse camerounaise.\n"
+)
+
+
+def test_a_french_dateline_with_a_date_files_the_article_under_its_month(
+    make_site: MakeSite,
+) -> None:
+    config, result = build_site(make_site({"seeds/007_7dbeb824dd569d25.txt": FRENCH}))
+    assert result.problems == ()
+    month = parse(config.output_dir / "archive" / "2012" / "07" / "index.html")
+    assert texts(month, "//article[@class='teaser']//h2") == [
+        "Le premier Forum mondial de la langue française en est aujourd'hui à sa deuxième journée"
+    ]
+    assert month.xpath("//article[@class='teaser']/@lang") == ["fr"]
+    assert texts(month, "//article[@class='teaser']//time") == ["3 juillet 2012"]
+    assert texts(month, "//h1") == ["July 2012"]
+    assert (config.output_dir / "places" / "quebec" / "index.html").is_file()
+
+
+def test_case_variants_of_a_place_share_one_page(make_site: MakeSite) -> None:
+    config, _ = build_site(
+        make_site(
+            {
+                "seeds/001_0000000000000001.txt": "BRUXELLES – Il Belgio espelle diplomatici.\n",
+                "seeds/002_0000000000000002.txt": "Bruxelles – La Commissione propone un piano.\n",
+                "seeds/003_0000000000000003.txt": "Bruxelles – Il Consiglio approva il bilancio.\n",
+                "newsgen.yaml": "language: it\n",
+            }
+        )
+    )
+    places = parse(config.output_dir / "places" / "index.html")
+    assert texts(places, "//main//ul/li") == ["Bruxelles 3"]
+    place = parse(config.output_dir / "places" / "bruxelles" / "index.html")
+    assert len(place.xpath("//article[@class='teaser']")) == 3
+
+
+def test_a_tag_named_like_an_interface_string_stays_as_written(make_site: MakeSite) -> None:
+    config, _ = build_site(
+        make_site(
+            {
+                "articles/a.md": "---\ntitle: Un titolo\ntags: [archive, feed]\n---\nTesto.\n",
+                "newsgen.yaml": "language: it\n",
+            }
+        )
+    )
+    tag = parse(config.output_dir / "tags" / "feed" / "index.html")
+    assert texts(tag, "//h1") == ["feed"]
+    assert texts(tag, "//nav[@class='crumbs']//li") == ["Home", "Argomenti", "feed"]
+    tags = parse(config.output_dir / "tags" / "index.html")
+    assert texts(tags, "//main//ul/li") == ["archive 1", "feed 1"]
