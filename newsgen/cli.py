@@ -138,10 +138,10 @@ def run_build(args: argparse.Namespace) -> int:
     if args.verbose:
         stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings)
         print(f"Stages: {stages}; {result.enriched} inputs parsed.", file=sys.stderr)
-    if not args.quiet:
-        print(summary(result), file=sys.stderr)
     if args.verbose and result.search:
         print(search_summary(result.search), file=sys.stderr)
+    if not args.quiet:
+        print(summary(result), file=sys.stderr)
     return 1 if args.strict and result.problems else 0
 
 
