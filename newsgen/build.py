@@ -308,7 +308,7 @@ def write_site(
         _RenderWorker.pages = ()
     copied = len(staged) - len(stale)
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
-    cache.set_outputs(str(output), keys)
+    cache.set_outputs(str(output), keys, previous)
     cache.commit()
     return len(stale) + copied, removed
 

@@ -109,16 +109,27 @@ class Cache:
 
     def units(self, keys: Iterable[str]) -> dict[str, object]:
         """Cached values for the keys that have one; a value that cannot be read is a miss."""
-        found: dict[str, object] = {}
         wanted = list(keys)
+        found: dict[str, object] = {}
+        for key, blob in self._rows(wanted):
+            with contextlib.suppress(Exception):
+                found[key] = pickle.loads(blob)
+        return found
+
+    def _rows(self, wanted: list[str]) -> Iterator[tuple[str, bytes]]:
+        # Most of a site is wanted on every build: one pass over the table reads it in file
+        # order, where a lookup per key (in chunks of IN lists) reads it in key order.
+        if len(wanted) > 2000:
+            keep = set(wanted)
+            yield from (
+                (k, v) for k, v in self.db.execute("SELECT key, value FROM units") if k in keep
+            )
+            return
         for chunk in _chunks(wanted, 900):
             marks = ",".join("?" * len(chunk))
-            for key, blob in self.db.execute(
+            yield from self.db.execute(
                 f"SELECT key, value FROM units WHERE key IN ({marks})", chunk
-            ):
-                with contextlib.suppress(Exception):
-                    found[key] = pickle.loads(blob)
-        return found
+            )
 
     def put_unit(self, key: str, value: object, body_key: str = "", body_html: str = "") -> None:
         self.db.execute(
@@ -159,7 +170,17 @@ class Cache:
         rows = self.db.execute("SELECT url, key FROM outputs WHERE output = ?", (output,))
         return dict(rows.fetchall())
 
-    def set_outputs(self, output: str, keys: dict[str, str]) -> None:
+    def set_outputs(
+        self, output: str, keys: dict[str, str], previous: dict[str, str] | None = None
+    ) -> None:
+        """Record the key of every file in `output`, writing only what differs from
+        `previous` (the last build's record, when the caller has it)."""
+        if previous is not None:
+            gone = [(output, url) for url in previous.keys() - keys.keys()]
+            changed = [(output, u, k) for u, k in keys.items() if previous.get(u) != k]
+            self.db.executemany("DELETE FROM outputs WHERE output = ? AND url = ?", gone)
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", changed)
+            return
         self.db.execute("DELETE FROM outputs WHERE output = ?", (output,))
         self.db.executemany(
             "INSERT INTO outputs VALUES (?, ?, ?)",
