@@ -61,7 +61,7 @@ def line_of(path: Path, needle: str) -> int:
 def test_a_fresh_build_has_no_problems(site: Path) -> None:
     code, lines, err = check(site)
     assert (code, lines) == (0, [])
-    assert err.startswith("Checked 19 files, ") and err.endswith(": 0 problems.\n")
+    assert err.startswith("Checked 20 files, ") and err.endswith(": 0 problems.\n")
 
 
 def test_the_sample_site_has_no_problems(sample_site: tuple[object, object]) -> None:
