@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ import pytest
 from newsgen.check import check_site, scan_html, scan_xml
 from newsgen.cli import main
 from tests.conftest import MakeSite, build_site
+from tests.site_pages import serve
 
 BASE = "https://example.org/archivio/"
 SEEDS = {
@@ -210,18 +208,8 @@ def local_server(tmp_path: Path) -> Iterator[str]:
     root = tmp_path / "www"
     root.mkdir()
     (root / "ok.html").write_text("ok")
-    handler = partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
+    with serve(root, "/") as url:
+        yield url.rstrip("/")
 
 
 @pytest.fixture

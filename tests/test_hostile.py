@@ -8,16 +8,13 @@ message and its page, while the good articles prove that nothing else was lost.
 
 from __future__ import annotations
 
-import http.server
 import os
 import random
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -31,6 +28,7 @@ from tests.safety import (
     html_findings,
     site_findings,
 )
+from tests.site_pages import serve
 
 HOSTILE = Path(__file__).resolve().parent / "data" / "hostile"
 BIG_LAST_LINE = "The five megabyte article ends with this exact sentence."
@@ -465,21 +463,11 @@ def test_newsgen_check_passes_on_the_hostile_site(built: Built) -> None:
 # --- in a real browser ----------------------------------------------------------------------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
-
-
 @pytest.fixture(scope="module")
 def served(built: Built) -> Iterator[str]:
     """The hostile build on 127.0.0.1, an ephemeral port."""
-    handler = partial(_QuietHandler, directory=str(built.output))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(built.output, "/") as url:
+        yield url.rstrip("/")
 
 
 ACTIVE_IN_DOM = """() => {

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +20,7 @@ from newsgen.config import Config
 from newsgen.records import Article
 from newsgen.search import canonical_bundle
 from tests.conftest import SAMPLE, MakeSite, build_site
+from tests.site_pages import serve
 
 SEED_URL = (
     "articles/il-governo-federale-del-belgio-ha-annunciato-che-espellera-21-diplomatici-russi/"
@@ -185,25 +183,12 @@ def test_removed_language_loses_its_shard(tmp_path: Path) -> None:
 # --- in the browser -------------------------------------------------------------------------
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the output folder under `prefix`, as a host would under a sub-path."""
-
-    prefix = "/"
-
-    def translate_path(self, path: str) -> str:
-        if not path.startswith(self.prefix):
-            return str(Path(self.directory) / "missing")
-        return super().translate_path("/" + path[len(self.prefix) :])
-
-    def log_message(self, format: str, *args: object) -> None:
-        del format, args
-
-
 @pytest.fixture(scope="module")
 def served(sample_site: tuple[Config, BuildResult]) -> Iterator[str]:
     """The sample site (base URL under /archivio/) on an ephemeral port of 127.0.0.1."""
     config, _ = sample_site
-    yield from _serve(config.output_dir, config.base_path)
+    with serve(config.output_dir, config.base_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -211,19 +196,8 @@ def served_at_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = tmp_path_factory.mktemp("root") / "site"
     shutil.copytree(SAMPLE, site)
     config, _ = build_site(site, base_url="http://127.0.0.1/")
-    yield from _serve(config.output_dir, config.base_path)
-
-
-def _serve(folder: Path, prefix: str) -> Iterator[str]:
-    handler = partial(type("H", (_Handler,), {"prefix": prefix}), directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{prefix}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(config.output_dir, config.base_path) as url:
+        yield url
 
 
 def _watch_errors(page: Page) -> list[str]:
