@@ -108,6 +108,7 @@ def build(
                 jobs=jobs,
                 progress=progress,
                 interrupted=interrupted,
+                statics=statics,
             )
         if not drafts and not held:
             problems += urls.save_registry(config.root, registry, articles)
@@ -271,15 +272,18 @@ def write_site(
     jobs: int,
     progress: Progress | None,
     interrupted: bool = True,
+    statics: dict[str, Path] | None = None,
 ) -> tuple[int, int]:
-    """Render and write the pages whose inputs changed; copy static files; remove what the
-    site no longer has. Returns (files written, files removed)."""
+    """Render and write the pages whose inputs changed; copy static files (`statics`, when
+    the caller already listed them); remove what the site no longer has. Returns (files
+    written, files removed)."""
     output = config.output_dir
     templates = config.source_dir("templates")
     site = site_info(config)
     salt = "\0".join([CODE, render.fingerprint(render.template_dirs(templates)), repr(site)])
     keys = {page.url: page_key(page, salt, content) for page in pages}
-    statics = static_files(templates)
+    if statics is None:
+        statics = static_files(templates)
     keys.update(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
     )
