@@ -333,13 +333,6 @@ _PLAIN_FIELDS = tuple(
 )
 
 
-def _digest(article: Article, digests: dict[int, str]) -> str:
-    found = digests.get(id(article))
-    if found is None:
-        found = digests[id(article)] = hashlib.sha256(repr(article).encode()).hexdigest()[:24]
-    return found
-
-
 def static_files(templates: Path) -> dict[str, Path]:
     """Static files by URL; the site's `templates/static/` wins over the theme's."""
     found: dict[str, Path] = {}

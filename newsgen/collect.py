@@ -7,17 +7,18 @@ seen. Returns articles in source order, not yet finalized.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from newsgen.cache import CODE, Cache
+from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, unpack
 from newsgen.config import Config
-from newsgen.enrich import Enriched, enrich, preload_language_model, use_language_model
+from newsgen.enrich import enrich, preload_language_model, use_language_model
 from newsgen.load import merge, pair_curated, parse_curated, parse_seed
 from newsgen.parallel import MIN_PARALLEL, run
 from newsgen.records import Article, Draft, Problem
@@ -92,29 +93,30 @@ def collect(
     curated_keys = {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in curated_files}
     curated = list(_parse_curated(curated_files, curated_keys, cache, problems))
     units = make_units(seeds, curated, config, problems)
-    cached = cache.articles([u.key for u in units])
-    missing = [u for u in units if u.key not in cached]
+    order = {u.key: i for i, u in enumerate(units)}
+    done = _unpack_cached(cache.articles(order), order)
+    missing = [u for u in units if u.key not in done]
     if missing:
         _prepare_languages(cache, parallel=jobs > 1 and len(missing) >= MIN_PARALLEL)
-    work = run(
-        _enrich_unit,
-        [(u, config.language, config.timezone) for u in missing],
-        jobs=jobs,
-        progress=progress and (lambda done: progress("reading", done, len(missing))),
-    )
-    order = {u.key: i for i, u in enumerate(units)}
-    for unit, (enriched, unit_problems) in zip(missing, work, strict=True):
-        article = replace(enriched.article, order=order[unit.key]) if enriched else None
-        cache.put_article(
-            unit.key, (article, unit_problems), enriched.body_html if enriched else ""
+    _Work.units, _Work.language, _Work.timezone = missing, config.language, config.timezone
+    try:
+        work = run(
+            _enrich_unit,
+            range(len(missing)),
+            jobs=jobs,
+            progress=progress and (lambda n: progress("reading", n, len(missing))),
         )
-        if enriched and enriched.sample:
-            cache.put_language(enriched.sample, enriched.article.lang)
-        cached[unit.key] = (article, unit_problems)
+        for unit, (packed, body_html, sample) in zip(missing, work, strict=True):
+            article, unit_problems = done[unit.key] = unpack(packed, order[unit.key])
+            cache.put_article(unit.key, packed, article.body_key if article else "", body_html)
+            if article and sample:
+                cache.put_language(sample, article.lang)
+    finally:
+        _Work.units = ()
     articles: list[Article] = []
     article_keys: dict[str, str] = {}
     for unit in units:
-        article, unit_problems = cached[unit.key]
+        article, unit_problems = done[unit.key]
         problems += unit_problems
         if article is not None:
             articles.append(article)
@@ -128,6 +130,15 @@ def collect(
         keys=[u.key for u in units] + list(curated_keys.values()),
         article_keys=article_keys,
     )
+
+
+def _unpack_cached(packed: dict[str, Packed], order: dict[str, int]) -> dict[str, Enrichment]:
+    """Cached enrichments by unit key; a row that no longer fits the records is a miss."""
+    found = {}
+    for key, value in packed.items():
+        with contextlib.suppress(TypeError, ValueError, KeyError):
+            found[key] = unpack(value, order[key])
+    return found
 
 
 def find_sources(
@@ -234,18 +245,33 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def _enrich_unit(args: tuple[Unit, str, str]) -> tuple[Enriched | None, list[Problem]]:
-    unit, language, timezone = args
+class _Work:
+    """The units to enrich, set in the parent before workers fork: they inherit them, and
+    each task is an index rather than a pickled unit."""
+
+    units: Sequence[Unit] = ()
+    language = ""
+    timezone = ""
+
+
+def _enrich_unit(index: int) -> tuple[Packed, str, str]:
+    """One unit's packed enrichment, body HTML and language sample key. Plain tuples go back
+    to the parent: unpickling dataclasses there was a third of its work on a cold build."""
+    unit = _Work.units[index]
     problems: list[Problem] = []
     draft = unit.curated
     if unit.seed is not None:
         seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
         if seed is None:
-            return None, problems
+            return pack((None, problems)), "", ""
         draft = merge(seed, unit.curated) if unit.curated else seed
     assert draft is not None
-    enriched = enrich(draft, default_lang=language, timezone=timezone, languages=_Languages.known)
-    return enriched, problems + list(enriched.problems)
+    enriched = enrich(
+        draft, default_lang=_Work.language, timezone=_Work.timezone, languages=_Languages.known
+    )
+    article = enriched.article
+    packed = pack((article, problems + list(enriched.problems)))
+    return packed, enriched.body_html, enriched.sample
 
 
 class _Languages:

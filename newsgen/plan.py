@@ -7,6 +7,7 @@ in the size of the archive.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -197,7 +198,12 @@ def _date_crumbs(article: Article) -> tuple[Link, ...]:
     """Home › Archive › 2012 › July: where a dated article sits in the date archive."""
     if article.date is None:
         return (HOME, ARCHIVE, UNDATED)
-    year, month = article.date.year, article.date.month
+    return _month_crumbs(article.date.year, article.date.month)
+
+
+@functools.cache
+def _month_crumbs(year: int, month: int) -> tuple[Link, ...]:
+    # One trail per month, shared by its articles: fewer objects to make and to key.
     return (
         HOME,
         ARCHIVE,
