@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import babel
-from pagefind.service import get_executable
 
 from newsgen import __version__, cbor
 from newsgen.plan import article_url
@@ -375,6 +374,9 @@ class PagefindService:
     """
 
     def __init__(self) -> None:
+        # Imported here: it loads asyncio (30 ms), which a build with nothing to index skips.
+        from pagefind.service import get_executable
+
         binary = get_executable()
         if binary is None:
             raise SearchError(

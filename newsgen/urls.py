@@ -141,7 +141,9 @@ def read_registry(text: str) -> object:
         if not line or line.startswith("#"):
             continue
         if line.startswith('"') and line.endswith('":'):
-            current = data.setdefault(json.loads(line[:-1]), [])
+            # json.dumps escapes with backslashes only: without one, the key is as written.
+            key = line[1:-2] if "\\" not in line else json.loads(line[:-1])
+            current = data.setdefault(key, [])
         elif line.startswith("- ") and current is not None and _PLAIN_URL.fullmatch(line[2:]):
             current.append(line[2:])
         elif line.startswith('- "') and line.endswith('"') and current is not None:
