@@ -70,7 +70,7 @@ def build(
         clock = Stopwatch()
         found = scan(config, cache)
         inputs = input_state(config, found, drafts)
-        unchanged = _unchanged(cache, output, with_registry(inputs, config))
+        unchanged = _unchanged(cache, output, with_registry(inputs, config), config.search)
         if unchanged:
             return replace(
                 unchanged,
@@ -114,7 +114,7 @@ def build(
             problems += urls.save_registry(config.root, registry, articles)
         clock.lap("write")
         indexed = None
-        if not held:
+        if not held and config.search:
             bodies = BodyReader(cache.path)
             try:
                 indexed = search.index_site(
@@ -123,6 +123,8 @@ def build(
             finally:
                 bodies.close()
             clock.lap("search")
+        elif not held:
+            search.remove_index(output)
         notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
         if drafts and any(a.draft for a in articles):
             notes.append("drafts are included (--drafts): do not publish this build")
@@ -157,6 +159,7 @@ def settings(config: Config, drafts: bool = False) -> Settings:
         feed_size=config.feed_size,
         language=config.language,
         drafts=drafts,
+        search=config.search,
     )
 
 
@@ -183,13 +186,14 @@ def with_registry(inputs: str, config: Config) -> str:
     return f"{inputs}:{saved}"
 
 
-def _unchanged(cache: Cache, output: Path, state: str) -> BuildResult | None:
-    """The last result, when it was built from the same inputs and its files are all there."""
+def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildResult | None:
+    """The last result, when it was built from the same inputs and its files (and search
+    index, when `searched`) are all there."""
     last = cache.last_build(str(output), state)
     if not isinstance(last, BuildResult):
         return None
     written = cache.outputs(str(output))
-    if not search.index_present(output):
+    if searched and not search.index_present(output):
         return None
     return None if missing_files(output, written) else last
 

@@ -81,6 +81,13 @@ def add_build_options(sub: argparse.ArgumentParser) -> None:
         "--strict", action="store_true", help="exit 1 when there is any warning or error"
     )
     sub.add_argument(
+        "--no-search",
+        dest="search",
+        action="store_false",
+        default=None,
+        help="no search index and no search page, overriding 'search' in newsgen.yaml",
+    )
+    sub.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -105,7 +112,12 @@ def site_config(args: argparse.Namespace) -> Config:
                 "holds seeds/ and articles/"
             ]
         )
-    return load_config(args.site, {"output": args.output, "base_url": args.base_url})
+    overrides = {
+        "output": args.output,
+        "base_url": args.base_url,
+        "search": getattr(args, "search", None),
+    }
+    return load_config(args.site, overrides)
 
 
 def run_build(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ class Config:
     timezone: str = "UTC"
     per_page: int = 20
     feed_size: int = 50
+    search: bool = True
     seeds: str = "seeds"
     articles: str = "articles"
     templates: str = "templates"
@@ -59,7 +60,7 @@ class Config:
 
 
 _PATH_KEYS = ("seeds", "articles", "templates", "output")
-_OUTPUT_KEYS = ("title", "base_url", "language", "timezone", "per_page", "feed_size")
+_OUTPUT_KEYS = ("title", "base_url", "language", "timezone", "per_page", "feed_size", "search")
 _KEYS = _OUTPUT_KEYS + _PATH_KEYS
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
@@ -113,6 +114,10 @@ def _unknown_keys(raw: dict[str, Any]) -> list[str]:
 
 
 def _check(key: str, value: Any) -> tuple[Any, str | None]:
+    if key == "search":
+        if not isinstance(value, bool):
+            return None, f"expected true or false, got {value!r}"
+        return value, None
     if key in ("per_page", "feed_size"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             return None, f"expected a whole number of at least 1, got {value!r}"

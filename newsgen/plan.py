@@ -84,6 +84,7 @@ class Settings:
     feed_size: int = 50
     language: str = "en"
     drafts: bool = False  # preview: drafts are planned like published articles
+    search: bool = True  # the /search/ page
 
 
 # --- URLs -----------------------------------------------------------------------------------
@@ -172,9 +173,12 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
         *group_pages(places, "places", settings),
         *group_pages(tags, "tags", settings),
         *feeds(live, {"places": places, "tags": tags}, settings),
-        Page(url="/search/", template="search.html", kind="search", lang=settings.language),
         Page(url="/404.html", template="404.html", kind="404", lang=settings.language),
     ]
+    if settings.search:
+        pages.append(
+            Page(url="/search/", template="search.html", kind="search", lang=settings.language)
+        )
     pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
     return pages
 

@@ -232,6 +232,13 @@ def index_site(
     )
 
 
+def remove_index(output: Path) -> None:
+    """Delete the search index of an earlier build (the site no longer has search)."""
+    root = output / BUNDLE
+    if root.is_dir() and not root.is_symlink():
+        shutil.rmtree(root)
+
+
 def index_present(output: Path) -> bool:
     """Whether the search index of the last build is all there (a build that finds nothing
     else changed still repairs a deleted index)."""

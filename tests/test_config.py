@@ -43,7 +43,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     config = config_of(
         tmp_path,
         "title: Archivio\nbase_url: https://example.org/archive\nlanguage: it_IT\n"
-        "timezone: Europe/Rome\nper_page: 10\nfeed_size: 5\nseeds: s\narticles: a\n"
+        "timezone: Europe/Rome\nper_page: 10\nfeed_size: 5\nsearch: false\nseeds: s\narticles: a\n"
         "templates: t\noutput: out\n",
     )
     assert config == Config(
@@ -54,6 +54,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         timezone="Europe/Rome",
         per_page=10,
         feed_size=5,
+        search=False,
         seeds="s",
         articles="a",
         templates="t",
@@ -93,7 +94,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "zzz: 1\n") == [
         "newsgen.yaml: 'zzz' is not a setting; valid settings: title, base_url, language, "
-        "timezone, per_page, feed_size, seeds, articles, templates, output"
+        "timezone, per_page, feed_size, search, seeds, articles, templates, output"
     ]
 
 
@@ -111,6 +112,7 @@ def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
             "query or fragment, got 'https://x.org/?a=1'",
         ),
         ("title: ''\n", "newsgen.yaml: 'title': expected a non-empty string, got ''"),
+        ("search: 'no'\n", "newsgen.yaml: 'search': expected true or false, got 'no'"),
         (
             "per_page: '10'\n",
             "newsgen.yaml: 'per_page': expected a whole number of at least 1, got '10'",
