@@ -7,12 +7,15 @@ anything written, and only what changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import jinja2
 
@@ -48,6 +51,29 @@ class BuildResult:
         return len({p.path for p in self.problems if p.level == "error"})
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` with Python's cycle collector off. A build makes hundreds of thousands of
+    long-lived objects and next to no cycles: the collector's repeated passes over them were
+    a sixth of a one-edit rebuild. It runs again, as usual, once the build returns."""
+
+    @functools.wraps(fn)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def build(
     config: Config,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -23,6 +24,9 @@ def _worker_setup(initializer: Callable[[], None] | None) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool; workers printing
     # their own KeyboardInterrupt tracebacks would only bury its message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent pauses the cycle collector while it builds; workers render templates, whose
+    # objects do form cycles, so theirs runs.
+    gc.enable()
     if initializer:
         initializer()
 
