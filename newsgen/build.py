@@ -311,7 +311,7 @@ def write_site(
     templates = config.source_dir("templates")
     site = site_info(config)
     salt = "\0".join([CODE, render.fingerprint(render.template_dirs(templates)), repr(site)])
-    keys = {page.url: page_key(page, salt, content) for page in pages}
+    keys = page_keys(pages, salt, content)
     if statics is None:
         statics = static_files(templates)
     keys.update(
@@ -347,20 +347,41 @@ def write_site(
     return len(stale) + copied, removed
 
 
-def page_key(page: Page, salt: str, content: dict[str, str]) -> str:
-    """Everything a page's bytes depend on: its planned data, the articles it shows, the
+def page_keys(pages: Sequence[Page], salt: str, content: dict[str, str]) -> dict[str, str]:
+    """Everything each page's bytes depend on: its planned data, the articles it shows, the
     templates and the site settings. An article is named by its unit key (its content is a
     pure function of it) plus the slug finalize gave it. Not its `order`: that is only a sort
     key, and it shifts for every later article when a file is added."""
-    articles = (page.article, page.prev, page.next, *page.articles)
-    shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
-    plain = repr(tuple(getattr(page, name) for name in _PLAIN_FIELDS))
-    return hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
+    reprs = _SharedReprs()
+    keys = {}
+    for page in pages:
+        articles = (page.article, page.prev, page.next, *page.articles)
+        shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
+        plain = "\0".join([reprs.of(getattr(page, name)) for name in _PLAIN_FIELDS])
+        keys[page.url] = hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
+    return keys
 
 
 _PLAIN_FIELDS = tuple(
     f.name for f in fields(Page) if f.name not in ("article", "prev", "next", "articles")
 )
+
+
+class _SharedReprs:
+    """repr() of page fields, computed once for a tuple that many pages share (a month's
+    breadcrumb trail): dataclass reprs were a third of the page keys on a large site."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[object, str]] = {}
+
+    def of(self, value: object) -> str:
+        if type(value) is not tuple or not value:
+            return repr(value)
+        found = self.seen.get(id(value))
+        if found is None or found[0] is not value:
+            # Holding `value` keeps it alive, so its id cannot be reused by another tuple.
+            found = self.seen[id(value)] = (value, repr(value))
+        return found[1]
 
 
 def static_files(templates: Path) -> dict[str, Path]:
