@@ -13,7 +13,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -348,40 +348,58 @@ def write_site(
 
 
 def page_keys(pages: Sequence[Page], salt: str, content: dict[str, str]) -> dict[str, str]:
-    """Everything each page's bytes depend on: its planned data, the articles it shows, the
-    templates and the site settings. An article is named by its unit key (its content is a
-    pure function of it) plus the slug finalize gave it. Not its `order`: that is only a sort
-    key, and it shifts for every later article when a file is added."""
-    reprs = _SharedReprs()
+    """Everything each page's bytes depend on (every field in KEYED_FIELDS): its planned data,
+    the articles it shows, the templates and the site settings. An article is named by its
+    unit key (its content is a pure function of it) plus the slug finalize gave it. Not its
+    `order`: that is only a sort key, and it shifts for every later article when a file is
+    added."""
+    trails: dict[int, tuple[tuple[object, ...], str]] = {}
     keys = {}
     for page in pages:
         articles = (page.article, page.prev, page.next, *page.articles)
         shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
-        plain = "\0".join([reprs.of(getattr(page, name)) for name in _PLAIN_FIELDS])
-        keys[page.url] = hashlib.sha256(f"{salt}\0{plain}\0{shown}".encode()).hexdigest()[:32]
+        # A month's articles share one breadcrumb trail: its (dataclass) repr is made once.
+        trail = trails.get(id(page.crumbs))
+        if trail is None or trail[0] is not page.crumbs:
+            trail = trails[id(page.crumbs)] = (page.crumbs, repr(page.crumbs))
+        plain = repr(
+            (
+                page.url,
+                page.template,
+                page.title,
+                page.lang,
+                page.kind,
+                page.pager,
+                page.groups,
+                page.feed,
+                page.urls,
+                page.redirects,
+            )
+        )
+        text = f"{salt}\0{plain}\0{trail[1]}\0{shown}"
+        keys[page.url] = hashlib.sha256(text.encode()).hexdigest()[:32]
     return keys
 
 
-_PLAIN_FIELDS = tuple(
-    f.name for f in fields(Page) if f.name not in ("article", "prev", "next", "articles")
+KEYED_FIELDS = frozenset(
+    [
+        "url",
+        "template",
+        "title",
+        "lang",
+        "kind",
+        "pager",
+        "groups",
+        "feed",
+        "urls",
+        "redirects",
+        "crumbs",
+        "article",
+        "prev",
+        "next",
+        "articles",
+    ]
 )
-
-
-class _SharedReprs:
-    """repr() of page fields, computed once for a tuple that many pages share (a month's
-    breadcrumb trail): dataclass reprs were a third of the page keys on a large site."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, tuple[object, str]] = {}
-
-    def of(self, value: object) -> str:
-        if type(value) is not tuple or not value:
-            return repr(value)
-        found = self.seen.get(id(value))
-        if found is None or found[0] is not value:
-            # Holding `value` keeps it alive, so its id cannot be reused by another tuple.
-            found = self.seen[id(value)] = (value, repr(value))
-        return found[1]
 
 
 def static_files(templates: Path) -> dict[str, Path]:

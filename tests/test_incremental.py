@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from newsgen.build import BuildResult
+from newsgen.build import KEYED_FIELDS, BuildResult
+from newsgen.plan import Page
 from tests.conftest import SAMPLE, build_site
 
 Change = Callable[[Path], None]
@@ -130,3 +132,8 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     _, result = build_site(site)
     assert isinstance(result, BuildResult)
     assert (result.written, result.removed, result.enriched) == (0, 0, 0)
+
+
+def test_page_keys_cover_every_field_of_a_page() -> None:
+    """A field the page key left out would let a changed page keep its old file."""
+    assert {f.name for f in fields(Page)} == KEYED_FIELDS
