@@ -212,7 +212,7 @@ def _month_crumbs(year: int, month: int) -> tuple[Link, ...]:
         HOME,
         ARCHIVE,
         Link(url=f"/archive/{year}/", label=str(year)),
-        Link(url=f"/archive/{year}/{month:02d}/", label=f"{year}-{month:02d}", localize=True),
+        Link(url=f"/archive/{year}/{month:02d}/", label=f"{year:04d}-{month:02d}", localize=True),
     )
 
 
@@ -292,7 +292,12 @@ def _year_pages(year: int, articles: list[Article], settings: Settings) -> Itera
         by_month[article.date.month].append(article)  # type: ignore[union-attr]
     base = f"/archive/{year}/"
     months = [
-        Link(url=f"{base}{m:02d}/", label=f"{year}-{m:02d}", count=len(by_month[m]), localize=True)
+        Link(
+            url=f"{base}{m:02d}/",
+            label=f"{year:04d}-{m:02d}",
+            count=len(by_month[m]),
+            localize=True,
+        )
         for m in sorted(by_month, reverse=True)
     ]
     year_link = Link(url=base, label=str(year))
