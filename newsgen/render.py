@@ -21,6 +21,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 import jinja2
+from jinja2 import meta
+from jinja2.runtime import Context
+from jinja2.utils import missing
 from markupsafe import Markup
 
 from newsgen import __version__, i18n
@@ -101,8 +104,65 @@ def environment(
         feed_updated=lambda articles: feed_updated(articles, site.build_time),
         entry_id=entry_id,
     )
+    env.globals["partial"] = Partials(env)
     env.filters["iso"] = iso_time
     return env
+
+
+class Partials:
+    """`partial(name, **values)` in a template: what `{% include name %}` would give, with
+    `values` as variables. A partial that reads nothing but the globals, `lang` and `values`
+    (the theme's header, footer and teaser; a site's override is checked for the same) is
+    rendered once per language and values, not once per page or per item: a teaser shows up
+    in five or six listings, the header on every page."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.needs: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        self.rendered: dict[tuple[object, ...], Markup] = {}
+
+    @jinja2.pass_context
+    def __call__(self, context: Context, name: str, **values: object) -> Markup:
+        call = (name, *values)
+        if call not in self.needs:
+            self.needs[call] = self._needs(name, values)
+        needs = self.needs[call]
+        given = {
+            var: values[var] if var in values else context.resolve_or_missing(var)
+            for var in needs or ()
+        }
+        if needs is None or missing in given.values():
+            return self._render(name, context.get_all(), values)
+        key = (name, *given.values())
+        try:
+            return self.rendered[key]
+        except KeyError:
+            html = self.rendered[key] = self._render(name, given)
+            return html
+        except TypeError:  # a value that cannot be a key
+            return self._render(name, context.get_all(), values)
+
+    def _needs(self, name: str, values: dict[str, object]) -> tuple[str, ...] | None:
+        """The variables besides the globals that partial `name` reads, or None when its
+        output may depend on more than `lang` and `values` (the page, other templates)."""
+        source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+        tree = self.env.parse(source, name)
+        if any(True for _ in meta.find_referenced_templates(tree)):
+            return None
+        free = meta.find_undeclared_variables(tree) - set(self.env.globals)
+        if not free <= {"lang", *values}:
+            return None
+        return tuple(sorted(free))
+
+    def _render(
+        self, name: str, variables: dict[str, Any], values: dict[str, object] | None = None
+    ) -> Markup:
+        """Like `{% include %}`: the partial in its own context. With `values`, over the
+        including template's `variables` (which hold the globals); without, over the globals
+        and `variables`."""
+        template = self.env.get_template(name)
+        context = template.new_context(variables, shared=values is not None, locals=values)
+        return Markup(self.env.concat(template.root_render_func(context)))
 
 
 def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
