@@ -101,7 +101,7 @@ def environment(
         label=label,
         slug=_slug,
         safe_url=safe_url,
-        absolute=lambda link: urljoin(site.base_url, link),
+        absolute=lambda link: absolute_url(site.base_url, link),
         news_article=lambda article, canonical: news_article(article, canonical, site),
         feed_updated=lambda articles: feed_updated(articles, site.build_time),
         entry_id=entry_id,
@@ -239,6 +239,13 @@ def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=256)
+def absolute_url(base: str, link: str) -> str:
+    """`link` resolved against the site's URL: an article page asks for its image's three
+    times (Open Graph, Twitter card, JSON-LD), and urljoin is slow."""
+    return urljoin(base, link)
+
+
 @functools.lru_cache(maxsize=4096)
 def _slug(text: str) -> str:
     """Slugs of tags and places, which every article page links to: each slugified once."""
@@ -272,7 +279,13 @@ def _as_datetime(value: dt.date | dt.datetime) -> dt.datetime:
 def entry_id(article: Article) -> str:
     """An Atom entry id that outlives rebuilds, slug changes and a new `base_url`: a name-based
     UUID of the article's stable id."""
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'newsgen:article:' + article.id)}"
+    return _entry_id(article.id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_id(article_id: str) -> str:
+    """Once per article, which is in the site feed, its place's and its tags' feeds."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'newsgen:article:' + article_id)}"
 
 
 def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]:
@@ -290,7 +303,7 @@ def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]
     if article.date:
         data["datePublished"] = (article.published or article.date).isoformat()
     if article.image:
-        data["image"] = [urljoin(site.base_url, article.image)]
+        data["image"] = [absolute_url(site.base_url, article.image)]
     if article.dateline:
         data["contentLocation"] = {"@type": "Place", "name": article.dateline}
     if article.tags:
@@ -301,8 +314,13 @@ def news_article(article: Article, canonical: str, site: Site) -> dict[str, Any]
 def json_ld(data: dict[str, Any]) -> Markup:
     """JSON for a `<script type="application/ld+json">`: `<` escaped so that no text in it
     can close the script element."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    text = _JSON.encode(data)
+    if "<" in text or ">" in text or "&" in text:
+        text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 Bodies = Callable[[Article], str]
