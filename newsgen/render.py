@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 from jinja2.runtime import Context
 from jinja2.utils import internalcode, missing
 from markupsafe import Markup
@@ -158,7 +158,7 @@ class Partials:
 
     def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
-        self.needs: dict[tuple[str, ...], tuple[str, ...] | None] = {}
+        self.reads: dict[tuple[str, ...], _Reads | None] = {}
         self.rendered: dict[tuple[object, ...], Markup] = {}
         # Records are keys by identity (hashing an article field by field costs more than
         # drawing its teaser): they are kept here so that no other object takes their id.
@@ -171,10 +171,10 @@ class Partials:
 
     def render(self, context: Context, name: str, /, **values: object) -> Markup:
         call = (name, *values)
-        if call not in self.needs:
-            self.needs[call] = self._needs(name, values)
-        needs = self.needs[call]
-        given = None if needs is None else self._given(needs, values, context)
+        if call not in self.reads:
+            self.reads[call] = self._reads(name, values)
+        reads = self.reads[call]
+        given = None if reads is None else self._given(reads, values, context)
         if given is None:
             return self._render(name, context.get_all(), values)
         key = (name, *map(self._key, given.values()))
@@ -187,12 +187,16 @@ class Partials:
         except TypeError:  # a value that cannot be a key
             return self._render(name, context.get_all(), values)
 
-    @staticmethod
     def _given(
-        needs: tuple[str, ...], values: dict[str, object], context: Context
+        self, reads: _Reads, values: dict[str, object], context: Context
     ) -> dict[str, object] | None:
+        """The values the partial reads, or None when one is missing or a global it reads
+        is hidden by a variable of the page's (`{% set url = … %}`)."""
+        for var in reads.globals:
+            if context.resolve_or_missing(var) is not self.env.globals[var]:
+                return None
         given = {}
-        for var in needs:
+        for var in reads.values:
             value = values[var] if var in values else context.resolve_or_missing(var)
             if value is missing:
                 return None
@@ -207,17 +211,20 @@ class Partials:
             frozen = self.frozen[kind] = bool(params and params.frozen)
         return (Partials, id(value)) if frozen else value
 
-    def _needs(self, name: str, values: dict[str, object]) -> tuple[str, ...] | None:
-        """The variables besides the globals that partial `name` reads, or None when its
-        output may depend on more than `lang` and `values` (the page, other templates)."""
-        source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
-        tree = self.env.parse(source, name)
+    def _reads(self, name: str, values: dict[str, object]) -> _Reads | None:
+        """What partial `name` reads besides its own variables, or None when its output may
+        depend on more than the globals, `lang` and `values` (the page, other templates)."""
+        source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        tree = self.env.parse(source, name, filename)
         if any(True for _ in meta.find_referenced_templates(tree)):
             return None
-        free = meta.find_undeclared_variables(tree) - set(self.env.globals)
-        if not free <= {"lang", *values}:
+        names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        globals_read = names & set(self.env.globals)
+        # Undeclared variables leave out the globals, also those that `values` replace.
+        own = meta.find_undeclared_variables(tree) | (globals_read & set(values))
+        if not own <= {"lang", *values}:
             return None
-        return tuple(sorted(free))
+        return _Reads(values=tuple(sorted(own)), globals=tuple(sorted(globals_read - own)))
 
     def _render(
         self, name: str, variables: dict[str, Any], values: dict[str, object] | None = None
@@ -228,6 +235,15 @@ class Partials:
         template = self.env.get_template(name)
         context = template.new_context(variables, shared=values is not None, locals=values)
         return Markup(self.env.concat(template.root_render_func(context)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """The variables a partial reads: its values (`lang` and those it is given), which key
+    its renderings, and the globals."""
+
+    values: tuple[str, ...]
+    globals: tuple[str, ...]
 
 
 def iso_time(value: dt.date | dt.datetime | None, fallback: dt.datetime) -> str:

@@ -53,3 +53,22 @@ def test_a_header_that_reads_the_path_and_a_footer_with_a_block(make_site: MakeS
     assert "</a>\n<header>index.html</header>\n<main" in index
     assert "<header>places/index.html</header>" in places
     assert "</main>\n<footer>News archive, Home</footer>\n</body>" in places
+
+
+def test_a_page_that_sets_a_global_shows_its_own_value_in_the_partials(
+    make_site: MakeSite,
+) -> None:
+    site = make_site(
+        {
+            **SEEDS,
+            "templates/index.html": (
+                '{% extends "base.html" %}\n'
+                '{% set site = {"title": "Altro titolo", "language": "it"} %}\n'
+                "{% block main %}{% endblock %}\n"
+            ),
+        }
+    )
+    config, _ = build_site(site)
+    index, places = pages(config.output_dir, "", "places")
+    assert '<a href="/">Altro titolo</a>' in index
+    assert '<a href="/">News archive</a>' in places
