@@ -190,7 +190,7 @@ class Partials:
     def _given(
         self, reads: _Reads, values: dict[str, object], context: Context
     ) -> dict[str, object] | None:
-        """The values the partial reads, or None when one is missing or a global it reads
+        """The values the partial reads, or None when one is undefined or a global it reads
         is hidden by a variable of the page's (`{% set url = … %}`)."""
         for var in reads.globals:
             if context.resolve_or_missing(var) is not self.env.globals[var]:
@@ -198,8 +198,8 @@ class Partials:
         given = {}
         for var in reads.values:
             value = values[var] if var in values else context.resolve_or_missing(var)
-            if value is missing:
-                return None
+            if value is missing or isinstance(value, jinja2.Undefined):
+                return None  # drawn as an include, to fail where the partial reads it
             given[var] = value
         return given
 
