@@ -290,6 +290,7 @@ def site_info(config: Config) -> render.Site:
         base_path=config.base_path,
         language=config.language,
         build_time=build_time(),
+        search=config.search,
     )
 
 

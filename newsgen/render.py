@@ -47,6 +47,7 @@ class Site:
     base_path: str
     language: str
     build_time: dt.datetime
+    search: bool = True  # the site has a search page (and every header a search box)
 
 
 def template_dirs(site_templates: Path) -> list[Path]:

@@ -56,6 +56,17 @@ def test_second_build_writes_nothing(
     ]
 
 
+def test_no_search_overrides_the_setting(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n", "newsgen.yaml": "search: true\n"})
+    code, _, err = run(capsys, "build", "--site", str(site), "--no-search")
+    assert code == 0
+    assert err == [summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files")]
+    assert not (site / "build" / "pagefind").exists()
+    assert not (site / "build" / "search").exists()
+
+
 def test_problems_then_the_summary_and_exit_0(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:

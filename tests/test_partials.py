@@ -63,7 +63,7 @@ def test_a_page_that_sets_a_global_shows_its_own_value_in_the_partials(
             **SEEDS,
             "templates/index.html": (
                 '{% extends "base.html" %}\n'
-                '{% set site = {"title": "Altro titolo", "language": "it"} %}\n'
+                '{% set site = {"title": "Altro titolo", "language": "it", "search": True} %}\n'
                 "{% block main %}{% endblock %}\n"
             ),
         }

@@ -180,6 +180,24 @@ def test_removed_language_loses_its_shard(tmp_path: Path) -> None:
     assert result.search is not None and result.search.shards == 3
 
 
+def test_a_site_without_search_has_no_index_page_or_box(tmp_path: Path) -> None:
+    """`search: false` (or --no-search): no index, no /search/ page, no link to it; turning it
+    off removes the index of an earlier build, and a rebuild with nothing changed stops early."""
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    build_site(site)
+    config, result = build_site(site, search=False)
+    output = config.output_dir
+    assert result.search is None
+    assert not (output / "pagefind").exists()
+    assert not (output / "search").exists()
+    assert "/search/" not in (output / "sitemap.xml").read_text(encoding="utf-8")
+    front = (output / "index.html").read_text(encoding="utf-8")
+    assert 'role="search"' not in front and "/archivio/search/" not in front
+    _, again = build_site(site, search=False)
+    assert (again.written, again.enriched) == (0, 0)
+
+
 # --- in the browser -------------------------------------------------------------------------
 
 
