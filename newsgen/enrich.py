@@ -171,8 +171,10 @@ def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
 def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
     """python-slugify, then cut at the last whole word within `limit` characters
     (slugify's own `word_boundary` drops words from the middle). A typographic apostrophe
-    separates words as the ASCII one does: "dell’anno" gives "dell-anno"."""
-    slug = slugify(text.replace("’", "'"))
+    separates words as the ASCII one does: "dell’anno" gives "dell-anno". The transliterator
+    is named: slugs are URLs, and "auto" would change them when Unidecode gets installed (and
+    tries to import it on every call)."""
+    slug = slugify(text.replace("’", "'"), backend="text-unidecode")
     if len(slug) <= limit:
         return slug
     head = slug[: limit + 1]
