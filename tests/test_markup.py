@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from newsgen.markup import figure, plain_text, render_block, render_blocks, safe_url
+from newsgen.markup import (
+    figure,
+    plain_text,
+    render_block,
+    render_blocks,
+    safe_url,
+    strip_controls,
+)
 from newsgen.records import Image
 
 
@@ -117,3 +124,9 @@ def test_plain_text_drops_markdown_syntax() -> None:
 
 def test_plain_text_of_plain_words_folds_spaces() -> None:
     assert plain_text("  Uno   due\ttre ") == "Uno due tre"
+
+
+def test_controls_and_noncharacters_are_stripped_in_every_plane() -> None:
+    text = "a\x00b\x1b\x85c\ufdd0d\ufffe\U0001fffee\U0010ffff\t🎉\n東京"
+    assert strip_controls(text) == "abcde\t🎉\n東京"
+    assert strip_controls("🎉\U0001ffff") == "🎉"
