@@ -14,10 +14,11 @@ import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
 
 from slugify import slugify
 
+from newsgen import langmodel
+from newsgen.langmodel import LanguageModel
 from newsgen.load import find_dateline
 from newsgen.markup import plain_text, render_blocks, safe_url
 from newsgen.records import Article, Draft, Image, Problem
@@ -25,8 +26,8 @@ from newsgen.records import Article, Draft, Image, Problem
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
 SLUG_LENGTH = 80
-# py3langid walks the text byte by byte in Python: 300 characters of news prose identify
-# it, en, fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
+# Language identification costs time per byte: 300 characters of news prose identify it, en,
+# fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
 LANGUAGE_SAMPLE = 300
 _ABBREVIATIONS = frozenset(
     [
@@ -257,37 +258,33 @@ def _first_image(draft: Draft) -> str | None:
 
 
 def detect_language(text: str, default: str) -> str:
-    """The language of `text` by py3langid (its model ships in the wheel); the site default
+    """The language of `text` by py3langid's model (it ships in the wheel); the site default
     when the text is too short or the guess is unsure."""
     if len(text) < 40:
         return default
-    lang, confidence = _identifier().classify(text)
-    return str(lang) if confidence >= 0.5 else default
+    lang, confidence = langmodel.classify(_model(), text)
+    return lang if confidence >= 0.5 else default
 
 
-# The model is 68 MB: one per process, loaded once when first needed, shared by forked workers.
-_MODEL: list[Any] = []
-_LOADER: list[Callable[[], Any]] = []
+# The model is 130 MB, mapped from the cache copy: loaded once per process when first needed,
+# shared by forked workers.
+_MODEL: list[LanguageModel] = []
+_LOADER: list[Callable[[], LanguageModel]] = []
 
 
-def use_language_model(loader: Callable[[], Any]) -> None:
-    """How to load the py3langid identifier when it is first needed (see newsgen.langmodel)."""
+def use_language_model(loader: Callable[[], LanguageModel]) -> None:
+    """How to load the language model when it is first needed (see newsgen.langmodel.load)."""
     _LOADER[:] = [loader]
 
 
 def preload_language_model() -> None:
     """Load it now: before workers fork, so that they share one copy."""
-    _identifier()
+    _model()
 
 
-def _identifier() -> Any:
+def _model() -> LanguageModel:
     if not _MODEL:
-        if _LOADER:
-            _MODEL.append(_LOADER[0]())
-        else:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _MODEL.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+        _MODEL.append(_LOADER[0]() if _LOADER else langmodel.packaged())
     return _MODEL[0]
 
 
