@@ -11,7 +11,7 @@ import hashlib
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -192,7 +192,7 @@ def _lede(draft: Draft) -> str:
 
 def first_sentence_end(text: str) -> int | None:
     for match in _SENTENCE_END.finditer(text):
-        before = text[: match.start()].split()
+        before = text[: match.start()].rsplit(None, 1)
         word = before[-1].lower().strip('("“«') if before else ""
         if match.group().startswith(".") and (word in _ABBREVIATIONS or len(word) == 1):
             continue
@@ -201,15 +201,17 @@ def first_sentence_end(text: str) -> int | None:
 
 
 def sentences(text: str) -> list[str]:
-    out = []
+    return list(_sentences(text))
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """One sentence at a time: a headline needs only the first, a summary the first few."""
     while text:
-        end = first_sentence_end(text)
-        if end is None:
-            out.append(text.strip())
-            break
-        out.append(text[:end].strip())
+        end = first_sentence_end(text) or len(text)
+        sentence = text[:end].strip()
+        if sentence:
+            yield sentence
         text = text[end:].lstrip()
-    return [s for s in out if s]
 
 
 def cut(text: str, limit: int) -> str:
@@ -221,21 +223,16 @@ def cut(text: str, limit: int) -> str:
 
 
 def headline(lede: str) -> str:
-    parts = sentences(lede)
-    if not parts:
-        return ""
-    first = parts[0]
+    first = next(_sentences(lede), "")
     if first.endswith(".") and not first.endswith(".."):
         first = first[:-1]
     return cut(first, TITLE_LENGTH)
 
 
 def summary(lede: str) -> str:
-    parts = sentences(lede)
-    if not parts:
-        return ""
-    text = parts[0]
-    for part in parts[1:]:
+    parts = _sentences(lede)
+    text = next(parts, "")
+    for part in parts:
         if len(text) + 1 + len(part) > SUMMARY_LENGTH:
             break
         text = f"{text} {part}"
