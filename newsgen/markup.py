@@ -13,6 +13,7 @@ from html import escape, unescape
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from newsgen.records import Image
@@ -22,6 +23,7 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # two patterns, because one `^…` branch beside a class is retried at every character.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>&!~|]")
 _BLOCK_START = re.compile(r"\s*(?:[#>+=-]|\d+[.)])")
+_NOT_LITERAL = re.compile(r"[\\`*_<>~|\r\x00]|\]\(|!\[|&[#A-Za-z0-9]")
 # Characters that XML 1.0 forbids and HTML calls parse errors: one of them in a title would make
 # every feed that lists the article unreadable. Tab and newline stay.
 _NONCHARS = "".join(
@@ -81,7 +83,23 @@ def render_block(block: str) -> str:
         return figure(image)
     if "\n" not in block and not has_syntax(block):
         return f"<p>{escape(block)}</p>\n"
+    if _literal_paragraph(block):
+        return f"<p>{escapeHtml(block)}</p>\n"
     return str(_parser().render(block))
+
+
+def _literal_paragraph(block: str) -> bool:
+    """A line whose only syntax characters are brackets, '!' and '&' that can form no link, no
+    image, no reference definition and no entity ("[...]" in quotes, "Oh!", "A & B"): its
+    paragraph is its text, escaped as markdown-it escapes it, without the parser's 0.15 ms."""
+    return not (
+        "\n" in block
+        or block[:1].isspace()
+        or block[-1:].isspace()
+        or block.startswith("[")
+        or _NOT_LITERAL.search(block)
+        or _BLOCK_START.match(block)
+    )
 
 
 def render_blocks(blocks: tuple[str, ...]) -> str:
