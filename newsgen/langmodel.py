@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 # Bump when the arrays kept in the cache change meaning.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -50,7 +50,8 @@ class LanguageModel:
     priors: npt.NDArray[np.float32]  # class
     next_base: npt.NDArray[np.uint32]
     output: npt.NDArray[np.int32]
-    # [row base of the start state, longest path from the start to any state]
+    # [row base of the start state, longest path from the start to any state, a byte that
+    # leads from the start back to it]
     entry: npt.NDArray[np.int64]
     # (first, later) columns of a label that appears twice (srl and sr are both 'sr')
     aliases: npt.NDArray[np.int64]
@@ -84,24 +85,25 @@ def classify(model: LanguageModel, text: str) -> tuple[str, float]:
 def feature_counts(model: LanguageModel, data: bytes) -> Counter[int]:
     """How often the automaton enters each feature's state while reading `data`, in order of
     first entry (py3langid's `visit_counts`; the order fixes the float sums)."""
-    entered = model.output[_transitions(model, data)]
+    entered = model.output.take(_transitions(model, data))
     return Counter(entered[entered >= 0].tolist())
 
 
-def _transitions(model: LanguageModel, data: bytes) -> npt.NDArray[np.uint32]:
+def _transitions(model: LanguageModel, data: bytes) -> npt.NDArray[np.integer[Any]]:
     """For each byte, a transition into the state the automaton enters there: the longest
     suffix of the text so far that is a state, never more than `depth` bytes. Reading just the
     `depth` bytes that end at the byte, from the start, enters the same state; so every position
-    is stepped at once, `depth` times."""
+    is stepped at once, `depth` times. Bytes that loop on the start state pad the first
+    windows."""
     import numpy as np
 
-    start, depth = model.entry.tolist()
-    text = np.frombuffer(data, dtype=np.uint8)
-    base = np.full(len(text), start, dtype=np.uint32)
-    for back in range(depth - 1, 0, -1):
-        if back < len(text):
-            base[back:] = model.next_base[base[back:] + text[:-back]]
-    return base + text
+    start, depth, pad = model.entry.tolist()
+    n = len(data)
+    text = np.frombuffer(bytes([pad]) * (depth - 1) + data, dtype=np.uint8).astype(np.intp)
+    base: npt.NDArray[np.integer[Any]] = np.full(n, start, dtype=np.intp)
+    for back in range(depth - 1):
+        base = model.next_base.take(base + text[back : back + n])
+    return base + text[depth - 1 :]
 
 
 # --- building -------------------------------------------------------------------------------
@@ -115,13 +117,17 @@ def build(parts: tuple[Any, ...]) -> LanguageModel:
     ptc, pc, classes, nextmove, row, output = parts
     moves = np.asarray(nextmove)
     state_base = np.asarray(row, dtype=np.uint32) << 8
+    next_base = state_base[moves]
+    start = int(state_base[0])
+    # Every py3langid model has such bytes: those that start no feature (0 among them).
+    (loops,) = np.nonzero(next_base[start : start + 256] == start)
     return LanguageModel(
         classes=np.asarray(classes, dtype=np.str_),
         weights=np.asarray(ptc, dtype=np.float32),
         priors=np.asarray(pc, dtype=np.float32),
-        next_base=state_base[moves],
+        next_base=next_base,
         output=np.asarray(output, dtype=np.int32)[moves],
-        entry=np.array([state_base[0], _depth(moves.reshape(-1, 256), row)], dtype=np.int64),
+        entry=np.array([start, _depth(moves.reshape(-1, 256), row), loops[0]], dtype=np.int64),
         aliases=np.array(_aliases(list(classes)), dtype=np.int64).reshape(-1, 2),
     )
 
@@ -175,11 +181,11 @@ def load(cache_dir: Path) -> LanguageModel:
     with contextlib.suppress(Exception):
         return _read(copy)
     model = packaged()
-    shutil.rmtree(copy, ignore_errors=True)
+    # Copies of other versions or formats (a pickle before), and a broken one: 130 MB each.
+    for stale in cache_dir.glob("langid-*"):
+        with contextlib.suppress(OSError):
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     _save(copy, model)
-    # The pickled copy of earlier versions, 68 MB.
-    with contextlib.suppress(OSError):
-        (cache_dir / f"langid-{version('py3langid')}.pickle").unlink()
     return model
 
 
@@ -203,7 +209,7 @@ def _read(folder: Path) -> LanguageModel:
         and model.classes.shape == model.priors.shape == (classes,)
         and model.output.shape == model.next_base.shape
         and model.next_base.shape[0] % 256 == 0
-        and model.entry.shape == (2,)
+        and model.entry.shape == (3,)
         and model.aliases.shape[1:] == (2,)
     )
     if not consistent:

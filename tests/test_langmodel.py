@@ -93,16 +93,18 @@ def test_features_are_counted_as_py3langid_does_in_the_same_order(
     assert list(counts.items()) == list((expected or {}).items())
 
 
-def test_the_automaton_is_six_bytes_deep(model: LanguageModel) -> None:
+def test_the_automaton_is_six_bytes_deep_and_a_nul_leaves_it_at_the_start(
+    model: LanguageModel,
+) -> None:
     # The depth bounds how far back the state depends on the text: a wrong depth would count
     # other features, and the tests above would see it on long texts.
-    assert model.entry.tolist()[1] == 6
+    assert model.entry.tolist()[1:] == [6, 0]
 
 
 def test_the_cache_copy_is_made_once_and_mapped_after(tmp_path: Path) -> None:
     first = langmodel.load(tmp_path)
     copies = list(tmp_path.iterdir())
-    assert [c.name for c in copies] == [f"langid-{version('py3langid')}-2"]
+    assert [c.name for c in copies] == [f"langid-{version('py3langid')}-{langmodel.FORMAT}"]
     again = langmodel.load(tmp_path)
     for text in SENTENCES:
         assert langmodel.classify(again, text) == langmodel.classify(first, text)
@@ -118,8 +120,11 @@ def test_a_broken_copy_is_replaced(tmp_path: Path) -> None:
     assert np.load(copy / "weights.npy").shape == model.weights.shape
 
 
-def test_the_old_pickled_copy_is_removed(tmp_path: Path) -> None:
-    old = tmp_path / f"langid-{version('py3langid')}.pickle"
-    old.write_bytes(b"68 MB")
+def test_copies_in_older_formats_are_removed(tmp_path: Path) -> None:
+    (tmp_path / f"langid-{version('py3langid')}.pickle").write_bytes(b"68 MB")
+    (tmp_path / "langid-0.3.0-1").mkdir()
+    (tmp_path / "langid-0.3.0-1" / "weights.npy").write_bytes(b"130 MB")
     langmodel.load(tmp_path)
-    assert not old.exists()
+    assert [c.name for c in tmp_path.iterdir()] == [
+        f"langid-{version('py3langid')}-{langmodel.FORMAT}"
+    ]
