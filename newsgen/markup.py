@@ -23,6 +23,7 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # two patterns, because one `^…` branch beside a class is retried at every character.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>&!~|]")
 _BLOCK_START = re.compile(r"\s*(?:[#>+=-]|\d+[.)])")
+_URL_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 _NOT_LITERAL = re.compile(r"[\\`*_<>~|\r\x00]|\]\(|!\[|&[#A-Za-z0-9]")
 # Characters that XML 1.0 forbids and HTML calls parse errors: one of them in a title would make
 # every feed that lists the article unreadable. Tab and newline stay.
@@ -55,7 +56,7 @@ def safe_url(url: str) -> bool:
 
 
 def _safe_scheme(url: str) -> bool:
-    cleaned = re.sub(r"[\x00-\x20\x7f]+", "", url)
+    cleaned = _URL_BLANKS.sub("", url)
     if not cleaned:
         return False
     scheme = urlsplit(cleaned).scheme.lower() if ":" in cleaned.split("/", 1)[0] else ""
