@@ -263,7 +263,7 @@ def detect_language(text: str, default: str) -> str:
     return lang if confidence >= 0.5 else default
 
 
-# The model is 130 MB, mapped from the cache copy: loaded once per process when first needed,
+# The model is 100 MB, mapped from the cache copy: loaded once per process when first needed,
 # shared by forked workers.
 _MODEL: list[LanguageModel] = []
 _LOADER: list[Callable[[], LanguageModel]] = []

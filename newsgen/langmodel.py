@@ -33,22 +33,23 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 # Bump when the arrays kept in the cache change meaning.
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class LanguageModel:
     """Naive Bayes over byte n-grams, found by a deterministic automaton (Aho-Corasick).
 
-    A transition is `row base + byte`, row base being 256 times the row of the state it leaves;
-    `next_base` and `output` give, per transition, the row base and the feature (-1: none) of
-    the state it enters.
+    A transition is `row base + byte`, row base being 256 times the row of the state it leaves
+    (states with the same moves share a row); `next_state` gives the state it enters. Per state:
+    `state_base`, its row base, and `output`, its feature (-1: none).
     """
 
     classes: npt.NDArray[np.str_]
     weights: npt.NDArray[np.float32]  # feature × class
     priors: npt.NDArray[np.float32]  # class
-    next_base: npt.NDArray[np.uint32]
+    next_state: npt.NDArray[np.uint32]
+    state_base: npt.NDArray[np.uint32]
     output: npt.NDArray[np.int32]
     # [row base of the start state, longest path from the start to any state, a byte that
     # leads from the start back to it]
@@ -85,7 +86,7 @@ def classify(model: LanguageModel, text: str) -> tuple[str, float]:
 def feature_counts(model: LanguageModel, data: bytes) -> Counter[int]:
     """How often the automaton enters each feature's state while reading `data`, in order of
     first entry (py3langid's `visit_counts`; the order fixes the float sums)."""
-    entered = model.output.take(_transitions(model, data))
+    entered = model.output.take(model.next_state.take(_transitions(model, data)))
     return Counter(entered[entered >= 0].tolist())
 
 
@@ -102,7 +103,7 @@ def _transitions(model: LanguageModel, data: bytes) -> npt.NDArray[np.integer[An
     text = np.frombuffer(bytes([pad]) * (depth - 1) + data, dtype=np.uint8).astype(np.intp)
     base: npt.NDArray[np.integer[Any]] = np.full(n, start, dtype=np.intp)
     for back in range(depth - 1):
-        base = model.next_base.take(base + text[back : back + n])
+        base = model.state_base.take(model.next_state.take(base + text[back : back + n]))
     return base + text[depth - 1 :]
 
 
@@ -115,18 +116,18 @@ def build(parts: tuple[Any, ...]) -> LanguageModel:
     import numpy as np
 
     ptc, pc, classes, nextmove, row, output = parts
-    moves = np.asarray(nextmove)
-    state_base = np.asarray(row, dtype=np.uint32) << 8
-    next_base = state_base[moves]
+    moves = np.asarray(nextmove, dtype=np.uint32)
+    state_base = (np.asarray(row, dtype=np.uint32) << 8).astype(np.uint32, copy=False)
     start = int(state_base[0])
     # Every py3langid model has such bytes: those that start no feature (0 among them).
-    (loops,) = np.nonzero(next_base[start : start + 256] == start)
+    (loops,) = np.nonzero(state_base[moves[start : start + 256]] == start)
     return LanguageModel(
         classes=np.asarray(classes, dtype=np.str_),
         weights=np.asarray(ptc, dtype=np.float32),
         priors=np.asarray(pc, dtype=np.float32),
-        next_base=next_base,
-        output=np.asarray(output, dtype=np.int32)[moves],
+        next_state=moves,
+        state_base=state_base,
+        output=np.asarray(output, dtype=np.int32),
         entry=np.array([start, _depth(moves.reshape(-1, 256), row), loops[0]], dtype=np.int64),
         aliases=np.array(_aliases(list(classes)), dtype=np.int64).reshape(-1, 2),
     )
@@ -181,7 +182,7 @@ def load(cache_dir: Path) -> LanguageModel:
     with contextlib.suppress(Exception):
         return _read(copy)
     model = packaged()
-    # Copies of other versions or formats (a pickle before), and a broken one: 130 MB each.
+    # Copies of other versions or formats (a pickle before), and a broken one: 100 MB each.
     for stale in cache_dir.glob("langid-*"):
         with contextlib.suppress(OSError):
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
@@ -204,11 +205,11 @@ def _read(folder: Path) -> LanguageModel:
     # raises IndexError where it is used.
     classes = model.weights.shape[1]
     consistent = (
-        (model.weights.dtype, model.next_base.dtype, model.output.dtype)
-        == (np.dtype(np.float32), np.dtype(np.uint32), np.dtype(np.int32))
+        (model.weights.dtype, model.next_state.dtype, model.state_base.dtype, model.output.dtype)
+        == (np.dtype(np.float32), np.dtype(np.uint32), np.dtype(np.uint32), np.dtype(np.int32))
         and model.classes.shape == model.priors.shape == (classes,)
-        and model.output.shape == model.next_base.shape
-        and model.next_base.shape[0] % 256 == 0
+        and model.output.shape == model.state_base.shape
+        and model.next_state.shape[0] % 256 == 0
         and model.entry.shape == (3,)
         and model.aliases.shape[1:] == (2,)
     )
