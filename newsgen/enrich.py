@@ -11,13 +11,14 @@ import hashlib
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
 
 from slugify import slugify
 
+from newsgen import langmodel
+from newsgen.langmodel import LanguageModel
 from newsgen.load import find_dateline
 from newsgen.markup import plain_text, render_blocks, safe_url
 from newsgen.records import Article, Draft, Image, Problem
@@ -25,8 +26,8 @@ from newsgen.records import Article, Draft, Image, Problem
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
 SLUG_LENGTH = 80
-# py3langid walks the text byte by byte in Python: 300 characters of news prose identify
-# it, en, fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
+# Language identification costs time per byte: 300 characters of news prose identify it, en,
+# fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
 LANGUAGE_SAMPLE = 300
 _ABBREVIATIONS = frozenset(
     [
@@ -171,8 +172,10 @@ def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
 def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
     """python-slugify, then cut at the last whole word within `limit` characters
     (slugify's own `word_boundary` drops words from the middle). A typographic apostrophe
-    separates words as the ASCII one does: "dell’anno" gives "dell-anno"."""
-    slug = slugify(text.replace("’", "'"))
+    separates words as the ASCII one does: "dell’anno" gives "dell-anno". The transliterator
+    is named: slugs are URLs, and "auto" would change them when Unidecode gets installed (and
+    tries to import it on every call)."""
+    slug = slugify(text.replace("’", "'"), backend="text-unidecode")
     if len(slug) <= limit:
         return slug
     head = slug[: limit + 1]
@@ -189,7 +192,7 @@ def _lede(draft: Draft) -> str:
 
 def first_sentence_end(text: str) -> int | None:
     for match in _SENTENCE_END.finditer(text):
-        before = text[: match.start()].split()
+        before = text[: match.start()].rsplit(None, 1)
         word = before[-1].lower().strip('("“«') if before else ""
         if match.group().startswith(".") and (word in _ABBREVIATIONS or len(word) == 1):
             continue
@@ -198,15 +201,17 @@ def first_sentence_end(text: str) -> int | None:
 
 
 def sentences(text: str) -> list[str]:
-    out = []
+    return list(_sentences(text))
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """One sentence at a time: a headline needs only the first, a summary the first few."""
     while text:
-        end = first_sentence_end(text)
-        if end is None:
-            out.append(text.strip())
-            break
-        out.append(text[:end].strip())
+        end = first_sentence_end(text) or len(text)
+        sentence = text[:end].strip()
+        if sentence:
+            yield sentence
         text = text[end:].lstrip()
-    return [s for s in out if s]
 
 
 def cut(text: str, limit: int) -> str:
@@ -218,21 +223,16 @@ def cut(text: str, limit: int) -> str:
 
 
 def headline(lede: str) -> str:
-    parts = sentences(lede)
-    if not parts:
-        return ""
-    first = parts[0]
+    first = next(_sentences(lede), "")
     if first.endswith(".") and not first.endswith(".."):
         first = first[:-1]
     return cut(first, TITLE_LENGTH)
 
 
 def summary(lede: str) -> str:
-    parts = sentences(lede)
-    if not parts:
-        return ""
-    text = parts[0]
-    for part in parts[1:]:
+    parts = _sentences(lede)
+    text = next(parts, "")
+    for part in parts:
         if len(text) + 1 + len(part) > SUMMARY_LENGTH:
             break
         text = f"{text} {part}"
@@ -255,37 +255,33 @@ def _first_image(draft: Draft) -> str | None:
 
 
 def detect_language(text: str, default: str) -> str:
-    """The language of `text` by py3langid (its model ships in the wheel); the site default
+    """The language of `text` by py3langid's model (it ships in the wheel); the site default
     when the text is too short or the guess is unsure."""
     if len(text) < 40:
         return default
-    lang, confidence = _identifier().classify(text)
-    return str(lang) if confidence >= 0.5 else default
+    lang, confidence = langmodel.classify(_model(), text)
+    return lang if confidence >= 0.5 else default
 
 
-# The model is 68 MB: one per process, loaded once when first needed, shared by forked workers.
-_MODEL: list[Any] = []
-_LOADER: list[Callable[[], Any]] = []
+# The model is 100 MB, mapped from the cache copy: loaded once per process when first needed,
+# shared by forked workers.
+_MODEL: list[LanguageModel] = []
+_LOADER: list[Callable[[], LanguageModel]] = []
 
 
-def use_language_model(loader: Callable[[], Any]) -> None:
-    """How to load the py3langid identifier when it is first needed (see newsgen.langmodel)."""
+def use_language_model(loader: Callable[[], LanguageModel]) -> None:
+    """How to load the language model when it is first needed (see newsgen.langmodel.load)."""
     _LOADER[:] = [loader]
 
 
 def preload_language_model() -> None:
     """Load it now: before workers fork, so that they share one copy."""
-    _identifier()
+    _model()
 
 
-def _identifier() -> Any:
+def _model() -> LanguageModel:
     if not _MODEL:
-        if _LOADER:
-            _MODEL.append(_LOADER[0]())
-        else:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            _MODEL.append(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
+        _MODEL.append(_LOADER[0]() if _LOADER else langmodel.packaged())
     return _MODEL[0]
 
 

@@ -117,6 +117,11 @@ _LATIN_PAGES = frozenset(
     ]
 )
 _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
+# An escaped character, or a bracket of the pair: what `_matching` looks at, found at C speed.
+_BRACKET_TOKENS = {
+    "[": re.compile(r"\\.|[\[\]]", re.DOTALL),
+    "(": re.compile(r"\\.|[()]", re.DOTALL),
+}
 
 
 # --- decoding -------------------------------------------------------------------------------
@@ -213,20 +218,16 @@ def _destination(target: str) -> str:
 
 
 def _matching(s: str, start: int, open_: str, close: str) -> int | None:
+    """The index of the bracket that closes the one at `start`; a backslash escapes the
+    character after it."""
     depth = 0
-    i = start
-    while i < len(s):
-        ch = s[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == open_:
+    for token in _BRACKET_TOKENS[open_].finditer(s, start):
+        if token[0] == open_:
             depth += 1
-        elif ch == close:
+        elif token[0] == close:
             depth -= 1
             if depth == 0:
-                return i
-        i += 1
+                return token.start()
     return None
 
 

@@ -13,23 +13,39 @@ from html import escape, unescape
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from newsgen.records import Image
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-# Characters that can start Markdown inline syntax or entities, or block syntax at line start.
-_SPECIAL = re.compile(r"[\\`*_\[\]<>&!~|]|^\s*(?:[#>+=-]|\d+[.)])")
+# Characters that can start Markdown inline syntax or entities, or block syntax at line start:
+# two patterns, because one `^…` branch beside a class is retried at every character.
+_INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>&!~|]")
+_BLOCK_START = re.compile(r"\s*(?:[#>+=-]|\d+[.)])")
+_URL_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+_NOT_LITERAL = re.compile(r"[\\`*_<>~|\r\x00]|\]\(|!\[|&[#A-Za-z0-9]")
 # Characters that XML 1.0 forbids and HTML calls parse errors: one of them in a title would make
 # every feed that lists the article unreadable. Tab and newline stay.
 _NONCHARS = "".join(
     f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
 )
-_CONTROLS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{_NONCHARS}]")
+_CONTROLS = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef{_NONCHARS[:2]}]")
+# Apart: a class holding astral characters is scanned range by range, ten times slower.
+_ASTRAL_NONCHARS = re.compile(f"[{_NONCHARS[2:]}]")
 
 
 def strip_controls(text: str) -> str:
-    return _CONTROLS.sub("", text)
+    text = _CONTROLS.sub("", text)
+    # Only a text with a character beyond U+FFFF is longer in UTF-16 than two bytes a character.
+    if len(text.encode("utf-16-le", "surrogatepass")) > 2 * len(text):
+        text = _ASTRAL_NONCHARS.sub("", text)
+    return text
+
+
+def has_syntax(text: str) -> bool:
+    """Whether `text` may hold Markdown syntax; False means it is plain words."""
+    return bool(_INLINE_SYNTAX.search(text) or _BLOCK_START.match(text))
 
 
 def safe_url(url: str) -> bool:
@@ -40,7 +56,7 @@ def safe_url(url: str) -> bool:
 
 
 def _safe_scheme(url: str) -> bool:
-    cleaned = re.sub(r"[\x00-\x20\x7f]+", "", url)
+    cleaned = _URL_BLANKS.sub("", url)
     if not cleaned:
         return False
     scheme = urlsplit(cleaned).scheme.lower() if ":" in cleaned.split("/", 1)[0] else ""
@@ -66,9 +82,25 @@ def render_block(block: str) -> str:
     image = _image_block(block)
     if image is not None:
         return figure(image)
-    if not _SPECIAL.search(block) and "\n" not in block:
+    if "\n" not in block and not has_syntax(block):
         return f"<p>{escape(block)}</p>\n"
+    if _literal_paragraph(block):
+        return f"<p>{escapeHtml(block)}</p>\n"
     return str(_parser().render(block))
+
+
+def _literal_paragraph(block: str) -> bool:
+    """A line whose only syntax characters are brackets, '!' and '&' that can form no link, no
+    image, no reference definition and no entity ("[...]" in quotes, "Oh!", "A & B"): its
+    paragraph is its text, escaped as markdown-it escapes it, without the parser's 0.15 ms."""
+    return not (
+        "\n" in block
+        or block[:1].isspace()
+        or block[-1:].isspace()
+        or block.startswith("[")
+        or _NOT_LITERAL.search(block)
+        or _BLOCK_START.match(block)
+    )
 
 
 def render_blocks(blocks: tuple[str, ...]) -> str:
@@ -97,7 +129,7 @@ def figure(image: Image) -> str:
 
 def plain_text(markdown: str) -> str:
     """The words a reader sees, without Markdown syntax: for titles, summaries and search."""
-    if not _SPECIAL.search(markdown):
+    if not has_syntax(markdown):
         return " ".join(markdown.split())
     tokens = _parser().parseInline(markdown)
     return " ".join("".join(_text_of(t) for t in tokens).split())

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from newsgen.markup import figure, plain_text, render_block, render_blocks, safe_url
+from newsgen.markup import (
+    _literal_paragraph,
+    _parser,
+    figure,
+    has_syntax,
+    plain_text,
+    render_block,
+    render_blocks,
+    safe_url,
+    strip_controls,
+)
 from newsgen.records import Image
 
 
@@ -117,3 +129,35 @@ def test_plain_text_drops_markdown_syntax() -> None:
 
 def test_plain_text_of_plain_words_folds_spaces() -> None:
     assert plain_text("  Uno   due\ttre ") == "Uno due tre"
+
+
+def test_controls_and_noncharacters_are_stripped_in_every_plane() -> None:
+    text = "a\x00b\x1b\x85c\ufdd0d\ufffe\U0001fffee\U0010ffff\t🎉\n東京"
+    assert strip_controls(text) == "abcde\t🎉\n東京"
+    assert strip_controls("🎉\U0001ffff") == "🎉"
+
+
+# Pieces that make or almost make links, images, entities and references.
+_BRACKETY = st.lists(
+    st.one_of(
+        st.sampled_from(["[", "]", "(", ")", "!", "&", "& ", "]:", "][", "...", '"', "'", "a"]),
+        st.sampled_from(["Roma", " ", "1.", "\xa0", "&amp;", "&#", "&x", "\t", "-", "#", "*"]),
+        st.sampled_from(["<", "\\", "\x00", "\r", "\n"]),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_BRACKETY)
+def test_a_literal_paragraph_renders_as_markdown_it_renders_it(block: str) -> None:
+    # Plain words (no syntax at all) have their own shortcut, with html.escape.
+    if has_syntax(block) and _literal_paragraph(block):
+        assert render_block(block) == _parser().render(block)
+
+
+def test_brackets_that_form_no_link_skip_the_parser() -> None:
+    assert _literal_paragraph('ha detto [...] che "non è" vero & basta!')
+    assert not _literal_paragraph("[1]: https://example.org")
+    assert not _literal_paragraph("vedi [qui](https://example.org)")
+    assert not _literal_paragraph("A &amp; B")
