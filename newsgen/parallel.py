@@ -7,7 +7,8 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from multiprocessing.synchronize import Event
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -20,15 +21,30 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _worker_setup(initializer: Callable[[], None] | None) -> None:
+class _Worker:
+    """What a worker process runs, set once when it starts (forked: nothing is pickled)."""
+
+    fn: Callable[[Any], Any] | None = None
+    cancelled: Event | None = None
+
+
+def _worker_setup(
+    fn: Callable[[Any], Any], cancelled: Event, initializer: Callable[[], None] | None
+) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool; workers printing
     # their own KeyboardInterrupt tracebacks would only bury its message.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The parent pauses the cycle collector while it builds; workers render templates, whose
-    # objects do form cycles, so theirs runs.
+    # The parent pauses its cycle collector while it builds; a worker runs the site's own
+    # template code, so its collector runs as usual.
     gc.enable()
+    _Worker.fn, _Worker.cancelled = fn, cancelled
     if initializer:
         initializer()
+
+
+def _call(item: Any) -> Any:
+    assert _Worker.fn is not None and _Worker.cancelled is not None
+    return None if _Worker.cancelled.is_set() else _Worker.fn(item)
 
 
 def run(
@@ -53,8 +69,19 @@ def run(
         return
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_worker_setup, initargs=(initializer,)) as pool:
-        for done, result in enumerate(pool.imap(fn, items, chunksize=chunk), start=1):
+    cancelled = context.Event()
+    pool = context.Pool(jobs, initializer=_worker_setup, initargs=(fn, cancelled, initializer))
+    try:
+        for done, result in enumerate(pool.imap(_call, items, chunksize=chunk), start=1):
             yield result
             if progress:
                 progress(done)
+    except BaseException:
+        # Not Pool.terminate(): it can wait forever for a lock that an idle worker holds
+        # (seen after a full disk). The tasks left are skipped instead, and the pool ends as
+        # after a normal run.
+        cancelled.set()
+        raise
+    finally:
+        pool.close()
+        pool.join()

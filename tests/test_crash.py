@@ -212,6 +212,7 @@ def build_in_namespace(site: Path, prepare: str, after: Path) -> subprocess.Comp
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,  # a build that hangs fails the test instead of the whole run
         env={
             **os.environ,
             "SAVED": str(saved),

@@ -1,0 +1,41 @@
+"""The worker pool: ordered results, and an error or an early stop that ends it at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from newsgen.parallel import MIN_PARALLEL, run
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+def fail_at_five(n: int) -> int:
+    if n == 5:
+        raise ValueError("five")
+    time.sleep(0.001)
+    return n
+
+
+def test_results_come_in_order() -> None:
+    items = range(MIN_PARALLEL * 4)
+    assert list(run(square, items, jobs=2)) == [n * n for n in items]
+
+
+def test_an_error_in_a_worker_is_raised_and_the_rest_is_skipped() -> None:
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="five"):
+        list(run(fail_at_five, range(20_000), jobs=2))
+    # 20,000 tasks of 1 ms would take 10 s on two workers; skipping them takes far less.
+    assert time.monotonic() - started < 5
+
+
+def test_stopping_early_ends_the_pool() -> None:
+    results = run(fail_at_five, range(6, 20_000), jobs=2)
+    assert next(results) == 6
+    started = time.monotonic()
+    results.close()
+    assert time.monotonic() - started < 5
