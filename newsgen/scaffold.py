@@ -38,6 +38,7 @@ _SETTINGS = {
     "timezone": "IANA time zone of dates given with a time, and of `newsgen new`.",
     "per_page": "Articles on each listing page.",
     "feed_size": "Entries in each Atom feed.",
+    "search": "Full-text search: the index, the /search/ page and the box in every header.",
     "seeds": "Folders, relative to this file: scraped seed texts, curated Markdown articles,\n"
     "templates that override the packaged theme, and the built site.",
 }

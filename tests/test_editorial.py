@@ -477,6 +477,7 @@ def test_config_of_a_new_site_explains_every_setting() -> None:
         "timezone",
         "per_page",
         "feed_size",
+        "search",
         "seeds",
         "articles",
         "templates",
