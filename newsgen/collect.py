@@ -287,6 +287,6 @@ def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
     from newsgen import langmodel
 
     _Languages.known = cache.languages()
-    use_language_model(functools.partial(langmodel.load, cache.path.parent))
+    use_language_model(functools.partial(langmodel.load, langmodel.copy_folder(cache.path.parent)))
     if parallel:
         preload_language_model()

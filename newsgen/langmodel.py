@@ -7,9 +7,11 @@ in the same float32 arithmetic. It differs in how: the automaton is stepped for 
 once, and the weights are converted once, when the model is built.
 
 The wheel ships the model LZMA-compressed: unpacking it costs 1-2 s, more than a whole one-edit
-rebuild may take. The built arrays are kept once in the site's cache folder and mapped from there
-(no copy, no unpacking) by later builds; anything unexpected in that copy falls back to the
-packaged model, so the copy is an optimisation, never a source of truth.
+rebuild may take, and the unpacked arrays are 97 MB. So they are kept once per user, in
+`$XDG_CACHE_HOME/newsgen` (else `~/.cache/newsgen`; the site's cache folder when neither can be
+written), and mapped from there (no copy, no unpacking) by every later build of every site;
+anything unexpected in that copy falls back to the packaged model, so the copy is an
+optimisation, never a source of truth.
 """
 
 from __future__ import annotations
@@ -174,6 +176,18 @@ def packaged() -> LanguageModel:
 
 
 # --- the copy in the cache ------------------------------------------------------------------
+
+
+def copy_folder(site_cache: Path) -> Path:
+    """Where the unpacked copy is kept: the user's cache folder when it can be written (one
+    copy for every site), else `site_cache`."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "newsgen"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return site_cache
+    return folder if os.access(folder, os.W_OK) else site_cache
 
 
 def load(cache_dir: Path) -> LanguageModel:

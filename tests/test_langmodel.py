@@ -128,3 +128,16 @@ def test_copies_in_older_formats_are_removed(tmp_path: Path) -> None:
     assert [c.name for c in tmp_path.iterdir()] == [
         f"langid-{version('py3langid')}-{langmodel.FORMAT}"
     ]
+
+
+def test_the_copy_is_kept_once_per_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    assert langmodel.copy_folder(tmp_path / "site") == tmp_path / "user-cache" / "newsgen"
+
+
+def test_the_site_cache_keeps_it_when_the_user_cache_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    assert langmodel.copy_folder(tmp_path / "site") == tmp_path / "site"
