@@ -167,14 +167,17 @@ class Cache:
         self.put_unit(key, packed, body_key, body_html)
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
-        """Forget units and bodies the current site no longer has."""
+        """Forget units and bodies the current site no longer has, once they are more than a
+        tenth of the cache: an edit leaves one stale row, and rewriting the key tables on every
+        build to drop it cost more than the rest of the cache work of a one-edit rebuild."""
         self._flush()
-        for table, keys in (("units", unit_keys), ("bodies", body_keys)):
+        for table, keys in (("units", set(unit_keys)), ("bodies", set(body_keys))):
+            (rows,) = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if rows <= len(keys) * 1.1 + 100:
+                continue
             self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS keep_{table} (key TEXT PRIMARY KEY)")
             self.db.execute(f"DELETE FROM keep_{table}")
-            self.db.executemany(
-                f"INSERT OR IGNORE INTO keep_{table} VALUES (?)", ((k,) for k in keys)
-            )
+            self.db.executemany(f"INSERT INTO keep_{table} VALUES (?)", ((k,) for k in keys))
             self.db.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep_{table})")
 
     # outputs -------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import argparse
 import sys
 import threading
 import time
-import webbrowser
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -426,6 +425,8 @@ class ServeReport:
         print(f"Serving {news.output} at {news.url} (Ctrl-C to stop)", flush=True)
         if self.args.open and not self.opened:
             self.opened = True
+            import webbrowser  # only for --open: it imports the email package
+
             webbrowser.open(news.url)
 
     def rebuilt(self, news: Rebuilt) -> None:

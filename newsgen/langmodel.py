@@ -24,7 +24,6 @@ import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, fields
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +191,8 @@ def copy_folder(site_cache: Path) -> Path:
 
 def load(cache_dir: Path) -> LanguageModel:
     """The model from the cache folder's copy; made from the packaged one when missing."""
+    from importlib.metadata import version  # 12 ms to import: only builds that detect
+
     copy = cache_dir / f"langid-{version('py3langid')}-{FORMAT}"
     with contextlib.suppress(Exception):
         return _read(copy)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newsgen.build import KEYED_FIELDS, BuildResult
+from newsgen.cache import Cache
 from newsgen.plan import Page
 from tests.conftest import SAMPLE, build_site
 
@@ -137,3 +138,20 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
 def test_page_keys_cover_every_field_of_a_page() -> None:
     """A field the page key left out would let a changed page keep its old file."""
     assert {f.name for f in fields(Page)} == KEYED_FIELDS
+
+
+def test_the_cache_forgets_old_rows_once_they_are_a_tenth_of_it(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache.sqlite")
+    for n in range(300):
+        cache.put_unit(f"u{n}", n, f"b{n}", f"<p>{n}</p>")
+    cache.commit()
+
+    def kept() -> int:
+        return len(cache.units(f"u{n}" for n in range(300)))
+
+    cache.prune([f"u{n}" for n in range(290)], [f"b{n}" for n in range(290)])
+    assert kept() == 300  # ten stale rows are cheaper to keep than to delete
+    cache.prune([f"u{n}" for n in range(100)], [f"b{n}" for n in range(100)])
+    assert kept() == 100
+    assert cache.db.execute("SELECT count(*) FROM bodies").fetchone() == (100,)
+    cache.close()
