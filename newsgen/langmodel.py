@@ -197,8 +197,9 @@ def load(cache_dir: Path) -> LanguageModel:
     with contextlib.suppress(Exception):
         return _read(copy)
     model = packaged()
-    # Copies of other versions or formats (a pickle before), and a broken one: 100 MB each.
-    for stale in cache_dir.glob("langid-*"):
+    # Other formats of this version's copy (a pickle before), or a broken one: 100 MB each.
+    # Not other versions': two installs may share the user's cache folder.
+    for stale in cache_dir.glob(f"langid-{version('py3langid')}*"):
         with contextlib.suppress(OSError):
             shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     _save(copy, model)

@@ -120,13 +120,17 @@ def test_a_broken_copy_is_replaced(tmp_path: Path) -> None:
     assert np.load(copy / "weights.npy").shape == model.weights.shape
 
 
-def test_copies_in_older_formats_are_removed(tmp_path: Path) -> None:
-    (tmp_path / f"langid-{version('py3langid')}.pickle").write_bytes(b"68 MB")
-    (tmp_path / "langid-0.3.0-1").mkdir()
-    (tmp_path / "langid-0.3.0-1" / "weights.npy").write_bytes(b"100 MB")
+def test_copies_in_older_formats_are_removed_and_other_versions_kept(tmp_path: Path) -> None:
+    """Another install (another py3langid) may share the user's cache folder."""
+    current = version("py3langid")
+    (tmp_path / f"langid-{current}.pickle").write_bytes(b"68 MB")
+    (tmp_path / f"langid-{current}-1").mkdir()
+    (tmp_path / "langid-0.1.0-4").mkdir()
+    (tmp_path / "langid-0.1.0-4" / "weights.npy").write_bytes(b"100 MB")
     langmodel.load(tmp_path)
-    assert [c.name for c in tmp_path.iterdir()] == [
-        f"langid-{version('py3langid')}-{langmodel.FORMAT}"
+    assert sorted(c.name for c in tmp_path.iterdir()) == [
+        "langid-0.1.0-4",
+        f"langid-{current}-{langmodel.FORMAT}",
     ]
 
 
