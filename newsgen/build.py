@@ -114,7 +114,7 @@ def build(
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
         articles, duplicates = finalize(collected.articles)
-        registry, url_problems = urls.load_registry(config.root)
+        registry, url_problems = urls.load_registry(config.root, cache)
         pages = plan_site(articles, settings(config, drafts))
         statics = static_files(config.source_dir("templates"))
         redirects, redirect_problems = urls.plan_redirects(

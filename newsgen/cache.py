@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
                                     PRIMARY KEY (output, url));
 CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
 CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB);
 """
 
 
@@ -211,6 +212,20 @@ class Cache:
 
     def put_language(self, sample: str, lang: str) -> None:
         self._put("languages", sample, lang)
+
+    # memos: one derived value per name, valid for one key ---------------------------------
+
+    def recall(self, name: str, key: str) -> object | None:
+        row = self.db.execute("SELECT key, value FROM memos WHERE name = ?", (name,)).fetchone()
+        if row is None or row[0] != key:
+            return None
+        with contextlib.suppress(Exception):
+            return cast(object, pickle.loads(row[1]))
+        return None
+
+    def remember(self, name: str, key: str, value: object) -> None:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", (name, key, blob))
 
     # builds ----------------------------------------------------------------------------------
 

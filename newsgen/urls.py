@@ -9,11 +9,13 @@ drafts must not make a draft's URL permanent.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import yaml
@@ -46,13 +48,31 @@ class Registry:
 # --- the registry file ----------------------------------------------------------------------
 
 
-def load_registry(root: Path) -> tuple[Registry, list[Problem]]:
+class Remembered(Protocol):
+    """Where a registry read before is kept, by the hash of the file's bytes (the build
+    cache): parsing 10,000 entries again costs more than the rest of reading a site's
+    inputs when one article changed."""
+
+    def recall(self, name: str, key: str) -> object | None: ...
+
+    def remember(self, name: str, key: str, value: object) -> None: ...
+
+
+def load_registry(
+    root: Path, remembered: Remembered | None = None
+) -> tuple[Registry, list[Problem]]:
     """`<root>/urls.yaml`, or an empty registry when there is none."""
     path = root / REGISTRY_NAME
     if not path.is_file():
         return Registry(), []
     try:
-        data = read_registry(path.read_text(encoding="utf-8-sig"))
+        raw = path.read_bytes()
+        key = hashlib.sha256(raw).hexdigest()
+        known = remembered.recall(REGISTRY_NAME, key) if remembered else None
+        if isinstance(known, dict):
+            return Registry(urls=known), []
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        data = read_registry(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or "syntax error"
@@ -61,7 +81,10 @@ def load_registry(root: Path) -> tuple[Registry, list[Problem]]:
         ]
     except (OSError, UnicodeDecodeError) as exc:
         return Registry(writable=False), [_registry_problem(f"cannot be read ({exc})")]
-    return parse_registry(data)
+    registry, problems = parse_registry(data)
+    if remembered and not problems:
+        remembered.remember(REGISTRY_NAME, key, dict(registry.urls))
+    return registry, problems
 
 
 def _registry_problem(what: str, line: int | None = None) -> Problem:

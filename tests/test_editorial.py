@@ -13,6 +13,7 @@ import yaml
 
 from newsgen import cli, scaffold, urls
 from newsgen.build import build
+from newsgen.cache import Cache
 from newsgen.config import Config, load_config
 from newsgen.load import parse_curated, text_id
 from newsgen.plan import Page, Redirect, url_to_path
@@ -220,6 +221,21 @@ def test_a_bad_registry_entry_is_reported_and_the_file_left_alone(tmp_path: Path
     ]
     assert urls.save_registry(tmp_path, registry, [article("c", "c")]) == []
     assert (tmp_path / "urls.yaml").read_text(encoding="utf-8") == bad
+
+
+def test_a_registry_read_before_is_recalled_until_its_bytes_change(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache.sqlite")
+    path = tmp_path / "urls.yaml"
+    path.write_text('"a":\r\n- /articles/x/\r\n', encoding="utf-8")
+    first = urls.load_registry(tmp_path, cache)
+    assert first == (urls.Registry(urls={"a": ("/articles/x/",)}), [])
+    assert urls.load_registry(tmp_path, cache) == first
+    path.write_text('"a":\n- /articles/y/\n', encoding="utf-8")
+    assert urls.load_registry(tmp_path, cache)[0].urls == {"a": ("/articles/y/",)}
+    path.write_text("a: [https://example.org/y/]\n", encoding="utf-8")
+    assert not urls.load_registry(tmp_path, cache)[0].writable
+    assert not urls.load_registry(tmp_path, cache)[0].writable  # a bad file is never recalled
+    cache.close()
 
 
 def test_registry_that_is_not_yaml_names_the_line(tmp_path: Path) -> None:
