@@ -323,6 +323,10 @@ def write_site(
     stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
+    # Renderers read bodies through connections of their own. Rows written but not committed
+    # here spill into the file, past SQLite's page cache, under an exclusive lock, which locks
+    # them out (a rollback journal, not WAL: see Cache).
+    cache.commit()
     init = _RenderWorker.setup(templates, site, cache.path, output, stale)
     try:  # nothing replaces a page of the old site until every new file is on disk
         staged = list(

@@ -155,3 +155,15 @@ def test_the_cache_forgets_old_rows_once_they_are_a_tenth_of_it(tmp_path: Path) 
     assert kept() == 100
     assert cache.db.execute("SELECT count(*) FROM bodies").fetchone() == (100,)
     cache.close()
+
+
+def test_a_large_url_registry_does_not_lock_the_renderers_out(tmp_path: Path) -> None:
+    """The registry is remembered in the cache while pages render. Written (not committed)
+    rows past SQLite's page cache spill into the file under an exclusive lock, which would
+    lock out every connection reading bodies: 100k articles found it."""
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    lines = [f'"old-{n:06d}":\n- /articles/old-{n:06d}/' for n in range(80_000)]
+    (site / "urls.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, result = build_site(site)
+    assert result.written > 0
