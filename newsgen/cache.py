@@ -281,8 +281,8 @@ Enrichment = tuple[Article | None, list[Problem]]
 
 # Articles are stored (and come back from worker processes) as plain tuples in field order,
 # not as dataclasses or dicts: unpickling a dataclass calls fields() for every object, and a
-# dict repeats every field name in every row. Reading 10k cached articles was a third of a
-# one-edit rebuild; receiving them from the workers, a third of the parent's cold build.
+# dict repeats every field name in every row. Unpacking 10k cached articles went from 0.33 s
+# to 0.15 s.
 _ARTICLE_FIELDS = tuple(f.name for f in fields(Article))
 _RELATED = _ARTICLE_FIELDS.index("related")
 Packed = tuple[tuple[object, ...] | None, list[tuple[object, ...]]]

@@ -255,8 +255,8 @@ class _Work:
 
 
 def _enrich_unit(index: int) -> tuple[Packed, str, str]:
-    """One unit's packed enrichment, body HTML and language sample key. Plain tuples go back
-    to the parent: unpickling dataclasses there was a third of its work on a cold build."""
+    """One unit's packed enrichment, body HTML and language sample key: plain tuples, which
+    the parent stores as they are and unpacks as it does cached rows."""
     unit = _Work.units[index]
     problems: list[Problem] = []
     draft = unit.curated
