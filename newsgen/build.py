@@ -19,7 +19,7 @@ from typing import ParamSpec, TypeVar
 
 import jinja2
 
-from newsgen import render, search, urls, write
+from newsgen import delta, render, search, urls, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
@@ -44,6 +44,8 @@ class BuildResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     timings: tuple[tuple[str, float], ...] = ()
     search: search.IndexReport | None = None
+    # True when only the pages that show changed articles were considered (newsgen.delta).
+    kept_plan: bool = False
 
     @property
     def skipped(self) -> int:
@@ -95,8 +97,10 @@ def build(
     try:
         clock = Stopwatch()
         found = scan(config, cache)
-        inputs = input_state(config, found, drafts)
-        unchanged = _unchanged(cache, output, with_registry(inputs, config), config.search)
+        outline = frame(config, drafts)
+        inputs = input_state(outline, found)
+        saved = registry_digest(config)
+        unchanged = _unchanged(cache, output, f"{inputs}:{saved}", config.search)
         if unchanged:
             return replace(
                 unchanged,
@@ -104,12 +108,37 @@ def build(
                 removed=0,
                 enriched=0,
                 notes=(),
+                kept_plan=True,
                 seconds=time.perf_counter() - started,
                 timings=(("scan", clock.lap()),),
                 search=unchanged.search
                 and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
             )
         interrupted = cache.unfinished(str(output))
+        last = None if interrupted else cache.last_build(str(output), None)
+        if isinstance(last, BuildResult) and _may_shortcut(last):
+            shortcut = delta.prepare(
+                config,
+                cache,
+                found,
+                f"{outline}:{saved}",
+                last.problems,
+                jobs=jobs,
+                progress=progress,
+            )
+            if shortcut is not None:
+                rebuilt = _rebuild(
+                    config,
+                    cache,
+                    shortcut,
+                    last,
+                    (inputs, outline, saved),
+                    clock,
+                    jobs=jobs,
+                    hold=hold,
+                )
+                if rebuilt is not None:
+                    return replace(rebuilt, seconds=time.perf_counter() - started)
         cache.start_build(str(output))
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
@@ -122,7 +151,9 @@ def build(
         )
         pages += redirect_pages(redirects)
         clock.lap("plan")
-        problems = collected.problems + duplicates + url_problems + redirect_problems
+        problems = delta.sort_problems(
+            collected.problems + duplicates + url_problems + redirect_problems
+        )
         held = hold is not None and hold(problems)
         written = removed = 0
         if not held:
@@ -141,19 +172,13 @@ def build(
         clock.lap("write")
         indexed = None
         if not held and config.search:
-            bodies = BodyReader(cache.path)
-            try:
-                indexed = search.index_site(
-                    articles, lambda a: bodies.get(a.body_key), output, config.language, jobs=jobs
-                )
-            finally:
-                bodies.close()
+            indexed = _index(articles, cache, config, jobs)
             clock.lap("search")
         elif not held:
             search.remove_index(output)
         notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
         if drafts and any(a.draft for a in articles):
-            notes.append("drafts are included (--drafts): do not publish this build")
+            notes.append(DRAFTS_NOTE)
         result = BuildResult(
             articles=sum(1 for a in articles if drafts or not a.draft),
             pages=len(pages),
@@ -170,13 +195,100 @@ def build(
             cache.prune(collected.keys, (a.body_key for a in collected.articles))
             # The inputs as this build read them, and the registry as it saved it: a file
             # changed meanwhile makes the next build a real one.
-            cache.finish_build(str(output), with_registry(inputs, config), result)
+            saved = registry_digest(config)
+            delta.remember(cache, f"{outline}:{saved}", found, collected, articles, pages)
+            cache.finish_build(str(output), f"{inputs}:{saved}", result)
     finally:
         cache.close()
     return result
 
 
 SOURCE_FOLDERS = ("seeds", "articles", "templates")
+DRAFTS_NOTE = "drafts are included (--drafts): do not publish this build"
+
+
+def _may_shortcut(last: BuildResult) -> bool:
+    """A rebuild may keep the last plan unless the last build could not record the URLs
+    (a full build tries again)."""
+    return not any(p.path == urls.REGISTRY_NAME for p in last.problems)
+
+
+def _rebuild(
+    config: Config,
+    cache: Cache,
+    shortcut: delta.Shortcut,
+    last: BuildResult,
+    states: tuple[str, str, str],
+    clock: Stopwatch,
+    *,
+    jobs: int,
+    hold: Callable[[Sequence[Problem]], bool] | None,
+) -> BuildResult | None:
+    """Rebuild the pages that show the changed articles (and any page whose file is
+    missing), keeping the last plan; None when a page is not on record. `states` are the
+    input state, the frame and the registry's digest (the registry is left as it is)."""
+    inputs, outline, saved = states
+    output = config.output_dir
+    clock.lap("read")
+    previous = cache.outputs(str(output))
+    statics = static_files(config.source_dir("templates"))
+    wanted = shortcut.urls | (missing_files(output, previous) - statics.keys())
+    loaded = delta.load_pages(cache, wanted, shortcut)
+    if loaded is None:
+        return None
+    pages, content = loaded
+    clock.lap("plan")
+    if hold is not None and hold(shortcut.problems):
+        return replace(
+            last, written=0, removed=0, problems=tuple(shortcut.problems), kept_plan=True
+        )
+    cache.start_build(str(output))
+    written, _ = write_site(
+        pages,
+        config,
+        cache,
+        content,
+        jobs=jobs,
+        progress=None,
+        interrupted=False,
+        statics=statics,
+        previous=previous,
+    )
+    cache.replace_placed(shortcut.placed)
+    cache.remember(delta.MEMO, f"{outline}:{saved}", shortcut.memo)
+    clock.lap("write")
+    indexed = None
+    if config.search:
+        indexed = _index(delta.all_articles(cache, shortcut.changed), cache, config, jobs)
+        clock.lap("search")
+    else:
+        search.remove_index(output)
+    result = replace(
+        last,
+        written=written,
+        removed=0,
+        enriched=shortcut.enriched,
+        problems=tuple(shortcut.problems),
+        notes=tuple(n for n in last.notes if n == DRAFTS_NOTE),
+        timings=tuple(clock.laps),
+        search=indexed,
+        kept_plan=True,
+    )
+    cache.finish_build(str(output), f"{inputs}:{saved}", result)
+    return result
+
+
+def _index(
+    articles: Sequence[Article], cache: Cache, config: Config, jobs: int
+) -> search.IndexReport:
+    bodies = BodyReader(cache.path)
+    try:
+        output, language = config.output_dir, config.language
+        return search.index_site(
+            articles, lambda a: bodies.get(a.body_key), output, language, jobs=jobs
+        )
+    finally:
+        bodies.close()
 
 
 def settings(config: Config, drafts: bool = False) -> Settings:
@@ -189,9 +301,9 @@ def settings(config: Config, drafts: bool = False) -> Settings:
     )
 
 
-def input_state(config: Config, found: Scan, drafts: bool) -> str:
-    """A hash of everything a build reads: newsgen's code, the settings, the templates and
-    static files, SOURCE_DATE_EPOCH and every input file."""
+def frame(config: Config, drafts: bool) -> str:
+    """A hash of everything a build reads but the source files: newsgen's code, the
+    settings, the templates and static files, SOURCE_DATE_EPOCH."""
     templates = config.source_dir("templates")
     parts = [
         CODE,
@@ -199,17 +311,20 @@ def input_state(config: Config, found: Scan, drafts: bool) -> str:
         str(config.output_dir),
         repr(site_info(config)),
         render.fingerprint(render.template_dirs(templates)),
-        found.state(),
         f"drafts={drafts}",
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def with_registry(inputs: str, config: Config) -> str:
-    """The input state plus the URL registry, which a build reads and may rewrite."""
+def input_state(outline: str, found: Scan) -> str:
+    """A hash of everything a build reads: its `frame` and every input file."""
+    return hashlib.sha256(f"{outline}\0{found.state()}".encode()).hexdigest()
+
+
+def registry_digest(config: Config) -> str:
+    """A hash of the URL registry, which a build reads and may rewrite."""
     registry = config.root / urls.REGISTRY_NAME
-    saved = hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else ""
-    return f"{inputs}:{saved}"
+    return hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else ""
 
 
 def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildResult | None:
@@ -304,10 +419,15 @@ def write_site(
     progress: Progress | None,
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
+    previous: dict[str, str] | None = None,
 ) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns (files
-    written, files removed)."""
+    written, files removed).
+
+    Given `previous` (the last build's page keys), `pages` may be only some of the site's:
+    the pages not given are kept as they are, and nothing is removed."""
+    partial = previous is not None
     output = config.output_dir
     templates = config.source_dir("templates")
     site = site_info(config)
@@ -318,7 +438,8 @@ def write_site(
     keys.update(
         {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
     )
-    previous = cache.outputs(str(output))
+    if previous is None:
+        previous = cache.outputs(str(output))
     missing = missing_files(output, (p.url for p in pages if previous.get(p.url) == keys[p.url]))
     stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
@@ -346,6 +467,10 @@ def write_site(
     finally:
         _RenderWorker.pages = ()
     copied = len(staged) - len(stale)
+    if partial:
+        cache.set_outputs(str(output), keys, {u: previous[u] for u in keys if u in previous})
+        cache.commit()
+        return len(stale) + copied, 0
     removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
     cache.set_outputs(str(output), keys, previous)
     cache.commit()

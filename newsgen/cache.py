@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, cast
@@ -20,7 +20,7 @@ from typing import Any, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "4"
+SCHEMA = "5"
 
 
 def _code_fingerprint() -> str:
@@ -45,6 +45,13 @@ CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
 CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
 CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB);
+CREATE TABLE IF NOT EXISTS placed (unit_order TEXT PRIMARY KEY, unit TEXT NOT NULL,
+                                   path TEXT NOT NULL, body TEXT NOT NULL, shape TEXT NOT NULL,
+                                   position INTEGER NOT NULL, slug TEXT NOT NULL,
+                                   urls BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS placed_body ON placed (body);
+CREATE INDEX IF NOT EXISTS placed_path ON placed (path);
+CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
@@ -131,7 +138,7 @@ class Cache:
     def _rows(self, wanted: list[str]) -> Iterator[tuple[str, bytes]]:
         # Most of a site is wanted on every build: one pass over the table reads it in file
         # order, where a lookup per key (in chunks of IN lists) reads it in key order.
-        if len(wanted) > 2000:
+        if len(wanted) > 2000 and len(wanted) > self._size("units") // 4:
             keep = set(wanted)
             yield from (
                 (k, v) for k, v in self.db.execute("SELECT key, value FROM units") if k in keep
@@ -142,6 +149,11 @@ class Cache:
             yield from self.db.execute(
                 f"SELECT key, value FROM units WHERE key IN ({marks})", chunk
             )
+
+    def _size(self, table: str) -> int:
+        """About how many rows `table` has, without counting them."""
+        (rowid,) = self.db.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()
+        return int(rowid)
 
     def put_unit(self, key: str, value: object, body_key: str = "", body_html: str = "") -> None:
         self._put("units", key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
@@ -204,11 +216,48 @@ class Cache:
             ((output, url, key) for url, key in sorted(keys.items())),
         )
 
+    # the last plan, for rebuilds that only replace articles (see newsgen.delta) -------------
+
+    def set_plan(self, placed: Iterable[Placed], pages: Iterable[tuple[str, bytes]]) -> None:
+        """Replace the recorded plan: every article's row and every packed page."""
+        self._flush()
+        self.db.execute("DELETE FROM placed")
+        self.db.execute("DELETE FROM pages")
+        self.db.executemany("INSERT INTO placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", placed)
+        self.db.executemany("INSERT INTO pages VALUES (?, ?)", pages)
+
+    def placed(self, column: str, values: Iterable[str]) -> list[Placed]:
+        """The article rows whose `column` (unit_order, path or body) is one of `values`."""
+        assert column in ("unit_order", "path", "body")
+        found: list[Placed] = []
+        for chunk in _chunks(sorted(set(values)), 900):
+            marks = ",".join("?" * len(chunk))
+            found += self.db.execute(f"SELECT * FROM placed WHERE {column} IN ({marks})", chunk)
+        return found
+
+    def all_placed(self) -> list[Placed]:
+        return list(self.db.execute("SELECT * FROM placed ORDER BY position"))
+
+    def replace_placed(self, rows: Iterable[Placed]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def pages(self, urls: Iterable[str]) -> dict[str, bytes]:
+        found: dict[str, bytes] = {}
+        for chunk in _chunks(sorted(set(urls)), 900):
+            marks = ",".join("?" * len(chunk))
+            found.update(self.db.execute(f"SELECT * FROM pages WHERE url IN ({marks})", chunk))
+        return found
+
     # languages -------------------------------------------------------------------------------
 
     def languages(self) -> dict[str, str]:
         self._flush()
         return dict(self.db.execute("SELECT sample, lang FROM languages").fetchall())
+
+    def language_lookup(self) -> Mapping[str, str]:
+        """Detected languages looked up one by one: a rebuild that reads a few articles need
+        not load every detection the site ever made. Not for use across a fork."""
+        return _Languages(self)
 
     def put_language(self, sample: str, lang: str) -> None:
         self._put("languages", sample, lang)
@@ -229,12 +278,13 @@ class Cache:
 
     # builds ----------------------------------------------------------------------------------
 
-    def last_build(self, output: str, state: str) -> object | None:
-        """The result of the last build into `output` when it finished from the same inputs."""
+    def last_build(self, output: str, state: str | None) -> object | None:
+        """The result of the last build into `output` when it finished from the same inputs
+        (from any inputs, when `state` is None)."""
         row = self.db.execute(
             "SELECT state, result FROM builds WHERE output = ?", (output,)
         ).fetchone()
-        if row is None or row[0] != state or row[1] is None:
+        if row is None or row[1] is None or state not in (None, row[0]):
             return None
         with contextlib.suppress(Exception):
             return cast(object, pickle.loads(row[1]))
@@ -260,6 +310,26 @@ class Cache:
         self.db.commit()
 
 
+class _Languages(Mapping[str, str]):
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def __getitem__(self, sample: str) -> str:
+        self.cache._flush()
+        row = self.cache.db.execute(
+            "SELECT lang FROM languages WHERE sample = ?", (sample,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(sample)
+        return str(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(row[0]) for row in self.cache.db.execute("SELECT sample FROM languages"))
+
+    def __len__(self) -> int:
+        return int(self.cache.db.execute("SELECT count(*) FROM languages").fetchone()[0])
+
+
 class BodyReader:
     """Read-only access to article bodies, one connection per process."""
 
@@ -277,6 +347,9 @@ class BodyReader:
 
 
 Enrichment = tuple[Article | None, list[Problem]]
+# unit_order, unit key, article path, body key, shape, position, slug, page URLs (marshalled);
+# a duplicate that finalize skipped has the slug "".
+Placed = tuple[str, str, str, str, str, int, str, bytes]
 
 
 # Articles are stored (and come back from worker processes) as plain tuples in field order,

@@ -148,7 +148,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"Note: {note}", file=sys.stderr)
     if args.verbose:
         stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings)
-        print(f"Stages: {stages}; {result.enriched} inputs parsed.", file=sys.stderr)
+        plan = "; the last plan kept" if result.kept_plan else ""
+        print(f"Stages: {stages}; {result.enriched} inputs parsed{plan}.", file=sys.stderr)
     if args.verbose and result.search:
         print(search_summary(result.search), file=sys.stderr)
     if not args.quiet:

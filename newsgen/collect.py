@@ -11,7 +11,7 @@ import contextlib
 import functools
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -56,6 +56,20 @@ class Collected:
     keys: list[str]
     # Unit key by article path: an article's content is a pure function of its unit key.
     article_keys: dict[str, str]
+    # The unit (its `order`) each article came from, by article path.
+    article_units: dict[str, str]
+    pairing: Pairing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pairing:
+    """Which seed each curated article curates (`pairs`, by seed path), which curated articles
+    stand alone, and the problems pairing found. It depends on the set of seed paths and on
+    each curated file's `source:` only."""
+
+    pairs: dict[str, str]
+    alone: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,37 +104,24 @@ def collect(
     """Every article of the scanned sources, enriching only what the cache has not seen."""
     problems = list(found.problems)
     seeds, curated_files = found.seeds, found.curated
-    curated_keys = {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in curated_files}
-    curated = list(_parse_curated(curated_files, curated_keys, cache, problems))
-    units = make_units(seeds, curated, config, problems)
+    curated_keys = curated_unit_keys(curated_files)
+    curated = list(parse_curated_cached(curated_files, curated_keys, cache, problems))
+    units, pairing = make_units(seeds, curated, config)
+    problems += pairing.problems
     order = {u.key: i for i, u in enumerate(units)}
     done = _unpack_cached(cache.articles(order), order)
     missing = [u for u in units if u.key not in done]
-    if missing:
-        _prepare_languages(cache, parallel=jobs > 1 and len(missing) >= MIN_PARALLEL)
-    _Work.units, _Work.language, _Work.timezone = missing, config.language, config.timezone
-    try:
-        work = run(
-            _enrich_unit,
-            range(len(missing)),
-            jobs=jobs,
-            progress=progress and (lambda n: progress("reading", n, len(missing))),
-        )
-        for unit, (packed, body_html, sample) in zip(missing, work, strict=True):
-            article, unit_problems = done[unit.key] = unpack(packed, order[unit.key])
-            cache.put_article(unit.key, packed, article.body_key if article else "", body_html)
-            if article and sample:
-                cache.put_language(sample, article.lang)
-    finally:
-        _Work.units = ()
+    done.update(enrich_units(missing, order, config, cache, jobs=jobs, progress=progress))
     articles: list[Article] = []
     article_keys: dict[str, str] = {}
+    article_units: dict[str, str] = {}
     for unit in units:
         article, unit_problems = done[unit.key]
         problems += unit_problems
         if article is not None:
             articles.append(article)
             article_keys[article.path] = unit.key
+            article_units[article.path] = unit.order
     cache.commit()
     return Collected(
         articles=articles,
@@ -129,7 +130,47 @@ def collect(
         enriched=len(missing),
         keys=[u.key for u in units] + list(curated_keys.values()),
         article_keys=article_keys,
+        article_units=article_units,
+        pairing=pairing,
     )
+
+
+def enrich_units(
+    units: Sequence[Unit],
+    order: dict[str, int],
+    config: Config,
+    cache: Cache,
+    *,
+    jobs: int,
+    progress: Progress | None = None,
+) -> dict[str, Enrichment]:
+    """Enrich `units` (numbered by `order`, unit key to position in source order) on all
+    cores, and store each result in the cache."""
+    if not units:
+        return {}
+    _prepare_languages(cache, parallel=jobs > 1 and len(units) >= MIN_PARALLEL)
+    _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
+    done: dict[str, Enrichment] = {}
+    try:
+        work = run(
+            _enrich_unit,
+            range(len(units)),
+            jobs=jobs,
+            progress=progress and (lambda n: progress("reading", n, len(units))),
+        )
+        for unit, (packed, body_html, sample) in zip(units, work, strict=True):
+            article, _ = done[unit.key] = unpack(packed, order[unit.key])
+            cache.put_article(unit.key, packed, article.body_key if article else "", body_html)
+            if article and sample:
+                cache.put_language(sample, article.lang)
+    finally:
+        _Work.units, _Languages.known = (), {}
+    return done
+
+
+def curated_unit_keys(sources: Sequence[Source]) -> dict[str, str]:
+    """The cache key of each curated file's parse, by path."""
+    return {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in sources}
 
 
 def _unpack_cached(packed: dict[str, Packed], order: dict[str, int]) -> dict[str, Enrichment]:
@@ -205,9 +246,10 @@ def _relative(file: Path, root: Path) -> str:
         return file.as_posix()
 
 
-def _parse_curated(
+def parse_curated_cached(
     sources: Sequence[Source], keys: dict[str, str], cache: Cache, problems: list[Problem]
 ) -> Iterator[Draft]:
+    """The drafts of the curated files, parsed once per content (`keys`, by path)."""
     cached = cache.units(keys.values())
     for source in sources:
         key = keys[source.path]
@@ -221,24 +263,36 @@ def _parse_curated(
 
 
 def make_units(
-    seeds: Sequence[Source], curated: Sequence[Draft], config: Config, problems: list[Problem]
-) -> list[Unit]:
+    seeds: Sequence[Source], curated: Sequence[Draft], config: Config
+) -> tuple[list[Unit], Pairing]:
+    """The units to enrich, in source order, and how curated articles were paired."""
     pairs, alone, found = pair_curated((s.path for s in seeds), curated)
-    problems += found
-    salt = f"{CODE}\0{config.language}\0{config.timezone}"
-    units = [
-        Unit(
-            key=_key(salt, s.path, s.sha, repr(pairs.get(s.path))),
-            order=s.path,
-            seed=s,
-            curated=pairs.get(s.path),
-        )
-        for s in seeds
-    ]
-    units += [
-        Unit(key=_key(salt, d.path, repr(d)), order=d.path, seed=None, curated=d) for d in alone
-    ]
-    return sorted(units, key=lambda u: u.order)
+    salt = unit_salt(config)
+    units = [seed_unit(salt, s, pairs.get(s.path)) for s in seeds]
+    units += [alone_unit(salt, d) for d in alone]
+    pairing = Pairing(
+        pairs={seed: draft.path for seed, draft in sorted(pairs.items())},
+        alone=tuple(d.path for d in alone),
+        problems=tuple(found),
+    )
+    return sorted(units, key=lambda u: u.order), pairing
+
+
+def unit_salt(config: Config) -> str:
+    return f"{CODE}\0{config.language}\0{config.timezone}"
+
+
+def seed_unit(salt: str, seed: Source, curated: Draft | None) -> Unit:
+    return Unit(
+        key=_key(salt, seed.path, seed.sha, repr(curated)),
+        order=seed.path,
+        seed=seed,
+        curated=curated,
+    )
+
+
+def alone_unit(salt: str, draft: Draft) -> Unit:
+    return Unit(key=_key(salt, draft.path, repr(draft)), order=draft.path, seed=None, curated=draft)
 
 
 def _key(*parts: str) -> str:
@@ -278,7 +332,7 @@ class _Languages:
     """Languages detected by earlier builds, by sample key. Set in the parent before workers
     fork, so they inherit it instead of receiving it with every article."""
 
-    known: dict[str, str] = {}  # noqa: RUF012 - one per process, on purpose
+    known: Mapping[str, str] = {}
 
 
 def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
@@ -286,7 +340,7 @@ def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
     forking workers, which then share one copy."""
     from newsgen import langmodel
 
-    _Languages.known = cache.languages()
+    _Languages.known = cache.languages() if parallel else cache.language_lookup()
     use_language_model(functools.partial(langmodel.load, langmodel.copy_folder(cache.path.parent)))
     if parallel:
         preload_language_model()

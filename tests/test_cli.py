@@ -73,10 +73,10 @@ def test_problems_then_the_summary_and_exit_0(
     site = make_site({**TWO_ARTICLES, "seeds/c.txt": b"x\x00y"})
     code, out, err = run(capsys, "build", "--site", str(site))
     assert (code, out) == (0, [])
-    assert err == [
-        "seeds/c.txt:1: file is not text (NUL bytes); skipped",
+    assert err == [  # by file, then line
         "seeds/b.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
         "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose",
+        "seeds/c.txt:1: file is not text (NUL bytes); skipped",
         summary_line(site, "2 articles", "1 warning, 1 error, 1 skipped file"),
     ]
 

@@ -1,0 +1,388 @@
+"""Rebuild after a few edited files without planning the whole site again.
+
+A full build plans every page from every article. An edit that leaves every article where it
+was in the site (same headline, date, place, tags, slug, language...) leaves the plan as it
+was, except for what the edited articles show: only the pages that show them can change. After
+each full build this module records what it takes to prove that and to redo only those pages:
+each article's shape (the fields planning reads), the URLs of the pages that show it, and every
+page as planned, with articles named by path. `prepare` returns None whenever it cannot prove
+the plan unchanged (a file added or removed, a headline or date changed, a duplicate involved,
+settings or templates changed...), and the full build runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
+
+from newsgen.cache import Cache, Enrichment, Placed, unpack
+from newsgen.collect import (
+    Collected,
+    Pairing,
+    Progress,
+    Scan,
+    Source,
+    Unit,
+    alone_unit,
+    curated_unit_keys,
+    enrich_units,
+    parse_curated_cached,
+    seed_unit,
+    unit_salt,
+)
+from newsgen.config import Config
+from newsgen.load import pair_curated
+from newsgen.plan import Link, Page, Pager, Redirect
+from newsgen.records import Article, Draft, Problem
+
+MEMO = "delta"
+# Beyond this many changed files a full build is as cheap, and its cost is easier to predict.
+MAX_CHANGED = 500
+# Every field of an article that planning, finalize's slugs, redirects and the URL registry
+# read. The others (summary, related, image, body_key) only reach pages through rendering,
+# whose page keys name the article's unit key. `order` is the position, kept by a rebuild.
+PLANNED_FIELDS = (
+    "id",
+    "path",
+    "title",
+    "slug",
+    "slug_given",
+    "lang",
+    "dateline",
+    "date",
+    "published",
+    "tags",
+    "draft",
+    "aliases",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Memo:
+    """What the last build read: each source file's hash by path, the curated pairing, and
+    the problems that belong to no single article (finding files, pairing)."""
+
+    sources: dict[str, str]
+    pairing: Pairing
+    shared: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shortcut:
+    """A rebuild that replaces some articles and keeps the plan: the new articles (finalized,
+    by path), their unit keys, the URLs of the pages that show them, every problem of the
+    build, and the records to store once it is written."""
+
+    changed: dict[str, Article]
+    content: dict[str, str]
+    urls: set[str]
+    problems: list[Problem]
+    enriched: int
+    placed: list[Placed]
+    memo: Memo
+
+
+def shape(article: Article) -> str:
+    values = tuple(getattr(article, name) for name in PLANNED_FIELDS)
+    return hashlib.sha256(repr(values).encode()).hexdigest()[:32]
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in one order whichever way a build found them: by file, line and message."""
+    return sorted(problems, key=lambda p: (p.path, p.line or 0, p.message, p.level))
+
+
+# --- recording the plan of a full build ------------------------------------------------------
+
+
+def remember(
+    cache: Cache,
+    frame: str,
+    found: Scan,
+    collected: Collected,
+    kept: Sequence[Article],
+    pages: Sequence[Page],
+) -> None:
+    """Record the plan of a full build (articles `kept` by finalize, all `pages`) for the
+    next rebuild, under `frame` (everything but the source files that the plan depends on)."""
+    packed: list[tuple[str, bytes]] = []
+    shown: dict[str, list[str]] = {}
+    for page in pages:
+        packed.append((page.url, pack_page(page)))
+        for path in _shown(page):
+            shown.setdefault(path, []).append(page.url)
+    slugs = {a.path: a.slug for a in kept}
+    rows: list[Placed] = [
+        (
+            collected.article_units[a.path],
+            collected.article_keys[a.path],
+            a.path,
+            a.body_key,
+            shape(a),
+            a.order,
+            slugs.get(a.path, ""),
+            marshal.dumps(tuple(dict.fromkeys(shown.get(a.path, ())))),
+        )
+        for a in collected.articles
+    ]
+    cache.set_plan(rows, packed)
+    memo = Memo(
+        sources={s.path: s.sha for s in (*found.seeds, *found.curated)},
+        pairing=collected.pairing,
+        shared=found.problems + collected.pairing.problems,
+    )
+    cache.remember(MEMO, frame, memo)
+
+
+def _shown(page: Page) -> list[str]:
+    refs = [page.article, page.prev, page.next, *page.articles]
+    return [a.path for a in refs if a is not None]
+
+
+# --- a rebuild -------------------------------------------------------------------------------
+
+
+def prepare(
+    config: Config,
+    cache: Cache,
+    found: Scan,
+    frame: str,
+    last_problems: Sequence[Problem],
+    *,
+    jobs: int,
+    progress: Progress | None = None,
+) -> Shortcut | None:
+    """The rebuild when only some articles' content changed, or None when the plan may have
+    changed (then a full build is needed)."""
+    memo = cache.recall(MEMO, frame)
+    if not isinstance(memo, Memo):
+        return None
+    sources = {s.path: s for s in (*found.seeds, *found.curated)}
+    if sources.keys() != memo.sources.keys():
+        return None
+    changed = {path for path, s in sources.items() if s.sha != memo.sources[path]}
+    if not changed or len(changed) > MAX_CHANGED:
+        return None
+    problems = Counter(last_problems)
+    problems.subtract(memo.shared)
+    read = _curated(cache, found, memo, changed, problems)
+    if read is None:
+        return None
+    curated, pairing = read
+    problems.update(found.problems + pairing.problems)
+    units = _changed_units(config, found, curated, pairing, changed)
+    rows = {row[0]: row for row in cache.placed("unit_order", (u.order for u in units))}
+    old = cache.articles(row[1] for row in rows.values())
+    if len(rows) != len(units) or len(old) != len(rows):
+        return None  # an edited file made no article last time, or the cache lost it
+    for row in rows.values():
+        problems.subtract(_unpack(old[row[1]], row[5])[1])
+    order = {u.key: rows[u.order][5] for u in units}
+    done = {k: _unpack(v, order[k]) for k, v in cache.articles(order).items()}
+    fresh = [u for u in units if u.key not in done]
+    done.update(enrich_units(fresh, order, config, cache, jobs=jobs, progress=progress))
+    placed, articles = [], {}
+    for unit in units:
+        row, (article, unit_problems) = rows[unit.order], done[unit.key]
+        if article is None or not _same_place(cache, row, article):
+            return None
+        problems.update(unit_problems)
+        articles[article.path] = _with_slug(article, row[6])
+        placed.append((row[0], unit.key, row[2], article.body_key, *row[4:]))
+    if len({row[3] for row in placed}) < len(placed) or min(problems.values(), default=0) < 0:
+        return None  # two edited articles with one text; or problems that do not add up
+    return Shortcut(
+        changed=articles,
+        content={row[2]: row[1] for row in placed},
+        urls={url for row in placed for url in marshal.loads(row[7])},
+        problems=sort_problems(problems.elements()),
+        enriched=len(fresh),
+        placed=placed,
+        memo=Memo(
+            sources={path: s.sha for path, s in sources.items()},
+            pairing=pairing,
+            shared=found.problems + pairing.problems,
+        ),
+    )
+
+
+def _unpack(value: object, position: int) -> Enrichment:
+    return unpack(cast(Any, value), position)
+
+
+def _same_place(cache: Cache, row: Placed, article: Article) -> bool:
+    """Whether the new article takes the old one's place: the old one was kept by finalize
+    (it has a slug), the shape is the same, and no other article has the old or the new
+    body (finalize would skip one of them as a duplicate)."""
+    if not row[6] or shape(article) != row[4]:
+        return False
+    others = cache.placed("body", {row[3], article.body_key})
+    return all(other[0] == row[0] for other in others)
+
+
+def _curated(
+    cache: Cache, found: Scan, memo: Memo, changed: set[str], problems: Counter[Problem]
+) -> tuple[dict[str, Draft], Pairing] | None:
+    """The curated drafts the changed units need, by path, and the pairing, which must be
+    the last build's. The parse problems of edited curated files are swapped in `problems`."""
+    edited = [s for s in found.curated if s.path in changed]
+    if not edited:
+        wanted = {memo.pairing.pairs[p] for p in changed if p in memo.pairing.pairs}
+        return _drafts(cache, [s for s in found.curated if s.path in wanted]), memo.pairing
+    old_keys = curated_unit_keys([replace(s, sha=memo.sources[s.path]) for s in edited])
+    before = cache.units(old_keys.values())
+    if len(before) != len(edited):
+        return None  # the old parse is gone from the cache: its problems are unknown
+    for value in before.values():
+        problems.subtract(cast(tuple[object, list[Problem]], value)[1])
+    after: list[Problem] = []
+    _drafts(cache, edited, after)
+    problems.update(after)
+    pairs, alone, pair_problems = pair_curated(
+        (s.path for s in found.seeds), _drafts(cache, found.curated).values()
+    )
+    pairing = Pairing(
+        pairs={seed: draft.path for seed, draft in sorted(pairs.items())},
+        alone=tuple(d.path for d in alone),
+        problems=tuple(pair_problems),
+    )
+    if (pairing.pairs, pairing.alone) != (memo.pairing.pairs, memo.pairing.alone):
+        return None
+    return {d.path: d for d in (*alone, *pairs.values())}, pairing
+
+
+def _drafts(
+    cache: Cache, sources: Sequence[Source], problems: list[Problem] | None = None
+) -> dict[str, Draft]:
+    """Curated drafts of `sources`, parsed once per content, by path."""
+    found: list[Problem] = []
+    drafts = parse_curated_cached(sources, curated_unit_keys(sources), cache, found)
+    by_path = {d.path: d for d in drafts}
+    if problems is not None:
+        problems += found
+    return by_path
+
+
+def _changed_units(
+    config: Config, found: Scan, curated: dict[str, Draft], pairing: Pairing, changed: set[str]
+) -> list[Unit]:
+    """The units with a changed file: a seed (with the curated file over it, if any) or a
+    curated article standing alone."""
+    salt = unit_salt(config)
+    units = []
+    for seed in found.seeds:
+        curator = pairing.pairs.get(seed.path)
+        if seed.path in changed or curator in changed:
+            units.append(seed_unit(salt, seed, curated[curator] if curator else None))
+    units += [alone_unit(salt, curated[path]) for path in pairing.alone if path in changed]
+    return sorted(units, key=lambda u: u.order)
+
+
+def load_pages(
+    cache: Cache, urls: Iterable[str], shortcut: Shortcut
+) -> tuple[list[Page], dict[str, str]] | None:
+    """The pages at `urls` as last planned, with the changed articles in them, and the unit
+    key of every article they show; None when one is not on record."""
+    wanted = set(urls)
+    values = {url: marshal.loads(blob) for url, blob in cache.pages(wanted).items()}
+    if len(values) != len(wanted):
+        return None
+    paths = {p for v in values.values() for p in (v[5], v[6], v[7], *v[8]) if p is not None}
+    rows = cache.placed("path", paths - shortcut.changed.keys())
+    packed = cache.articles(row[1] for row in rows)
+    articles = dict(shortcut.changed)
+    content = dict(shortcut.content)
+    for _, unit, path, _, _, position, slug, _ in rows:
+        article = _unpack(packed[unit], position)[0] if unit in packed else None
+        if article is None:
+            return None
+        articles[path] = _with_slug(article, slug)
+        content[path] = unit
+    if not paths <= articles.keys():
+        return None
+    return [unpack_page(values[url], articles) for url in sorted(wanted)], content
+
+
+# --- pages as stored -------------------------------------------------------------------------
+
+
+def pack_page(page: Page) -> bytes:
+    """A page as plain values: articles by path, links, pager and redirects as tuples."""
+    pager = page.pager
+    return marshal.dumps(
+        (
+            page.url,
+            page.template,
+            page.title,
+            page.lang,
+            page.kind,
+            _path(page.article),
+            _path(page.prev),
+            _path(page.next),
+            tuple(a.path for a in page.articles),
+            None if pager is None else (pager.number, pager.count, pager.prev, pager.next),
+            tuple((k.url, k.label, k.count, k.localize) for k in page.crumbs),
+            tuple((k.url, k.label, k.count, k.localize) for k in page.groups),
+            page.feed,
+            page.urls,
+            tuple((r.source, r.href, r.target, r.title, r.lang) for r in page.redirects),
+        )
+    )
+
+
+def _path(article: Article | None) -> str | None:
+    return None if article is None else article.path
+
+
+def unpack_page(values: tuple[Any, ...], articles: dict[str, Article]) -> Page:
+    """The page `pack_page` packed (once marshal has loaded it), with each article path
+    replaced from `articles`."""
+    (url, template, title, lang, kind, article, prev, next_, shown, pager, crumbs, groups,
+     feed, urls, redirects) = values  # fmt: skip
+
+    def link(values: tuple[str, str, int, bool]) -> Link:
+        url, label, count, localize = values
+        return Link(url=url, label=label, count=count, localize=localize)
+
+    return Page(
+        url=url,
+        template=template,
+        title=title,
+        lang=lang,
+        kind=kind,
+        article=None if article is None else articles[article],
+        prev=None if prev is None else articles[prev],
+        next=None if next_ is None else articles[next_],
+        articles=tuple(articles[path] for path in shown),
+        pager=None
+        if pager is None
+        else Pager(number=pager[0], count=pager[1], prev=pager[2], next=pager[3]),
+        crumbs=tuple(link(k) for k in crumbs),
+        groups=tuple(link(k) for k in groups),
+        feed=feed,
+        urls=urls,
+        redirects=tuple(
+            Redirect(source=s, href=h, target=t, title=ti, lang=la) for s, h, t, ti, la in redirects
+        ),
+    )
+
+
+def all_articles(cache: Cache, changed: dict[str, Article]) -> list[Article]:
+    """Every article the last plan kept, in source order, the changed ones replaced (for
+    the search index, which reads them all)."""
+    rows = [row for row in cache.all_placed() if row[6]]
+    packed = cache.articles(row[1] for row in rows if row[2] not in changed)
+    articles = []
+    for _, unit, path, _, _, position, slug, _ in rows:
+        article = changed.get(path) or _unpack(packed[unit], position)[0]
+        assert article is not None
+        articles.append(_with_slug(article, slug))
+    return articles
+
+
+def _with_slug(article: Article, slug: str) -> Article:
+    return article if article.slug == slug else replace(article, slug=slug)

@@ -1,0 +1,175 @@
+"""delta: a rebuild that keeps the last plan must give what a full build gives, and must
+fall back to a full build whenever an edit can move an article in the site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import marshal
+import shutil
+from dataclasses import fields, replace
+from pathlib import Path
+
+from newsgen.build import BuildResult
+from newsgen.delta import PLANNED_FIELDS, pack_page, shape, sort_problems, unpack_page
+from newsgen.plan import Page, Settings, plan_site
+from newsgen.records import Article, Image, Problem
+from tests.conftest import SAMPLE, build_site
+from tests.test_incremental import clean_build, edit_body, retitle, snapshot
+from tests.test_plan import article
+
+CURATED = "articles/sars-cov-2-one-million.md"
+
+
+def sample(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    build_site(site)
+    return site
+
+
+def site_plan() -> list[Page]:
+    articles = [
+        article(1, "2020-04-05", dateline="Roma", tags=("a",)),
+        article(2, "2020-04-05", dateline="Paris", tags=("a", "b")),
+        article(3, "2019-12-31", dateline="Roma"),
+        article(4),
+    ]
+    return plan_site(articles, Settings(per_page=2, feed_size=2))
+
+
+def test_a_packed_page_unpacks_to_the_same_page() -> None:
+    pages = site_plan()
+    articles = {a.path: a for p in pages for a in (p.article, *p.articles) if a is not None}
+    assert [unpack_page(_loads(pack_page(p)), articles) for p in pages] == pages
+
+
+def _loads(blob: bytes) -> tuple[object, ...]:
+    value = marshal.loads(blob)
+    assert isinstance(value, tuple)
+    return value
+
+
+def test_page_packing_covers_every_field_of_a_page() -> None:
+    """A field left out of the packed page would come back as its default."""
+    page = next(p for p in site_plan() if p.kind == "index")
+    assert len(_loads(pack_page(page))) == len(fields(Page))
+
+
+def test_the_plan_reads_no_article_field_outside_the_planned_ones() -> None:
+    """Changing every other field of every article leaves every page where it was."""
+    before = [pack_page(p) for p in site_plan()]
+    other = {f.name for f in fields(Article)} - set(PLANNED_FIELDS) - {"order"}
+    assert other == {"summary", "related", "image", "body_key"}
+    changed = [
+        replace(
+            a,
+            summary="changed",
+            related=(Image(url="/x.jpg", caption="x"),),
+            image="/x.jpg",
+            body_key="other",
+        )
+        for a in _articles()
+    ]
+    after = [pack_page(p) for p in plan_site(changed, Settings(per_page=2, feed_size=2))]
+    assert after == before
+
+
+def _articles() -> list[Article]:
+    pages = site_plan()
+    found = {a.path: a for p in pages for a in (p.article, *p.articles) if a is not None}
+    return sorted(found.values(), key=lambda a: a.order)
+
+
+def test_problems_are_sorted_by_file_line_and_message() -> None:
+    problems = [
+        Problem(path="seeds/b.txt", message="z"),
+        Problem(path="seeds/a.txt", line=3, message="y"),
+        Problem(path="seeds/a.txt", message="x"),
+    ]
+    assert [(p.path, p.message) for p in sort_problems(problems)] == [
+        ("seeds/a.txt", "x"),
+        ("seeds/a.txt", "y"),
+        ("seeds/b.txt", "z"),
+    ]
+
+
+def test_a_body_edit_keeps_the_plan_and_equals_a_clean_build(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    edit_body(site)
+    config, result = build_site(site)
+    assert result.kept_plan
+    assert result.enriched == 1
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_a_new_curated_summary_keeps_the_plan(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    path = site / CURATED
+    text = path.read_text("utf-8").replace("date: ", "summary: Un riassunto nuovo.\ndate: ")
+    path.write_text(text, "utf-8")
+    config, result = build_site(site)
+    assert result.kept_plan
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_a_new_headline_plans_the_site_again(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    retitle(site)
+    config, result = build_site(site)
+    assert not result.kept_plan
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_an_edit_that_makes_a_duplicate_plans_the_site_again(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    seeds = sorted((site / "seeds").glob("*.txt"))
+    seeds[1].write_bytes(seeds[2].read_bytes())
+    config, result = build_site(site)
+    assert not result.kept_plan
+    assert any("same text as" in p.message for p in result.problems)
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path / "one")
+    # Undoing it brings the skipped article back: a full build again.
+    shutil.copy(SAMPLE / "seeds" / seeds[1].name, seeds[1])
+    config, result = build_site(site)
+    assert not result.kept_plan
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path / "two")
+
+
+def test_pages_deleted_from_the_output_come_back(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    config, _ = build_site(site)
+    shutil.rmtree(config.output_dir / "places")
+    edit_body(site)
+    _, result = build_site(site)
+    assert result.kept_plan
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_problems_after_a_kept_plan_equal_a_full_builds(tmp_path: Path) -> None:
+    """Re-saving a seed as Latin-1 keeps its text (and place) and adds a warning; saving it
+    back as UTF-8 takes the warning away."""
+    site = sample(tmp_path)
+    seed = site / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+    text = seed.read_text("utf-8")
+    seed.write_bytes(text.encode("cp1252"))
+    result, full = _both(site, tmp_path / "one")
+    assert [p.message[:18] for p in result.problems] == ["not UTF-8; read as"]
+    assert result.kept_plan and result.problems == full.problems
+    seed.write_text(text, "utf-8")
+    result, full = _both(site, tmp_path / "two")
+    assert result.kept_plan and result.problems == full.problems == ()
+
+
+def _both(site: Path, fresh: Path) -> tuple[BuildResult, BuildResult]:
+    """The rebuild of `site`, and a full build of a copy of it."""
+    _, result = build_site(site)
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("build", ".newsgen"))
+    _, full = build_site(fresh)
+    assert not full.kept_plan
+    return result, full
+
+
+def test_a_date_change_is_seen_by_the_shape() -> None:
+    a = article(1, "2020-04-05")
+    assert shape(a) != shape(replace(a, date=dt.date(2020, 4, 6)))
+    assert shape(a) == shape(replace(a, summary="other", body_key="x"))
