@@ -115,30 +115,12 @@ def build(
                 and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
             )
         interrupted = cache.unfinished(str(output))
-        last = None if interrupted else cache.last_build(str(output), None)
-        if isinstance(last, BuildResult) and _may_shortcut(last):
-            shortcut = delta.prepare(
-                config,
-                cache,
-                found,
-                f"{outline}:{saved}",
-                last.problems,
-                jobs=jobs,
-                progress=progress,
+        if not interrupted:
+            kept = _keep_plan(
+                config, cache, found, (inputs, outline, saved), clock, jobs=jobs, hold=hold
             )
-            if shortcut is not None:
-                rebuilt = _rebuild(
-                    config,
-                    cache,
-                    shortcut,
-                    last,
-                    (inputs, outline, saved),
-                    clock,
-                    jobs=jobs,
-                    hold=hold,
-                )
-                if rebuilt is not None:
-                    return replace(rebuilt, seconds=time.perf_counter() - started)
+            if kept is not None:
+                return replace(kept, seconds=time.perf_counter() - started)
         cache.start_build(str(output))
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
         clock.lap("read")
@@ -211,6 +193,28 @@ def _may_shortcut(last: BuildResult) -> bool:
     """A rebuild may keep the last plan unless the last build could not record the URLs
     (a full build tries again)."""
     return not any(p.path == urls.REGISTRY_NAME for p in last.problems)
+
+
+def _keep_plan(
+    config: Config,
+    cache: Cache,
+    found: Scan,
+    states: tuple[str, str, str],
+    clock: Stopwatch,
+    *,
+    jobs: int,
+    hold: Callable[[Sequence[Problem]], bool] | None,
+) -> BuildResult | None:
+    """The rebuild that keeps the last plan (see newsgen.delta), or None when the plan may
+    have changed. `states` are the input state, the frame and the registry's digest."""
+    _, outline, saved = states
+    last = cache.last_build(str(config.output_dir), None)
+    if not isinstance(last, BuildResult) or not _may_shortcut(last):
+        return None
+    shortcut = delta.prepare(config, cache, found, f"{outline}:{saved}", last.problems, jobs=jobs)
+    if shortcut is None:
+        return None
+    return _rebuild(config, cache, shortcut, last, states, clock, jobs=jobs, hold=hold)
 
 
 def _rebuild(
