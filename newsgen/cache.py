@@ -113,14 +113,11 @@ class Cache:
         rows = self.db.execute("SELECT path, size, mtime_ns, sha FROM files")
         return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
 
-    def set_file_hashes(
-        self, known: dict[str, tuple[int, int, str]], rows: Iterable[tuple[str, int, int, str]]
+    def update_file_hashes(
+        self, changed: Iterable[tuple[str, int, int, str]], gone: Iterable[str]
     ) -> None:
-        """Record the current files, writing only what differs from `known`."""
-        current = {path: (size, mtime, sha) for path, size, mtime, sha in rows}
-        gone = [(path,) for path in known.keys() - current.keys()]
-        changed = [(p, *v) for p, v in current.items() if known.get(p) != v]
-        self.db.executemany("DELETE FROM files WHERE path = ?", gone)
+        """Record new or changed files as (path, size, mtime_ns, sha) and forget `gone` paths."""
+        self.db.executemany("DELETE FROM files WHERE path = ?", ((path,) for path in gone))
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", changed)
 
     # units and bodies ----------------------------------------------------------------------

@@ -19,12 +19,22 @@ from typing import cast
 from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, unpack
 from newsgen.config import Config
 from newsgen.enrich import enrich, preload_language_model, use_language_model
-from newsgen.load import merge, pair_curated, parse_curated, parse_seed
+from newsgen.load import (
+    WEEKDAY_LANGUAGES,
+    known_weekday_names,
+    merge,
+    pair_curated,
+    parse_curated,
+    parse_seed,
+    use_weekday_names,
+    weekday_names,
+)
 from newsgen.parallel import MIN_PARALLEL, run
 from newsgen.records import Article, Draft, Problem
 
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
+FileRow = tuple[str, int, int, str]  # path, size, mtime_ns, sha
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +102,12 @@ def scan(config: Config, cache: Cache) -> Scan:
     """Find the source files; read only those whose size or mtime changed since last time."""
     problems: list[Problem] = []
     known = cache.file_hashes()
-    seeds = find_sources(config, "seeds", ".txt", known, problems)
-    curated = find_sources(config, "articles", ".md", known, problems)
-    cache.set_file_hashes(known, ((s.path, s.size, s.mtime_ns, s.sha) for s in (*seeds, *curated)))
+    changed: list[FileRow] = []
+    seeds = find_sources(config, "seeds", ".txt", known, problems, changed)
+    curated = find_sources(config, "articles", ".md", known, problems, changed)
+    still = len(seeds) + len(curated) - sum(1 for row in changed if row[0] not in known)
+    gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
+    cache.update_file_hashes(changed, gone)
     return Scan(seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems))
 
 
@@ -148,7 +161,9 @@ def enrich_units(
     cores, and store each result in the cache."""
     if not units:
         return {}
-    _prepare_languages(cache, parallel=jobs > 1 and len(units) >= MIN_PARALLEL)
+    parallel = jobs > 1 and len(units) >= MIN_PARALLEL
+    _prepare_languages(cache, parallel=parallel)
+    weekdays = _recall_weekdays(cache, parallel=parallel)
     _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
     done: dict[str, Enrichment] = {}
     try:
@@ -165,7 +180,30 @@ def enrich_units(
                 cache.put_language(sample, article.lang)
     finally:
         _Work.units, _Languages.known = (), {}
+    if weekdays is None and (names := known_weekday_names()) is not None:
+        cache.remember(WEEKDAYS, _weekdays_key(), names)
     return done
+
+
+WEEKDAYS = "weekday names"
+
+
+def _weekdays_key() -> str:
+    from babel import __version__ as babel_version
+
+    return f"{babel_version}:{','.join(WEEKDAY_LANGUAGES)}"
+
+
+def _recall_weekdays(cache: Cache, *, parallel: bool) -> frozenset[str] | None:
+    """The weekday names an earlier build remembered, now in use; before forking workers,
+    the names in any case, so that they share them."""
+    names = cache.recall(WEEKDAYS, _weekdays_key())
+    if isinstance(names, frozenset):
+        use_weekday_names(names)
+        return names
+    if parallel:
+        weekday_names()
+    return None
 
 
 def curated_unit_keys(sources: Sequence[Source]) -> dict[str, str]:
@@ -188,21 +226,22 @@ def find_sources(
     suffix: str,
     known: dict[str, tuple[int, int, str]],
     problems: list[Problem],
+    changed: list[FileRow],
 ) -> list[Source]:
     """Files of one source folder, sorted by name, with their content hashes. A file is read
-    only when its size or modification time differs from the last build's."""
+    only when its size or modification time differs from `known` (the last build's); its
+    row is then added to `changed`."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
     root = config.root.resolve()
     prefix = _relative(base, root) + "/"
-    with os.scandir(base) as entries:
-        found = sorted(
-            (e.name, e) for e in entries if e.name.endswith(suffix) and not e.name.startswith(".")
-        )
+    with os.scandir(base) as listed:
+        entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
+    entries.sort(key=_name)
     sources: list[Source] = []
-    for name, entry in found:
-        relative = prefix + name
+    for entry in entries:
+        relative = prefix + entry.name
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
             problems.append(
                 Problem(
@@ -217,21 +256,19 @@ def find_sources(
         if not entry.is_file():
             continue
         stat = entry.stat()
+        size, mtime = stat.st_size, stat.st_mtime_ns
         seen = known.get(relative)
-        if seen and seen[0] == stat.st_size and seen[1] == stat.st_mtime_ns:
+        if seen and seen[0] == size and seen[1] == mtime:
             sha = seen[2]
         else:
             sha = hashlib.sha256(_read(entry.path)).hexdigest()
-        sources.append(
-            Source(
-                path=relative,
-                file=entry.path,
-                sha=sha,
-                size=stat.st_size,
-                mtime_ns=stat.st_mtime_ns,
-            )
-        )
+            changed.append((relative, size, mtime, sha))
+        sources.append(Source(path=relative, file=entry.path, sha=sha, size=size, mtime_ns=mtime))
     return sources
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _read(path: str) -> bytes:
