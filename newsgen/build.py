@@ -236,8 +236,8 @@ def _rebuild(
     clock.lap("read")
     previous = cache.outputs(str(output))
     statics = static_files(config.source_dir("templates"))
-    wanted = shortcut.urls | (missing_files(output, previous) - statics.keys())
-    loaded = delta.load_pages(cache, wanted, shortcut)
+    missing = missing_files(output, previous) - statics.keys()
+    loaded = delta.load_pages(cache, missing, shortcut)
     if loaded is None:
         return None
     pages, content = loaded

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
@@ -45,12 +45,12 @@ CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
 CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
 CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB);
-CREATE TABLE IF NOT EXISTS placed (unit_order TEXT PRIMARY KEY, unit TEXT NOT NULL,
-                                   path TEXT NOT NULL, body TEXT NOT NULL, shape TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS placed (path TEXT PRIMARY KEY, unit_order TEXT NOT NULL,
+                                   unit TEXT NOT NULL, body TEXT NOT NULL,
                                    position INTEGER NOT NULL, slug TEXT NOT NULL,
+                                   live INTEGER NOT NULL, prev TEXT NOT NULL, next TEXT NOT NULL,
                                    urls BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS placed_body ON placed (body);
-CREATE INDEX IF NOT EXISTS placed_path ON placed (path);
 CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
@@ -216,27 +216,29 @@ class Cache:
     # the last plan, for rebuilds that only replace articles (see newsgen.delta) -------------
 
     def set_plan(self, placed: Iterable[Placed], pages: Iterable[tuple[str, bytes]]) -> None:
-        """Replace the recorded plan: every article's row and every packed page."""
+        """Replace the recorded plan: every article's row and every packed listing page."""
         self._flush()
         self.db.execute("DELETE FROM placed")
         self.db.execute("DELETE FROM pages")
-        self.db.executemany("INSERT INTO placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", placed)
+        self.db.executemany(f"INSERT INTO placed VALUES ({_PLACED_MARKS})", placed)
         self.db.executemany("INSERT INTO pages VALUES (?, ?)", pages)
 
     def placed(self, column: str, values: Iterable[str]) -> list[Placed]:
-        """The article rows whose `column` (unit_order, path or body) is one of `values`."""
-        assert column in ("unit_order", "path", "body")
+        """The article rows whose `column` (path, unit_order, body or slug) is one of
+        `values`. Only paths and bodies are indexed: the others are for a few values."""
+        assert column in Placed._fields
         found: list[Placed] = []
         for chunk in _chunks(sorted(set(values)), 900):
             marks = ",".join("?" * len(chunk))
-            found += self.db.execute(f"SELECT * FROM placed WHERE {column} IN ({marks})", chunk)
+            rows = self.db.execute(f"SELECT * FROM placed WHERE {column} IN ({marks})", chunk)
+            found += (Placed(*row) for row in rows)
         return found
 
     def all_placed(self) -> list[Placed]:
-        return list(self.db.execute("SELECT * FROM placed ORDER BY position"))
+        return [Placed(*row) for row in self.db.execute("SELECT * FROM placed ORDER BY position")]
 
     def replace_placed(self, rows: Iterable[Placed]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO placed VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        self.db.executemany(f"INSERT OR REPLACE INTO placed VALUES ({_PLACED_MARKS})", rows)
 
     def pages(self, urls: Iterable[str]) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
@@ -344,9 +346,24 @@ class BodyReader:
 
 
 Enrichment = tuple[Article | None, list[Problem]]
-# unit_order, unit key, article path, body key, shape, position, slug, page URLs (marshalled);
-# a duplicate that finalize skipped has the slug "".
-Placed = tuple[str, str, str, str, str, int, str, bytes]
+
+
+class Placed(NamedTuple):
+    """Where the last plan put one article (see newsgen.delta)."""
+
+    path: str
+    unit_order: str
+    unit: str  # the unit key
+    body: str  # the body key
+    position: int
+    slug: str  # as finalize made it unique; "" for a duplicate finalize skipped
+    live: int  # 1 when it has a page of its own
+    prev: str  # the path of the older article, or ""
+    next: str  # the path of the newer one, or ""
+    urls: bytes  # the listing pages that show it, marshalled
+
+
+_PLACED_MARKS = ", ".join("?" * len(Placed._fields))
 
 
 # Articles are stored (and come back from worker processes) as plain tuples in field order,

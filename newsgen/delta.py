@@ -36,7 +36,7 @@ from newsgen.collect import (
 )
 from newsgen.config import Config
 from newsgen.load import pair_curated
-from newsgen.plan import Link, Page, Pager, Redirect
+from newsgen.plan import Link, Page, Pager, Redirect, article_page, article_url
 from newsgen.records import Article, Draft, Problem
 
 MEMO = "delta"
@@ -79,7 +79,8 @@ class Shortcut:
 
     changed: dict[str, Article]
     content: dict[str, str]
-    urls: set[str]
+    urls: set[str]  # listing pages
+    around: set[str]  # the articles whose own page shows a changed article
     problems: list[Problem]
     enriched: int
     placed: list[Placed]
@@ -108,28 +109,35 @@ def remember(
     pages: Sequence[Page],
 ) -> None:
     """Record the plan of a full build (articles `kept` by finalize, all `pages`) for the
-    next rebuild, under `frame` (everything but the source files that the plan depends on)."""
-    packed: list[tuple[str, bytes]] = []
+    next rebuild, under `frame` (everything but the source files that the plan depends on).
+    An article's own page is not stored: its neighbours are, and `article_page` makes it."""
+    listings: list[tuple[str, bytes]] = []
     shown: dict[str, list[str]] = {}
+    around: dict[str, tuple[str, str]] = {}
     for page in pages:
-        packed.append((page.url, pack_page(page)))
+        if page.kind == "article" and page.article is not None:
+            around[page.article.path] = (_path(page.prev) or "", _path(page.next) or "")
+            continue
+        listings.append((page.url, pack_page(page)))
         for path in _shown(page):
             shown.setdefault(path, []).append(page.url)
     slugs = {a.path: a.slug for a in kept}
-    rows: list[Placed] = [
-        (
-            collected.article_units[a.path],
-            collected.article_keys[a.path],
-            a.path,
-            a.body_key,
-            shape(a),
-            a.order,
-            slugs.get(a.path, ""),
-            marshal.dumps(tuple(dict.fromkeys(shown.get(a.path, ())))),
+    rows = [
+        Placed(
+            path=a.path,
+            unit_order=collected.article_units[a.path],
+            unit=collected.article_keys[a.path],
+            body=a.body_key,
+            position=a.order,
+            slug=slugs.get(a.path, ""),
+            live=int(a.path in around),
+            prev=around.get(a.path, ("", ""))[0],
+            next=around.get(a.path, ("", ""))[1],
+            urls=marshal.dumps(tuple(dict.fromkeys(shown.get(a.path, ())))),
         )
         for a in collected.articles
     ]
-    cache.set_plan(rows, packed)
+    cache.set_plan(rows, listings)
     memo = Memo(
         sources={s.path: s.sha for s in (*found.seeds, *found.curated)},
         pairing=collected.pairing,
@@ -175,30 +183,32 @@ def prepare(
     curated, pairing = read
     problems.update(found.problems + pairing.problems)
     units = _changed_units(config, found, curated, pairing, changed)
-    rows = {row[0]: row for row in cache.placed("unit_order", (u.order for u in units))}
-    old = cache.articles(row[1] for row in rows.values())
-    if len(rows) != len(units) or len(old) != len(rows):
+    rows = {row.unit_order: row for row in cache.placed("unit_order", (u.order for u in units))}
+    packed = cache.articles(row.unit for row in rows.values())
+    if len(rows) != len(units) or len(packed) != len(rows):
         return None  # an edited file made no article last time, or the cache lost it
-    for row in rows.values():
-        problems.subtract(_unpack(old[row[1]], row[5])[1])
-    order = {u.key: rows[u.order][5] for u in units}
+    before = {row.unit_order: _unpack(packed[row.unit], row.position) for row in rows.values()}
+    for _, old_problems in before.values():
+        problems.subtract(old_problems)
+    order = {u.key: rows[u.order].position for u in units}
     done = {k: _unpack(v, order[k]) for k, v in cache.articles(order).items()}
     fresh = [u for u in units if u.key not in done]
     done.update(enrich_units(fresh, order, config, cache, jobs=jobs, progress=progress))
     placed, articles = [], {}
     for unit in units:
         row, (article, unit_problems) = rows[unit.order], done[unit.key]
-        if article is None or not _same_place(cache, row, article):
+        if article is None or not _same_place(cache, row, before[unit.order][0], article):
             return None
         problems.update(unit_problems)
-        articles[article.path] = _with_slug(article, row[6])
-        placed.append((row[0], unit.key, row[2], article.body_key, *row[4:]))
-    if len({row[3] for row in placed}) < len(placed) or min(problems.values(), default=0) < 0:
+        articles[article.path] = _with_slug(article, row.slug)
+        placed.append(row._replace(unit=unit.key, body=article.body_key))
+    if len({row.body for row in placed}) < len(placed) or min(problems.values(), default=0) < 0:
         return None  # two edited articles with one text; or problems that do not add up
     return Shortcut(
         changed=articles,
-        content={row[2]: row[1] for row in placed},
-        urls={url for row in placed for url in marshal.loads(row[7])},
+        content={row.path: row.unit for row in placed},
+        urls={url for row in placed for url in marshal.loads(row.urls)},
+        around={p for row in placed if row.live for p in (row.path, row.prev, row.next) if p},
         problems=sort_problems(problems.elements()),
         enriched=len(fresh),
         placed=placed,
@@ -214,14 +224,14 @@ def _unpack(value: object, position: int) -> Enrichment:
     return unpack(cast(Any, value), position)
 
 
-def _same_place(cache: Cache, row: Placed, article: Article) -> bool:
+def _same_place(cache: Cache, row: Placed, old: Article | None, new: Article) -> bool:
     """Whether the new article takes the old one's place: the old one was kept by finalize
     (it has a slug), the shape is the same, and no other article has the old or the new
     body (finalize would skip one of them as a duplicate)."""
-    if not row[6] or shape(article) != row[4]:
+    if old is None or not row.slug or shape(new) != shape(old):
         return False
-    others = cache.placed("body", {row[3], article.body_key})
-    return all(other[0] == row[0] for other in others)
+    others = cache.placed("body", {row.body, new.body_key})
+    return all(other.path == row.path for other in others)
 
 
 def _curated(
@@ -285,26 +295,50 @@ def _changed_units(
 def load_pages(
     cache: Cache, urls: Iterable[str], shortcut: Shortcut
 ) -> tuple[list[Page], dict[str, str]] | None:
-    """The pages at `urls` as last planned, with the changed articles in them, and the unit
-    key of every article they show; None when one is not on record."""
-    wanted = set(urls)
-    values = {url: marshal.loads(blob) for url, blob in cache.pages(wanted).items()}
-    if len(values) != len(wanted):
+    """The pages that show a changed article, and the pages at `urls`, as last planned with
+    the changed articles in them; and the unit key of every article they show. None when a
+    page is not on record."""
+    wanted = set(urls) | shortcut.urls
+    listings = {url: marshal.loads(blob) for url, blob in cache.pages(wanted).items()}
+    own = {row.path for row in cache.placed("slug", _slugs(wanted - listings.keys())) if row.live}
+    rows = {row.path: row for row in cache.placed("path", own | shortcut.around)}
+    if len(listings) + len(own) < len(wanted) or not own | shortcut.around <= rows.keys():
         return None
-    paths = {p for v in values.values() for p in (v[5], v[6], v[7], *v[8]) if p is not None}
+    paths = {p for v in listings.values() for p in (v[5], v[6], v[7], *v[8]) if p is not None}
+    paths |= {p for row in rows.values() for p in (row.path, row.prev, row.next) if p}
+    found = _articles(cache, paths, shortcut)
+    if found is None:
+        return None
+    articles, content = found
+    pages = [unpack_page(listings[url], articles) for url in sorted(listings)]
+    for path in sorted(rows):
+        row = rows[path]
+        prev, next_ = articles.get(row.prev), articles.get(row.next)
+        pages.append(article_page(articles[path], prev=prev, next=next_))
+    return pages, content
+
+
+def _slugs(urls: Iterable[str]) -> list[str]:
+    """The slugs of the article pages among `urls` (others have none)."""
+    prefix = article_url("")[:-1]  # "/articles/"
+    return [u[len(prefix) : -1] for u in urls if u.startswith(prefix) and u.count("/") == 3]
+
+
+def _articles(
+    cache: Cache, paths: set[str], shortcut: Shortcut
+) -> tuple[dict[str, Article], dict[str, str]] | None:
+    """The articles at `paths` as last planned (the changed ones new), and their unit keys."""
     rows = cache.placed("path", paths - shortcut.changed.keys())
-    packed = cache.articles(row[1] for row in rows)
+    packed = cache.articles(row.unit for row in rows)
     articles = dict(shortcut.changed)
     content = dict(shortcut.content)
-    for _, unit, path, _, _, position, slug, _ in rows:
-        article = _unpack(packed[unit], position)[0] if unit in packed else None
+    for row in rows:
+        article = _unpack(packed[row.unit], row.position)[0] if row.unit in packed else None
         if article is None:
             return None
-        articles[path] = _with_slug(article, slug)
-        content[path] = unit
-    if not paths <= articles.keys():
-        return None
-    return [unpack_page(values[url], articles) for url in sorted(wanted)], content
+        articles[row.path] = _with_slug(article, row.slug)
+        content[row.path] = row.unit
+    return (articles, content) if paths <= articles.keys() else None
 
 
 # --- pages as stored -------------------------------------------------------------------------
@@ -374,13 +408,13 @@ def unpack_page(values: tuple[Any, ...], articles: dict[str, Article]) -> Page:
 def all_articles(cache: Cache, changed: dict[str, Article]) -> list[Article]:
     """Every article the last plan kept, in source order, the changed ones replaced (for
     the search index, which reads them all)."""
-    rows = [row for row in cache.all_placed() if row[6]]
-    packed = cache.articles(row[1] for row in rows if row[2] not in changed)
+    rows = [row for row in cache.all_placed() if row.slug]
+    packed = cache.articles(row.unit for row in rows if row.path not in changed)
     articles = []
-    for _, unit, path, _, _, position, slug, _ in rows:
-        article = changed.get(path) or _unpack(packed[unit], position)[0]
+    for row in rows:
+        article = changed.get(row.path) or _unpack(packed[row.unit], row.position)[0]
         assert article is not None
-        articles.append(_with_slug(article, slug))
+        articles.append(_with_slug(article, row.slug))
     return articles
 
 

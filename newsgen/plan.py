@@ -185,17 +185,26 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
 
 def article_pages(live: Sequence[Article]) -> Iterator[Page]:
     for i, article in enumerate(live):
-        yield Page(
-            url=article_url(article.slug),
-            template="article.html",
-            title=article.title,
-            lang=article.lang,
-            kind="article",
-            article=article,
+        yield article_page(
+            article,
             prev=live[i + 1] if i + 1 < len(live) else None,
             next=live[i - 1] if i > 0 else None,
-            crumbs=_date_crumbs(article),
         )
+
+
+def article_page(article: Article, *, prev: Article | None, next: Article | None) -> Page:
+    """An article's page, between the older (`prev`) and the newer (`next`) article."""
+    return Page(
+        url=article_url(article.slug),
+        template="article.html",
+        title=article.title,
+        lang=article.lang,
+        kind="article",
+        article=article,
+        prev=prev,
+        next=next,
+        crumbs=_date_crumbs(article),
+    )
 
 
 def _date_crumbs(article: Article) -> tuple[Link, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from newsgen.build import BuildResult
 from newsgen.delta import PLANNED_FIELDS, pack_page, shape, sort_problems, unpack_page
-from newsgen.plan import Page, Settings, plan_site
+from newsgen.plan import Page, Settings, article_page, plan_site
 from newsgen.records import Article, Image, Problem
 from tests.conftest import SAMPLE, build_site
 from tests.test_incremental import clean_build, edit_body, retitle, snapshot
@@ -47,6 +47,15 @@ def _loads(blob: bytes) -> tuple[object, ...]:
     value = marshal.loads(blob)
     assert isinstance(value, tuple)
     return value
+
+
+def test_an_article_page_is_made_again_from_its_neighbours() -> None:
+    """A rebuild does not store article pages: it makes them again with `article_page`."""
+    pages = [p for p in site_plan() if p.kind == "article"]
+    assert len(pages) == 4
+    for page in pages:
+        assert page.article is not None
+        assert article_page(page.article, prev=page.prev, next=page.next) == page
 
 
 def test_page_packing_covers_every_field_of_a_page() -> None:
@@ -139,6 +148,8 @@ def test_pages_deleted_from_the_output_come_back(tmp_path: Path) -> None:
     site = sample(tmp_path)
     config, _ = build_site(site)
     shutil.rmtree(config.output_dir / "places")
+    for folder in sorted((config.output_dir / "articles").iterdir())[-2:]:
+        shutil.rmtree(folder)
     edit_body(site)
     _, result = build_site(site)
     assert result.kept_plan
