@@ -596,4 +596,4 @@ def _render_one(index: int) -> write.Staged:
         return bodies.get(article.body_key)
 
     data = render.render_page(worker.env, page, body_of)
-    return write.stage(write.target(worker.output, url_to_path(page.url)), data)
+    return write.stage(write.target_path(worker.output, url_to_path(page.url)), data)

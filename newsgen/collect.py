@@ -162,7 +162,7 @@ def enrich_units(
     if not units:
         return {}
     parallel = jobs > 1 and len(units) >= MIN_PARALLEL
-    _prepare_languages(cache, parallel=parallel)
+    _prepare_languages(cache, parallel=parallel, few=len(units) < MIN_PARALLEL)
     weekdays = _recall_weekdays(cache, parallel=parallel)
     _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
     done: dict[str, Enrichment] = {}
@@ -372,12 +372,12 @@ class _Languages:
     known: Mapping[str, str] = {}
 
 
-def _prepare_languages(cache: Cache, *, parallel: bool) -> None:
-    """Remember earlier detections; load the model only when a text needs it, except before
-    forking workers, which then share one copy."""
+def _prepare_languages(cache: Cache, *, parallel: bool, few: bool) -> None:
+    """Remember earlier detections (for `few` articles, by looking each up); load the model
+    only when a text needs it, except before forking workers, which then share one copy."""
     from newsgen import langmodel
 
-    _Languages.known = cache.languages() if parallel else cache.language_lookup()
+    _Languages.known = cache.language_lookup() if few else cache.languages()
     use_language_model(functools.partial(langmodel.load, langmodel.copy_folder(cache.path.parent)))
     if parallel:
         preload_language_model()

@@ -103,7 +103,7 @@ def enrich(
     sample = "" if meta.lang else language_sample(draft, default_lang)
     lang = (
         meta.lang
-        or (languages or {}).get(sample)
+        or (languages.get(sample) if languages is not None else None)
         or detect_language(" ".join(draft.blocks[:3])[:LANGUAGE_SAMPLE], default_lang)
     )
     date, published = _date(draft, lang, timezone, problems)

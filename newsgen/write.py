@@ -29,12 +29,17 @@ def check_output(output: Path, sources: Iterable[Path]) -> None:
 
 
 def target(output: Path, relative: str) -> Path:
-    """`output/relative`, refusing anything that would land outside `output`.
+    """`output/relative`, refusing anything that would land outside `output`."""
+    return Path(target_path(output, relative))
 
-    Pure path arithmetic (no `resolve()`, which costs a system call per path component on
-    every page): the output folder is newsgen's own, so no input can plant a link in it."""
-    path = Path(os.path.normpath(output / relative))
-    if not path.is_relative_to(output) or path == output:
+
+def target_path(output: Path, relative: str) -> str:
+    """`target` as a string: pure string arithmetic, for the path of every page (no
+    `resolve()`, which costs a system call per path component: the output folder is
+    newsgen's own, so no input can plant a link in it; and no pathlib objects)."""
+    base = os.fspath(output)
+    path = os.path.normpath(os.path.join(base, relative))
+    if not path.startswith(base.rstrip(os.sep) + os.sep):
         raise OutputError(f"refusing to write {relative!r}: it is outside the output folder")
     return path
 
@@ -42,7 +47,7 @@ def target(output: Path, relative: str) -> Path:
 Staged = tuple[str, str]  # (temporary file, final path)
 
 
-def stage(path: Path, data: bytes) -> Staged:
+def stage(path: Path | str, data: bytes) -> Staged:
     """Write `data` to a temporary file beside `path`; `commit` renames it into place.
 
     Nothing a reader sees changes until the commit, so a build that fails half-way (a full
@@ -52,12 +57,14 @@ def stage(path: Path, data: bytes) -> Staged:
     """
     # Named by process and target rather than by mkstemp: a page is written by one process
     # of one build, and this saves mkstemp's retries and a chmod on every page.
-    tmp = f"{path.parent}/{TEMP_PREFIX}{os.getpid()}-{path.name}{TEMP_SUFFIX}"
+    path = os.fspath(path)
+    parent, name = os.path.split(path)
+    tmp = f"{parent}/{TEMP_PREFIX}{os.getpid()}-{name}{TEMP_SUFFIX}"
     try:
-        os.makedirs(path.parent, exist_ok=True)
+        os.makedirs(parent, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
-        raise _cannot_write(path, exc) from exc
+        raise _cannot_write(Path(path), exc) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -65,9 +72,9 @@ def stage(path: Path, data: bytes) -> Staged:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise _cannot_write(path, exc) from exc
+            raise _cannot_write(Path(path), exc) from exc
         raise
-    return tmp, str(path)
+    return tmp, path
 
 
 def commit(staged: Iterable[Staged]) -> None:
