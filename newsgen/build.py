@@ -186,6 +186,7 @@ def build(
 
 
 SOURCE_FOLDERS = ("seeds", "articles", "templates")
+MAX_MISSING = 1000
 DRAFTS_NOTE = "drafts are included (--drafts): do not publish this build"
 
 
@@ -237,6 +238,8 @@ def _rebuild(
     previous = cache.outputs(str(output))
     statics = static_files(config.source_dir("templates"))
     missing = missing_files(output, previous) - statics.keys()
+    if len(missing) > MAX_MISSING:
+        return None  # a deleted output folder: a full build writes it all at the same cost
     loaded = delta.load_pages(cache, missing, shortcut)
     if loaded is None:
         return None

@@ -184,3 +184,13 @@ def test_a_date_change_is_seen_by_the_shape() -> None:
     a = article(1, "2020-04-05")
     assert shape(a) != shape(replace(a, date=dt.date(2020, 4, 6)))
     assert shape(a) == shape(replace(a, summary="other", body_key="x"))
+
+
+def test_a_deleted_output_folder_comes_back_whole(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    config, _ = build_site(site)
+    shutil.rmtree(config.output_dir)
+    edit_body(site)
+    _, result = build_site(site)
+    assert result.written > 40
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
