@@ -96,7 +96,7 @@ def build(
     cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
     try:
         clock = Stopwatch()
-        found = scan(config, cache)
+        found = scan(config, cache, jobs=jobs)
         outline = frame(config, drafts)
         inputs = input_state(outline, found)
         saved = registry_digest(config)

@@ -98,13 +98,14 @@ class Scan:
         return digest.hexdigest()
 
 
-def scan(config: Config, cache: Cache) -> Scan:
-    """Find the source files; read only those whose size or mtime changed since last time."""
+def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
+    """Find the source files; read only those whose size or mtime changed since last time
+    (on `jobs` cores, when there are many)."""
     problems: list[Problem] = []
     known = cache.file_hashes()
     changed: list[FileRow] = []
-    seeds = find_sources(config, "seeds", ".txt", known, problems, changed)
-    curated = find_sources(config, "articles", ".md", known, problems, changed)
+    seeds = find_sources(config, "seeds", ".txt", known, problems, changed, jobs=jobs)
+    curated = find_sources(config, "articles", ".md", known, problems, changed, jobs=jobs)
     still = len(seeds) + len(curated) - sum(1 for row in changed if row[0] not in known)
     gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
     cache.update_file_hashes(changed, gone)
@@ -227,6 +228,8 @@ def find_sources(
     known: dict[str, tuple[int, int, str]],
     problems: list[Problem],
     changed: list[FileRow],
+    *,
+    jobs: int = 1,
 ) -> list[Source]:
     """Files of one source folder, sorted by name, with their content hashes. A file is read
     only when its size or modification time differs from `known` (the last build's); its
@@ -239,7 +242,7 @@ def find_sources(
     with os.scandir(base) as listed:
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
     entries.sort(key=_name)
-    sources: list[Source] = []
+    found: list[tuple[str, str, int, int, str | None]] = []
     for entry in entries:
         relative = prefix + entry.name
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
@@ -258,13 +261,21 @@ def find_sources(
         stat = entry.stat()
         size, mtime = stat.st_size, stat.st_mtime_ns
         seen = known.get(relative)
-        if seen and seen[0] == size and seen[1] == mtime:
-            sha = seen[2]
-        else:
-            sha = hashlib.sha256(_read(entry.path)).hexdigest()
+        sha = seen[2] if seen and seen[0] == size and seen[1] == mtime else None
+        found.append((relative, entry.path, size, mtime, sha))
+    unread = [file for _, file, _, _, sha in found if sha is None]
+    read = iter(list(run(_hash, unread, jobs=jobs)))
+    sources: list[Source] = []
+    for relative, file, size, mtime, sha in found:
+        if sha is None:
+            sha = next(read)
             changed.append((relative, size, mtime, sha))
-        sources.append(Source(path=relative, file=entry.path, sha=sha, size=size, mtime_ns=mtime))
+        sources.append(Source(path=relative, file=file, sha=sha, size=size, mtime_ns=mtime))
     return sources
+
+
+def _hash(file: str) -> str:
+    return hashlib.sha256(_read(file)).hexdigest()
 
 
 def _name(entry: os.DirEntry[str]) -> str:
