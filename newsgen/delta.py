@@ -119,8 +119,8 @@ def remember(
             around[page.article.path] = (_path(page.prev) or "", _path(page.next) or "")
             continue
         listings.append((page.url, pack_page(page)))
-        for path in _shown(page):
-            shown.setdefault(path, []).append(page.url)
+        for article in page.articles:  # a page other than an article's shows no other
+            shown.setdefault(article.path, []).append(page.url)
     slugs = {a.path: a.slug for a in kept}
     rows = [
         Placed(
@@ -133,7 +133,7 @@ def remember(
             live=int(a.path in around),
             prev=around.get(a.path, ("", ""))[0],
             next=around.get(a.path, ("", ""))[1],
-            urls=marshal.dumps(tuple(dict.fromkeys(shown.get(a.path, ())))),
+            urls=marshal.dumps(shown.get(a.path, [])),
         )
         for a in collected.articles
     ]
@@ -144,11 +144,6 @@ def remember(
         shared=found.problems + collected.pairing.problems,
     )
     cache.remember(MEMO, frame, memo)
-
-
-def _shown(page: Page) -> list[str]:
-    refs = [page.article, page.prev, page.next, *page.articles]
-    return [a.path for a in refs if a is not None]
 
 
 # --- a rebuild -------------------------------------------------------------------------------

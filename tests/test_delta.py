@@ -194,3 +194,11 @@ def test_a_deleted_output_folder_comes_back_whole(tmp_path: Path) -> None:
     _, result = build_site(site)
     assert result.written > 40
     assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_only_an_article_page_shows_an_article_and_its_neighbours() -> None:
+    """The recorded plan lists, for each article, the listing pages that show it (through
+    `articles`); article pages are made again from their neighbours."""
+    for page in site_plan():
+        if page.kind != "article":
+            assert (page.article, page.prev, page.next) == (None, None, None)
