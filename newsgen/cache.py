@@ -66,6 +66,9 @@ class Cache:
         self.db = self._open()
         # Rows to insert, written in batches: a statement per article cost more than SQLite's
         # own work on a cold build.
+        # Units enriched while this cache was open (a build that starts a rebuild and falls
+        # back to a full one counts them once).
+        self.enriched: set[str] = set()
         self.pending: dict[str, list[tuple[str, object]]] = {
             "units": [],
             "bodies": [],
@@ -174,6 +177,7 @@ class Cache:
         return cast(dict[str, Packed], self.units(keys))
 
     def put_article(self, key: str, packed: Packed, body_key: str, body_html: str) -> None:
+        self.enriched.add(key)
         self.put_unit(key, packed, body_key, body_html)
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from newsgen.records import Article, Draft, Problem
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
 FileRow = tuple[str, int, int, str]  # path, size, mtime_ns, sha
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,7 +143,7 @@ def collect(
         articles=articles,
         problems=problems,
         inputs=len(seeds) + len(curated_files),
-        enriched=len(missing),
+        enriched=sum(1 for u in units if u.key in cache.enriched),
         keys=[u.key for u in units] + list(curated_keys.values()),
         article_keys=article_keys,
         article_units=article_units,
@@ -265,11 +267,15 @@ def find_sources(
         found.append((relative, entry.path, size, mtime, sha))
     unread = [file for _, file, _, _, sha in found if sha is None]
     read = iter(list(run(_hash, unread, jobs=jobs)))
+    racy = time.time_ns() - RACY_NS
     sources: list[Source] = []
     for relative, file, size, mtime, sha in found:
         if sha is None:
             sha = next(read)
-            changed.append((relative, size, mtime, sha))
+            # A file changed again within the clock's resolution of this read could keep
+            # its size and mtime: recorded with no size, it is read again next time (as git
+            # does with "racily clean" files).
+            changed.append((relative, -1 if mtime >= racy else size, mtime, sha))
         sources.append(Source(path=relative, file=file, sha=sha, size=size, mtime_ns=mtime))
     return sources
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
+import os
 import shutil
 from dataclasses import fields, replace
 from pathlib import Path
@@ -202,3 +203,30 @@ def test_only_an_article_page_shows_an_article_and_its_neighbours() -> None:
     for page in site_plan():
         if page.kind != "article":
             assert (page.article, page.prev, page.next) == (None, None, None)
+
+
+def test_an_edit_read_before_a_fall_back_counts_once(tmp_path: Path) -> None:
+    site = sample(tmp_path)
+    path = site / CURATED
+    path.write_text(path.read_text("utf-8").replace("2020-04-05", "2020-04-06"), "utf-8")
+    _, result = build_site(site)
+    assert not result.kept_plan
+    assert result.enriched == 1
+
+
+def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path: Path) -> None:
+    """A file written twice within the clock's resolution can keep its size and mtime; one
+    recorded that recently is read again by the next build (git's "racily clean" files)."""
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    seed = site / "seeds" / "000_4c3b1bedbc3a3e95.txt"
+    os.utime(seed)  # written just now
+    config, _ = build_site(site)
+    before = seed.stat()
+    text = seed.read_text("utf-8")
+    assert "Il governo" in text
+    seed.write_text(text.replace("Il governo", "Il Governo"), "utf-8")
+    os.utime(seed, ns=(before.st_atime_ns, before.st_mtime_ns))
+    _, result = build_site(site)
+    assert result.enriched == 1
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
