@@ -70,6 +70,10 @@ def run(
     chunk = max(1, min(64, len(items) // (jobs * 8)))
     context = multiprocessing.get_context("fork")
     cancelled = context.Event()
+    # The workers inherit the parent's objects (planned pages, articles) and run their
+    # collector again: frozen, those objects are never traversed by it, and the pages that
+    # hold them are never copied for the collector's writes (Python's advice for fork).
+    gc.freeze()
     pool = context.Pool(jobs, initializer=_worker_setup, initargs=(fn, cancelled, initializer))
     try:
         for done, result in enumerate(pool.imap(_call, items, chunksize=chunk), start=1):
@@ -85,3 +89,4 @@ def run(
     finally:
         pool.close()
         pool.join()
+        gc.unfreeze()
