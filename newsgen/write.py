@@ -77,9 +77,23 @@ def stage(path: Path | str, data: bytes) -> Staged:
     return tmp, path
 
 
+def put(path: str, data: bytes) -> Staged:
+    """Write `data` straight to `path`, where no file is (a new output folder); `commit`
+    leaves it as it is."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "xb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise _cannot_write(Path(path), exc) from exc
+    return path, path
+
+
 def commit(staged: Iterable[Staged]) -> None:
     """Rename staged files into place: each reader sees the old file or the new one."""
     for tmp, path in staged:
+        if tmp == path:
+            continue  # written in place by `put`
         try:
             os.replace(tmp, path)
         except OSError as exc:
