@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from newsgen.load import (
 )
 from newsgen.parallel import MIN_PARALLEL, run
 from newsgen.records import Article, Draft, Problem
+from newsgen.write import write_atomic
 
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
@@ -184,24 +186,27 @@ def enrich_units(
     finally:
         _Work.units, _Languages.known = (), {}
     if weekdays is None and (names := known_weekday_names()) is not None:
-        cache.remember(WEEKDAYS, _weekdays_key(), names)
+        with contextlib.suppress(OSError):
+            write_atomic(_weekdays_file(cache), json.dumps(sorted(names)).encode())
     return done
 
 
-WEEKDAYS = "weekday names"
-
-
-def _weekdays_key() -> str:
+def _weekdays_file(cache: Cache) -> Path:
+    """Where the weekday names are kept: beside the language model's copy (once per user),
+    named by Babel's version, whose data they come from."""
     from babel import __version__ as babel_version
 
-    return f"{babel_version}:{','.join(WEEKDAY_LANGUAGES)}"
+    from newsgen import langmodel
+
+    name = f"weekdays-{babel_version}-{'-'.join(WEEKDAY_LANGUAGES)}.json"
+    return langmodel.copy_folder(cache.path.parent) / name
 
 
 def _recall_weekdays(cache: Cache, *, parallel: bool) -> frozenset[str] | None:
-    """The weekday names an earlier build remembered, now in use; before forking workers,
-    the names in any case, so that they share them."""
-    names = cache.recall(WEEKDAYS, _weekdays_key())
-    if isinstance(names, frozenset):
+    """The weekday names an earlier build kept, now in use; before forking workers, the
+    names in any case, so that they share them."""
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        names = frozenset(str(n) for n in json.loads(_weekdays_file(cache).read_bytes()))
         use_weekday_names(names)
         return names
     if parallel:

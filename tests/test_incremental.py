@@ -3,6 +3,7 @@ from the cache is byte-identical to a clean build of the same inputs."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import fields
@@ -169,19 +170,29 @@ def test_a_large_url_registry_does_not_lock_the_renderers_out(tmp_path: Path) ->
     assert result.written > 0
 
 
-def test_weekday_names_are_remembered_for_the_next_build(tmp_path: Path) -> None:
-    """Babel's data for them took a tenth of a second of every rebuild that read a seed."""
-    from newsgen.collect import WEEKDAYS, _weekdays_key
+def test_weekday_names_are_kept_for_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Babel's data for them took a tenth of a second of every build that read a seed."""
+    from newsgen.collect import _weekdays_file
     from newsgen.load import babel_weekday_names
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     site = tmp_path / "site"
     shutil.copytree(SAMPLE, site)
     build_site(site)
     cache = Cache(site / ".newsgen" / "cache.sqlite")
     try:
-        assert cache.recall(WEEKDAYS, _weekdays_key()) == babel_weekday_names()
+        kept = _weekdays_file(cache)
     finally:
         cache.close()
+    assert kept.parent == tmp_path / "user-cache" / "newsgen"
+    assert frozenset(json.loads(kept.read_text("utf-8"))) == babel_weekday_names()
+    kept.write_text('["not a weekday"]', "utf-8")  # used as it is by the next site
+    other = tmp_path / "other"
+    shutil.copytree(SAMPLE, other)
+    build_site(other)
+    assert json.loads(kept.read_text("utf-8")) == ["not a weekday"]
 
 
 def test_detected_languages_can_be_looked_up_one_by_one(tmp_path: Path) -> None:
