@@ -12,13 +12,14 @@ import functools
 import hashlib
 import json
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, unpack
+from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, pickled, unpack
 from newsgen.config import Config
 from newsgen.enrich import enrich, preload_language_model, use_language_model
 from newsgen.load import (
@@ -178,9 +179,9 @@ def enrich_units(
             jobs=jobs,
             progress=progress and (lambda n: progress("reading", n, len(units))),
         )
-        for unit, (packed, body_html, sample) in zip(units, work, strict=True):
-            article, _ = done[unit.key] = unpack(packed, order[unit.key])
-            cache.put_article(unit.key, packed, article.body_key if article else "", body_html)
+        for unit, (blob, body_html, sample) in zip(units, work, strict=True):
+            article, _ = done[unit.key] = unpack(pickle.loads(blob), order[unit.key])
+            cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
             if article and sample:
                 cache.put_language(sample, article.lang)
     finally:
@@ -367,16 +368,16 @@ class _Work:
     timezone = ""
 
 
-def _enrich_unit(index: int) -> tuple[Packed, str, str]:
-    """One unit's packed enrichment, body HTML and language sample key: plain tuples, which
-    the parent stores as they are and unpacks as it does cached rows."""
+def _enrich_unit(index: int) -> tuple[bytes, str, str]:
+    """One unit's packed enrichment (pickled here, in parallel: the parent stores it as it
+    is and unpacks it as it does cached rows), body HTML and language sample key."""
     unit = _Work.units[index]
     problems: list[Problem] = []
     draft = unit.curated
     if unit.seed is not None:
         seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
         if seed is None:
-            return pack((None, problems)), "", ""
+            return pickled(pack((None, problems))), "", ""
         draft = merge(seed, unit.curated) if unit.curated else seed
     assert draft is not None
     enriched = enrich(
@@ -384,7 +385,7 @@ def _enrich_unit(index: int) -> tuple[Packed, str, str]:
     )
     article = enriched.article
     packed = pack((article, problems + list(enriched.problems)))
-    return packed, enriched.body_html, enriched.sample
+    return pickled(packed), enriched.body_html, enriched.sample
 
 
 class _Languages:
