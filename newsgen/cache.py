@@ -99,6 +99,10 @@ class Cache:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path)
+        # Pages that hold a whole article body (a few kB): with SQLite's default 4 kB pages
+        # most bodies spilled into overflow chains, and storing 10k of them took 2.5 times
+        # as long. Takes effect when the file is made.
+        db.execute("PRAGMA page_size=16384")
         # A rollback journal, not WAL: a cold build writes tens of megabytes of bodies, and
         # WAL writes them twice (log, then checkpoint), which tripled the cost of storing them.
         db.execute("PRAGMA journal_mode=DELETE")

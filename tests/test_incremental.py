@@ -205,3 +205,10 @@ def test_detected_languages_can_be_looked_up_one_by_one(tmp_path: Path) -> None:
     assert lookup.get("sample-b") is None
     assert (len(lookup), list(lookup)) == (1, ["sample-a"])
     cache.close()
+
+
+def test_a_new_cache_has_pages_that_hold_a_whole_body(tmp_path: Path) -> None:
+    """Bodies of a few kB spilled into overflow pages with SQLite's default 4 kB pages."""
+    cache = Cache(tmp_path / "cache.sqlite")
+    assert cache.db.execute("PRAGMA page_size").fetchone() == (16384,)
+    cache.close()
