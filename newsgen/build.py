@@ -15,11 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-import jinja2
-
-from newsgen import delta, render, search, urls, write
+from newsgen import delta, search, theme, urls, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
@@ -27,6 +25,9 @@ from newsgen.enrich import finalize
 from newsgen.parallel import run
 from newsgen.plan import Page, Settings, plan_site, redirect_pages, url_to_path
 from newsgen.records import Article, Problem
+
+if TYPE_CHECKING:
+    import jinja2
 
 Progress = Callable[[str, int, int], None]
 CACHE_DIR = ".newsgen"
@@ -317,7 +318,7 @@ def frame(config: Config, drafts: bool) -> str:
         config.fingerprint(),
         str(config.output_dir),
         repr(site_info(config)),
-        render.fingerprint(render.template_dirs(templates)),
+        theme.fingerprint(theme.template_dirs(templates)),
         f"drafts={drafts}",
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
@@ -405,8 +406,8 @@ def build_time() -> dt.datetime:
         return dt.datetime.fromtimestamp(0, tz=dt.UTC)
 
 
-def site_info(config: Config) -> render.Site:
-    return render.Site(
+def site_info(config: Config) -> theme.Site:
+    return theme.Site(
         title=config.title,
         base_url=config.base_url,
         base_path=config.base_path,
@@ -438,7 +439,7 @@ def write_site(
     output = config.output_dir
     templates = config.source_dir("templates")
     site = site_info(config)
-    salt = "\0".join([CODE, render.fingerprint(render.template_dirs(templates)), repr(site)])
+    salt = "\0".join([CODE, theme.fingerprint(theme.template_dirs(templates)), repr(site)])
     keys = page_keys(pages, salt, content)
     if statics is None:
         statics = static_files(templates)
@@ -547,7 +548,7 @@ KEYED_FIELDS = frozenset(
 def static_files(templates: Path) -> dict[str, Path]:
     """Static files by URL; the site's `templates/static/` wins over the theme's."""
     found: dict[str, Path] = {}
-    for base in reversed(render.static_dirs(templates)):
+    for base in reversed(theme.static_dirs(templates)):
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
             found["/" + path.relative_to(base).as_posix()] = path
     return found
@@ -580,7 +581,7 @@ class _RenderWorker:
     def setup(
         cls,
         templates: Path,
-        site: render.Site,
+        site: theme.Site,
         cache_path: Path,
         output: Path,
         pages: Sequence[Page],
@@ -589,6 +590,8 @@ class _RenderWorker:
         cls.pages = pages
 
         def init() -> None:
+            from newsgen import render  # Jinja: only for builds that render
+
             cls.env = render.environment(templates, site, cache_path.parent / "jinja")
             cls.bodies = BodyReader(cache_path)
             cls.output, cls.in_place = output, in_place
@@ -604,6 +607,8 @@ def _render_one(index: int) -> write.Staged:
 
     def body_of(article: Article) -> str:
         return bodies.get(article.body_key)
+
+    from newsgen import render
 
     data = render.render_page(worker.env, page, body_of)
     path = write.target_path(worker.output, url_to_path(page.url))

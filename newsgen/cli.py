@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import jinja2
-
-from newsgen import __version__, render
+from newsgen import __version__
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
@@ -136,8 +134,10 @@ def run_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    except jinja2.TemplateError as exc:
-        problem = render.template_failure(exc, config)
+    except Exception as exc:
+        problem = _template_failure(exc, config)
+        if problem is None:
+            raise
         print(f"Error: {problem}; the pages already built were left as they were", file=sys.stderr)
         return 1
     finally:
@@ -226,6 +226,16 @@ def summary(result: BuildResult) -> str:
         f"{_count(warnings, 'warning')}, {_count(errors, 'error')}, "
         f"{_count(result.skipped, 'skipped file')}."
     )
+
+
+def _template_failure(exc: Exception, config: Config) -> Problem | None:
+    """What a failing template means, or None for another error. Jinja is imported here, not
+    at start-up: a build that renders nothing never needs it."""
+    import jinja2
+
+    from newsgen import render
+
+    return render.template_failure(exc, config) if isinstance(exc, jinja2.TemplateError) else None
 
 
 def search_summary(report: IndexReport) -> str:

@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from slugify import slugify
-
 from newsgen import langmodel
 from newsgen.langmodel import LanguageModel
 from newsgen.load import find_dateline
@@ -175,6 +173,8 @@ def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
     separates words as the ASCII one does: "dell’anno" gives "dell-anno". The transliterator
     is named: slugs are URLs, and "auto" would change them when Unidecode gets installed (and
     tries to import it on every call)."""
+    from slugify import slugify  # imported when first needed: a build may plan nothing
+
     slug = slugify(text.replace("’", "'"), backend="text-unidecode")
     if len(slug) <= limit:
         return slug

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from functools import cache
 from html import escape, unescape
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.token import Token
-
 from newsgen.records import Image
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Characters that can start Markdown inline syntax or entities, or block syntax at line start:
@@ -71,6 +72,9 @@ def _decoded(url: str) -> str:
 
 @cache
 def _parser() -> MarkdownIt:
+    # Imported here: a build that reads no article never loads markdown-it.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = safe_url  # type: ignore[method-assign]
@@ -85,6 +89,8 @@ def render_block(block: str) -> str:
     if "\n" not in block and not has_syntax(block):
         return f"<p>{escape(block)}</p>\n"
     if _literal_paragraph(block):
+        from markdown_it.common.utils import escapeHtml
+
         return f"<p>{escapeHtml(block)}</p>\n"
     return str(_parser().render(block))
 

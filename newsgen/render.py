@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import re
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import BuiltinFunctionType, FunctionType
 from typing import Any
@@ -33,40 +31,9 @@ from newsgen.enrich import make_slug
 from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_to_path
 from newsgen.records import Article, Problem
+from newsgen.theme import Site, template_dirs
 
-THEME = Path(str(resources.files("newsgen") / "theme"))
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Site:
-    """What every template may know about the site."""
-
-    title: str
-    base_url: str
-    base_path: str
-    language: str
-    build_time: dt.datetime
-    search: bool = True  # the site has a search page (and every header a search box)
-
-
-def template_dirs(site_templates: Path) -> list[Path]:
-    """The site's own templates win over the packaged theme."""
-    dirs = [site_templates] if site_templates.is_dir() else []
-    return [*dirs, THEME / "templates"]
-
-
-def static_dirs(site_templates: Path) -> list[Path]:
-    return [d for d in (site_templates / "static", THEME / "static") if d.is_dir()]
-
-
-def fingerprint(dirs: list[Path]) -> str:
-    """A hash of every template and static file: any change re-renders what depends on it."""
-    digest = hashlib.sha256(__version__.encode())
-    for base in dirs:
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def environment(

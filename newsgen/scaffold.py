@@ -21,7 +21,7 @@ from newsgen.config import CONFIG_NAME, Config
 from newsgen.enrich import enrich, make_slug
 from newsgen.load import pair_curated, parse_curated, parse_seed
 from newsgen.records import Article, Draft, Problem
-from newsgen.render import THEME
+from newsgen.theme import THEME
 
 
 class ScaffoldError(Exception):

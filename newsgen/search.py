@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import babel
-
 from newsgen import __version__, cbor
 from newsgen.plan import article_url
 from newsgen.records import Article
@@ -186,6 +184,8 @@ def make_record(article: Article, body_html: str, site_language: str) -> Record:
 
 def language_name(lang: str, site_language: str) -> str:
     """`de` shown to an Italian reader as `tedesco`; an unknown code stays as written."""
+    import babel
+
     try:
         name = babel.Locale.parse(lang, sep="-" if "-" in lang else "_").get_display_name(
             babel.Locale.parse(site_language, sep="-" if "-" in site_language else "_")

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from newsgen import render
+from newsgen import render, theme
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.plan import SITEMAP_LIMIT, sitemaps
@@ -241,7 +241,7 @@ def test_robots_txt_names_the_sitemap(sample_site: tuple[Config, BuildResult]) -
 
 
 def test_a_sitemap_index_and_its_parts_render_valid(tmp_path: Path) -> None:
-    site = render.Site(
+    site = theme.Site(
         title="T",
         base_url=BASE,
         base_path="/archivio/",

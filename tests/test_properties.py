@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from newsgen import render
+from newsgen import render, theme
 from newsgen.check import scan_html
 from newsgen.enrich import enrich, finalize
 from newsgen.frontmatter import KEYS
@@ -28,7 +28,7 @@ from newsgen.plan import Page, Settings, plan_site
 from newsgen.records import Draft
 from tests.safety import html_findings, xml_findings
 
-THEME = render.THEME / "templates"
+THEME = theme.THEME / "templates"
 # Pieces of Markdown, HTML and URL syntax, so that examples hit the parsers' edges far more
 # often than uniform text would.
 TOKENS = [
@@ -79,7 +79,7 @@ SETTINGS = settings(
 
 @cache
 def environment() -> object:
-    site = render.Site(
+    site = theme.Site(
         title="Archive",
         base_url="https://example.org/archive/",
         base_path="/archive/",
