@@ -139,6 +139,7 @@ def build(
         )
         held = hold is not None and hold(problems)
         written = removed = 0
+        recorded: list[delta.Plan] = []
         if not held:
             written, removed = write_site(
                 pages,
@@ -149,6 +150,7 @@ def build(
                 progress=progress,
                 interrupted=interrupted,
                 statics=statics,
+                meanwhile=lambda: recorded.append(delta.record(found, collected, articles, pages)),
             )
         if not drafts and not held:
             problems += urls.save_registry(config.root, registry, articles)
@@ -179,7 +181,8 @@ def build(
             # The inputs as this build read them, and the registry as it saved it: a file
             # changed meanwhile makes the next build a real one.
             saved = registry_digest(config)
-            delta.remember(cache, f"{outline}:{saved}", found, collected, articles, pages)
+            plan = recorded[0] if recorded else delta.record(found, collected, articles, pages)
+            delta.remember(cache, f"{outline}:{saved}", plan)
             cache.finish_build(str(output), f"{inputs}:{saved}", result)
     finally:
         cache.close()
@@ -428,10 +431,11 @@ def write_site(
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
     previous: dict[str, str] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns (files
-    written, files removed).
+    written, files removed). `meanwhile` runs while the workers render.
 
     Given `previous` (the last build's page keys), `pages` may be only some of the site's:
     the pages not given are kept as they are, and nothing is removed."""
@@ -440,16 +444,33 @@ def write_site(
     templates = config.source_dir("templates")
     site = site_info(config)
     salt = "\0".join([CODE, theme.fingerprint(theme.template_dirs(templates)), repr(site)])
-    keys = page_keys(pages, salt, content)
-    if statics is None:
-        statics = static_files(templates)
-    keys.update(
-        {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in statics.items()}
-    )
+    found = statics if statics is not None else static_files(templates)
+    keys: dict[str, str] = {}
+
+    def key_all() -> None:
+        keys.update(page_keys(pages, salt, content))
+        keys.update(
+            {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in found.items()}
+        )
+
     if previous is None:
         previous = cache.outputs(str(output))
-    missing = missing_files(output, (p.url for p in pages if previous.get(p.url) == keys[p.url]))
-    stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
+    if previous:
+        key_all()
+        kept = (p.url for p in pages if previous.get(p.url) == keys[p.url])
+        missing = missing_files(output, kept)
+        stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
+        alongside = meanwhile
+    else:
+        # Nothing was written before, so every page is: its key can wait until the workers
+        # render (on two cores, the parent's share of a cold build at 100k articles).
+        stale = list(pages)
+
+        def alongside() -> None:
+            key_all()
+            if meanwhile:
+                meanwhile()
+
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(output)
     # Renderers read bodies through connections of their own. Rows written but not committed
@@ -470,9 +491,10 @@ def write_site(
                 jobs=jobs,
                 initializer=init,
                 progress=progress and (lambda n: progress("writing", n, len(stale))),
+                meanwhile=alongside,
             )
         )
-        staged += _copy_statics(statics, keys, previous, output)
+        staged += _copy_statics(found, keys, previous, output)
         write.commit(staged)
     except BaseException:
         write.clean_temporaries(output)

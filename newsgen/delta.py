@@ -100,16 +100,19 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 # --- recording the plan of a full build ------------------------------------------------------
 
 
-def remember(
-    cache: Cache,
-    frame: str,
-    found: Scan,
-    collected: Collected,
-    kept: Sequence[Article],
-    pages: Sequence[Page],
-) -> None:
-    """Record the plan of a full build (articles `kept` by finalize, all `pages`) for the
-    next rebuild, under `frame` (everything but the source files that the plan depends on).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The plan of a full build as `remember` stores it."""
+
+    rows: list[Placed]
+    listings: list[tuple[str, bytes]]
+    memo: Memo
+
+
+def record(
+    found: Scan, collected: Collected, kept: Sequence[Article], pages: Sequence[Page]
+) -> Plan:
+    """The plan of a full build (articles `kept` by finalize, all `pages`), ready to store.
     An article's own page is not stored: its neighbours are, and `article_page` makes it."""
     listings: list[tuple[str, bytes]] = []
     shown: dict[str, list[str]] = {}
@@ -137,13 +140,19 @@ def remember(
         )
         for a in collected.articles
     ]
-    cache.set_plan(rows, listings)
     memo = Memo(
         sources={s.path: s.sha for s in (*found.seeds, *found.curated)},
         pairing=collected.pairing,
         shared=found.problems + collected.pairing.problems,
     )
-    cache.remember(MEMO, frame, memo)
+    return Plan(rows=rows, listings=listings, memo=memo)
+
+
+def remember(cache: Cache, frame: str, plan: Plan) -> None:
+    """Store `plan` for the next rebuild, under `frame` (everything but the source files
+    that the plan depends on)."""
+    cache.set_plan(plan.rows, plan.listings)
+    cache.remember(MEMO, frame, plan.memo)
 
 
 # --- a rebuild -------------------------------------------------------------------------------

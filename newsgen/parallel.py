@@ -54,14 +54,18 @@ def run(
     jobs: int,
     progress: Callable[[int], None] | None = None,
     initializer: Callable[[], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[R]:
     """Results of `fn` over `items`, in order, streamed as they come (memory stays bounded).
+    `meanwhile` runs in this process while the workers start on the items.
 
     Workers are forked, so they inherit what the parent already loaded (models, templates).
     """
     if jobs <= 1 or len(items) < MIN_PARALLEL:
         if initializer:
             initializer()
+        if meanwhile:
+            meanwhile()
         for done, item in enumerate(items, start=1):
             yield fn(item)
             if progress:
@@ -76,7 +80,10 @@ def run(
     gc.freeze()
     pool = context.Pool(jobs, initializer=_worker_setup, initargs=(fn, cancelled, initializer))
     try:
-        for done, result in enumerate(pool.imap(_call, items, chunksize=chunk), start=1):
+        results = pool.imap(_call, items, chunksize=chunk)
+        if meanwhile:
+            meanwhile()
+        for done, result in enumerate(results, start=1):
             yield result
             if progress:
                 progress(done)

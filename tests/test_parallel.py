@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -39,3 +40,15 @@ def test_stopping_early_ends_the_pool() -> None:
     started = time.monotonic()
     results.close()
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_meanwhile_runs_once_in_this_process_before_the_results(jobs: int) -> None:
+    calls: list[int] = []
+    results = run(
+        square, range(MIN_PARALLEL * 2), jobs=jobs, meanwhile=lambda: calls.append(os.getpid())
+    )
+    first = next(results)
+    assert calls == [os.getpid()]
+    assert [first, *results] == [n * n for n in range(MIN_PARALLEL * 2)]
+    assert calls == [os.getpid()]
