@@ -14,7 +14,7 @@ import json
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -326,16 +326,24 @@ def make_units(
     seeds: Sequence[Source], curated: Sequence[Draft], config: Config
 ) -> tuple[list[Unit], Pairing]:
     """The units to enrich, in source order, and how curated articles were paired."""
-    pairs, alone, found = pair_curated((s.path for s in seeds), curated)
+    pairs, alone, pairing = pair(seeds, curated)
     salt = unit_salt(config)
     units = [seed_unit(salt, s, pairs.get(s.path)) for s in seeds]
     units += [alone_unit(salt, d) for d in alone]
+    return sorted(units, key=lambda u: u.order), pairing
+
+
+def pair(
+    seeds: Sequence[Source], curated: Iterable[Draft]
+) -> tuple[dict[str, Draft], list[Draft], Pairing]:
+    """`pair_curated` over the seeds, and its result as the paths a `Pairing` records."""
+    pairs, alone, found = pair_curated((s.path for s in seeds), curated)
     pairing = Pairing(
         pairs={seed: draft.path for seed, draft in sorted(pairs.items())},
         alone=tuple(d.path for d in alone),
         problems=tuple(found),
     )
-    return sorted(units, key=lambda u: u.order), pairing
+    return pairs, alone, pairing
 
 
 def unit_salt(config: Config) -> str:

@@ -30,12 +30,12 @@ from newsgen.collect import (
     alone_unit,
     curated_unit_keys,
     enrich_units,
+    pair,
     parse_curated_cached,
     seed_unit,
     unit_salt,
 )
 from newsgen.config import Config
-from newsgen.load import pair_curated
 from newsgen.plan import Link, Page, Pager, Redirect, article_page, article_url
 from newsgen.records import Article, Draft, Problem
 
@@ -74,17 +74,28 @@ class Memo:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Shortcut:
     """A rebuild that replaces some articles and keeps the plan: the new articles (finalized,
-    by path), their unit keys, the URLs of the pages that show them, every problem of the
-    build, and the records to store once it is written."""
+    by path), every problem of the build, and the records to store once it is written (their
+    rows name the pages that show the new articles)."""
 
     changed: dict[str, Article]
-    content: dict[str, str]
-    urls: set[str]  # listing pages
-    around: set[str]  # the articles whose own page shows a changed article
     problems: list[Problem]
     enriched: int
     placed: list[Placed]
     memo: Memo
+
+    @property
+    def content(self) -> dict[str, str]:
+        return {row.path: row.unit for row in self.placed}
+
+    @property
+    def urls(self) -> set[str]:
+        """The listing pages that show a changed article."""
+        return {url for row in self.placed for url in marshal.loads(row.urls)}
+
+    @property
+    def around(self) -> set[str]:
+        """The articles whose own page shows a changed article."""
+        return {p for row in self.placed if row.live for p in (row.path, row.prev, row.next) if p}
 
 
 def shape(article: Article) -> str:
@@ -210,9 +221,6 @@ def prepare(
         return None  # two edited articles with one text; or problems that do not add up
     return Shortcut(
         changed=articles,
-        content={row.path: row.unit for row in placed},
-        urls={url for row in placed for url in marshal.loads(row.urls)},
-        around={p for row in placed if row.live for p in (row.path, row.prev, row.next) if p},
         problems=sort_problems(problems.elements()),
         enriched=len(fresh),
         placed=placed,
@@ -256,14 +264,7 @@ def _curated(
     after: list[Problem] = []
     _drafts(cache, edited, after)
     problems.update(after)
-    pairs, alone, pair_problems = pair_curated(
-        (s.path for s in found.seeds), _drafts(cache, found.curated).values()
-    )
-    pairing = Pairing(
-        pairs={seed: draft.path for seed, draft in sorted(pairs.items())},
-        alone=tuple(d.path for d in alone),
-        problems=tuple(pair_problems),
-    )
+    pairs, alone, pairing = pair(found.seeds, _drafts(cache, found.curated).values())
     if (pairing.pairs, pairing.alone) != (memo.pairing.pairs, memo.pairing.alone):
         return None
     return {d.path: d for d in (*alone, *pairs.values())}, pairing
@@ -305,8 +306,11 @@ def load_pages(
     wanted = set(urls) | shortcut.urls
     listings = {url: marshal.loads(blob) for url, blob in cache.pages(wanted).items()}
     own = {row.path for row in cache.placed("slug", _slugs(wanted - listings.keys())) if row.live}
-    rows = {row.path: row for row in cache.placed("path", own | shortcut.around)}
-    if len(listings) + len(own) < len(wanted) or not own | shortcut.around <= rows.keys():
+    if len(listings) + len(own) < len(wanted):
+        return None
+    own |= shortcut.around
+    rows = {row.path: row for row in cache.placed("path", own)}
+    if not own <= rows.keys():
         return None
     paths = {p for v in listings.values() for p in (v[5], v[6], v[7], *v[8]) if p is not None}
     paths |= {p for row in rows.values() for p in (row.path, row.prev, row.next) if p}
