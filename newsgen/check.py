@@ -313,8 +313,12 @@ def _resolve(
 ) -> tuple[str | None, str | None]:
     """(problem, target file) for one link; external links are set aside in `outside`."""
     where = f"{scan.path}:{link.line}" if scan.html else scan.path
-    absolute, fragment = urldefrag(urljoin(site.base_url + page_url(scan.path), link.url.strip()))
-    parts = urlsplit(absolute)
+    try:
+        page = site.base_url + page_url(scan.path)
+        absolute, fragment = urldefrag(urljoin(page, link.url.strip()))
+        parts = urlsplit(absolute)
+    except ValueError:  # "https://[x/": a `[` in the host that opens no IPv6 address
+        return f"{where}: link {link.url} has a host that is no host; fix or remove it", None
     base = urlsplit(site.base_url)
     if parts.scheme not in ("http", "https"):
         return None, None

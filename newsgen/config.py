@@ -140,12 +140,13 @@ def _check(key: str, value: Any) -> tuple[Any, str | None]:
 
 
 def _check_base_url(value: str) -> tuple[Any, str | None]:
-    parts = urlsplit(value)
+    expected = f"expected an absolute http(s) URL such as 'https://example.org/', got {value!r}"
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a `[` in the host that opens no IPv6 address
+        return None, expected
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        return (
-            None,
-            f"expected an absolute http(s) URL such as 'https://example.org/', got {value!r}",
-        )
+        return None, expected
     if parts.query or parts.fragment:
         return None, f"a base URL cannot have a query or fragment, got {value!r}"
     path = parts.path if parts.path.endswith("/") else parts.path + "/"

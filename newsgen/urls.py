@@ -212,13 +212,19 @@ def save_registry(root: Path, registry: Registry, articles: Sequence[Article]) -
 # --- aliases --------------------------------------------------------------------------------
 
 
+_NOT_OURS = "is not a path of this site; write it from the site's root, such as '/old/'"
+
+
 def normalise_alias(alias: str) -> tuple[str | None, str | None]:
     """A site path for an old URL: (`/old/path/` or `/old/page.html`, None), or
     (None, what is wrong). Only paths inside the site: no host, no query, no `..`."""
     text = alias.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a `[` in a host that opens no IPv6 address: a host all the same
+        return None, _NOT_OURS
     if parts.scheme or parts.netloc or text.startswith("//"):
-        return None, "is not a path of this site; write it from the site's root, such as '/old/'"
+        return None, _NOT_OURS
     if "?" in text or "#" in text:
         return None, "has a query or a fragment, which a static page cannot answer"
     path = unquote(text)

@@ -130,6 +130,16 @@ def test_a_broken_fragment_is_reported(site: Path) -> None:
     ]
 
 
+def test_a_link_whose_host_urllib_cannot_read_is_reported_not_a_crash(site: Path) -> None:
+    page = site / "build" / A / "index.html"
+    page.write_text(page.read_text().replace('href="#main"', 'href="https://[x/"'))
+    _, lines, _ = check(site)
+    line = line_of(page, "https://[x/")
+    assert lines == [
+        f"{A}/index.html:{line}: link https://[x/ has a host that is no host; fix or remove it"
+    ]
+
+
 def test_a_link_outside_the_base_path_is_reported(site: Path) -> None:
     page = site / "build" / A / "index.html"
     page.write_text(page.read_text().replace('href="/archivio/tags/"', 'href="/tags/"'))

@@ -91,6 +91,13 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     ]
 
 
+def test_a_base_url_whose_host_urllib_cannot_read_is_a_problem(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, "base_url: 'https://[news/'\n") == [
+        "newsgen.yaml: 'base_url': expected an absolute http(s) URL such as "
+        "'https://example.org/', got 'https://[news/'"
+    ]
+
+
 def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "zzz: 1\n") == [
         "newsgen.yaml: 'zzz' is not a setting; valid settings: title, base_url, language, "

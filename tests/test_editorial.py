@@ -86,6 +86,8 @@ NOT_SITE = "is not a path of this site; write it from the site's root, such as '
         ("/", ("/", None)),
         ("https://example.org/old/", (None, NOT_SITE)),
         ("//evil.example/old/", (None, NOT_SITE)),
+        ("https://[old/x/", (None, NOT_SITE)),
+        ("//[old/x/", (None, NOT_SITE)),
         ("/a/../../etc/", (None, "has a '.' or '..' segment; write the path in full")),
         ("/a/%2e%2e/b/", (None, "has a '.' or '..' segment; write the path in full")),
         ("/a/./b/", (None, "has a '.' or '..' segment; write the path in full")),

@@ -227,6 +227,7 @@ PAGES = {
     "nested-brackets": "Nested brackets",
     "markup-in-the-body": "Markup in the body",
     "dangerous-urls": "Dangerous URLs",
+    "malformed-image-hosts": "Malformed image hosts",
     "script-alert-title-script-svg-onload-alert-1-t-javascript-alert-2": (
         "<script>alert('title')</script><svg onload=alert(1)> [t](javascript:alert(2))"
     ),
@@ -269,7 +270,7 @@ def problem_lines(stderr: str) -> list[str]:
 def test_the_build_succeeds_without_a_traceback(built: Built) -> None:
     assert built.code == 0, built.stderr
     assert "Traceback" not in built.stderr
-    assert built.stderr.splitlines()[-1].startswith("Built 33 articles, ")
+    assert built.stderr.splitlines()[-1].startswith("Built 34 articles, ")
     assert "; 22 warnings, 17 errors, 14 skipped files." in built.stderr
 
 
@@ -419,6 +420,20 @@ def test_script_urls_are_never_links_or_images(built: Built) -> None:
     assert captions[4].find("img").get("alt") == '" onerror="alert(8)'
 
 
+def test_a_host_urllib_cannot_read_is_no_image_and_no_link(built: Built) -> None:
+    """`ftp://[broken/`: urllib raises ValueError on such a host; the build once did too."""
+    page = built.page("malformed-image-hosts")
+    assert page.findall(".//img") == []
+    assert page.find(".//meta[@property='og:image']") is None
+    assert "[a mirror](ftp://[broken/)" in page.find(".//div[@class='body']").text_content()
+    captions = [f.findtext("figcaption") for f in page.findall(".//figure")]
+    assert captions == [
+        "A picture from a broken host",
+        "Related from a broken host",
+        "Related from a broken https host",
+    ]
+
+
 def test_front_matter_markup_is_text_everywhere(built: Built) -> None:
     page = built.page("script-alert-slug-script")
     dateline = page.find(".//span[@class='dateline']")
@@ -501,7 +516,7 @@ def test_every_page_keeps_the_theme_title_and_opens_no_dialog_in_chromium(
 
     page.on("dialog", dismiss)
     files = sorted(built.output.rglob("*.html"))
-    assert len(files) == 60  # 59 pages of the theme and articles, and /search/
+    assert len(files) == 61  # 60 pages of the theme and articles, and /search/
     for file in files:
         relative = file.relative_to(built.output).as_posix()
         if relative in THEME_FILES:  # the search page runs the theme's own scripts

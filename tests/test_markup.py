@@ -79,6 +79,14 @@ def test_safe_links_are_links(url: str) -> None:
         ("java\tscript:x", False),
         ("data:image/png;base64,AAA", False),
         ("", False),
+        ("https://[broken/a.jpg", False),
+        ("http://[::1]/a.jpg", True),
+        ("/[a]/b.jpg", True),
+        ("ftp://[broken", False),
+        ("JaVaScRiPt:x", False),
+        ("/%6Aavascript:x", True),
+        ("%6Aavascript:x", False),
+        ("1javascript:x", True),
     ],
 )
 def test_safe_url(url: str, safe: bool) -> None:
