@@ -21,7 +21,12 @@ from typing import cast
 
 from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, pickled, unpack
 from newsgen.config import Config
-from newsgen.enrich import enrich, preload_language_model, use_language_model
+from newsgen.enrich import (
+    detect_languages,
+    enrich,
+    preload_language_model,
+    use_language_model,
+)
 from newsgen.load import (
     WEEKDAY_LANGUAGES,
     known_weekday_names,
@@ -172,14 +177,17 @@ def enrich_units(
     weekdays = _recall_weekdays(cache, parallel=parallel)
     _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
     done: dict[str, Enrichment] = {}
+    batches = [(i, min(i + BATCH, len(units))) for i in range(0, len(units), BATCH)]
     try:
         work = run(
-            _enrich_unit,
-            range(len(units)),
+            _enrich_batch,
+            batches,
             jobs=jobs,
-            progress=progress and (lambda n: progress("reading", n, len(units))),
+            chunk=1,
+            progress=progress and (lambda n: progress("reading", batches[n - 1][1], len(units))),
         )
-        for unit, (blob, body_html, sample) in zip(units, work, strict=True):
+        results = (result for batch in work for result in batch)
+        for unit, (blob, body_html, sample) in zip(units, results, strict=True):
             article, _ = done[unit.key] = unpack(pickle.loads(blob), order[unit.key])
             cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
             if article and sample:
@@ -376,23 +384,41 @@ class _Work:
     timezone = ""
 
 
-def _enrich_unit(index: int) -> tuple[bytes, str, str]:
-    """One unit's packed enrichment (pickled here, in parallel: the parent stores it as it
-    is and unpacks it as it does cached rows), body HTML and language sample key."""
-    unit = _Work.units[index]
-    problems: list[Problem] = []
-    draft = unit.curated
-    if unit.seed is not None:
-        seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
-        if seed is None:
-            return pickled(pack((None, problems))), "", ""
-        draft = merge(seed, unit.curated) if unit.curated else seed
-    assert draft is not None
+# Units a worker enriches at a time: their languages are detected together (see
+# langmodel.classify_all), and 32 short texts cost little more than 16.
+BATCH = 32
+
+
+def _enrich_batch(span: tuple[int, int]) -> list[tuple[bytes, str, str]]:
+    """Units `span[0]` to `span[1]`, each as its packed enrichment (pickled here, in
+    parallel: the parent stores it as it is and unpacks it as it does cached rows), body
+    HTML and language sample key."""
+    parsed = [_draft(_Work.units[i]) for i in range(*span)]
+    drafts = (draft for draft, _ in parsed if draft is not None)
+    languages = detect_languages(drafts, _Work.language, _Languages.known)
+    return [_enriched(draft, problems, languages) for draft, problems in parsed]
+
+
+def _draft(unit: Unit) -> CachedDraft:
+    """The unit's seed parsed, with the curated file over it."""
+    if unit.seed is None:
+        assert unit.curated is not None
+        return unit.curated, []
+    seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
+    if seed is None:
+        return None, problems
+    return (merge(seed, unit.curated) if unit.curated else seed), problems
+
+
+def _enriched(
+    draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
+) -> tuple[bytes, str, str]:
+    if draft is None:
+        return pickled(pack((None, problems))), "", ""
     enriched = enrich(
-        draft, default_lang=_Work.language, timezone=_Work.timezone, languages=_Languages.known
+        draft, default_lang=_Work.language, timezone=_Work.timezone, languages=languages
     )
-    article = enriched.article
-    packed = pack((article, problems + list(enriched.problems)))
+    packed = pack((enriched.article, problems + list(enriched.problems)))
     return pickled(packed), enriched.body_html, enriched.sample
 
 

@@ -55,9 +55,12 @@ def run(
     progress: Callable[[int], None] | None = None,
     initializer: Callable[[], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    chunk: int | None = None,
 ) -> Iterator[R]:
     """Results of `fn` over `items`, in order, streamed as they come (memory stays bounded).
-    `meanwhile` runs in this process while the workers start on the items.
+    `meanwhile` runs in this process while the workers start on the items. A worker takes
+    `chunk` items at a time (by default, a share that keeps both the overhead per item and
+    the wait for the last worker small).
 
     Workers are forked, so they inherit what the parent already loaded (models, templates).
     """
@@ -71,7 +74,8 @@ def run(
             if progress:
                 progress(done)
         return
-    chunk = max(1, min(64, len(items) // (jobs * 8)))
+    if chunk is None:
+        chunk = max(1, min(64, len(items) // (jobs * 8)))
     context = multiprocessing.get_context("fork")
     cancelled = context.Event()
     # The workers inherit the parent's objects (planned pages, articles) and run their

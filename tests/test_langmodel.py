@@ -83,6 +83,24 @@ def test_any_text_is_classified_as_py3langid_does(
     assert langmodel.classify(model, text) == tuple(reference.classify(text))
 
 
+@settings(max_examples=100, deadline=None)
+@given(batch=st.lists(texts, max_size=12))
+def test_texts_classified_together_get_the_answers_they_get_alone(
+    model: LanguageModel, reference: LanguageIdentifier, batch: list[str]
+) -> None:
+    assert langmodel.classify_all(model, batch) == [tuple(reference.classify(t)) for t in batch]
+
+
+def test_a_batch_of_real_articles_gets_py3langids_answers(
+    model: LanguageModel, reference: LanguageIdentifier
+) -> None:
+    """Texts in several languages side by side: no text's features may leak into its
+    neighbours' counts, or change the order in which their own are summed."""
+    seeds = sorted((Path(__file__).parents[1] / "seeds").glob("*.txt"))[:120]
+    batch = [seed.read_text(encoding="utf-8")[:300] for seed in seeds] + SENTENCES
+    assert langmodel.classify_all(model, batch) == [tuple(reference.classify(t)) for t in batch]
+
+
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=80))
 def test_features_are_counted_as_py3langid_does_in_the_same_order(
