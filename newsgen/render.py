@@ -132,6 +132,7 @@ class Partials:
         # drawing its teaser): they are kept here so that no other object takes their id.
         self.kept: list[object] = []
         self.frozen: dict[type, bool] = {}
+        self.globals: dict[str, dict[str, Any]] = {}
 
     @jinja2.pass_context
     def __call__(self, context: Context, name: str, /, **values: object) -> Markup:
@@ -201,7 +202,14 @@ class Partials:
         including template's `variables` (which hold the globals); without, over the globals
         and `variables`."""
         template = self.env.get_template(name)
-        context = template.new_context(variables, shared=values is not None, locals=values)
+        if values is None:
+            # What Jinja's own context would hold, without reading the template's chain of
+            # globals key by key for every teaser.
+            if name not in self.globals:
+                self.globals[name] = dict(template.globals)
+            context = template.new_context({**self.globals[name], **variables}, shared=True)
+        else:
+            context = template.new_context(variables, shared=True, locals=values)
         return Markup(self.env.concat(template.root_render_func(context)))
 
 
