@@ -482,18 +482,20 @@ def write_site(
     # 10,000 pages. A build stopped half-way leaves no keys recorded, so the next one
     # writes every page again.
     fresh = not output.exists()
-    init = _RenderWorker.setup(templates, site, cache.path, output, stale, fresh)
+    ordered, spans = render_order(stale)
+    init = _RenderWorker.setup(templates, site, cache.path, output, ordered, fresh)
     try:  # nothing replaces a page of the old site until every new file is on disk
-        staged = list(
-            run(
-                _render_one,
-                range(len(stale)),
-                jobs=jobs,
-                initializer=init,
-                progress=progress and (lambda n: progress("writing", n, len(stale))),
-                meanwhile=alongside,
-            )
+        work = run(
+            _render_span,
+            spans,
+            jobs=jobs,
+            chunk=1,
+            size=len(ordered),
+            initializer=init,
+            progress=progress and (lambda n: progress("writing", spans[n - 1][1], len(stale))),
+            meanwhile=alongside,
         )
+        staged = [one for span in work for one in span]
         staged += _copy_statics(found, keys, previous, output)
         write.commit(staged)
     except BaseException:
@@ -621,9 +623,24 @@ class _RenderWorker:
         return init
 
 
-def _render_one(index: int) -> write.Staged:
+RENDER_SPAN = 64
+
+
+def render_order(pages: Sequence[Page]) -> tuple[list[Page], list[tuple[int, int]]]:
+    """The pages in the order workers take them, and the spans a worker takes at a time.
+    The pages that list articles (listings, feeds, the sitemap) come first, as one span: one
+    worker draws them all, and so each article's teaser once (the partial cache is per
+    process), while the others start on the article pages, 64 at a time."""
+    listing = [p for p in pages if p.articles]
+    ordered = listing + [p for p in pages if not p.articles]
+    spans = [(0, len(listing))] if listing else []
+    starts = range(len(listing), len(ordered), RENDER_SPAN)
+    spans += [(start, min(start + RENDER_SPAN, len(ordered))) for start in starts]
+    return ordered, spans
+
+
+def _render_span(span: tuple[int, int]) -> list[write.Staged]:
     worker = _RenderWorker
-    page = worker.pages[index]
     assert worker.env is not None and worker.bodies is not None
     bodies = worker.bodies
 
@@ -632,6 +649,9 @@ def _render_one(index: int) -> write.Staged:
 
     from newsgen import render
 
-    data = render.render_page(worker.env, page, body_of)
-    path = write.target_path(worker.output, url_to_path(page.url))
-    return write.put(path, data) if worker.in_place else write.stage(path, data)
+    staged = []
+    for page in worker.pages[span[0] : span[1]]:
+        data = render.render_page(worker.env, page, body_of)
+        path = write.target_path(worker.output, url_to_path(page.url))
+        staged.append(write.put(path, data) if worker.in_place else write.stage(path, data))
+    return staged

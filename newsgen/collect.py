@@ -184,6 +184,7 @@ def enrich_units(
             batches,
             jobs=jobs,
             chunk=1,
+            size=len(units),
             progress=progress and (lambda n: progress("reading", batches[n - 1][1], len(units))),
         )
         results = (result for batch in work for result in batch)

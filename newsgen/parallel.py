@@ -56,15 +56,17 @@ def run(
     initializer: Callable[[], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
     chunk: int | None = None,
+    size: int | None = None,
 ) -> Iterator[R]:
     """Results of `fn` over `items`, in order, streamed as they come (memory stays bounded).
     `meanwhile` runs in this process while the workers start on the items. A worker takes
     `chunk` items at a time (by default, a share that keeps both the overhead per item and
-    the wait for the last worker small).
+    the wait for the last worker small). `size` is how much work the items are, when each
+    holds more than one piece of it (a batch of articles): small work runs in this process.
 
     Workers are forked, so they inherit what the parent already loaded (models, templates).
     """
-    if jobs <= 1 or len(items) < MIN_PARALLEL:
+    if jobs <= 1 or (len(items) if size is None else size) < MIN_PARALLEL:
         if initializer:
             initializer()
         if meanwhile:

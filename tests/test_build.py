@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from newsgen.build import BuildResult
+from newsgen.build import RENDER_SPAN, BuildResult, render_order
 from newsgen.config import Config
+from newsgen.plan import Page
 from tests.conftest import MakeSite, build_site, copy_demo_site
+from tests.test_plan import article
 
 
 def test_sample_site_builds_every_article(sample_site: tuple[Config, BuildResult]) -> None:
@@ -40,3 +42,20 @@ def test_a_rebuild_restores_deleted_pages(make_site: MakeSite) -> None:
     _, result = build_site(site)
     assert result.written == 2
     assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+
+
+def test_one_worker_takes_every_page_that_lists_articles_the_others_article_pages() -> None:
+    """So each article's teaser is drawn once, by the worker that draws the listings."""
+    shown = (article(1, "2020-01-01"),)
+    pages = [
+        Page(url=f"/{n}/", template="list.html", articles=shown)
+        if n % 3 == 0
+        else Page(url=f"/{n}/", template="article.html", article=shown[0])
+        for n in range(300)
+    ]
+    ordered, spans = render_order(pages)
+    listing = [p for p in pages if p.articles]
+    assert ordered == listing + [p for p in pages if not p.articles]
+    assert spans[0] == (0, len(listing))
+    assert [end - start for start, end in spans[1:]] == [RENDER_SPAN] * 3 + [8]
+    assert [n for start, end in spans for n in range(start, end)] == list(range(300))

@@ -52,3 +52,14 @@ def test_meanwhile_runs_once_in_this_process_before_the_results(jobs: int) -> No
     assert calls == [os.getpid()]
     assert [first, *results] == [n * n for n in range(MIN_PARALLEL * 2)]
     assert calls == [os.getpid()]
+
+
+def pid(_: object) -> int:
+    return os.getpid()
+
+
+@pytest.mark.parametrize(("size", "in_workers"), [(MIN_PARALLEL, True), (MIN_PARALLEL - 1, False)])
+def test_batches_run_in_workers_by_the_work_they_hold(size: int, in_workers: bool) -> None:
+    """Four batches of articles: where they run depends on how many articles, not batches."""
+    pids = set(run(pid, range(4), jobs=2, chunk=1, size=size))
+    assert (os.getpid() not in pids) is in_workers
