@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,26 @@ def clean(site: Path) -> None:
             (site / name).rename(tempfile.mkdtemp(dir=TRASH) + "/" + name)
 
 
+def disk_probe(site: Path) -> float:
+    """Microseconds to make a new folder holding one small file, in the site folder, now.
+    The same build took 6 s at one time and 12 s at another on this VM: after many files are
+    deleted, ext4 spends minutes skipping the recently deleted inodes while it makes new ones
+    (perf: most of the kernel's time in `recently_deleted`), and so did `cp -r`."""
+    probe = site / ".disk-probe"
+    probe.mkdir()
+    started = time.perf_counter()
+    for n in range(PROBES):
+        folder = probe / str(n)
+        folder.mkdir()
+        (folder / "index.html").write_bytes(b"<p>probe</p>")
+    seconds = time.perf_counter() - started
+    probe.rename(tempfile.mkdtemp(dir=TRASH) + "/probe")
+    return seconds / PROBES * 1e6
+
+
+PROBES = 200
+
+
 def edit(site: Path, round_: int) -> None:
     """Change one sentence of one article (a different one each round)."""
     seeds = sorted((site / "seeds").glob("*.txt"))
@@ -95,9 +116,10 @@ def edit(site: Path, round_: int) -> None:
 def measure(count: int, runs: int, extra: list[str]) -> dict[str, list[Run]]:
     site = corpus(count)
     build = [*NEWSGEN, "build", "--verbose", *extra]
-    figures: dict[str, list[Run]] = {"cold": [], "copy": [], "nochange": [], "edit": []}
+    figures: dict[str, list[Run]] = {"disk": [], "cold": [], "copy": [], "nochange": [], "edit": []}
     for round_ in range(runs):
         clean(site)
+        figures["disk"].append(Run(seconds=disk_probe(site), peak_mb=0))
         figures["cold"].append(timed(build, site))
         copy = Path(tempfile.mkdtemp(dir=TRASH)) / "copy"
         figures["copy"].append(timed(["cp", "-r", "build", str(copy)], site))
@@ -112,9 +134,10 @@ def row(count: int, figures: dict[str, list[Run]]) -> str:
         return f"{statistics.median(r.seconds for r in figures[name]):.2f} s"
 
     peak = max(r.peak_mb for name, runs in figures.items() if name != "copy" for r in runs)
+    disk = statistics.median(r.seconds for r in figures["disk"])
     return (
         f"| {count:,} | {median('cold')} | {median('copy')} | {median('nochange')} "
-        f"| {median('edit')} | {peak:.0f} MB | {len(figures['cold'])} |"
+        f"| {median('edit')} | {peak:.0f} MB | {disk:.0f} µs | {len(figures['cold'])} |"
     )
 
 
@@ -133,8 +156,8 @@ def main() -> None:
     args = parser.parse_args()
     lines = [
         "| articles | cold build | cp -r of the output | rebuild, no change | rebuild, one edit "
-        "| peak memory | runs |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| peak memory | disk: new folder | runs |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     compile_newsgen = [sys.executable, "-m", "compileall", "-q", newsgen_folder()]
     subprocess.run(compile_newsgen, check=True, env=ENV)
