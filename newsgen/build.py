@@ -124,6 +124,9 @@ def build(
                 return replace(kept, seconds=time.perf_counter() - started)
         cache.start_build(str(output))
         collected = collect(config, cache, found, jobs=jobs, progress=progress)
+        # With the hashes of the seeds that were read for the first time just now.
+        found = collected.found
+        inputs = input_state(outline, found)
         clock.lap("read")
         articles, duplicates = finalize(collected.articles)
         registry, url_problems = urls.load_registry(config.root, cache)
@@ -328,8 +331,10 @@ def frame(config: Config, drafts: bool) -> str:
 
 
 def input_state(outline: str, found: Scan) -> str:
-    """A hash of everything a build reads: its `frame` and every input file."""
-    return hashlib.sha256(f"{outline}\0{found.state()}".encode()).hexdigest()
+    """A hash of everything a build reads: its `frame` and every input file ("" while a
+    seed is unread: no earlier build can have had the same inputs)."""
+    state = found.state()
+    return hashlib.sha256(f"{outline}\0{state}".encode()).hexdigest() if state else ""
 
 
 def registry_digest(config: Config) -> str:

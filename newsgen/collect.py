@@ -15,11 +15,11 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import cast
 
-from newsgen.cache import CODE, Cache, Enrichment, Packed, pack, pickled, unpack
+from newsgen.cache import CODE, Cache, Enrichment, pack, pickled, unpack
 from newsgen.config import Config
 from newsgen.enrich import (
     detect_languages,
@@ -79,6 +79,8 @@ class Collected:
     # The unit (its `order`) each article came from, by article path.
     article_units: dict[str, str]
     pairing: Pairing
+    # The scan collected, with the hashes of the seeds it left unread.
+    found: Scan
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,22 +103,32 @@ class Scan:
     problems: tuple[Problem, ...]
 
     def state(self) -> str:
-        """A hash of every input file's path and content."""
+        """A hash of every input file's path and content ("" while a seed is unread)."""
+        if any(not source.sha for source in self.seeds):
+            return ""
         digest = hashlib.sha256()
         for source in (*self.seeds, *self.curated):
             digest.update(f"{source.path}\0{source.sha}\0".encode())
         return digest.hexdigest()
 
+    def hashed(self, shas: Mapping[str, str]) -> Scan:
+        """This scan with the hashes of the seeds it left unread (see `scan`)."""
+        seeds = tuple(s if s.sha else replace(s, sha=shas[s.path]) for s in self.seeds)
+        return replace(self, seeds=seeds)
+
 
 def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     """Find the source files; read only those whose size or mtime changed since last time
-    (on `jobs` cores, when there are many)."""
+    (on `jobs` cores, when there are many). A seed never seen before is not read here: its
+    hash is "" until the worker that enriches it reads it (`collect`), so that a cold build
+    reads each seed once, not twice. (Only a file removed and put back could have had a
+    cached article; it is enriched again.)"""
     problems: list[Problem] = []
     known = cache.file_hashes()
     changed: list[FileRow] = []
-    seeds = find_sources(config, "seeds", ".txt", known, problems, changed, jobs=jobs)
+    seeds = find_sources(config, "seeds", ".txt", known, problems, changed, jobs=jobs, defer=True)
     curated = find_sources(config, "articles", ".md", known, problems, changed, jobs=jobs)
-    still = len(seeds) + len(curated) - sum(1 for row in changed if row[0] not in known)
+    still = sum(1 for s in (*seeds, *curated) if s.path in known)
     gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
     cache.update_file_hashes(changed, gone)
     return Scan(seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems))
@@ -132,15 +144,17 @@ def collect(
     curated = list(parse_curated_cached(curated_files, curated_keys, cache, problems))
     units, pairing = make_units(seeds, curated, config)
     problems += pairing.problems
-    order = {u.key: i for i, u in enumerate(units)}
-    done = _unpack_cached(cache.articles(order), order)
-    missing = [u for u in units if u.key not in done]
-    done.update(enrich_units(missing, order, config, cache, jobs=jobs, progress=progress))
+    positions = {u.order: i for i, u in enumerate(units)}
+    done = _cached(cache, units, positions)
+    missing = [u for u in units if u.order not in done]
+    done.update(enrich_units(missing, positions, config, cache, jobs=jobs, progress=progress))
+    units = [done[u.order][0] for u in units]  # with the keys of the seeds read just now
+    found = _record_hashes(cache, found, units)
     articles: list[Article] = []
     article_keys: dict[str, str] = {}
     article_units: dict[str, str] = {}
     for unit in units:
-        article, unit_problems = done[unit.key]
+        article, unit_problems = done[unit.order][1]
         problems += unit_problems
         if article is not None:
             articles.append(article)
@@ -156,27 +170,41 @@ def collect(
         article_keys=article_keys,
         article_units=article_units,
         pairing=pairing,
+        found=found,
     )
+
+
+def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
+    """`found` with the hashes of the seeds it left unread, which are now remembered."""
+    if found.state():
+        return found
+    shas = {u.seed.path: u.seed.sha for u in units if u.seed is not None}
+    hashed = found.hashed(shas)
+    unread = {s.path for s in found.seeds if not s.sha}
+    cache.update_file_hashes([file_row(s) for s in hashed.seeds if s.path in unread], ())
+    return hashed
 
 
 def enrich_units(
     units: Sequence[Unit],
-    order: dict[str, int],
+    positions: dict[str, int],
     config: Config,
     cache: Cache,
     *,
     jobs: int,
     progress: Progress | None = None,
-) -> dict[str, Enrichment]:
-    """Enrich `units` (numbered by `order`, unit key to position in source order) on all
-    cores, and store each result in the cache."""
+) -> dict[str, tuple[Unit, Enrichment]]:
+    """Enrich `units` (each at `positions[unit.order]` in source order) on all cores, and
+    store each result in the cache. By unit order: the unit, with its key (a seed that `scan`
+    left unread gets it from the hash its worker read), and its enrichment."""
     if not units:
         return {}
     parallel = jobs > 1 and len(units) >= MIN_PARALLEL
     _prepare_languages(cache, parallel=parallel, few=len(units) < MIN_PARALLEL)
     weekdays = _recall_weekdays(cache, parallel=parallel)
     _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
-    done: dict[str, Enrichment] = {}
+    done: dict[str, tuple[Unit, Enrichment]] = {}
+    salt = unit_salt(config)
     batches = [(i, min(i + BATCH, len(units))) for i in range(0, len(units), BATCH)]
     try:
         work = run(
@@ -188,8 +216,13 @@ def enrich_units(
             progress=progress and (lambda n: progress("reading", batches[n - 1][1], len(units))),
         )
         results = (result for batch in work for result in batch)
-        for unit, (blob, body_html, sample) in zip(units, results, strict=True):
-            article, _ = done[unit.key] = unpack(pickle.loads(blob), order[unit.key])
+        for unit, (sha, blob, body_html, sample) in zip(units, results, strict=True):
+            if sha:
+                assert unit.seed is not None
+                unit = seed_unit(salt, replace(unit.seed, sha=sha), unit.curated)
+            enrichment = unpack(pickle.loads(blob), positions[unit.order])
+            done[unit.order] = unit, enrichment
+            article = enrichment[0]
             cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
             if article and sample:
                 cache.put_language(sample, article.lang)
@@ -229,12 +262,16 @@ def curated_unit_keys(sources: Sequence[Source]) -> dict[str, str]:
     return {s.path: f"md:{CODE}:{s.path}:{s.sha}" for s in sources}
 
 
-def _unpack_cached(packed: dict[str, Packed], order: dict[str, int]) -> dict[str, Enrichment]:
-    """Cached enrichments by unit key; a row that no longer fits the records is a miss."""
+def _cached(
+    cache: Cache, units: Sequence[Unit], positions: dict[str, int]
+) -> dict[str, tuple[Unit, Enrichment]]:
+    """Cached enrichments by unit order; a row that no longer fits the records is a miss."""
+    keyed = {u.key: u for u in units if u.key}
     found = {}
-    for key, value in packed.items():
+    for key, value in cache.articles(keyed).items():
+        unit = keyed[key]
         with contextlib.suppress(TypeError, ValueError, KeyError):
-            found[key] = unpack(value, order[key])
+            found[unit.order] = unit, unpack(value, positions[unit.order])
     return found
 
 
@@ -247,10 +284,12 @@ def find_sources(
     changed: list[FileRow],
     *,
     jobs: int = 1,
+    defer: bool = False,
 ) -> list[Source]:
     """Files of one source folder, sorted by name, with their content hashes. A file is read
     only when its size or modification time differs from `known` (the last build's); its
-    row is then added to `changed`."""
+    row is then added to `changed`. With `defer`, a file `known` lacks is not read: its hash
+    is ""."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
@@ -279,20 +318,25 @@ def find_sources(
         size, mtime = stat.st_size, stat.st_mtime_ns
         seen = known.get(relative)
         sha = seen[2] if seen and seen[0] == size and seen[1] == mtime else None
-        found.append((relative, entry.path, size, mtime, sha))
+        found.append((relative, entry.path, size, mtime, "" if defer and not seen else sha))
     unread = [file for _, file, _, _, sha in found if sha is None]
     read = iter(list(run(_hash, unread, jobs=jobs)))
-    racy = time.time_ns() - RACY_NS
     sources: list[Source] = []
     for relative, file, size, mtime, sha in found:
+        source = Source(path=relative, file=file, sha=sha or "", size=size, mtime_ns=mtime)
         if sha is None:
-            sha = next(read)
-            # A file changed again within the clock's resolution of this read could keep
-            # its size and mtime: recorded with no size, it is read again next time (as git
-            # does with "racily clean" files).
-            changed.append((relative, -1 if mtime >= racy else size, mtime, sha))
-        sources.append(Source(path=relative, file=file, sha=sha, size=size, mtime_ns=mtime))
+            source = replace(source, sha=next(read))
+            changed.append(file_row(source))
+        sources.append(source)
     return sources
+
+
+def file_row(source: Source) -> FileRow:
+    """The row that remembers a file's hash by its size and mtime. A file changed again
+    within the clock's resolution of its read could keep its size and mtime: recorded with
+    no size, it is read again next time (as git does with "racily clean" files)."""
+    racy = source.mtime_ns >= time.time_ns() - RACY_NS
+    return (source.path, -1 if racy else source.size, source.mtime_ns, source.sha)
 
 
 def _hash(file: str) -> str:
@@ -360,8 +404,9 @@ def unit_salt(config: Config) -> str:
 
 
 def seed_unit(salt: str, seed: Source, curated: Draft | None) -> Unit:
+    """A seed's unit; one that `scan` left unread has no key until its worker reads it."""
     return Unit(
-        key=_key(salt, seed.path, seed.sha, repr(curated)),
+        key=_key(salt, seed.path, seed.sha, repr(curated)) if seed.sha else "",
         order=seed.path,
         seed=seed,
         curated=curated,
@@ -390,37 +435,43 @@ class _Work:
 BATCH = 32
 
 
-def _enrich_batch(span: tuple[int, int]) -> list[tuple[bytes, str, str]]:
-    """Units `span[0]` to `span[1]`, each as its packed enrichment (pickled here, in
-    parallel: the parent stores it as it is and unpacks it as it does cached rows), body
-    HTML and language sample key."""
+Enriched = tuple[str, bytes, str, str]
+
+
+def _enrich_batch(span: tuple[int, int]) -> list[Enriched]:
+    """Units `span[0]` to `span[1]`, each as the hash of its seed when `scan` left it unread
+    (else ""), its packed enrichment (pickled here, in parallel: the parent stores it as it
+    is and unpacks it as it does cached rows), body HTML and language sample key."""
     parsed = [_draft(_Work.units[i]) for i in range(*span)]
-    drafts = (draft for draft, _ in parsed if draft is not None)
+    drafts = (draft for _, draft, _ in parsed if draft is not None)
     languages = detect_languages(drafts, _Work.language, _Languages.known)
-    return [_enriched(draft, problems, languages) for draft, problems in parsed]
+    return [_enriched(sha, draft, problems, languages) for sha, draft, problems in parsed]
 
 
-def _draft(unit: Unit) -> CachedDraft:
-    """The unit's seed parsed, with the curated file over it."""
+def _draft(unit: Unit) -> tuple[str, Draft | None, list[Problem]]:
+    """The unit's seed parsed, with the curated file over it; and the seed's hash, when
+    `scan` left it unread."""
     if unit.seed is None:
         assert unit.curated is not None
-        return unit.curated, []
-    seed, problems = parse_seed(unit.seed.path, _read(unit.seed.file))
+        return "", unit.curated, []
+    data = _read(unit.seed.file)
+    sha = "" if unit.seed.sha else hashlib.sha256(data).hexdigest()
+    seed, problems = parse_seed(unit.seed.path, data)
     if seed is None:
-        return None, problems
-    return (merge(seed, unit.curated) if unit.curated else seed), problems
+        return sha, None, problems
+    return sha, (merge(seed, unit.curated) if unit.curated else seed), problems
 
 
 def _enriched(
-    draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
-) -> tuple[bytes, str, str]:
+    sha: str, draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
+) -> Enriched:
     if draft is None:
-        return pickled(pack((None, problems))), "", ""
+        return sha, pickled(pack((None, problems))), "", ""
     enriched = enrich(
         draft, default_lang=_Work.language, timezone=_Work.timezone, languages=languages
     )
     packed = pack((enriched.article, problems + list(enriched.problems)))
-    return pickled(packed), enriched.body_html, enriched.sample
+    return sha, pickled(packed), enriched.body_html, enriched.sample
 
 
 class _Languages:

@@ -205,13 +205,15 @@ def prepare(
     before = {row.unit_order: _unpack(packed[row.unit], row.position) for row in rows.values()}
     for _, old_problems in before.values():
         problems.subtract(old_problems)
-    order = {u.key: rows[u.order].position for u in units}
-    done = {k: _unpack(v, order[k]) for k, v in cache.articles(order).items()}
-    fresh = [u for u in units if u.key not in done]
-    done.update(enrich_units(fresh, order, config, cache, jobs=jobs, progress=progress))
+    positions = {u.order: rows[u.order].position for u in units}
+    cached = cache.articles(u.key for u in units)
+    done = {u.order: _unpack(cached[u.key], positions[u.order]) for u in units if u.key in cached}
+    fresh = [u for u in units if u.order not in done]
+    enriched = enrich_units(fresh, positions, config, cache, jobs=jobs, progress=progress)
+    done.update((order, enrichment) for order, (_, enrichment) in enriched.items())
     placed, articles = [], {}
     for unit in units:
-        row, (article, unit_problems) = rows[unit.order], done[unit.key]
+        row, (article, unit_problems) = rows[unit.order], done[unit.order]
         if article is None or not _same_place(cache, row, before[unit.order][0], article):
             return None
         problems.update(unit_problems)

@@ -3,6 +3,7 @@ from the cache is byte-identical to a clean build of the same inputs."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from newsgen import collect
 from newsgen.build import KEYED_FIELDS, BuildResult
 from newsgen.cache import Cache
 from newsgen.plan import Page
@@ -134,6 +136,44 @@ def test_nothing_changed_writes_nothing(tmp_path: Path) -> None:
     _, result = build_site(site)
     assert isinstance(result, BuildResult)
     assert (result.written, result.removed, result.enriched) == (0, 0, 0)
+
+
+def test_a_cold_build_reads_each_seed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its worker hashes a seed seen for the first time as it reads it: no pass before."""
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    reads: list[str] = []
+    real = collect._read
+
+    def counted(path: str) -> bytes:
+        reads.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(collect, "_read", counted)
+    build_site(site)
+    seeds = sorted(p.name for p in (site / "seeds").glob("*.txt"))
+    assert sorted(name for name in reads if name.endswith(".txt")) == seeds
+
+
+def test_a_seed_read_for_the_first_time_is_remembered_by_its_hash(tmp_path: Path) -> None:
+    """Added to a built site, it is enriched (read once); the next build finds nothing to do,
+    and the cache holds its hash as a file read before would have it."""
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    build_site(site)
+    add_article(site)
+    _, added = build_site(site)
+    _, again = build_site(site)
+    assert added.enriched == 1
+    assert (again.written, again.enriched) == (0, 0)
+    new = site / "seeds" / "030_0123456789abcdef.txt"
+    cache = Cache(site / ".newsgen" / "cache.sqlite")
+    try:
+        size, _, sha = cache.file_hashes()["seeds/030_0123456789abcdef.txt"]
+    finally:
+        cache.close()
+    assert sha == hashlib.sha256(new.read_bytes()).hexdigest()
+    assert size in (new.stat().st_size, -1)  # -1: written within the racy interval
 
 
 def test_page_keys_cover_every_field_of_a_page() -> None:
