@@ -157,6 +157,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--no-search", action="store_true", help="build without the search index")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help=f"leave the old builds in {TRASH} (deleting them slows the disk for minutes)",
+    )
     args = parser.parse_args()
     lines = [
         "| articles | cold build | cp -r of the output | rebuild, no change | rebuild, one edit "
@@ -169,7 +174,8 @@ def main() -> None:
         extra = ["--no-search"] if args.no_search else []
         lines.append(row(size, measure(size, args.runs, extra)))
         print(lines[-1], flush=True)
-    shutil.rmtree(TRASH, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(TRASH, ignore_errors=True)
     table = "\n".join(lines) + "\n"
     print(table)
     if args.out:
