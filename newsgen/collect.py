@@ -102,9 +102,13 @@ class Scan:
     curated: tuple[Source, ...]
     problems: tuple[Problem, ...]
 
+    def complete(self) -> bool:
+        """Whether every file's hash is known (see `scan`)."""
+        return all(source.sha for source in self.seeds)
+
     def state(self) -> str:
         """A hash of every input file's path and content ("" while a seed is unread)."""
-        if any(not source.sha for source in self.seeds):
+        if not self.complete():
             return ""
         digest = hashlib.sha256()
         for source in (*self.seeds, *self.curated):
@@ -176,7 +180,7 @@ def collect(
 
 def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
     """`found` with the hashes of the seeds it left unread, which are now remembered."""
-    if found.state():
+    if found.complete():
         return found
     shas = {u.seed.path: u.seed.sha for u in units if u.seed is not None}
     hashed = found.hashed(shas)
