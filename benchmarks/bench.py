@@ -56,13 +56,14 @@ def timed(args: list[str], cwd: Path) -> Run:
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
     stages = re.search(r"^Stages: .*$", result.stderr, re.MULTILINE)
-    if stages:
-        print(f"  {stages[0]}", flush=True)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", result.stderr)
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     assert wall and peak, result.stderr
     hours, minutes, seconds = int(wall[1] or 0), int(wall[2]), float(wall[3])
-    return Run(seconds=hours * 3600 + minutes * 60 + seconds, peak_mb=int(peak[1]) / 1024)
+    run = Run(seconds=hours * 3600 + minutes * 60 + seconds, peak_mb=int(peak[1]) / 1024)
+    if stages:
+        print(f"  {run.seconds:.2f} s, {run.peak_mb:.0f} MB. {stages[0]}", flush=True)
+    return run
 
 
 def corpus(count: int) -> Path:
