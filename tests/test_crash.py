@@ -258,6 +258,44 @@ def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
 
 
 @needs_mounts
+def test_a_full_disk_on_a_first_build_leaves_no_half_written_page(
+    make_site: MakeSite, versions: dict[str, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """A first build writes its pages in place, not renamed from temporary files: the page
+    being written when the disk fills up is removed, not left truncated."""
+    site = make_site(corpus("A"))
+    disk, after = tmp_path / "disk", tmp_path / "after"
+    disk.mkdir()
+    after.mkdir()
+    size = kib_used(versions["A"]) // 3
+    script = (
+        f'mount -t tmpfs -o size={size}k tmpfs "$DISK" && '
+        '{ "$PY" -m newsgen build --site "$SITE" --output "$DISK/site" -q; echo $? > "$RC"; }; '
+        'cp -a "$DISK"/. "$AFTER"/'
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={
+            **os.environ,
+            "DISK": str(disk),
+            "SITE": str(site),
+            "AFTER": str(after),
+            "RC": str(tmp_path / "rc"),
+            "PY": sys.executable,
+        },
+    )
+    assert (tmp_path / "rc").read_text().strip() == "1", done.stderr
+    error_line(done.stderr, disk / "site", "No space left on device")
+    written = snapshot(after / "site")
+    assert written, "the build wrote nothing before the disk was full"
+    assert {name: versions["A"].get(name) for name in written} == written
+
+
+@needs_mounts
 def test_a_read_only_output_is_a_clear_error_and_the_old_site_stays(
     site_at_a: Path, versions: dict[str, dict[str, bytes]], tmp_path: Path
 ) -> None:
