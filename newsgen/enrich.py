@@ -107,7 +107,9 @@ def enrich(
         or detect_language(_sample_text(draft), default_lang)
     )
     date, published = _date(draft, lang, timezone, problems)
-    title = meta.title or draft.title or headline(lede) or draft.path.rsplit("/", 1)[-1]
+    # The headline is the summary's first sentence: the lede is split once for both.
+    opening = [] if (meta.title or draft.title) and meta.summary else _opening(lede)
+    title = meta.title or draft.title or _headline(opening) or draft.path.rsplit("/", 1)[-1]
     body_html = render_blocks(draft.blocks)
     slug = _slug(draft, title, problems)
     article = Article(
@@ -121,7 +123,7 @@ def enrich(
         dateline=meta.dateline or draft.dateline,
         date=date,
         published=published,
-        summary=meta.summary or summary(lede),
+        summary=meta.summary or _summary(opening),
         tags=meta.tags,
         related=draft.related,
         image=_first_image(draft),
@@ -252,16 +254,35 @@ def cut(text: str, limit: int) -> str:
 
 
 def headline(lede: str) -> str:
-    first = next(_sentences(lede), "")
+    return _headline(_opening(lede))
+
+
+def summary(lede: str) -> str:
+    return _summary(_opening(lede))
+
+
+def _opening(lede: str) -> list[str]:
+    """The lede's first sentences, up to the first that a summary has no room for."""
+    parts: list[str] = []
+    length = -1
+    for part in _sentences(lede):
+        parts.append(part)
+        length += 1 + len(part)
+        if length > SUMMARY_LENGTH:
+            break
+    return parts
+
+
+def _headline(opening: list[str]) -> str:
+    first = opening[0] if opening else ""
     if first.endswith(".") and not first.endswith(".."):
         first = first[:-1]
     return cut(first, TITLE_LENGTH)
 
 
-def summary(lede: str) -> str:
-    parts = _sentences(lede)
-    text = next(parts, "")
-    for part in parts:
+def _summary(opening: list[str]) -> str:
+    text = opening[0] if opening else ""
+    for part in opening[1:]:
         if len(text) + 1 + len(part) > SUMMARY_LENGTH:
             break
         text = f"{text} {part}"

@@ -6,6 +6,7 @@ file yields a Problem and no Draft; it never stops the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -347,6 +348,9 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
     return None, lines, 0
 
 
+# Remembered: an article's opening paragraph is looked at when its file is parsed and again
+# when its summary is made, and a worker parses a batch of articles before enriching them.
+@functools.lru_cache(maxsize=256)
 def find_dateline(block: str) -> tuple[str | None, str | None, int]:
     """(place, date text, length of the dateline prefix) at the opening of the first
     paragraph: `Place – `, `PLACE — `, `Place (Agency) - `, `Place, 29 marzo 2022 – `,
