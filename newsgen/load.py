@@ -349,7 +349,8 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
 
 
 # Remembered: an article's opening paragraph is looked at when its file is parsed and again
-# when its summary is made, and a worker parses a batch of articles before enriching them.
+# when its summary is made, and a worker parses a batch of articles (`collect.BATCH`)
+# before enriching them.
 @functools.lru_cache(maxsize=256)
 def find_dateline(block: str) -> tuple[str | None, str | None, int]:
     """(place, date text, length of the dateline prefix) at the opening of the first
