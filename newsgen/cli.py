@@ -7,13 +7,14 @@ The only module that prints. Exit 0 on success (warnings allowed), 1 when the bu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from newsgen import __version__
 from newsgen.build import BuildResult, build
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
 # `newsgen build` that finds nothing changed is mostly Python start-up and imports.
 
 REPEATS_SHOWN = 5
+
+
+def run() -> NoReturn:
+    """The `newsgen` command: `main`, then exit at once. Everything that must reach the disk
+    has by then (pages written, cache closed); tearing down every object of a large build
+    first took 0.05-0.1 s for nothing (mypy exits the same way)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
