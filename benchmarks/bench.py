@@ -136,7 +136,11 @@ def measure(count: int, runs: int, extra: list[str]) -> dict[str, list[Run]]:
 
 def row(count: int, figures: dict[str, list[Run]]) -> str:
     def median(name: str) -> str:
-        return f"{statistics.median(r.seconds for r in figures[name]):.2f} s"
+        """The median, and the range when there are several runs: on a machine whose speed
+        varies, the range says how far one run may land from it."""
+        seconds = [r.seconds for r in figures[name]]
+        spread = f" ({min(seconds):.2f}–{max(seconds):.2f})" if len(seconds) > 1 else ""
+        return f"{statistics.median(seconds):.2f} s{spread}"
 
     peak = max(r.peak_mb for name, runs in figures.items() if name != "copy" for r in runs)
     disk = statistics.median(r.seconds for r in figures["disk"])
