@@ -438,7 +438,7 @@ class _Work:
 # its main thread: at 32 units a task, that cost the parent a third of a second of a 10k build.
 BATCH = 128
 # Texts whose languages are detected together (see langmodel.classify_all): 32 short texts
-# cost little more than 16, and more than 32 no longer pay (their arrays outgrow the caches).
+# cost little more than 16, and groups of 64 to 256 cost more per text than 32.
 LANGUAGE_GROUP = 32
 
 
