@@ -115,10 +115,9 @@ class Scan:
             digest.update(f"{source.path}\0{source.sha}\0".encode())
         return digest.hexdigest()
 
-    def hashed(self, shas: Mapping[str, str]) -> Scan:
-        """This scan with the hashes of the seeds it left unread (see `scan`)."""
-        seeds = tuple(s if s.sha else replace(s, sha=shas[s.path]) for s in self.seeds)
-        return replace(self, seeds=seeds)
+    def hashed(self, read: Mapping[str, Source]) -> Scan:
+        """This scan with the seeds it left unread (see `scan`) as `read` has them, hashed."""
+        return replace(self, seeds=tuple(s if s.sha else read[s.path] for s in self.seeds))
 
 
 def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
@@ -182,8 +181,7 @@ def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
     """`found` with the hashes of the seeds it left unread, which are now remembered."""
     if found.complete():
         return found
-    shas = {u.seed.path: u.seed.sha for u in units if u.seed is not None}
-    hashed = found.hashed(shas)
+    hashed = found.hashed({u.seed.path: u.seed for u in units if u.seed is not None})
     unread = {s.path for s in found.seeds if not s.sha}
     cache.update_file_hashes([file_row(s) for s in hashed.seeds if s.path in unread], ())
     return hashed
