@@ -102,16 +102,35 @@ def _parser() -> MarkdownIt:
 
 def render_block(block: str) -> str:
     """One Markdown block to HTML. An image alone on its line is a figure with its credit."""
+    return _render(block)[0]
+
+
+def render_body(blocks: tuple[str, ...]) -> tuple[str, int]:
+    """An article's blocks to HTML, and how many of them were nested too deeply for the
+    parser and so were flattened (their text is all there, their structure is not)."""
+    rendered = [_render(b) for b in blocks]
+    return "".join(html for html, _ in rendered), sum(deep for _, deep in rendered)
+
+
+def render_blocks(blocks: tuple[str, ...]) -> str:
+    return render_body(blocks)[0]
+
+
+def _render(block: str) -> tuple[str, bool]:
     image = _image_block(block)
     if image is not None:
-        return figure(image)
+        return figure(image), False
     if "\n" not in block and not has_syntax(block):
-        return f"<p>{escape(block)}</p>\n"
+        return f"<p>{escape(block)}</p>\n", False
     if _literal_paragraph(block):
         from markdown_it.common.utils import escapeHtml
 
-        return f"<p>{escapeHtml(block)}</p>\n"
-    return str(_parser().render(block))
+        return f"<p>{escapeHtml(block)}</p>\n", False
+    parser = _parser()
+    tokens = parser.parse(block)
+    if _too_deep(tokens, parser.options.maxNesting):
+        return _flattened(block), True
+    return str(parser.renderer.render(tokens, parser.options, {})), False
 
 
 def _literal_paragraph(block: str) -> bool:
@@ -128,8 +147,21 @@ def _literal_paragraph(block: str) -> bool:
     )
 
 
-def render_blocks(blocks: tuple[str, ...]) -> str:
-    return "".join(render_block(b) for b in blocks)
+# Past its nesting limit markdown-it drops the rest of a block without a word ("we should not
+# care about content"); scraped text may still hold words there. A container opened one level
+# below the limit is where that happens.
+_CONTAINERS = frozenset({"blockquote_open", "list_item_open"})
+_NESTING_MARKS = re.compile(r"^(?:[ \t]*(?:>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))+[ \t]*")
+
+
+def _too_deep(tokens: list[Token], limit: int) -> bool:
+    return any(t.type in _CONTAINERS and t.level >= limit - 1 for t in tokens)
+
+
+def _flattened(block: str) -> str:
+    """Each line of a block as a paragraph of its own, without quote and list marks."""
+    lines = (_NESTING_MARKS.sub("", line) for line in block.split("\n"))
+    return "".join(f"<p>{_parser().renderInline(line)}</p>\n" for line in lines if line.strip())
 
 
 def _image_block(block: str) -> Image | None:

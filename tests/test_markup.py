@@ -14,6 +14,7 @@ from newsgen.markup import (
     plain_text,
     render_block,
     render_blocks,
+    render_body,
     safe_url,
     strip_controls,
 )
@@ -169,3 +170,29 @@ def test_brackets_that_form_no_link_skip_the_parser() -> None:
     assert not _literal_paragraph("[1]: https://example.org")
     assert not _literal_paragraph("vedi [qui](https://example.org)")
     assert not _literal_paragraph("A &amp; B")
+
+
+def test_quotes_nested_past_the_parser_limit_keep_their_text_flattened() -> None:
+    html, flattened = render_body(("> " * 300 + "deep *words*", "After."))
+    assert html == "<p>deep <em>words</em></p>\n<p>After.</p>\n"
+    assert flattened == 1
+
+
+def test_quotes_nested_up_to_the_parser_limit_keep_their_structure() -> None:
+    html, flattened = render_body(("> " * 19 + "deep words",))
+    assert html.count("<blockquote>") == 19
+    assert "deep words" in html
+    assert flattened == 0
+
+
+def test_every_item_of_a_list_nested_past_the_limit_is_kept() -> None:
+    block = "\n".join("  " * depth + f"- item {depth}" for depth in range(40))
+    html, flattened = render_body((block,))
+    assert html == "".join(f"<p>item {depth}</p>\n" for depth in range(40))
+    assert flattened == 1
+
+
+def test_mixed_deep_nesting_loses_no_line() -> None:
+    block = "\n".join("> " * depth + "1. " * depth + f"line {depth}" for depth in range(1, 60))
+    html, _ = render_body((block,))
+    assert all(f"line {depth}" in html for depth in range(1, 60))
