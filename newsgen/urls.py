@@ -31,7 +31,12 @@ HEADER = (
     "# to it at each build (never with --drafts) and redirects old URLs to the article's\n"
     "# current one. Commit it with the site; delete a URL only to let it stop working.\n"
 )
-_SEGMENT = re.compile(r"^[\w.~!$&'()+,;=@-]+$")
+_SEGMENT = re.compile(r"[\w.~!$&'()+,;=@-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A segment is a file or folder name: file systems take 255 bytes, and a page is first written
+# beside its final name as `.newsgen-<pid>-<name>.tmp`.
+MAX_SEGMENT_BYTES = 200
+MAX_PATH_BYTES = 2000
 _PAGE_SUFFIXES = (".html", ".htm")
 _FOLDER_URL = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/", re.ASCII)  # as slugs make
 
@@ -235,8 +240,17 @@ def normalise_alias(alias: str) -> tuple[str | None, str | None]:
         return None, "has a '.' or '..' segment; write the path in full"
     if any(not s for s in segments):
         return None, "has an empty segment ('//')"
-    if any(s.startswith(".") or not _SEGMENT.match(s) for s in segments):
+    if _CONTROL.search(path):
+        return None, "holds a control character (a newline, a tab, %0a…); remove it"
+    if any(s.startswith(".") or not _SEGMENT.fullmatch(s) for s in segments):
         return None, "is not a plain path; use letters, digits, '-', '_' and '.' between slashes"
+    if max(len(s.encode()) for s in segments) > MAX_SEGMENT_BYTES:
+        return None, (
+            f"has a segment longer than {MAX_SEGMENT_BYTES} bytes, more than a file name may "
+            "hold; shorten it"
+        )
+    if len(path.encode()) > MAX_PATH_BYTES:
+        return None, f"is longer than {MAX_PATH_BYTES} bytes; shorten it"
     folder = path.endswith("/") or not segments[-1].lower().endswith(_PAGE_SUFFIXES)
     return "/" + "/".join(segments) + ("/" if folder else ""), None
 

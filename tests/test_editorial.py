@@ -71,6 +71,8 @@ def output_text(output: Path) -> str:
 # --- aliases --------------------------------------------------------------------------------
 
 NOT_PLAIN = "is not a plain path; use letters, digits, '-', '_' and '.' between slashes"
+CONTROL = "holds a control character (a newline, a tab, %0a…); remove it"
+TOO_LONG = "has a segment longer than 200 bytes, more than a file name may hold; shorten it"
 NOT_SITE = "is not a path of this site; write it from the site's root, such as '/old/'"
 
 
@@ -97,7 +99,17 @@ NOT_SITE = "is not a path of this site; write it from the site's root, such as '
         ("/.git/config", (None, NOT_PLAIN)),
         ("/a\\b/", (None, NOT_PLAIN)),
         ("/a b/", (None, NOT_PLAIN)),
-        ("/a%00b/", (None, NOT_PLAIN)),
+        ("/a%00b/", (None, CONTROL)),
+        ("/a%0a/", (None, CONTROL)),
+        ("/a\nb/", (None, CONTROL)),
+        ("/x%7f.html", (None, CONTROL)),
+        ("/\ud800/", (None, NOT_PLAIN)),
+        ("/" + "a" * 200 + "/", ("/" + "a" * 200 + "/", None)),
+        ("/" + "a" * 201 + "/", (None, TOO_LONG)),
+        ("/" + "é" * 101 + ".html", (None, TOO_LONG)),
+        ("/" + "a" * 300, (None, TOO_LONG)),
+        ("/a" * 999 + "/", ("/a" * 999 + "/", None)),
+        ("/ab" * 667 + "/", (None, "is longer than 2000 bytes; shorten it")),
     ],
 )
 def test_aliases_are_normalised_site_paths(
@@ -703,3 +715,25 @@ def test_import_of_the_demo_seeds_round_trips(tmp_path: Path) -> None:
             seed_article.lang,
             seed_article.summary,
         )
+
+
+def test_aliases_no_file_system_can_hold_are_warnings_and_the_build_completes(
+    make_site: MakeSite,
+) -> None:
+    long = "/" + "x" * 300 + "/"
+    curated = (
+        f"---\ntitle: Bilancio\naliases: ['{long}', '/ab%0a/', '/ok/']\n---\n\n"
+        "Il bilancio è approvato.\n"
+    )
+    site = make_site({"articles/bilancio.md": curated})
+    config, result = build_site(site)
+    assert [str(p) for p in result.problems] == [
+        "articles/bilancio.md: alias '/ab%0a/' holds a control character (a newline, a tab, "
+        "%0a…); remove it; ignored",
+        f"articles/bilancio.md: alias '{long}' has a segment longer than 200 bytes, more than "
+        "a file name may hold; shorten it; ignored",
+    ]
+    out = config.output_dir
+    assert (out / "ok" / "index.html").is_file()
+    assert (out / "articles" / "bilancio" / "index.html").is_file()
+    assert not any("\n" in p.name for p in out.rglob("*"))
