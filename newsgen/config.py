@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
+import math
 import re
 import zoneinfo
 from dataclasses import dataclass, fields, replace
@@ -20,6 +22,9 @@ class ConfigError(Exception):
     """Every problem found in the configuration, reported at once."""
 
     def __init__(self, problems: list[str]) -> None:
+        # A key or value can hold half of a UTF-16 pair (a YAML escape): shown as an escape,
+        # since it cannot be printed.
+        problems = [p.encode("utf-8", "backslashreplace").decode() for p in problems]
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -38,6 +43,7 @@ class Config:
     articles: str = "articles"
     templates: str = "templates"
     output: str = "build"
+    max_file_mb: float = 10
 
     @property
     def base_path(self) -> str:
@@ -47,6 +53,11 @@ class Config:
     @property
     def output_dir(self) -> Path:
         return (self.root / self.output).resolve()
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The size past which a source file is skipped unread."""
+        return int(self.max_file_mb * MB)
 
     def source_dir(self, name: str) -> Path:
         return (self.root / str(getattr(self, name))).resolve()
@@ -59,10 +70,18 @@ class Config:
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+MB = 1024 * 1024
 _PATH_KEYS = ("seeds", "articles", "templates", "output")
 _OUTPUT_KEYS = ("title", "base_url", "language", "timezone", "per_page", "feed_size", "search")
-_KEYS = _OUTPUT_KEYS + _PATH_KEYS
+# Which files are read at all: the scan applies it, so the output follows it without it being
+# in the fingerprint.
+_LIMIT_KEYS = ("max_file_mb",)
+_KEYS = _OUTPUT_KEYS + _LIMIT_KEYS + _PATH_KEYS
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+HALF_PAIR = "holds half of a UTF-16 surrogate pair, not a character; write the character itself"
+# `+02:00`, `-0530`, `UTC+2`, `GMT-03:00`: an offset from UTC, which is not a time zone.
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
@@ -116,14 +135,21 @@ def _unknown_keys(raw: dict[str, Any]) -> list[str]:
 def _check(key: str, value: Any) -> tuple[Any, str | None]:
     if key == "search":
         if not isinstance(value, bool):
-            return None, f"expected true or false, got {value!r}"
+            return None, f"expected true or false, got {shown(value)}"
         return value, None
     if key in ("per_page", "feed_size"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            return None, f"expected a whole number of at least 1, got {value!r}"
+            return None, f"expected a whole number of at least 1, got {shown(value)}"
+        return value, None
+    if key == "max_file_mb":
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value <= 0:
+            return None, f"expected a number of megabytes above 0 such as 10, got {shown(value)}"
         return value, None
     if not isinstance(value, str) or not value.strip():
-        return None, f"expected a non-empty string, got {value!r}"
+        return None, f"expected a non-empty string, got {shown(value)}"
+    if _SURROGATE.search(value):
+        return None, f"{shown(value)} {HALF_PAIR}"
     value = value.strip()
     if key == "base_url":
         return _check_base_url(value)
@@ -132,10 +158,33 @@ def _check(key: str, value: Any) -> tuple[Any, str | None]:
             return None, f"expected a language code such as 'it' or 'en', got {value!r}"
         return value.replace("_", "-"), None
     if key == "timezone":
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return None, f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'"
+        return _check_timezone(value)
+    return value, None
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it: a date or time as YAML writes it, not its repr."""
+    if isinstance(value, dt.date):  # a datetime too
+        return value.isoformat()
+    return repr(value)
+
+
+def _check_timezone(value: str) -> tuple[Any, str | None]:
+    offset = _OFFSET.match(value)
+    if offset:
+        sign, hours, minutes = offset[1], int(offset[2]), int(offset[3] or 0)
+        fixed = f"{sign}{hours:02d}:{minutes:02d}"
+        # The Etc zones count the other way round: Etc/GMT-2 is two hours ahead of UTC.
+        etc = f" (or 'Etc/GMT{'-' if sign == '+' else '+'}{hours}' for a fixed {fixed})"
+        hint = etc if minutes == 0 and 0 < hours <= 12 else ""
+        return None, (
+            f"{value!r} is an offset from UTC ({fixed}), not a time zone; use an IANA name "
+            f"such as 'Europe/Rome'{hint}"
+        )
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None, f"unknown time zone {value!r}; use an IANA name such as 'Europe/Rome'"
     return value, None
 
 

@@ -41,6 +41,7 @@ _SETTINGS = {
     "search": "Full-text search: the index, the /search/ page and the box in every header.",
     "seeds": "Folders, relative to this file: scraped seed texts, curated Markdown articles,\n"
     "templates that override the packaged theme, and the built site.",
+    "max_file_mb": "A seed or article larger than this many megabytes is skipped unread.",
 }
 
 

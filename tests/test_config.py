@@ -101,7 +101,7 @@ def test_a_base_url_whose_host_urllib_cannot_read_is_a_problem(tmp_path: Path) -
 def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "zzz: 1\n") == [
         "newsgen.yaml: 'zzz' is not a setting; valid settings: title, base_url, language, "
-        "timezone, per_page, feed_size, search, seeds, articles, templates, output"
+        "timezone, per_page, feed_size, search, max_file_mb, seeds, articles, templates, output"
     ]
 
 
@@ -124,10 +124,63 @@ def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
             "per_page: '10'\n",
             "newsgen.yaml: 'per_page': expected a whole number of at least 1, got '10'",
         ),
+        *(
+            (
+                f"max_file_mb: {given}\n",
+                "newsgen.yaml: 'max_file_mb': expected a number of megabytes above 0 such as "
+                f"10, got {shown}",
+            )
+            for given, shown in [
+                ("0", "0"),
+                ("-1", "-1"),
+                (".inf", "inf"),
+                ("'5'", "'5'"),
+                ("true", "True"),
+                (".nan", "nan"),
+            ]
+        ),
+        (
+            'title: "A \\uD800 B"\n',
+            "newsgen.yaml: 'title': 'A \\ud800 B' holds half of a UTF-16 surrogate pair, not "
+            "a character; write the character itself",
+        ),
     ],
 )
 def test_bad_values(tmp_path: Path, yaml_text: str, problem: str) -> None:
     assert problems_of(tmp_path, yaml_text) == [problem]
+
+
+def test_max_file_mb_is_10_by_default_and_may_be_a_fraction(tmp_path: Path) -> None:
+    assert config_of(tmp_path, None).max_file_bytes == 10 * 1024 * 1024
+    config = config_of(tmp_path, "max_file_mb: 0.5\n")
+    assert (config.max_file_mb, config.max_file_bytes) == (0.5, 512 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            "'+02:00'",
+            "'+02:00' is an offset from UTC (+02:00), not a time zone; use an IANA name such "
+            "as 'Europe/Rome' (or 'Etc/GMT-2' for a fixed +02:00)",
+        ),
+        (
+            "UTC-3",
+            "'UTC-3' is an offset from UTC (-03:00), not a time zone; use an IANA name such "
+            "as 'Europe/Rome' (or 'Etc/GMT+3' for a fixed -03:00)",
+        ),
+        (
+            "GMT+05:30",
+            "'GMT+05:30' is an offset from UTC (+05:30), not a time zone; use an IANA name "
+            "such as 'Europe/Rome'",
+        ),
+        ("2022-03-29T08:30:00+02:00", "expected a non-empty string, got 2022-03-29T08:30:00+02:00"),
+    ],
+)
+def test_a_time_zone_error_shows_offsets_as_written(
+    tmp_path: Path, given: str, message: str
+) -> None:
+    assert problems_of(tmp_path, f"timezone: {given}\n") == [f"newsgen.yaml: 'timezone': {message}"]
 
 
 def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
