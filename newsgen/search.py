@@ -32,7 +32,7 @@ from typing import Any
 from newsgen import __version__, cbor
 from newsgen.plan import article_url
 from newsgen.records import Article
-from newsgen.write import same_bytes, write_atomic
+from newsgen.write import write_atomic
 
 BUNDLE = "pagefind"
 MANIFEST = "shards.json"
@@ -40,10 +40,12 @@ SHARD_SIZE = 1000
 """Articles per shard at most (before the next doubling): small enough that re-indexing one
 shard after an edit is cheap, large enough that the browser merges few indexes."""
 _BATCH = 500
-_UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
-# Pagefind's other UIs: the search page does not load them, and they cost 280 kB a shard.
+# Files of a Pagefind bundle that the search page never loads: Pagefind's own UIs (the theme
+# draws its results itself, as text), 280 kB a shard.
 _UNUSED = frozenset(
     {
+        "pagefind-ui.js",
+        "pagefind-ui.css",
         "pagefind-component-ui.js",
         "pagefind-component-ui.css",
         "pagefind-modular-ui.js",
@@ -51,6 +53,8 @@ _UNUSED = frozenset(
         "pagefind-highlight.js",
     }
 )
+# What earlier versions copied beside the shards for the search page.
+_OLD_UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
 
 # Filter names are part of the index, so they are written in the site's language.
 FILTER_NAMES: dict[str, tuple[str, str, str]] = {
@@ -221,14 +225,14 @@ def index_site(
     sizes = {name: size for name, (_, size) in previous.items()}
     sizes.update(_index_shards(stale, bodies, root, site_language, jobs))
     _remove_old(root, previous.keys() - {s.name for s in shards})
-    ui_bytes = _copy_ui(root, shards)
+    _remove_old_ui(root)
     _write_manifest(root, shards, sizes)
     return IndexReport(
         shards=len(shards),
         indexed=len(stale),
         records=sum(len(shard.articles) for shard in stale),
         seconds=time.perf_counter() - started,
-        bytes=ui_bytes + sum(sizes[s.name] for s in shards),
+        bytes=sum(sizes[s.name] for s in shards),
     )
 
 
@@ -481,19 +485,10 @@ def _remove_old(root: Path, names: Iterable[str]) -> None:
             shutil.rmtree(root / name)
 
 
-def _copy_ui(root: Path, shards: Sequence[Shard]) -> int:
-    """The UI script and style at a fixed URL, so the search page need not know the shards.
-    A site without articles takes them from an empty bundle."""
-    if shards:
-        files = {name: (root / shards[0].name / name).read_bytes() for name in _UI_FILES}
-    else:
-        with PagefindService() as service:
-            empty = service.request({"type": "NewIndex", "config": None})["index_id"]
-            files = service.bundle(empty)
-    for name in _UI_FILES:
-        if not same_bytes(root / name, files[name]):
-            write_atomic(root / name, files[name])
-    return sum(len(files[name]) for name in _UI_FILES)
+def _remove_old_ui(root: Path) -> None:
+    """The search page no longer loads Pagefind's UI: an output written before keeps no copy."""
+    for name in _OLD_UI_FILES:
+        (root / name).unlink(missing_ok=True)
 
 
 def _pagefind_version() -> str:
