@@ -8,11 +8,14 @@ seen. Returns articles in source order, not yet finalized.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import json
 import os
 import pickle
+import re
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import cast
 
 from newsgen.cache import CODE, Cache, Enrichment, pack, pickled, unpack
-from newsgen.config import Config
+from newsgen.config import MB, Config
 from newsgen.enrich import (
     detect_languages,
     enrich,
@@ -44,6 +47,8 @@ from newsgen.write import write_atomic
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
 FileRow = tuple[str, int, int, str]  # path, size, mtime_ns, sha
+# The hash of a seed its worker could not read (it could when it was scanned).
+UNREAD = "!unread"
 RACY_NS = 2_000_000_000
 
 
@@ -115,10 +120,6 @@ class Scan:
             digest.update(f"{source.path}\0{source.sha}\0".encode())
         return digest.hexdigest()
 
-    def hashed(self, read: Mapping[str, Source]) -> Scan:
-        """This scan with the seeds it left unread (see `scan`) as `read` has them, hashed."""
-        return replace(self, seeds=tuple(s if s.sha else read[s.path] for s in self.seeds))
-
 
 def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     """Find the source files; read only those whose size or mtime changed since last time
@@ -127,6 +128,7 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     reads each seed once, not twice. (Only a file removed and put back could have had a
     cached article; it is enriched again.)"""
     problems: list[Problem] = []
+    _Limit.bytes, _Limit.mb = config.max_file_bytes, config.max_file_mb
     known = cache.file_hashes()
     changed: list[FileRow] = []
     seeds = find_sources(config, "seeds", ".txt", known, problems, changed, jobs=jobs, defer=True)
@@ -178,12 +180,16 @@ def collect(
 
 
 def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
-    """`found` with the hashes of the seeds it left unread, which are now remembered."""
-    if found.complete():
+    """`found` with the hashes of the seeds it left unread, and of those that a worker could
+    not read, which are now remembered."""
+    seeds = {u.seed.path: u.seed for u in units if u.seed is not None}
+    again = {s.path for s in found.seeds if not s.sha or seeds[s.path].sha == UNREAD}
+    if not again:
         return found
-    hashed = found.hashed({u.seed.path: u.seed for u in units if u.seed is not None})
-    unread = {s.path for s in found.seeds if not s.sha}
-    cache.update_file_hashes([file_row(s) for s in hashed.seeds if s.path in unread], ())
+    hashed = replace(
+        found, seeds=tuple(seeds[s.path] if s.path in again else s for s in found.seeds)
+    )
+    cache.update_file_hashes([file_row(s) for s in hashed.seeds if s.path in again], ())
     return hashed
 
 
@@ -221,7 +227,9 @@ def enrich_units(
         for unit, (sha, blob, body_html, sample) in zip(units, results, strict=True):
             if sha:
                 assert unit.seed is not None
-                unit = seed_unit(salt, replace(unit.seed, sha=sha), unit.curated)
+                # A seed that its worker could not read is read again by the next scan.
+                size = -1 if sha == UNREAD else unit.seed.size
+                unit = seed_unit(salt, replace(unit.seed, sha=sha, size=size), unit.curated)
             enrichment = unpack(pickle.loads(blob), positions[unit.order])
             done[unit.order] = unit, enrichment
             article = enrichment[0]
@@ -291,7 +299,7 @@ def find_sources(
     """Files of one source folder, sorted by name, with their content hashes. A file is read
     only when its size or modification time differs from `known` (the last build's); its
     row is then added to `changed`. With `defer`, a file `known` lacks is not read: its hash
-    is ""."""
+    is "". A file that cannot be read as one (see `unreadable`) is skipped with a problem."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
@@ -303,21 +311,11 @@ def find_sources(
     found: list[tuple[str, str, int, int, str | None]] = []
     for entry in entries:
         relative = prefix + entry.name
-        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-            problems.append(
-                Problem(
-                    path=relative,
-                    level="error",
-                    message=(
-                        "is a link to a file outside the site; skipped; copy the file in instead"
-                    ),
-                )
-            )
+        checked = _check_entry(entry, root, config.max_file_bytes, config.max_file_mb)
+        if isinstance(checked, str):
+            problems.append(_skipped(_printable(relative), checked))
             continue
-        if not entry.is_file():
-            continue
-        stat = entry.stat()
-        size, mtime = stat.st_size, stat.st_mtime_ns
+        size, mtime = checked.st_size, checked.st_mtime_ns
         seen = known.get(relative)
         sha = seen[2] if seen and seen[0] == size and seen[1] == mtime else None
         found.append((relative, entry.path, size, mtime, "" if defer and not seen else sha))
@@ -327,10 +325,115 @@ def find_sources(
     for relative, file, size, mtime, sha in found:
         source = Source(path=relative, file=file, sha=sha or "", size=size, mtime_ns=mtime)
         if sha is None:
-            source = replace(source, sha=next(read))
+            hashed = next(read)
+            if isinstance(hashed, Unreadable):
+                problems.append(_skipped(relative, hashed.why))
+                continue
+            source = replace(source, sha=hashed)
             changed.append(file_row(source))
         sources.append(source)
     return sources
+
+
+def _check_entry(
+    entry: os.DirEntry[str], root: Path, limit: int, mb: float
+) -> os.stat_result | str:
+    """The file's status, or why it is skipped: checked before any file is opened, so that
+    no pipe or device is ever read (a read from either can wait for ever)."""
+    if _SURROGATE.search(entry.name):
+        return "file name is not UTF-8; skipped; rename the file"
+    try:
+        status = entry.stat()  # through a symlink: what it points to
+    except OSError as exc:
+        return _link_problem(exc) if entry.is_symlink() else unreadable(exc)
+    if entry.is_symlink() and not Path(os.path.realpath(entry.path)).is_relative_to(root):
+        return "is a link to a file outside the site; skipped; copy the file in instead"
+    if not stat.S_ISREG(status.st_mode):
+        return not_regular(status.st_mode)
+    if status.st_size > limit:
+        return too_big(status.st_size, mb)
+    if not os.access(entry.path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
+        return unreadable(PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    return status
+
+
+# os.access judges by the real user, unless the platform can judge by the effective one.
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_KINDS = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFDIR: "a folder",
+}
+
+
+class Unreadable(Exception):
+    """A source file that cannot be read as one: `why` says so, to follow its name."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+def _link_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop; skipped; point the link at a file, or delete it"
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return "symlink to nothing; skipped; point the link at a file, or delete it"
+    return unreadable(exc)
+
+
+def unreadable(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "not readable (permission denied); skipped; check its permissions"
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return f"not readable ({reason}); skipped"
+
+
+def not_regular(mode: int) -> str:
+    kind = _KINDS.get(stat.S_IFMT(mode), "a special file")
+    return f"not a regular file ({kind}); skipped; only regular files are read"
+
+
+def too_big(size: int, mb: float) -> str:
+    return (
+        f"{size / MB:.3g} MB, over max_file_mb ({mb:g}); skipped; split the file, or raise "
+        "max_file_mb in newsgen.yaml"
+    )
+
+
+def _skipped(path: str, why: str) -> Problem:
+    return Problem(path=path, level="error", message=why)
+
+
+def _printable(path: str) -> str:
+    """A path as a message can show it: bytes that are not UTF-8 as escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def read_source(path: str, limit: int | None = None, mb: float = 0) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (`mb` megabytes, as the setting
+    says). Opened without blocking and checked once open, since the file may have been
+    replaced by a pipe since it was listed; raises Unreadable."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise Unreadable(unreadable(exc)) from exc
+    with open(descriptor, "rb", closefd=True) as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise Unreadable(not_regular(status.st_mode))
+        if limit is not None and status.st_size > limit:
+            raise Unreadable(too_big(status.st_size, mb))
+        try:
+            data = handle.read() if limit is None else handle.read(limit + 1)
+        except OSError as exc:
+            raise Unreadable(unreadable(exc)) from exc
+    if limit is not None and len(data) > limit:
+        raise Unreadable(too_big(len(data), mb))
+    return data
 
 
 def file_row(source: Source) -> FileRow:
@@ -341,17 +444,28 @@ def file_row(source: Source) -> FileRow:
     return (source.path, -1 if racy else source.size, source.mtime_ns, source.sha)
 
 
-def _hash(file: str) -> str:
-    return hashlib.sha256(_read(file)).hexdigest()
+def _hash(file: str) -> str | Unreadable:
+    try:
+        return hashlib.sha256(_read(file)).hexdigest()
+    except Unreadable as exc:
+        return exc
+
+
+def _read(file: str) -> bytes:
+    """A source file's bytes, within the limit of the build's settings."""
+    return read_source(file, _Limit.bytes, _Limit.mb)
+
+
+class _Limit:
+    """`max_file_mb` of the build, set by `scan` before workers fork: a file that grew past
+    it after it was listed is not read whole either."""
+
+    bytes: int | None = None
+    mb: float = 0
 
 
 def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
-
-
-def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def _relative(file: Path, root: Path) -> str:
@@ -364,12 +478,18 @@ def _relative(file: Path, root: Path) -> str:
 def parse_curated_cached(
     sources: Sequence[Source], keys: dict[str, str], cache: Cache, problems: list[Problem]
 ) -> Iterator[Draft]:
-    """The drafts of the curated files, parsed once per content (`keys`, by path)."""
+    """The drafts of the curated files, parsed once per content (`keys`, by path). A file
+    that cannot be read now (it could when it was scanned) is a problem, not remembered."""
     cached = cache.units(keys.values())
     for source in sources:
         key = keys[source.path]
         if key not in cached:
-            cached[key] = parse_curated(source.path, _read(source.file))
+            try:
+                data = _read(source.file)
+            except Unreadable as exc:
+                problems.append(_skipped(source.path, exc.why))
+                continue
+            cached[key] = parse_curated(source.path, data)
             cache.put_unit(key, cached[key], "", "")
         draft, found = cast(CachedDraft, cached[key])
         problems += found
@@ -462,7 +582,10 @@ def _draft(unit: Unit) -> tuple[str, Draft | None, list[Problem]]:
     if unit.seed is None:
         assert unit.curated is not None
         return "", unit.curated, []
-    data = _read(unit.seed.file)
+    try:
+        data = _read(unit.seed.file)
+    except Unreadable as exc:
+        return UNREAD, None, [_skipped(unit.seed.path, exc.why)]
     sha = "" if unit.seed.sha else hashlib.sha256(data).hexdigest()
     seed, problems = parse_seed(unit.seed.path, data)
     if seed is None:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from newsgen import write
+from newsgen.collect import Unreadable, read_source
 from newsgen.config import CONFIG_NAME, Config
 from newsgen.enrich import enrich, make_slug
 from newsgen.load import pair_curated, parse_curated, parse_seed
@@ -242,7 +243,13 @@ def _curated(config: Config) -> tuple[list[Draft], list[Problem]]:
     drafts: list[Draft] = []
     problems: list[Problem] = []
     for path in sorted(config.source_dir("articles").glob("*.md")):
-        draft, found = parse_curated(site_path(config, path), path.read_bytes())
+        name = site_path(config, path)
+        try:
+            data = read_source(str(path), config.max_file_bytes, config.max_file_mb)
+        except Unreadable as exc:
+            problems.append(Problem(path=name, level="error", message=exc.why))
+            continue
+        draft, found = parse_curated(name, data)
         problems += [p for p in found if p.level == "error"]
         if draft is not None:
             drafts.append(draft)
@@ -251,7 +258,11 @@ def _curated(config: Config) -> tuple[list[Draft], list[Problem]]:
 
 def derive(config: Config, seed: str) -> tuple[Article | None, list[Problem]]:
     """What a build derives from the seed alone (no curated fields)."""
-    draft, problems = parse_seed(seed, (config.root / seed).read_bytes())
+    try:
+        data = read_source(str(config.root / seed), config.max_file_bytes, config.max_file_mb)
+    except Unreadable as exc:
+        return None, [Problem(path=seed, level="error", message=exc.why)]
+    draft, problems = parse_seed(seed, data)
     if draft is None:
         return None, problems
     enriched = enrich(draft, default_lang=config.language, timezone=config.timezone)
