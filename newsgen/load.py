@@ -6,6 +6,7 @@ file yields a Problem and no Draft; it never stops the others.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import hashlib
 import re
@@ -116,6 +117,7 @@ _LATIN_PAGES = frozenset(
         "mac_iceland",
     ]
 )
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
 # An escaped character, or a bracket of the pair: what `_matching` looks at, found at C speed.
 _BRACKET_TOKENS = {
@@ -129,33 +131,71 @@ _BRACKET_TOKENS = {
 
 def decode(data: bytes, path: str) -> tuple[str | None, list[Problem]]:
     """Bytes to normalised text (no BOM, LF newlines), or None with the reason."""
-    if b"\x00" in data:
-        return None, [
-            Problem(
-                path=path, line=1, level="error", message="file is not text (NUL bytes); skipped"
-            )
-        ]
-    problems: list[Problem] = []
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        encoding = _guess_encoding(data)
-        text = data.decode(encoding, errors="replace")
-        line = data[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(
-                path=path,
-                line=line,
-                message=(
-                    f"not UTF-8; read as {encoding}; re-save the file as UTF-8 "
-                    "to be sure of the text"
-                ),
-            )
-        )
+    wide = _wide_encoding(data)
+    if wide is None and b"\x00" in data:
+        return None, [_not_text(path)]
+    text, problems = _decode_wide(data, wide, path) if wide else _decode_narrow(data, path)
+    if "\x00" in text:
+        return None, [_not_text(path)]
     text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
         return None, [Problem(path=path, line=1, level="error", message="file is empty; skipped")]
     return text, problems
+
+
+def _not_text(path: str) -> Problem:
+    return Problem(
+        path=path, line=1, level="error", message="file is not text (NUL bytes); skipped"
+    )
+
+
+# UTF-32's byte order marks first: UTF-32-LE's starts with UTF-16-LE's.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32, when the file opens with its byte order mark (as Windows tools
+    write "Unicode" text): NUL bytes are then half of the characters, not binary data."""
+    return next((name for bom, name in _WIDE_BOMS if data.startswith(bom)), None)
+
+
+def _decode_wide(data: bytes, encoding: str, path: str) -> tuple[str, list[Problem]]:
+    try:
+        return data.decode(encoding), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        problem = Problem(
+            path=path,
+            line=line,
+            message=(
+                f"not valid {encoding.upper()}; what could not be read shows as \ufffd; "
+                "re-save the file as UTF-8"
+            ),
+        )
+        return data.decode(encoding, errors="replace"), [problem]
+
+
+def _decode_narrow(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        encoding = _guess_encoding(data)
+        # Some codecs (UTF-7) can decode to half of a UTF-16 pair, which no file can hold.
+        text = _SURROGATES.sub("\ufffd", data.decode(encoding, errors="replace"))
+        line = data[: exc.start].count(b"\n") + 1
+        problem = Problem(
+            path=path,
+            line=line,
+            message=(
+                f"not UTF-8; read as {encoding}; re-save the file as UTF-8 to be sure of the text"
+            ),
+        )
+        return text, [problem]
 
 
 def _guess_encoding(data: bytes) -> str:

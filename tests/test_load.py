@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from pathlib import Path
 
 import pytest
 
+from newsgen import load
 from newsgen.load import (
     decode,
     find_dateline,
@@ -21,6 +23,7 @@ from newsgen.load import (
 )
 from newsgen.records import Draft, Image, Problem
 
+NOT_TEXT = "file is not text (NUL bytes); skipped"
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4c3b1bedbc3a3e95.txt"
 
@@ -132,6 +135,61 @@ def test_warning_names_the_line_of_the_first_bad_byte() -> None:
     data = "Prima riga.\nSeconda riga.\nCittà – è".encode("cp1252")
     _, problems = decode(data, "seeds/x.txt")
     assert [p.line for p in problems] == [3]
+
+
+UNICODE_TEXT = "Titolo\r\n\r\nRoma – Città è bella 🎉.\r\nSecondo paragrafo.\r\n"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF16_LE + UNICODE_TEXT.encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + UNICODE_TEXT.encode("utf-16-be"),
+        codecs.BOM_UTF32_LE + UNICODE_TEXT.encode("utf-32-le"),
+        codecs.BOM_UTF32_BE + UNICODE_TEXT.encode("utf-32-be"),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"],
+)
+def test_utf16_and_utf32_with_a_byte_order_mark_are_read_as_text(data: bytes) -> None:
+    draft, problems = parse_seed("seeds/unicode.txt", data)
+    assert problems == []
+    assert draft is not None
+    assert (draft.title, draft.dateline) == ("Titolo", "Roma")
+    assert draft.blocks == ("Roma – Città è bella 🎉.", "Secondo paragrafo.")
+
+
+def test_broken_utf16_is_read_with_a_warning_naming_the_line() -> None:
+    lone = b"\x00\xd8"  # half of a surrogate pair, little-endian
+    data = (
+        codecs.BOM_UTF16_LE + "Uno.\nDue ".encode("utf-16-le") + lone + "tre.\n".encode("utf-16-le")
+    )
+    text, problems = decode(data, "seeds/broken.txt")
+    assert text == "Uno.\nDue \ufffdtre.\n"
+    assert [(str(p), p.level) for p in problems] == [
+        (
+            "seeds/broken.txt:2: not valid UTF-16; what could not be read shows as \ufffd; "
+            "re-save the file as UTF-8",
+            "warning",
+        )
+    ]
+
+
+def test_a_nul_character_in_utf16_is_not_text() -> None:
+    data = codecs.BOM_UTF16_LE + "Uno\x00due.\n".encode("utf-16-le")
+    assert decode(data, "seeds/x.txt") == (
+        None,
+        [Problem(path="seeds/x.txt", line=1, level="error", message=NOT_TEXT)],
+    )
+
+
+def test_a_guessed_encoding_never_gives_half_of_a_surrogate_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """UTF-7 decodes `+2AA-` to U+D800, which no UTF-8 file, id or page can hold."""
+    monkeypatch.setattr(load, "_guess_encoding", lambda data: "utf-7")
+    text, _ = decode(b"Caf\xe9 +2AA- ok.\n", "seeds/x.txt")
+    assert text is not None
+    text.encode("utf-8")
 
 
 @pytest.mark.parametrize(
