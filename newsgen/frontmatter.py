@@ -27,7 +27,13 @@ KEYS = (
     "draft",
     "aliases",
     "source",
+    "id",
 )
+# Half of a UTF-16 surrogate pair: valid YAML as an escape ("\\uD800"), but not a character,
+# and no file, id or page can hold it.
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def parse_front_matter(path: str, text: str) -> tuple[FrontMatter | None, str, int, list[Problem]]:
@@ -57,15 +63,19 @@ def parse_front_matter(path: str, text: str) -> tuple[FrontMatter | None, str, i
             ],
         )
     body = "\n".join(lines[end + 1 :])
-    data, key_lines, problem = _load_yaml(path, "\n".join(lines[1:end]))
-    if problem:
-        return None, body, end + 2, [problem]
+    data, key_lines, found = _load_yaml(path, "\n".join(lines[1:end]))
+    if any(p.level == "error" for p in found):
+        return None, body, end + 2, found
     meta, problems = check_front_matter(path, data, key_lines)
-    return meta, body, end + 2, problems
+    return meta, body, end + 2, found + problems
 
 
-def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], Problem | None]:
-    """safe_load, keeping the line of each top-level key (front matter starts on line 2)."""
+Loaded = tuple[dict[str, Any], dict[str, int], list[Problem]]
+
+
+def _load_yaml(path: str, source: str) -> Loaded:
+    """safe_load, keeping the line of each top-level key (front matter starts on line 2),
+    with the problems found on the way (an error means the article is skipped)."""
     try:
         return _parse(_FAST_LOADER, path, source)
     except yaml.YAMLError:
@@ -75,8 +85,8 @@ def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        message = f"front matter is not valid YAML ({what}); fix it; skipped"
-        return {}, {}, _error(path, mark.line + 2 if mark else 1, message)
+        message = f"front matter is not valid YAML ({printable(what)}); fix it; skipped"
+        return {}, {}, [_error(path, mark.line + 2 if mark else 1, message)]
 
 
 # libyaml, when PyYAML was built with it: parsing the front matter of 500 curated articles
@@ -84,25 +94,22 @@ def _load_yaml(path: str, source: str) -> tuple[dict[str, Any], dict[str, int], 
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _parse(
-    kind: type[yaml.SafeLoader], path: str, source: str
-) -> tuple[dict[str, Any], dict[str, int], Problem | None]:
+def _parse(kind: type[yaml.SafeLoader], path: str, source: str) -> Loaded:
     loader = kind(source)
     try:
         node = loader.get_single_node()
         if node is None:
-            return {}, {}, None
+            return {}, {}, []
         if not isinstance(node, yaml.MappingNode):
-            return {}, {}, _error(path, 2, "front matter must be 'key: value' lines; skipped")
+            return {}, {}, [_error(path, 2, "front matter must be 'key: value' lines; skipped")]
         return _construct(path, loader, node)
     finally:
         loader.dispose()
 
 
-def _construct(
-    path: str, loader: yaml.SafeLoader, node: yaml.MappingNode
-) -> tuple[dict[str, Any], dict[str, int], Problem | None]:
+def _construct(path: str, loader: yaml.SafeLoader, node: yaml.MappingNode) -> Loaded:
     """Each value on its own, so that a bad one is reported with its key and line."""
+    repeated = _repeated_keys(path, node)
     loader.flatten_mapping(node)
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
@@ -114,13 +121,55 @@ def _construct(
         except yaml.constructor.ConstructorError as exc:
             tag = _TAG.search(exc.problem or "")
             shown = tag[1].replace("tag:yaml.org,2002:", "!!") if tag else value_node.tag
-            message = f"'{key}': the tag {shown} is not allowed (plain YAML values only); skipped"
+            message = (
+                f"'{printable(key)}': the tag {printable(shown)} is not allowed "
+                "(plain YAML values only); skipped"
+            )
             mark = exc.problem_mark or value_node.start_mark
-            return {}, {}, _error(path, mark.line + 2, message)
+            return {}, {}, [_error(path, mark.line + 2, message)]
         except ValueError as exc:  # a timestamp YAML accepts but the calendar does not
-            message = f"'{key}': impossible value {value_node.value!r} ({exc}); skipped"
-            return {}, {}, _error(path, line, message)
-    return data, lines, None
+            return {}, {}, [_error(path, line, _impossible(printable(key), value_node, exc))]
+    return data, lines, repeated
+
+
+def _repeated_keys(path: str, node: yaml.MappingNode) -> list[Problem]:
+    """A key given twice: YAML keeps the last value without a word, which hides a mistake.
+    (Keys that a `<<:` merge brings in may be overridden: that is what merging is for.)"""
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key, line = str(key_node.value), key_node.start_mark.line + 2
+        if key in first:
+            message = (
+                f"'{printable(key)}' is given again (first on line {first[key]}); this one is "
+                "used; delete the other"
+            )
+            problems.append(Problem(path=path, line=line, message=message))
+        else:
+            first[key] = line
+    return problems
+
+
+def _impossible(key: str, node: yaml.Node, exc: ValueError) -> str:
+    """A timestamp YAML reads but Python refuses: a day past the month's end, or an offset
+    from UTC past a day (shown as written, `+25:00`, not as Python's timedelta)."""
+    stamp = yaml.constructor.SafeConstructor.timestamp_regexp.match(str(node.value))
+    if stamp and stamp["tz_sign"] and "offset" in str(exc):
+        offset = f"{stamp['tz_sign']}{int(stamp['tz_hour']):02d}:{int(stamp['tz_minute'] or 0):02d}"
+        why = f"the offset from UTC, {offset}, is not between -23:59 and +23:59"
+    else:
+        why = str(exc)
+    return f"'{key}': impossible value {node.value!r} ({why}); skipped"
+
+
+def printable(text: str) -> str:
+    """`text` as a message can show it: characters a terminal would act on, and halves of
+    surrogate pairs (which cannot be printed at all), as escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def _error(path: str, line: int, message: str) -> Problem:
@@ -139,11 +188,17 @@ def check_front_matter(
         if key not in _CHECKS:
             near = difflib.get_close_matches(key, KEYS, n=1)
             hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(KEYS)}"
-            problems.append(
-                Problem(path=path, line=line, message=f"'{key}' is not a front matter key; {hint}")
-            )
+            message = f"'{printable(key)}' is not a front matter key; {hint}"
+            problems.append(Problem(path=path, line=line, message=message))
             continue
         if value is None:
+            continue
+        if _has_half_pair(value):
+            message = (
+                f"'{key}': {_show(value)} holds half of a UTF-16 surrogate pair, not a "
+                "character; write the character itself; skipped"
+            )
+            problems.append(_error(path, line, message))
             continue
         checked, expected = _CHECKS[key](value)
         if expected:
@@ -162,9 +217,17 @@ def check_front_matter(
     return FrontMatter(**values), problems
 
 
+def _has_half_pair(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(item, str) and _HALF_PAIR.search(item) for item in items)
+
+
 # YAML aliases can nest a list a billion items deep ("billion laughs"): show only its start.
 def _show(value: Any) -> str:
-    text = _short_repr(value) if isinstance(value, list | dict) else repr(value)
+    if isinstance(value, dt.date):  # a datetime too: as YAML writes it, not its repr
+        text = value.isoformat()
+    else:
+        text = _short_repr(value) if isinstance(value, list | dict) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -223,6 +286,11 @@ def _lang(value: Any) -> tuple[Any, str | None]:
     return (code.lower() if ok else None), (None if ok else "a language code such as 'it' or 'en'")
 
 
+def _id(value: Any) -> tuple[Any, str | None]:
+    ok = isinstance(value, str) and _ID.fullmatch(value)
+    return (value, None) if ok else (None, "an id of 1 to 64 letters, digits, '-' or '_'")
+
+
 _CHECKS: dict[str, Check] = {
     "title": _text,
     "date": _date,
@@ -234,4 +302,5 @@ _CHECKS: dict[str, Check] = {
     "draft": _bool,
     "aliases": _text_list,
     "source": _text,
+    "id": _id,
 }

@@ -46,6 +46,8 @@ class FrontMatter:
     draft: bool = False
     aliases: tuple[str, ...] = ()
     source: str | None = None
+    # The article's identity (feed entry ids, the URL registry), when not its file's path.
+    id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

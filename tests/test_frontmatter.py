@@ -186,11 +186,115 @@ def test_unknown_keys_warn_and_suggest_the_nearest_one() -> None:
     assert [f"{p} [{p.level}]" for p in problems] == [
         "articles/x.md:3: 'tagz' is not a front matter key; did you mean 'tags'? [warning]",
         "articles/x.md:4: 'colour' is not a front matter key; valid keys: title, date, slug, "
-        "lang, dateline, tags, summary, draft, aliases, source [warning]",
+        "lang, dateline, tags, summary, draft, aliases, source, id [warning]",
     ]
 
 
 def test_a_long_bad_value_is_shortened() -> None:
     assert problems_of(f"draft: {'x' * 100}\n") == [
         f"articles/x.md:2: 'draft': expected true or false, got '{'x' * 56}...; skipped [error]"
+    ]
+
+
+HALF_PAIR = "holds half of a UTF-16 surrogate pair, not a character; write the character itself"
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ('title: "\\uD800"\n', f"articles/x.md:2: 'title': '\\ud800' {HALF_PAIR}; skipped [error]"),
+        (
+            'summary: "Un \\U0000DFFF testo"\n',
+            f"articles/x.md:2: 'summary': 'Un \\udfff testo' {HALF_PAIR}; skipped [error]",
+        ),
+        (
+            'tags: [a, "b\\uDC00"]\n',
+            f"articles/x.md:2: 'tags': ['a', 'b\\udc00'] {HALF_PAIR}; skipped [error]",
+        ),
+        ('date: "\\uD800"\n', f"articles/x.md:2: 'date': '\\ud800' {HALF_PAIR}; skipped [error]"),
+        ('id: "\\uD800"\n', f"articles/x.md:2: 'id': '\\ud800' {HALF_PAIR}; skipped [error]"),
+    ],
+)
+def test_half_of_a_surrogate_pair_is_an_error_naming_line_and_key(front: str, message: str) -> None:
+    assert problems_of(front) == [message]
+
+
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        (
+            '"\\uD800": x\n',
+            "articles/x.md:2: '\\ud800' is not a front matter key; valid keys: title, date, slug, "
+            "lang, dateline, tags, summary, draft, aliases, source, id [warning]",
+        ),
+        (
+            '"\\e[2Jx": x\n',
+            "articles/x.md:2: '\\x1b[2Jx' is not a front matter key; valid keys: title, date, "
+            "slug, lang, dateline, tags, summary, draft, aliases, source, id [warning]",
+        ),
+        (
+            '"\\uD800": !!python/name:os.system\n',
+            "articles/x.md:2: '\\ud800': the tag !!python/name:os.system is not allowed "
+            "(plain YAML values only); skipped [error]",
+        ),
+    ],
+)
+def test_keys_that_cannot_be_printed_are_shown_as_escapes(front: str, message: str) -> None:
+    problems = problems_of(front)
+    assert problems == [message]
+    problems[0].encode("ascii")
+
+
+def test_a_repeated_key_is_a_warning_naming_both_lines_and_the_last_wins() -> None:
+    meta, _, _, problems = parse_front_matter(
+        "articles/x.md", "---\ntitle: First\ntags: [a]\ntitle: Second\n---\nBody.\n"
+    )
+    assert meta == FrontMatter(title="Second", tags=("a",))
+    assert [f"{p} [{p.level}]" for p in problems] == [
+        "articles/x.md:4: 'title' is given again (first on line 2); this one is used; "
+        "delete the other [warning]"
+    ]
+
+
+def test_a_key_that_a_merge_brings_in_may_be_overridden() -> None:
+    meta, _, _, problems = parse_front_matter(
+        "articles/x.md", "---\n<<: {title: Merged, draft: true}\ntitle: Own\n---\nBody.\n"
+    )
+    assert (problems, meta) == ([], FrontMatter(title="Own", draft=True))
+
+
+def test_an_offset_past_a_day_is_shown_as_written() -> None:
+    assert problems_of("date: 2022-03-29T08:30:00+25:00\n") == [
+        "articles/x.md:2: 'date': impossible value '2022-03-29T08:30:00+25:00' (the offset "
+        "from UTC, +25:00, is not between -23:59 and +23:59); skipped [error]"
+    ]
+
+
+def test_a_date_in_the_wrong_key_is_shown_as_written() -> None:
+    assert problems_of("title: 2022-03-29T08:30:00+02:00\n") == [
+        "articles/x.md:2: 'title': expected text, got 2022-03-29T08:30:00+02:00; skipped [error]"
+    ]
+
+
+@pytest.mark.parametrize("given", ["mubarak-2020", "A_1", "x" * 64, "0"])
+def test_an_id_is_read(given: str) -> None:
+    assert meta_of(f"id: '{given}'\n") == FrontMatter(id=given)
+
+
+@pytest.mark.parametrize(
+    ("front", "shown"),
+    [
+        ("id: ''\n", "''"),
+        ("id: a b\n", "'a b'"),
+        ("id: ../x\n", "'../x'"),
+        ("id: caffè\n", "'caffè'"),
+        (f"id: {'x' * 65}\n", f"'{'x' * 56}..."),
+        ("id: 12\n", "12"),
+        ("id: [a]\n", "['a']"),
+    ],
+)
+def test_a_bad_id_is_an_error_naming_the_key(front: str, shown: str) -> None:
+    assert problems_of(front) == [
+        "articles/x.md:2: 'id': expected an id of 1 to 64 letters, digits, '-' or '_', "
+        f"got {shown}; skipped [error]"
     ]
