@@ -114,6 +114,7 @@ def enrich(
     slug = _slug(draft, title, problems)
     article = Article(
         id=draft.id,
+        id_given=meta.id is not None,
         path=draft.path,
         order=0,
         title=plain_text(title),
@@ -439,10 +440,12 @@ def month_numbers(lang: str) -> dict[str, int]:
 
 
 def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]:
-    """Articles in source order → deduplicated, with unique slugs (each keeps its `order`).
+    """Articles in source order → deduplicated, with unique ids and slugs (each keeps its
+    `order`).
 
     Slugs stated in front matter are served first; later collisions get `-2`, `-3`… with a
-    warning, so no article ever overwrites another.
+    warning, so no article ever overwrites another. An id is an article's identity in feeds
+    and in the URL registry: of two articles with one id, the second is skipped.
     """
     problems: list[Problem] = []
     kept: list[Article] = []
@@ -460,9 +463,35 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
             )
             continue
         kept.append(article)
+    kept = _unique_ids(kept, problems)
     slugs = _unique_slugs(kept, problems)
     unique = [a if a.slug == slugs[i] else replace(a, slug=slugs[i]) for i, a in enumerate(kept)]
     return unique, problems
+
+
+def _unique_ids(articles: Sequence[Article], problems: list[Problem]) -> list[Article]:
+    """The articles whose id no earlier one has. An id taken from a file (a seed's name or
+    text, a curated file's path) is served before one stated with `id:`, which could
+    otherwise take a published article's identity."""
+    owners: dict[str, Article] = {}
+    skipped: set[int] = set()
+    for i in sorted(range(len(articles)), key=lambda i: (articles[i].id_given, i)):
+        article = articles[i]
+        owner = owners.setdefault(article.id, article)
+        if owner is article:
+            continue
+        skipped.add(i)
+        fix = "choose another id" if article.id_given else "rename one of the two files"
+        what = f"'id: {article.id}'" if article.id_given else f"its id {article.id}"
+        problems.append(
+            Problem(
+                path=article.path,
+                line=1,
+                level="error",
+                message=f"{what} is already the id of {owner.path}; skipped; {fix}",
+            )
+        )
+    return [a for i, a in enumerate(articles) if i not in skipped]
 
 
 def _numbered(slug: str, n: int) -> str:

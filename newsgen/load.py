@@ -572,11 +572,10 @@ def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
             )
         )
         return None, problems
-    text_for_id = body if body.strip() else path
     place, date_text, _ = find_dateline(blocks[0][1]) if blocks else (None, None, 0)
     return Draft(
         path=path,
-        id=text_id(text_for_id),
+        id=curated_id(path, meta),
         title=meta.title,
         dateline=place,
         date_text=date_text,
@@ -586,6 +585,13 @@ def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
         body_line=blocks[0][0] if blocks else body_start,
         curated=True,
     ), problems
+
+
+def curated_id(path: str, meta: FrontMatter) -> str:
+    """`id:` when given, else the hash of the file's path in the site: two articles with one
+    text are two articles, and editing an article keeps its identity (renaming it does not,
+    unless it states its `id:`)."""
+    return meta.id or text_id(path)
 
 
 def _markdown_blocks(lines: list[str], first_line: int) -> list[tuple[int, str]]:
@@ -611,7 +617,8 @@ def pair_curated(
 ) -> tuple[dict[str, Draft], list[Draft], list[Problem]]:
     """Match curated articles to the seeds they name in `source:`.
 
-    Returns (seed path -> curated draft, curated drafts that stand alone, problems).
+    Returns (seed path -> curated draft, curated drafts that stand alone, problems). A
+    curated file whose `id:` an earlier one (in file order) gives is skipped.
     """
     seeds = set(seed_paths)
     by_name: dict[str, list[str]] = {}
@@ -620,7 +627,20 @@ def pair_curated(
     pairs: dict[str, Draft] = {}
     alone: list[Draft] = []
     problems: list[Problem] = []
+    ids: dict[str, str] = {}
     for draft in sorted(curated, key=lambda d: d.path):
+        given = draft.meta.id
+        if given is not None and ids.setdefault(given, draft.path) != draft.path:
+            problems.append(
+                Problem(
+                    path=draft.path,
+                    line=1,
+                    level="error",
+                    message=f"'id: {given}' is already the id of {ids[given]}; skipped; "
+                    "choose another id",
+                )
+            )
+            continue
         source = draft.meta.source
         key = _source_key(source, seeds, by_name) if source else None
         if source and (key is None or key in pairs):
@@ -660,6 +680,7 @@ def merge(seed: Draft, curated: Draft) -> Draft:
     meta = curated.meta
     return replace(
         seed,
+        id=meta.id or seed.id,
         path=curated.path,
         title=meta.title or seed.title,
         dateline=meta.dateline or (curated.dateline if curated.blocks else seed.dateline),

@@ -76,6 +76,8 @@ class Article:
     keyed by `body_key`, so that all articles can be held without holding all bodies."""
 
     id: str
+    # Stated in front matter (`id:`), not taken from the file: it yields to one that is.
+    id_given: bool = False
     path: str
     order: int
     title: str

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from newsgen.enrich import (
     Enriched,
@@ -20,6 +21,7 @@ from newsgen.enrich import (
 )
 from newsgen.load import parse_curated, parse_seed
 from newsgen.records import Article, Draft, FrontMatter
+from tests.conftest import MakeSite, build_site
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4c3b1bedbc3a3e95.txt"
 
@@ -314,6 +316,80 @@ def test_identical_texts_collapse_into_one_with_a_warning() -> None:
     assert [str(p) for p in problems] == [
         "seeds/b.txt:1: same text as seeds/a.txt; skipped; delete one of the two files"
     ]
+
+
+def test_identical_seeds_still_collapse_whatever_their_names() -> None:
+    text = "Roma – Lo stesso testo.\nAncora.\n"
+    one = article(text, "seeds/001_0123456789abcdef.txt")
+    two = article(text, "seeds/002_fedcba9876543210.txt")
+    kept, problems = finalize([one, two])
+    assert [a.path for a in kept] == ["seeds/001_0123456789abcdef.txt"]
+    assert [str(p) for p in problems] == [
+        "seeds/002_fedcba9876543210.txt:1: same text as seeds/001_0123456789abcdef.txt; "
+        "skipped; delete one of the two files"
+    ]
+
+
+def test_curated_twins_are_not_duplicates() -> None:
+    """One body under two headlines: two articles, each with its own id."""
+    drafts = [
+        parse_curated(path, f"---\ntitle: {title}\n---\nLo stesso testo.\n".encode())[0]
+        for path, title in [("articles/a.md", "Un titolo"), ("articles/b.md", "Un altro")]
+    ]
+    twins = [enrich(d, default_lang="it", timezone="UTC").article for d in drafts if d]
+    kept, problems = finalize(twins)
+    assert (len({a.id for a in kept}), problems) == (2, [])
+
+
+def test_a_second_article_with_an_id_already_taken_is_skipped() -> None:
+    one = article("Uno.\n", "seeds/001_0123456789abcdef.txt")
+    two = article("Due.\n", "seeds/002_0123456789abcdef.txt")
+    kept, problems = finalize([one, two])
+    assert [a.path for a in kept] == ["seeds/001_0123456789abcdef.txt"]
+    assert [(str(p), p.level) for p in problems] == [
+        (
+            "seeds/002_0123456789abcdef.txt:1: its id 0123456789abcdef is already the id of "
+            "seeds/001_0123456789abcdef.txt; skipped; rename one of the two files",
+            "error",
+        )
+    ]
+
+
+def test_an_id_from_front_matter_yields_to_an_id_from_a_file() -> None:
+    """Whatever the order: `id:` must not take a published seed's identity."""
+    draft, _ = parse_curated("articles/a.md", b"---\nid: 0123456789abcdef\n---\nUno.\n")
+    assert draft is not None
+    stated = enrich(draft, default_lang="it", timezone="UTC").article
+    taken = article("Due.\n", "seeds/001_0123456789abcdef.txt")
+    for order in ([stated, taken], [taken, stated]):
+        kept, problems = finalize(order)
+        assert [a.path for a in kept] == ["seeds/001_0123456789abcdef.txt"]
+        assert [str(p) for p in problems] == [
+            "articles/a.md:1: 'id: 0123456789abcdef' is already the id of "
+            "seeds/001_0123456789abcdef.txt; skipped; choose another id"
+        ]
+
+
+def test_curated_twins_keep_their_own_feed_ids_and_urls(make_site: MakeSite) -> None:
+    """Once they shared an id: the feed repeated it, and deleting one redirected its URL to
+    the other."""
+    body = "Lo stesso testo, sotto due titoli.\n"
+    site = make_site(
+        {
+            "articles/one.md": f"---\ntitle: One headline\ndate: 2022-03-01\n---\n{body}",
+            "articles/two.md": f"---\ntitle: Another headline\ndate: 2022-03-02\n---\n{body}",
+        }
+    )
+    build_site(site)
+    ids = etree.parse(site / "build" / "feed.xml").xpath(
+        "//*[local-name()='entry']/*[local-name()='id']/text()"
+    )
+    assert len(ids) == len(set(ids)) == 2
+    (site / "articles" / "one.md").unlink()
+    _, result = build_site(site)
+    assert result.problems == ()
+    assert not (site / "build" / "articles" / "one-headline").exists()
+    assert (site / "build" / "articles" / "another-headline" / "index.html").is_file()
 
 
 def test_identical_texts_with_different_line_endings_collapse() -> None:

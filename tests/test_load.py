@@ -507,6 +507,57 @@ def test_source_naming_no_seed_warns() -> None:
     ]
 
 
+# --- identity of curated articles -----------------------------------------------------------------
+
+
+def curated(path: str, text: str) -> Draft:
+    draft, problems = parse_curated(path, text.encode())
+    assert problems == [] and draft is not None
+    return draft
+
+
+def test_curated_twins_keep_distinct_ids_from_their_paths() -> None:
+    """Two headlines over one body are two articles: the id follows the file, not the text."""
+    one = curated("articles/one.md", "---\ntitle: One headline\n---\nThe same body.\n")
+    two = curated("articles/two.md", "---\ntitle: Another headline\n---\nThe same body.\n")
+    assert (one.id, two.id) == (text_id("articles/one.md"), text_id("articles/two.md"))
+    assert one.id != two.id
+
+
+def test_editing_a_curated_body_keeps_its_id() -> None:
+    before = curated("articles/a.md", "---\ntitle: T\n---\nFirst version.\n")
+    after = curated("articles/a.md", "---\ntitle: T\n---\nSecond version, corrected.\n")
+    assert before.id == after.id
+
+
+def test_an_id_in_front_matter_is_the_id() -> None:
+    draft = curated("articles/renamed.md", "---\nid: mubarak-dies\n---\nBody.\n")
+    assert draft.id == "mubarak-dies"
+
+
+def test_an_id_in_front_matter_replaces_the_seeds_over_which_it_is_written() -> None:
+    base = seed("Il testo.\n", "seeds/017_0123456789abcdef.txt")
+    over = curated("articles/c.md", "---\nsource: seeds/017_0123456789abcdef.txt\nid: mine\n---\n")
+    plain = curated("articles/d.md", "---\nsource: seeds/017_0123456789abcdef.txt\n---\n")
+    assert merge(base, over).id == "mine"
+    assert merge(base, plain).id == "0123456789abcdef"
+
+
+def test_a_second_curated_file_with_the_same_id_is_an_error_naming_the_first() -> None:
+    first = curated("articles/a.md", "---\nid: same\n---\nOne.\n")
+    second = curated("articles/b.md", "---\nid: same\nsource: seeds/s.txt\n---\n")
+    third = curated("articles/c.md", "---\nid: other\n---\nThree.\n")
+    pairs, alone, problems = pair_curated(["seeds/s.txt"], [third, second, first])
+    assert (pairs, [d.path for d in alone]) == ({}, ["articles/a.md", "articles/c.md"])
+    assert [(str(p), p.level) for p in problems] == [
+        (
+            "articles/b.md:1: 'id: same' is already the id of articles/a.md; skipped; "
+            "choose another id",
+            "error",
+        )
+    ]
+
+
 def test_a_seed_curated_twice_warns() -> None:
     one, _ = parse_curated("articles/a.md", b"---\nsource: seeds/s.txt\n---\n")
     two, _ = parse_curated("articles/b.md", b"---\nsource: seeds/s.txt\n---\n")
