@@ -10,9 +10,14 @@
     box = document.createElement("div");
     box.id = "newsgen-problems";
     box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;left:0;right:0;bottom:0;z-index:2147483647;" +
-      "max-height:60vh;overflow:auto;margin:0;padding:1em 1.5em;background:#fff4f4;" +
-      "color:#600;border-top:4px solid #c00;font:14px/1.5 monospace;white-space:pre-wrap";
+    // Property by property (CSSOM), never a style attribute: the pages' Content-Security-
+    // Policy may refuse inline styles.
+    Object.assign(box.style, {
+      position: "fixed", left: "0", right: "0", bottom: "0", zIndex: "2147483647",
+      maxHeight: "60vh", overflow: "auto", margin: "0", padding: "1em 1.5em",
+      background: "#fff4f4", color: "#600", borderTop: "4px solid #c00",
+      font: "14px/1.5 monospace", whiteSpace: "pre-wrap",
+    });
     box.textContent = "newsgen serve: the last change did not build; " +
       "this is the last good build.\n\n" + messages.join("\n");
     document.body.append(box);
