@@ -251,6 +251,8 @@ def test_query_parameter_runs_the_search(page: Page, served: str) -> None:
     errors = _watch_errors(page)
     page.goto(served + "search/?q=diplomatici%20russi")
     expect(page.locator(BOX)).to_have_value("diplomatici russi")
+    expect(page.locator("#search-needs-js")).to_have_count(0)
+    expect(page.locator(".search-status")).to_have_text("3 risultati per «diplomatici russi»")
     expect(page.locator(LINK).first).to_have_text(
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
         "dall’Ambasciata…"
@@ -284,6 +286,8 @@ def test_language_filter_narrows_to_one_language(page: Page, served: str) -> Non
     links = page.locator(LINK)
     expect(links.nth(1)).to_be_visible()
     page.locator(FILTER, has_text="Lingua").click()
+    counts = page.locator(".search-filter label", has_text="francese").locator(".count")
+    expect(counts).to_have_text("2")
     page.get_by_label("francese").check()
     expect(links).to_have_count(2)
     hrefs = sorted(links.evaluate_all("links => links.map(a => a.getAttribute('href'))"))
@@ -300,6 +304,19 @@ def test_search_page_with_results_passes_axe(page: Page, served: str) -> None:
     expect(page.locator(LINK).first).to_be_visible()
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_search_page_of_a_site_without_articles(page: Page, make_site: MakeSite) -> None:
+    config, _ = build_site(
+        make_site({"newsgen.yaml": "base_url: https://example.org/archivio/\nlanguage: it\n"})
+    )
+    errors = _watch_errors(page)
+    with serve(config.output_dir, config.base_path) as url:
+        page.goto(url + "search/?q=qualcosa")
+        expect(page.locator(".search-status")).to_have_text("Nessun risultato per «qualcosa»")
+        expect(page.locator("#search-needs-js")).to_have_count(0)
+        expect(page.locator(".search-filter")).to_have_count(0)
+    assert errors == []
 
 
 def test_without_javascript_the_page_says_so(browser: Browser, served: str) -> None:
