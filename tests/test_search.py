@@ -299,9 +299,12 @@ def test_language_filter_narrows_to_one_language(page: Page, served: str) -> Non
     assert errors == []
 
 
-def test_search_page_with_results_passes_axe(page: Page, served: str) -> None:
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_search_page_with_results_passes_axe(page: Page, served: str, scheme: str) -> None:
+    page.emulate_media(color_scheme=scheme)
     _search(page, served, "diplomatici russi")
     expect(page.locator(LINK).first).to_be_visible()
+    page.locator(FILTER, has_text="Lingua").click()
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
 
