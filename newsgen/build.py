@@ -6,11 +6,15 @@ anything written, and only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
 import hashlib
 import os
+import shutil
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +22,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from newsgen import delta, search, theme, urls, write
-from newsgen.cache import CODE, BodyReader, Cache
+from newsgen.cache import (
+    CODE,
+    UNREADABLE,
+    BodyReader,
+    Cache,
+    CacheFailed,
+    CacheUnusable,
+    failure,
+    output_name,
+    remove_files,
+    site_lock,
+)
 from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
@@ -76,6 +91,16 @@ def _collector_paused(fn: Callable[P, R]) -> Callable[P, R]:
     return paused
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """How to build (see `build`)."""
+
+    jobs: int = 1
+    progress: Progress | None = None
+    drafts: bool = False
+    hold: Callable[[Sequence[Problem]], bool] | None = None
+
+
 @_collector_paused
 def build(
     config: Config,
@@ -84,112 +109,250 @@ def build(
     progress: Progress | None = None,
     drafts: bool = False,
     hold: Callable[[Sequence[Problem]], bool] | None = None,
+    wait: bool = True,
+    waiting: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Build the site of `config` into its output folder. Raises OutputError when the output
-    folder cannot be used; problems with single inputs are returned, never raised.
+    folder cannot be used, Busy when another process builds the site (unless `wait`: then
+    `waiting` is told who, once, and the build waits for it), CacheUnusable when no cache
+    can be written anywhere; problems with single inputs are returned, never raised.
 
     `drafts` builds draft articles too (a preview): such a build never records URLs.
     `hold` sees the problems before anything is written; when it returns True the output folder
     is left as it was (`newsgen serve` keeps serving the last good build)."""
-    started = time.perf_counter()
-    output = config.output_dir
-    write.check_output(output, [config.source_dir(name) for name in SOURCE_FOLDERS])
-    cache = Cache(config.root / CACHE_DIR / "cache.sqlite")
+    write.check_output(config.output_dir, [config.source_dir(name) for name in SOURCE_FOLDERS])
+    options = Options(jobs=jobs, progress=progress, drafts=drafts, hold=hold)
+    with site_lock(config.root / CACHE_DIR, site=config.root, wait=wait, waiting=waiting) as lock:
+        started = time.perf_counter()
+        result = _with_cache(config, lock.writable, lambda cache: _build(config, cache, options))
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def _with_cache(config: Config, writable: bool, run: Callable[[Cache], BuildResult]) -> BuildResult:
+    """`run` with the site's cache. When the cache fails, `run` starts again from scratch:
+    with a new cache in place of a damaged one; with one in a temporary folder, deleted
+    afterwards, when the cache folder cannot be written (a full or read-only disk)."""
+    place: Path | None = config.root / CACHE_DIR
+    notes: list[str] = []
+    if not writable:
+        notes.append(_unwritable_note(config, "the folder cannot be written"))
+        place = None
+    renewed = False
+    while True:
+        try:
+            result = _once(place, config.root, run)
+        except CacheFailed as failed:
+            if failed.kind == "unreadable" and place is not None and not renewed:
+                renewed = True
+                remove_files(place / CACHE_NAME)
+                notes.append(UNREADABLE)
+            elif place is not None:
+                notes.append(_unwritable_note(config, str(failed.__cause__)))
+                place = None
+            else:
+                raise CacheUnusable(
+                    f"the build cache cannot be written, neither in {config.root / CACHE_DIR} "
+                    f"nor in a temporary folder ({failed.__cause__}); free some space, or make "
+                    "the folder writable"
+                ) from failed
+            continue
+        return replace(result, notes=(*notes, *result.notes))
+
+
+CACHE_NAME = "cache.sqlite"
+
+
+def _unwritable_note(config: Config, why: str) -> str:
+    return (
+        f"build cache cannot be written in {config.root / CACHE_DIR} ({why}); building "
+        "without it (every build starts from scratch until it can be written)"
+    )
+
+
+def _once(place: Path | None, root: Path, run: Callable[[Cache], BuildResult]) -> BuildResult:
+    """`run` with the cache in `place`, or in a new temporary folder when `place` is None.
+    Raises CacheFailed when the cache fails."""
+    folder = place or Path(tempfile.mkdtemp(prefix="newsgen-cache-"))
     try:
-        clock = Stopwatch()
-        found = scan(config, cache, jobs=jobs)
-        outline = frame(config, drafts)
-        inputs = input_state(outline, found)
-        saved = registry_digest(config)
-        unchanged = _unchanged(cache, output, f"{inputs}:{saved}", config.search)
-        if unchanged:
-            return replace(
-                unchanged,
-                written=0,
-                removed=0,
-                enriched=0,
-                notes=(),
-                kept_plan=True,
-                seconds=time.perf_counter() - started,
-                timings=(("scan", clock.lap()),),
-                search=unchanged.search
-                and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
-            )
-        interrupted = cache.unfinished(str(output))
-        if not interrupted:
-            kept = _keep_plan(
-                config, cache, found, (inputs, outline, saved), clock, jobs=jobs, hold=hold
-            )
-            if kept is not None:
-                return replace(kept, seconds=time.perf_counter() - started)
-        cache.start_build(str(output))
-        collected = collect(config, cache, found, jobs=jobs, progress=progress)
-        # With the hashes of the seeds that were read for the first time just now.
-        found = collected.found
-        inputs = input_state(outline, found)
-        clock.lap("read")
-        articles, duplicates = finalize(collected.articles)
-        registry, url_problems = urls.load_registry(config.root, cache)
-        pages = plan_site(articles, settings(config, drafts))
-        statics = static_files(config.source_dir("templates"))
-        redirects, redirect_problems = urls.plan_redirects(
-            registry, articles, urls.taken_files(pages, statics)
-        )
-        pages += redirect_pages(redirects)
-        clock.lap("plan")
-        problems = delta.sort_problems(
-            collected.problems + duplicates + url_problems + redirect_problems
-        )
-        held = hold is not None and hold(problems)
-        written = removed = 0
-        recorded: list[delta.Plan] = []
-        if not held:
-            written, removed = write_site(
-                pages,
-                config,
-                cache,
-                collected.article_keys,
-                jobs=jobs,
-                progress=progress,
-                interrupted=interrupted,
-                statics=statics,
-                meanwhile=lambda: recorded.append(delta.record(found, collected, articles, pages)),
-            )
-        if not drafts and not held:
-            problems += urls.save_registry(config.root, registry, articles)
-        clock.lap("write")
-        indexed = None
-        if not held and config.search:
-            indexed = _index(articles, cache, config, jobs)
-            clock.lap("search")
-        elif not held:
-            search.remove_index(output)
-        notes = [f"cache discarded: {cache.discarded}"] if cache.discarded else []
-        if drafts and any(a.draft for a in articles):
-            notes.append(DRAFTS_NOTE)
-        result = BuildResult(
-            articles=sum(1 for a in articles if drafts or not a.draft),
-            pages=len(pages),
-            written=written,
-            removed=removed,
-            enriched=collected.enriched,
-            seconds=time.perf_counter() - started,
-            problems=tuple(problems),
-            notes=tuple(notes),
-            timings=tuple(clock.laps),
-            search=indexed,
-        )
-        if not held:
-            cache.prune(collected.keys, (a.body_key for a in collected.articles))
-            # The inputs as this build read them, and the registry as it saved it: a file
-            # changed meanwhile makes the next build a real one.
-            saved = registry_digest(config)
-            plan = recorded[0] if recorded else delta.record(found, collected, articles, pages)
-            delta.remember(cache, f"{outline}:{saved}", plan)
-            cache.finish_build(str(output), f"{inputs}:{saved}", result)
+        try:
+            cache = Cache(folder / CACHE_NAME, root=root)
+        except OSError as exc:
+            raise CacheFailed("unwritable") from exc
+        except sqlite3.DatabaseError as exc:
+            raise CacheFailed(failure(exc) or "unreadable") from exc
+        try:
+            result = run(cache)
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                cache.db.close()
+            kind = failure(exc)
+            if kind is None:
+                raise
+            raise CacheFailed(kind) from exc
+        return _closed(cache, result)
     finally:
+        if place is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _closed(cache: Cache, result: BuildResult) -> BuildResult:
+    """`result`, once the cache is saved; when it cannot be, the build stands (its output
+    is complete), and the cache is deleted: the next build starts from scratch."""
+    notes = [cache.discarded] if cache.discarded else []
+    try:
         cache.close()
+    except sqlite3.Error as exc:
+        if failure(exc) is None:
+            raise
+        with contextlib.suppress(sqlite3.Error):
+            cache.db.close()
+        remove_files(cache.path)
+        notes.append(f"build cache could not be saved ({exc}); the next build starts from scratch")
+    return replace(result, notes=(*notes, *result.notes))
+
+
+def _build(config: Config, cache: Cache, options: Options) -> BuildResult:
+    folder = write.open_folder(config.output_dir)
+    try:
+        return _build_into(config, cache, folder, options)
+    except write.OutputError as exc:
+        raise write.relocated(exc, folder) from exc.__cause__
+    finally:
+        write.discard(folder)
+
+
+def _build_into(
+    config: Config, cache: Cache, folder: write.Folder, options: Options
+) -> BuildResult:
+    started = time.perf_counter()
+    jobs, progress, drafts, hold = options.jobs, options.progress, options.drafts, options.hold
+    output = config.output_dir
+    clock = Stopwatch()
+    found = scan(config, cache, jobs=jobs)
+    outline = frame(config, drafts)
+    inputs = input_state(outline, found)
+    saved = registry_digest(config)
+    known = _known(cache, folder)
+    unchanged = known and _unchanged(cache, output, f"{inputs}:{saved}", config.search)
+    if unchanged:
+        return replace(
+            unchanged,
+            written=0,
+            removed=0,
+            enriched=0,
+            notes=(),
+            kept_plan=True,
+            seconds=time.perf_counter() - started,
+            timings=(("scan", clock.lap()),),
+            search=unchanged.search
+            and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
+        )
+    interrupted = not known or cache.unfinished(str(output))
+    if not interrupted:
+        kept = _keep_plan(
+            config, cache, folder, found, (inputs, outline, saved), clock, jobs=jobs, hold=hold
+        )
+        if kept is not None:
+            return replace(kept, seconds=time.perf_counter() - started)
+    cache.start_build(str(output))
+    collected = collect(config, cache, found, jobs=jobs, progress=progress)
+    # With the hashes of the seeds that were read for the first time just now.
+    found = collected.found
+    inputs = input_state(outline, found)
+    clock.lap("read")
+    articles, duplicates = finalize(collected.articles)
+    registry, url_problems = urls.load_registry(config.root, cache)
+    pages = plan_site(articles, settings(config, drafts))
+    statics = static_files(config.source_dir("templates"))
+    redirects, redirect_problems = urls.plan_redirects(
+        registry, articles, urls.taken_files(pages, statics)
+    )
+    pages += redirect_pages(redirects)
+    clock.lap("plan")
+    problems = delta.sort_problems(
+        collected.problems + duplicates + url_problems + redirect_problems
+    )
+    held = hold is not None and hold(problems)
+    written = removed = 0
+    marker = ""
+    recorded: list[delta.Plan] = []
+    if not held:
+        previous = cache.outputs(str(output)) if known else {}
+        written, removed, marker = write_site(
+            pages,
+            config,
+            cache,
+            collected.article_keys,
+            out=Output(folder=folder, known=known, previous=previous),
+            jobs=jobs,
+            progress=progress,
+            interrupted=interrupted,
+            statics=statics,
+            meanwhile=lambda: recorded.append(delta.record(found, collected, articles, pages)),
+        )
+    if not drafts and not held:
+        problems += urls.save_registry(config.root, registry, articles)
+    clock.lap("write")
+    indexed = None
+    if not held and config.search:
+        indexed = _index(articles, cache, config, folder.into, jobs)
+        clock.lap("search")
+    elif not held:
+        search.remove_index(folder.into)
+    notes = [DRAFTS_NOTE] if drafts and any(a.draft for a in articles) else []
+    result = BuildResult(
+        articles=sum(1 for a in articles if drafts or not a.draft),
+        pages=len(pages),
+        written=written,
+        removed=removed,
+        enriched=collected.enriched,
+        seconds=time.perf_counter() - started,
+        problems=tuple(problems),
+        notes=tuple(notes),
+        timings=tuple(clock.laps),
+        search=indexed,
+    )
+    if not held:
+        cache.prune(collected.keys, (a.body_key for a in collected.articles))
+        # The inputs as this build read them, and the registry as it saved it: a file
+        # changed meanwhile makes the next build a real one.
+        saved = registry_digest(config)
+        plan = recorded[0] if recorded else delta.record(found, collected, articles, pages)
+        delta.remember(cache, f"{outline}:{saved}", plan)
+        _finish(cache, folder, f"{inputs}:{saved}", result, marker)
     return result
+
+
+def _finish(
+    cache: Cache, folder: write.Folder, state: str, result: BuildResult, marker: str
+) -> None:
+    """Record the build, mark the output folder as the one recorded, and put it in place."""
+    write.write_marker(folder, marker)
+    cache.finish_build(str(folder.path), state, result, marker)
+    cache.commit()
+    write.install(folder)
+
+
+def _known(cache: Cache, folder: write.Folder) -> bool:
+    """Whether the output folder is the one the cache recorded (see write.Folder)."""
+    return bool(folder.marker) and folder.marker == cache.marker(str(folder.path))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Output:
+    """The output folder as this build found it. `previous` is the key of each file the
+    cache knows to be in it; a folder that is not `known`, its files are all written."""
+
+    folder: write.Folder
+    known: bool
+    previous: dict[str, str]
+
+    @property
+    def swept(self) -> bool:
+        """A folder of newsgen's that the cache has no record of (the site was copied, or
+        its cache lost): whatever this build does not write there goes, as in a clean build.
+        A folder without a marker was made by someone else: its other files stay."""
+        return not self.known and self.folder.marker is not None and not self.folder.new
 
 
 SOURCE_FOLDERS = ("seeds", "articles", "templates")
@@ -206,6 +369,7 @@ def _may_shortcut(last: BuildResult) -> bool:
 def _keep_plan(
     config: Config,
     cache: Cache,
+    folder: write.Folder,
     found: Scan,
     states: tuple[str, str, str],
     clock: Stopwatch,
@@ -222,12 +386,13 @@ def _keep_plan(
     shortcut = delta.prepare(config, cache, found, f"{outline}:{saved}", last.problems, jobs=jobs)
     if shortcut is None:
         return None
-    return _rebuild(config, cache, shortcut, last, states, clock, jobs=jobs, hold=hold)
+    return _rebuild(config, cache, folder, shortcut, last, states, clock, jobs=jobs, hold=hold)
 
 
 def _rebuild(
     config: Config,
     cache: Cache,
+    folder: write.Folder,
     shortcut: delta.Shortcut,
     last: BuildResult,
     states: tuple[str, str, str],
@@ -257,23 +422,25 @@ def _rebuild(
             last, written=0, removed=0, problems=tuple(shortcut.problems), kept_plan=True
         )
     cache.start_build(str(output))
-    written, _ = write_site(
+    written, _, marker = write_site(
         pages,
         config,
         cache,
         content,
+        out=Output(folder=folder, known=True, previous=previous),
         jobs=jobs,
         progress=None,
         interrupted=False,
         statics=statics,
-        previous=previous,
+        partial=True,
     )
     cache.replace_placed(shortcut.placed)
     cache.remember(delta.MEMO, f"{outline}:{saved}", shortcut.memo)
     clock.lap("write")
     indexed = None
     if config.search:
-        indexed = _index(delta.all_articles(cache, shortcut.changed), cache, config, jobs)
+        articles = delta.all_articles(cache, shortcut.changed)
+        indexed = _index(articles, cache, config, output, jobs)
         clock.lap("search")
     else:
         search.remove_index(output)
@@ -288,18 +455,19 @@ def _rebuild(
         search=indexed,
         kept_plan=True,
     )
-    cache.finish_build(str(output), f"{inputs}:{saved}", result)
+    _finish(cache, folder, f"{inputs}:{saved}", result, marker)
     return result
 
 
 def _index(
-    articles: Sequence[Article], cache: Cache, config: Config, jobs: int
+    articles: Sequence[Article], cache: Cache, config: Config, into: Path, jobs: int
 ) -> search.IndexReport:
+    """Index the search of the site written in `into`."""
     bodies = BodyReader(cache.path)
     try:
-        output, language = config.output_dir, config.language
+        language = config.language
         return search.index_site(
-            articles, lambda a: bodies.get(a.body_key), output, language, jobs=jobs
+            articles, lambda a: bodies.get(a.body_key), into, language, jobs=jobs
         )
     finally:
         bodies.close()
@@ -322,7 +490,7 @@ def frame(config: Config, drafts: bool) -> str:
     parts = [
         CODE,
         config.fingerprint(),
-        str(config.output_dir),
+        output_name(str(config.output_dir), config.root),
         repr(site_info(config)),
         theme.fingerprint(theme.template_dirs(templates)),
         f"drafts={drafts}",
@@ -431,21 +599,23 @@ def write_site(
     cache: Cache,
     content: dict[str, str],
     *,
+    out: Output,
     jobs: int,
     progress: Progress | None,
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
-    previous: dict[str, str] | None = None,
+    partial: bool = False,
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[int, int]:
+) -> tuple[int, int, str]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
-    the caller already listed them); remove what the site no longer has. Returns (files
-    written, files removed). `meanwhile` runs while the workers render.
+    the caller already listed them); remove what the site no longer has. Returns the files
+    written, the files removed, and the marker of the folder's new content (see
+    `marker_of`). `meanwhile` runs while the workers render.
 
-    Given `previous` (the last build's page keys), `pages` may be only some of the site's:
-    the pages not given are kept as they are, and nothing is removed."""
-    partial = previous is not None
-    output = config.output_dir
+    When `partial`, `pages` may be only some of the site's: the pages not given are kept as
+    they are (as `out.previous` records them), and nothing is removed."""
+    into, previous = out.folder.into, out.previous
+    recorded = previous
     templates = config.source_dir("templates")
     site = site_info(config)
     salt = "\0".join([CODE, theme.fingerprint(theme.template_dirs(templates)), repr(site)])
@@ -458,12 +628,10 @@ def write_site(
             {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in found.items()}
         )
 
-    if previous is None:
-        previous = cache.outputs(str(output))
     if previous:
         key_all()
         kept = (p.url for p in pages if previous.get(p.url) == keys[p.url])
-        missing = missing_files(output, kept)
+        missing = missing_files(into, kept)
         stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
         alongside = meanwhile
     else:
@@ -477,18 +645,16 @@ def write_site(
                 meanwhile()
 
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
-        write.clean_temporaries(output)
+        write.clean_temporaries(into)
     # Renderers read bodies through connections of their own. Rows written but not committed
     # here spill into the file, past SQLite's page cache, under an exclusive lock, which locks
     # them out (a rollback journal, not WAL: see Cache).
     cache.commit()
-    # Into a new output folder, pages are written in place: there is no old site to keep
-    # whole, and renaming every page afterwards cost the parent a tenth of a second per
-    # 10,000 pages. A build stopped half-way leaves no keys recorded, so the next one
-    # writes every page again.
-    fresh = not output.exists()
+    # Into a new output folder, pages are written in place: no reader sees that folder
+    # before `install` renames it, and renaming every page afterwards cost the parent a
+    # tenth of a second per 10,000 pages.
     ordered, spans = render_order(stale)
-    init = _RenderWorker.setup(templates, site, cache.path, output, ordered, fresh)
+    init = _RenderWorker.setup(templates, site, cache.path, into, ordered, out.folder.new)
     try:  # nothing replaces a page of the old site until every new file is on disk
         work = run(
             _render_span,
@@ -501,22 +667,46 @@ def write_site(
             meanwhile=alongside,
         )
         staged = [one for span in work for one in span]
-        staged += _copy_statics(found, keys, previous, output)
+        copied = _copy_statics(found, keys, previous, into)
+        staged += copied.values()
+        if out.known:
+            recorded = {**previous, **_forget(cache, out, [*(p.url for p in stale), *copied])}
         write.commit(staged)
     except BaseException:
-        write.clean_temporaries(output)
+        write.clean_temporaries(into)
         raise
     finally:
         _RenderWorker.pages = ()
-    copied = len(staged) - len(stale)
+    written = len(stale) + len(copied)
+    name = str(out.folder.path)
     if partial:
-        cache.set_outputs(str(output), keys, {u: previous[u] for u in keys if u in previous})
+        cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
         cache.commit()
-        return len(stale) + copied, 0
-    removed = write.remove(output, [url_to_path(u) for u in set(previous) - set(keys)])
-    cache.set_outputs(str(output), keys, previous)
+        return written, 0, marker_of({**previous, **keys})
+    if out.known:
+        removed = write.remove(into, [url_to_path(u) for u in set(previous) - set(keys)])
+    elif out.swept:
+        files = {url_to_path(u) for u in keys} | {write.MARKER}
+        removed = write.sweep(into, files, skip=[search.BUNDLE])
+    else:
+        removed = 0
+    cache.set_outputs(name, keys, recorded if out.known else None)
     cache.commit()
-    return len(stale) + copied, removed
+    return written, removed, marker_of(keys)
+
+
+def marker_of(keys: dict[str, str]) -> str:
+    """The marker of an output folder holding the files of `keys` (see write.Folder): a
+    hash of its content, so that a rebuild and a clean build leave the same bytes."""
+    lines = "\n".join(f"{url} {key}" for url, key in sorted(keys.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()[:32]
+
+
+def _forget(cache: Cache, out: Output, urls: list[str]) -> dict[str, str]:
+    """Record that the files at `urls` are about to be replaced (see Cache.forget_outputs);
+    returns the record as it now is for them."""
+    cache.forget_outputs(str(out.folder.path), urls)
+    return dict.fromkeys(urls, "")
 
 
 def page_keys(pages: Sequence[Page], salt: str, content: dict[str, str]) -> dict[str, str]:
@@ -585,12 +775,13 @@ def static_files(templates: Path) -> dict[str, Path]:
 
 def _copy_statics(
     statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str], output: Path
-) -> list[write.Staged]:
-    staged = []
+) -> dict[str, write.Staged]:
+    """Stage the static files that changed or are missing, by URL."""
+    staged = {}
     for url, path in sorted(statics.items()):
         destination = write.target(output, url.lstrip("/"))
         if previous.get(url) != keys[url] or not destination.is_file():
-            staged.append(write.stage(destination, path.read_bytes()))
+            staged[url] = write.stage(destination, path.read_bytes())
     return staged
 
 

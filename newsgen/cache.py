@@ -4,23 +4,32 @@ It remembers the hash of each source file (by size and mtime, as git does), the 
 article of each unchanged input, article bodies, and the key of every page written, so an
 unchanged input is never parsed again and an unchanged page never rendered again. A cache
 from another newsgen version, or one that SQLite cannot read, is discarded, never trusted.
+Output folders are named by their path relative to the site folder, so that a site copied or
+moved keeps its cache.
+
+Beside it, `lock`: one build at a time on a site (see `site_lock`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
+import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import fields
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "5"
+SCHEMA = "6"
 
 
 def _code_fingerprint() -> str:
@@ -42,7 +51,8 @@ CREATE TABLE IF NOT EXISTS units (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (output TEXT, url TEXT, key TEXT,
                                     PRIMARY KEY (output, url));
-CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB);
+CREATE TABLE IF NOT EXISTS builds (output TEXT PRIMARY KEY, state TEXT, result BLOB,
+                                   marker TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS languages (sample TEXT PRIMARY KEY, lang TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memos (name TEXT PRIMARY KEY, key TEXT NOT NULL, value BLOB);
 CREATE TABLE IF NOT EXISTS placed (path TEXT PRIMARY KEY, unit_order TEXT NOT NULL,
@@ -55,12 +65,28 @@ CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
+UNREADABLE = "build cache unreadable, rebuilding from scratch"
+OTHER_VERSION = "build cache written by another newsgen version, rebuilding from scratch"
+# How long a connection waits for another's write to end. Builds never share a cache (see
+# `site_lock`); `newsgen serve` reads what its last build wrote while another may write.
+BUSY_SECONDS = 60.0
+
+
+def output_name(output: str | Path, root: str | Path) -> str:
+    """How the cache names an output folder: its path relative to the site folder `root`
+    (a site moved or copied keeps its records), with `/` between names."""
+    return Path(os.path.relpath(os.path.abspath(output), os.path.abspath(root))).as_posix()
+
+
 class Cache:
     """A thin, typed face over the SQLite file. Not shared across processes: workers open
-    their own read-only `BodyReader`."""
+    their own read-only `BodyReader`. `root` is the site folder, which output folders are
+    named relative to (by default, the folder above the cache's)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: Path | None = None) -> None:
         self.path = path
+        self.root = os.path.abspath(root or path.parent.parent)
+        # The note to show when an earlier cache was thrown away, "" when none was.
         self.discarded = ""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._open()
@@ -76,19 +102,23 @@ class Cache:
         }
 
     def _open(self) -> sqlite3.Connection:
+        """The cache as it is, or a new one in place of a cache from another version or one
+        that cannot be read. Errors that say the disk cannot be written are raised."""
+        db = None
         try:
             db = self._connect()
             found = dict(db.execute("SELECT name, value FROM meta").fetchall())
             if found.get("schema") == SCHEMA and found.get("version") == __version__:
                 return db
             if found:
-                self.discarded = "it was written by another newsgen version"
-            db.close()
+                self.discarded = OTHER_VERSION
         except sqlite3.DatabaseError as exc:
-            self.discarded = f"it cannot be read ({exc})"
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(f"{self.path}{suffix}").unlink()
+            if failure(exc) != "unreadable":
+                raise
+            self.discarded = UNREADABLE
+        if db is not None:
+            db.close()
+        remove_files(self.path)
         db = self._connect()
         db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
@@ -98,7 +128,7 @@ class Cache:
         return db
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path)
+        db = sqlite3.connect(self.path, timeout=BUSY_SECONDS)
         # Pages that hold a whole article body (a few kB): with SQLite's default 4 kB pages
         # most bodies spilled into overflow chains, and storing 10k of them took 2.5 times
         # as long. Takes effect when the file is made.
@@ -109,6 +139,9 @@ class Cache:
         db.execute("PRAGMA synchronous=OFF")
         db.executescript(_TABLES)
         return db
+
+    def output_name(self, output: str) -> str:
+        return output_name(output, self.root)
 
     def close(self) -> None:
         self.commit()
@@ -204,7 +237,8 @@ class Cache:
     # outputs -------------------------------------------------------------------------------
 
     def outputs(self, output: str) -> dict[str, str]:
-        rows = self.db.execute("SELECT url, key FROM outputs WHERE output = ?", (output,))
+        name = self.output_name(output)
+        rows = self.db.execute("SELECT url, key FROM outputs WHERE output = ?", (name,))
         return dict(rows.fetchall())
 
     def set_outputs(
@@ -212,17 +246,28 @@ class Cache:
     ) -> None:
         """Record the key of every file in `output`, writing only what differs from
         `previous` (the last build's record, when the caller has it)."""
+        name = self.output_name(output)
         if previous is not None:
-            gone = [(output, url) for url in previous.keys() - keys.keys()]
-            changed = [(output, u, k) for u, k in keys.items() if previous.get(u) != k]
+            gone = [(name, url) for url in previous.keys() - keys.keys()]
+            changed = [(name, u, k) for u, k in keys.items() if previous.get(u) != k]
             self.db.executemany("DELETE FROM outputs WHERE output = ? AND url = ?", gone)
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)", changed)
             return
-        self.db.execute("DELETE FROM outputs WHERE output = ?", (output,))
+        self.db.execute("DELETE FROM outputs WHERE output = ?", (name,))
         self.db.executemany(
             "INSERT INTO outputs VALUES (?, ?, ?)",
-            ((output, url, key) for url, key in sorted(keys.items())),
+            ((name, url, key) for url, key in sorted(keys.items())),
         )
+
+    def forget_outputs(self, output: str, urls: Iterable[str]) -> None:
+        """Record that the files at `urls` are about to be replaced, and commit: a build
+        killed while it renames them leaves each one old or new, and the next build, not
+        knowing which, writes it again (or removes it)."""
+        name = self.output_name(output)
+        self.db.executemany(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, '')", ((name, url) for url in urls)
+        )
+        self.commit()
 
     # the last plan, for rebuilds that only replace articles (see newsgen.delta) -------------
 
@@ -292,7 +337,7 @@ class Cache:
         """The result of the last build into `output` when it finished from the same inputs
         (from any inputs, when `state` is None)."""
         row = self.db.execute(
-            "SELECT state, result FROM builds WHERE output = ?", (output,)
+            "SELECT state, result FROM builds WHERE output = ?", (self.output_name(output),)
         ).fetchone()
         if row is None or row[1] is None or state not in (None, row[0]):
             return None
@@ -302,17 +347,38 @@ class Cache:
 
     def unfinished(self, output: str) -> bool:
         """Whether the last build into `output` was interrupted (or is unknown)."""
-        row = self.db.execute("SELECT state FROM builds WHERE output = ?", (output,)).fetchone()
+        row = self.db.execute(
+            "SELECT state FROM builds WHERE output = ?", (self.output_name(output),)
+        ).fetchone()
         return row is None or row[0] == ""
 
+    def marker(self, output: str) -> str:
+        """The marker the last build wrote into `output` (see newsgen.write.Folder); "" when
+        none is recorded."""
+        row = self.db.execute(
+            "SELECT marker FROM builds WHERE output = ?", (self.output_name(output),)
+        ).fetchone()
+        return "" if row is None else str(row[0])
+
     def start_build(self, output: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO builds VALUES (?, '', NULL)", (output,))
+        self.db.execute(
+            "INSERT INTO builds VALUES (?, '', NULL, '') "
+            "ON CONFLICT (output) DO UPDATE SET state = '', result = NULL",
+            (self.output_name(output),),
+        )
         self.db.commit()
 
-    def finish_build(self, output: str, state: str, result: object) -> None:
+    def finish_build(self, output: str, state: str, result: object, marker: str) -> None:
+        """Record the build into `output`: its input state, its result and the marker it
+        wrote there."""
         self.db.execute(
-            "INSERT OR REPLACE INTO builds VALUES (?, ?, ?)",
-            (output, state, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)),
+            "INSERT OR REPLACE INTO builds VALUES (?, ?, ?, ?)",
+            (
+                self.output_name(output),
+                state,
+                pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+                marker,
+            ),
         )
 
     def commit(self) -> None:
@@ -341,18 +407,28 @@ class _Languages(Mapping[str, str]):
 
 
 class BodyReader:
-    """Read-only access to article bodies, one connection per process."""
+    """Read-only access to article bodies, one connection per process. It connects when
+    first used: in a worker's initializer, an error would make the pool start worker after
+    worker, each failing the same way."""
 
     def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=BUSY_SECONDS)
+        return self._db
 
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
 
     def get(self, key: str) -> str:
         row = self.db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
         if row is None:
-            raise KeyError(f"body {key} is missing from the cache; run the build again")
+            raise CacheDamaged(f"body {key} is missing from the build cache")
         return str(row[0])
 
     def get_many(self, keys: Iterable[str]) -> dict[str, str]:
@@ -364,6 +440,163 @@ class BodyReader:
             query = f"SELECT key, html FROM bodies WHERE key IN ({marks})"
             found.update(self.db.execute(query, chunk).fetchall())
         return found
+
+
+# --- when the cache fails ----------------------------------------------------------------------
+
+
+class CacheDamaged(Exception):
+    """The cache lacks what it recorded having: it is thrown away and the build starts again."""
+
+
+class CacheFailed(Exception):
+    """The cache failed during a build; `kind` is what `failure` said. The cause is the
+    error."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class CacheUnusable(Exception):
+    """No cache can be written, in the site's folder or in a temporary one; the message says
+    why and what to do."""
+
+
+# Errors that say the disk refused a write (full, read-only, gone), not that the file is bad.
+_UNWRITABLE = frozenset(
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    }
+)
+# SQLite's errors that are newsgen's mistakes, never the file's: shown, not worked around.
+_MISUSE = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.NotSupportedError)
+
+
+def failure(exc: BaseException) -> str | None:
+    """What a failure while using the cache means: "unwritable" (the disk refused a write),
+    "unreadable" (the file is damaged), or None when it is no failure of the cache. Works on
+    errors raised in worker processes too (they come back pickled, codes included)."""
+    if isinstance(exc, CacheDamaged):
+        return "unreadable"
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, _MISUSE):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return "unwritable" if code & 0xFF in _UNWRITABLE else "unreadable"
+    return "unreadable"
+
+
+def remove_files(path: Path) -> None:
+    """Delete the cache at `path` with its journals."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+# --- one build at a time -----------------------------------------------------------------------
+
+LOCK_NAME = "lock"
+
+
+class Busy(Exception):
+    """Another process is building the site; the message names it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A held lock on a site's cache. `writable` says whether the cache folder can be
+    written (the lock file was), else the build keeps its cache elsewhere."""
+
+    fd: int
+    path: Path
+    writable: bool
+
+
+@contextlib.contextmanager
+def site_lock(
+    folder: Path, *, site: Path, wait: bool, waiting: Callable[[str], None] | None = None
+) -> Iterator[Lock]:
+    """Hold the lock on the cache in `folder` (a site's `.newsgen`) while the block runs.
+
+    When another process holds it: raise Busy naming that process, or, with `wait`, tell
+    `waiting` who it is once and wait for it. The lock is an flock: the system releases it
+    when its holder ends, however it ends. Its file holds the holder's pid and command.
+    Where `folder` cannot be made or written, the lock is a file in the system's temporary
+    folder named after the site."""
+    fd, path, writable = _open_lock(folder, site)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            if not wait:
+                raise Busy(
+                    f"another newsgen process ({holder}) is building {site}; run again once "
+                    "it is done, or add --wait to wait for it"
+                ) from None
+            if waiting:
+                waiting(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        writable = writable and _sign(fd)
+        yield Lock(fd=fd, path=path, writable=writable)
+        if writable:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _open_lock(folder: Path, site: Path) -> tuple[int, Path, bool]:
+    """The lock file's descriptor and path, and whether it could be opened for writing."""
+    path = folder / LOCK_NAME
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644), path, True
+    with contextlib.suppress(OSError):
+        return os.open(path, os.O_RDONLY), path, False  # an flock needs no write access
+    digest = hashlib.sha256(os.fsencode(os.path.abspath(site))).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"newsgen-{digest}.lock"
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644), path, False
+
+
+def _sign(fd: int) -> bool:
+    """Write this process's pid and command into the held lock file; False when the disk
+    refuses (full or read-only): then the cache folder cannot be written either."""
+    command = " ".join(_command()).replace("\n", " ")[:500]
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(errors="replace"), 0)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT):
+            return False
+        raise
+    return True
+
+
+def _command() -> list[str]:
+    program = os.path.basename(sys.argv[0]) if sys.argv else ""
+    if program in ("newsgen", "__main__.py"):
+        return ["newsgen", *sys.argv[1:]]
+    return list(sys.argv)
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock, as its file says: "pid 123: newsgen build --site ."."""
+    try:
+        text = os.pread(fd, 1000, 0).decode(errors="replace").strip()
+    except OSError:
+        text = ""
+    pid, _, command = text.partition(" ")
+    if not pid.isdigit():
+        return "pid unknown"
+    return f"pid {pid}: {command}" if command else f"pid {pid}"
 
 
 Enrichment = tuple[Article | None, list[Problem]]

@@ -1,14 +1,25 @@
-"""Stage 5, write: bytes into the output folder, never half-written, never outside it."""
+"""Stage 5, write: bytes into the output folder, never half-written, never outside it.
+
+A first build writes into a new folder beside the output folder and renames it into place
+once complete: a failed one leaves no output folder, not half of one. Later builds replace
+files one by one, each renamed into place once every new file is written.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import shutil
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 TEMP_PREFIX = ".newsgen-"
 TEMP_SUFFIX = ".tmp"
+# In every output folder: which build wrote it (see Folder), so that a cache never trusts
+# its record of another folder.
+MARKER = ".newsgen"
 
 
 class OutputError(Exception):
@@ -173,3 +184,126 @@ def clean_temporaries(output: Path) -> None:
             stray.unlink()
         with contextlib.suppress(OSError):
             stray.parent.rmdir()
+
+
+# --- the output folder as a whole -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Folder:
+    """An output folder as a build finds it.
+
+    The build writes into `into`: the folder itself, or, when there was none, a new folder
+    beside it that `install` renames into place. `marker` is the text of the folder's
+    marker file, which the last build that wrote it left there (None when it has none: the
+    folder was made by someone else). The cache records the marker it wrote: a folder with
+    another one was copied, restored or written by another copy of the site, and the cache's
+    record of its files does not hold."""
+
+    path: Path
+    into: Path
+    marker: str | None
+
+    @property
+    def new(self) -> bool:
+        return self.into != self.path
+
+
+def open_folder(output: Path) -> Folder:
+    """The output folder as it is; when there is none, a new folder to write it in."""
+    if output.is_dir():
+        return Folder(path=output, into=output, marker=read_marker(output))
+    if os.path.lexists(output):
+        raise OutputError(
+            f"output folder {output} is not a folder; move it away or choose another folder "
+            "with --output"
+        )
+    _remove_abandoned(output)
+    into = Path(f"{output.parent}/{TEMP_PREFIX}{os.getpid()}-{output.name}{TEMP_SUFFIX}")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        into.mkdir()
+    except OSError as exc:
+        raise _cannot_write(output, exc) from exc
+    return Folder(path=output, into=into, marker=None)
+
+
+def read_marker(output: Path) -> str | None:
+    try:
+        with open(output / MARKER, "rb") as handle:
+            return handle.read(200).decode(errors="replace").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return ""  # newsgen's, though unreadable: known to no cache
+
+
+def write_marker(folder: Folder, marker: str) -> None:
+    write_atomic(folder.into / MARKER, f"{marker}\n".encode())
+
+
+def install(folder: Folder) -> None:
+    """Rename a new output folder into place."""
+    if not folder.new:
+        return
+    try:
+        os.rename(folder.into, folder.path)
+    except OSError as exc:
+        raise _cannot_write(folder.path, exc) from exc
+
+
+def discard(folder: Folder) -> None:
+    """Delete the new folder of a build that did not install it."""
+    if folder.new:
+        shutil.rmtree(folder.into, ignore_errors=True)
+
+
+def relocated(exc: OutputError, folder: Folder) -> OutputError:
+    """`exc` naming the output folder instead of the new folder it was written in."""
+    if not folder.new:
+        return exc
+    return OutputError(str(exc).replace(os.fspath(folder.into), os.fspath(folder.path)))
+
+
+def _remove_abandoned(output: Path) -> None:
+    """New folders for `output` that killed builds left beside it."""
+    pattern = f"{glob.escape(str(output.parent))}/{TEMP_PREFIX}*-{glob.escape(output.name)}"
+    for path in glob.glob(pattern + TEMP_SUFFIX):
+        pid = os.path.basename(path)[len(TEMP_PREFIX) :].partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(output: Path, keep: set[str], skip: Iterable[str] = ()) -> int:
+    """Delete every file in `output` but those at the relative paths in `keep` and those
+    under the top folders in `skip`, and the folders left empty. Returns the files deleted."""
+    count = 0
+    skipped = set(skip)
+    walked = []
+    for parent, folders, files in os.walk(output):
+        relative = os.path.relpath(parent, output)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        if not prefix:
+            folders[:] = [f for f in folders if f not in skipped]
+        else:
+            walked.append(parent)
+        links = [f for f in folders if os.path.islink(os.path.join(parent, f))]
+        for name in [*files, *links]:
+            if prefix + name not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(parent, name))
+                    count += 1
+    for parent in reversed(walked):  # a folder's subfolders were walked after it
+        with contextlib.suppress(OSError):
+            os.rmdir(parent)
+    return count

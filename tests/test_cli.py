@@ -9,6 +9,7 @@ import pytest
 
 import newsgen
 from newsgen.cli import main
+from newsgen.write import MARKER
 from tests.conftest import MakeSite
 
 TWO_ARTICLES = {
@@ -23,7 +24,11 @@ STATIC = Path(newsgen.__file__).parent / "theme" / "static"
 def summary_line(site: Path, articles: str, problems: str, *, written: int | None = None) -> str:
     """The summary line of a clean build of `site`, its counts taken from the output folder
     (other features add pages; the line's shape is what is tested here)."""
-    files = sum(1 for f in (site / "build").rglob("*") if f.is_file() and "pagefind" not in f.parts)
+    files = sum(
+        1
+        for f in (site / "build").rglob("*")
+        if f.is_file() and "pagefind" not in f.parts and f.name != MARKER
+    )
     pages = files - sum(1 for f in STATIC.rglob("*") if f.is_file())
     done = files if written is None else written
     return f"Built {articles}, {pages} pages ({done} written, 0 removed) in 0.00 s; {problems}."
