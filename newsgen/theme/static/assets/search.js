@@ -42,9 +42,11 @@
     return node;
   };
 
-  // Pagefind escapes `<` and `>` in an excerpt and nothing else (a `&` stays as it is), then
-  // wraps the matched words in <mark>: so a literal "<mark>" can only be its own marker. The
-  // pieces between markers are turned back into the characters written, and set as text.
+  // Pagefind 1.5 escapes `<` and `>` in an excerpt and nothing else (a `&` stays as it is),
+  // then wraps the matched words in <mark>: so a literal "<mark>" can only be its own marker.
+  // The pieces between markers are turned back into the characters written and set as text.
+  // Not a full entity decoder, which would show an `&amp;` written in an article as `&`; the
+  // one loss: text that itself holds `&lt;` shows as `<`.
   const unescapeExcerpt = (piece) => piece.replace(/&lt;|&gt;/g, (m) => (m === "&lt;" ? "<" : ">"));
 
   const excerptOf = (excerpt) => {
