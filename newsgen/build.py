@@ -172,7 +172,10 @@ def _unwritable_note(config: Config, why: str) -> str:
 def _once(place: Path | None, root: Path, run: Callable[[Cache], BuildResult]) -> BuildResult:
     """`run` with the cache in `place`, or in a new temporary folder when `place` is None.
     Raises CacheFailed when the cache fails."""
-    folder = place or Path(tempfile.mkdtemp(prefix="newsgen-cache-"))
+    try:
+        folder = place or Path(tempfile.mkdtemp(prefix="newsgen-cache-"))
+    except OSError as exc:
+        raise CacheFailed("unwritable") from exc
     try:
         try:
             cache = Cache(folder / CACHE_NAME, root=root)
@@ -274,11 +277,11 @@ def _build_into(
     )
     held = hold is not None and hold(problems)
     written = removed = 0
-    marker = ""
+    record: dict[str, str] = {}
     recorded: list[delta.Plan] = []
     if not held:
         previous = cache.outputs(str(output)) if known else {}
-        written, removed, marker = write_site(
+        written, removed, record = write_site(
             pages,
             config,
             cache,
@@ -319,15 +322,17 @@ def _build_into(
         saved = registry_digest(config)
         plan = recorded[0] if recorded else delta.record(found, collected, articles, pages)
         delta.remember(cache, f"{outline}:{saved}", plan)
-        _finish(cache, folder, f"{inputs}:{saved}", result, marker)
+        _finish(cache, folder, f"{inputs}:{saved}", result, record)
     return result
 
 
 def _finish(
-    cache: Cache, folder: write.Folder, state: str, result: BuildResult, marker: str
+    cache: Cache, folder: write.Folder, state: str, result: BuildResult, record: dict[str, str]
 ) -> None:
-    """Record the build, mark the output folder as the one recorded, and put it in place."""
-    write.write_marker(folder, marker)
+    """Record the build, mark the output folder as the one recorded (it holds the files of
+    `record`), and put it in place."""
+    marker = marker_of(record)
+    write.write_marker(folder, marker, map(url_to_path, record))
     cache.finish_build(str(folder.path), state, result, marker)
     cache.commit()
     write.install(folder)
@@ -341,18 +346,12 @@ def _known(cache: Cache, folder: write.Folder) -> bool:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Output:
     """The output folder as this build found it. `previous` is the key of each file the
-    cache knows to be in it; a folder that is not `known`, its files are all written."""
+    cache knows to be in it; into a folder that is not `known`, every file is written, and
+    of the files there, only those its marker lists are newsgen's to remove."""
 
     folder: write.Folder
     known: bool
     previous: dict[str, str]
-
-    @property
-    def swept(self) -> bool:
-        """A folder of newsgen's that the cache has no record of (the site was copied, or
-        its cache lost): whatever this build does not write there goes, as in a clean build.
-        A folder without a marker was made by someone else: its other files stay."""
-        return not self.known and self.folder.marker is not None and not self.folder.new
 
 
 SOURCE_FOLDERS = ("seeds", "articles", "templates")
@@ -422,7 +421,7 @@ def _rebuild(
             last, written=0, removed=0, problems=tuple(shortcut.problems), kept_plan=True
         )
     cache.start_build(str(output))
-    written, _, marker = write_site(
+    written, _, record = write_site(
         pages,
         config,
         cache,
@@ -455,7 +454,7 @@ def _rebuild(
         search=indexed,
         kept_plan=True,
     )
-    _finish(cache, folder, f"{inputs}:{saved}", result, marker)
+    _finish(cache, folder, f"{inputs}:{saved}", result, record)
     return result
 
 
@@ -606,11 +605,11 @@ def write_site(
     statics: dict[str, Path] | None = None,
     partial: bool = False,
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[int, int, str]:
+) -> tuple[int, int, dict[str, str]]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns the files
-    written, the files removed, and the marker of the folder's new content (see
-    `marker_of`). `meanwhile` runs while the workers render.
+    written, the files removed, and the key of every file newsgen now has in the folder.
+    `meanwhile` runs while the workers render.
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
     they are (as `out.previous` records them), and nothing is removed."""
@@ -669,8 +668,11 @@ def write_site(
         staged = [one for span in work for one in span]
         copied = _copy_statics(found, keys, previous, into)
         staged += copied.values()
+        listed = _listed(out)
         if out.known:
             recorded = {**previous, **_forget(cache, out, [*(p.url for p in stale), *copied])}
+        if not out.folder.new:
+            _list_ahead(out, keys, listed)
         write.commit(staged)
     except BaseException:
         write.clean_temporaries(into)
@@ -682,17 +684,37 @@ def write_site(
     if partial:
         cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
         cache.commit()
-        return written, 0, marker_of({**previous, **keys})
+        return written, 0, {**previous, **keys}
     if out.known:
-        removed = write.remove(into, [url_to_path(u) for u in set(previous) - set(keys)])
-    elif out.swept:
-        files = {url_to_path(u) for u in keys} | {write.MARKER}
-        removed = write.sweep(into, files, skip=[search.BUNDLE])
+        gone = [url_to_path(u) for u in set(previous) - set(keys)]
     else:
-        removed = 0
+        gone = list(listed - {url_to_path(u) for u in keys})
+    removed = write.remove(into, gone)
     cache.set_outputs(name, keys, recorded if out.known else None)
     cache.commit()
-    return written, removed, marker_of(keys)
+    return written, removed, keys
+
+
+def _listed(out: Output) -> set[str]:
+    """The files newsgen has in a folder that the cache does not know, as its marker lists
+    them (none in a folder someone else made)."""
+    if out.known or out.folder.marker is None:
+        return set()
+    return write.marked_files(out.folder.into)
+
+
+def _list_ahead(out: Output, keys: dict[str, str], listed: set[str]) -> None:
+    """Before new files are renamed into an existing folder, make its marker list them: a
+    build killed meanwhile leaves files that no cache records, and the next build knows
+    them from the marker. A known folder keeps its marker (and stays known); another gets
+    the empty one, which no cache knows."""
+    if out.known:
+        if keys.keys() <= out.previous.keys():
+            return
+        files = {url_to_path(u) for u in (*out.previous, *keys)}
+        write.write_marker(out.folder, out.folder.marker or "", files)
+    else:
+        write.write_marker(out.folder, "", listed | {url_to_path(u) for u in keys})
 
 
 def marker_of(keys: dict[str, str]) -> str:

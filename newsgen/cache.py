@@ -562,8 +562,14 @@ def _open_lock(folder: Path, site: Path) -> tuple[int, Path, bool]:
     with contextlib.suppress(OSError):
         return os.open(path, os.O_RDONLY), path, False  # an flock needs no write access
     digest = hashlib.sha256(os.fsencode(os.path.abspath(site))).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"newsgen-{digest}.lock"
-    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644), path, False
+    try:
+        path = Path(tempfile.gettempdir()) / f"newsgen-{digest}.lock"
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644), path, False
+    except OSError as exc:
+        raise CacheUnusable(
+            f"cannot make {folder / LOCK_NAME} nor a lock file in a temporary folder "
+            f"({exc.strerror or exc}); make the site folder writable"
+        ) from exc
 
 
 def _sign(fd: int) -> bool:

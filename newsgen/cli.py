@@ -1,7 +1,8 @@
 """The command line: arguments, progress, the summary line and exit codes.
 
 The only module that prints. Exit 0 on success (warnings allowed), 1 when the build fails or
-`--strict` sees any problem, 2 for a usage or configuration error.
+`--strict` sees any problem, 2 for a usage or configuration error, or when another process is
+building the site (without `--wait`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from newsgen import __version__
 from newsgen.build import BuildResult, build
+from newsgen.cache import Busy, CacheUnusable
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
@@ -71,6 +73,12 @@ def make_parser() -> argparse.ArgumentParser:
     add_build_options(sub)
     sub.add_argument(
         "--drafts", action="store_true", help="build draft articles too, marked as drafts"
+    )
+    sub.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another newsgen process is building the site, wait for it instead of "
+        "exiting with code 2",
     )
     sub.set_defaults(run=run_build)
     add_editorial_commands(commands)
@@ -133,9 +141,17 @@ def run_build(args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
         result = build(
-            config, jobs=max(1, args.jobs), progress=progress, drafts=getattr(args, "drafts", False)
+            config,
+            jobs=max(1, args.jobs),
+            progress=progress,
+            drafts=args.drafts,
+            wait=args.wait,
+            waiting=None if args.quiet else lambda holder: _waiting(holder, config),
         )
-    except OutputError as exc:
+    except Busy as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except (OutputError, CacheUnusable) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     except SearchError as exc:
@@ -166,6 +182,14 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary(result), file=sys.stderr)
     return 1 if args.strict and result.problems else 0
+
+
+def _waiting(holder: str, config: Config) -> None:
+    print(
+        f"Waiting for another newsgen process ({holder}) to finish building {config.root}...",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

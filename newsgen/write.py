@@ -194,11 +194,12 @@ class Folder:
     """An output folder as a build finds it.
 
     The build writes into `into`: the folder itself, or, when there was none, a new folder
-    beside it that `install` renames into place. `marker` is the text of the folder's
-    marker file, which the last build that wrote it left there (None when it has none: the
-    folder was made by someone else). The cache records the marker it wrote: a folder with
-    another one was copied, restored or written by another copy of the site, and the cache's
-    record of its files does not hold."""
+    beside it that `install` renames into place. `marker` is the first line of the folder's
+    marker file (None when it has none: someone else made the folder). The marker file says
+    which build wrote the folder (a hash of its content) and lists the files newsgen wrote
+    in it. The cache records the marker it wrote: a folder with another one was copied,
+    restored or written by another copy of the site, and the cache's record of its files
+    does not hold; the marker's list still says which files are newsgen's to remove."""
 
     path: Path
     into: Path
@@ -231,15 +232,34 @@ def open_folder(output: Path) -> Folder:
 def read_marker(output: Path) -> str | None:
     try:
         with open(output / MARKER, "rb") as handle:
-            return handle.read(200).decode(errors="replace").strip()
+            return handle.readline(200).decode(errors="replace").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError:
         return ""  # newsgen's, though unreadable: known to no cache
 
 
-def write_marker(folder: Folder, marker: str) -> None:
-    write_atomic(folder.into / MARKER, f"{marker}\n".encode())
+def marked_files(output: Path) -> set[str]:
+    """The files the marker of `output` lists (relative paths), those that can be paths in
+    it; none when it cannot be read."""
+    try:
+        lines = (output / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return set()
+    return {line for line in lines[1:] if _inside(line)}
+
+
+def _inside(relative: str) -> bool:
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and ".." not in parts and "" not in parts
+
+
+def write_marker(folder: Folder, marker: str, files: Iterable[str]) -> None:
+    """Mark the folder as written by the build `marker`, holding newsgen's `files`. (A
+    path with a line break cannot be listed; URLs never make one.)"""
+    listed = sorted(f for f in files if "\n" not in f and "\r" not in f)
+    text = "\n".join([marker, *listed]) + "\n"
+    write_atomic(folder.into / MARKER, text.encode())
 
 
 def install(folder: Folder) -> None:
@@ -282,28 +302,3 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def sweep(output: Path, keep: set[str], skip: Iterable[str] = ()) -> int:
-    """Delete every file in `output` but those at the relative paths in `keep` and those
-    under the top folders in `skip`, and the folders left empty. Returns the files deleted."""
-    count = 0
-    skipped = set(skip)
-    walked = []
-    for parent, folders, files in os.walk(output):
-        relative = os.path.relpath(parent, output)
-        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        if not prefix:
-            folders[:] = [f for f in folders if f not in skipped]
-        else:
-            walked.append(parent)
-        links = [f for f in folders if os.path.islink(os.path.join(parent, f))]
-        for name in [*files, *links]:
-            if prefix + name not in keep:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(parent, name))
-                    count += 1
-    for parent in reversed(walked):  # a folder's subfolders were walked after it
-        with contextlib.suppress(OSError):
-            os.rmdir(parent)
-    return count
