@@ -147,19 +147,25 @@ def _with_cache(config: Config, writable: bool, run: Callable[[Cache], BuildResu
                 remove_files(place / CACHE_NAME)
                 notes.append(UNREADABLE)
             elif place is not None:
-                notes.append(_unwritable_note(config, str(failed.__cause__)))
+                notes.append(_unwritable_note(config, _why(failed.__cause__)))
                 place = None
             else:
                 raise CacheUnusable(
                     f"the build cache cannot be written, neither in {config.root / CACHE_DIR} "
-                    f"nor in a temporary folder ({failed.__cause__}); free some space, or make "
-                    "the folder writable"
+                    f"nor in a temporary folder ({_why(failed.__cause__)}); free some space, "
+                    "or make the folder writable"
                 ) from failed
             continue
         return replace(result, notes=(*notes, *result.notes))
 
 
 CACHE_NAME = "cache.sqlite"
+
+
+def _why(exc: BaseException | None) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def _unwritable_note(config: Config, why: str) -> str:
