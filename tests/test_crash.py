@@ -188,6 +188,31 @@ def test_a_kill_while_pages_are_renamed_leaves_each_page_whole(
     assert snapshot(output) == new
 
 
+def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up(
+    make_site: MakeSite, versions: dict[str, dict[str, bytes]]
+) -> None:
+    """A first build writes into a new folder beside the output folder: killed half-way,
+    it leaves that folder (named as killed builds' files are), never a half-written
+    output folder; the next build removes it."""
+    site = make_site(corpus("A"))
+    build = start_build(site)
+    deadline = time.monotonic() + 300
+    beside: list[Path] = []
+    try:
+        while not beside or sum(1 for _ in beside[0].rglob("index.html")) < 50:
+            assert build.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "the build never wrote enough pages"
+            beside = [p for p in site.iterdir() if p.name.startswith(TEMP[0])]
+    finally:
+        os.killpg(build.pid, signal.SIGKILL)
+        build.communicate()
+    assert not (site / "build").exists()
+    assert [p.name for p in beside] == [f"{TEMP[0]}{build.pid}-build{TEMP[1]}"]
+    build_site(site)
+    assert snapshot(site / "build") == versions["A"]
+    assert [p.name for p in site.iterdir() if p.name.startswith(TEMP[0])] == []
+
+
 # --- full disk and read-only output, in a private mount namespace -------------------------
 
 
