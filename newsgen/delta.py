@@ -47,6 +47,7 @@ MAX_CHANGED = 500
 # whose page keys name the article's unit key. `order` is the position, kept by a rebuild.
 PLANNED_FIELDS = (
     "id",
+    "id_given",
     "path",
     "title",
     "slug",
