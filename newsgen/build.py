@@ -6,15 +6,11 @@ anything written, and only what changed.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import gc
 import hashlib
 import os
-import shutil
-import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,18 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from newsgen import delta, search, theme, urls, write
-from newsgen.cache import (
-    CODE,
-    UNREADABLE,
-    BodyReader,
-    Cache,
-    CacheFailed,
-    CacheUnusable,
-    failure,
-    output_name,
-    remove_files,
-    site_lock,
-)
+from newsgen.cache import CODE, BodyReader, Cache, output_name, site_lock, with_cache
 from newsgen.collect import Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
@@ -115,7 +100,8 @@ def build(
     """Build the site of `config` into its output folder. Raises OutputError when the output
     folder cannot be used, Busy when another process builds the site (unless `wait`: then
     `waiting` is told who, once, and the build waits for it), CacheUnusable when no cache
-    can be written anywhere; problems with single inputs are returned, never raised.
+    can be written anywhere; problems with single inputs are returned, never raised. A
+    cache that fails is replaced (see `with_cache`), and the result's notes say so.
 
     `drafts` builds draft articles too (a preview): such a build never records URLs.
     `hold` sees the problems before anything is written; when it returns True the output folder
@@ -124,100 +110,13 @@ def build(
     options = Options(jobs=jobs, progress=progress, drafts=drafts, hold=hold)
     with site_lock(config.root / CACHE_DIR, site=config.root, wait=wait, waiting=waiting) as lock:
         started = time.perf_counter()
-        result = _with_cache(config, lock.writable, lambda cache: _build(config, cache, options))
-    return replace(result, seconds=time.perf_counter() - started)
-
-
-def _with_cache(config: Config, writable: bool, run: Callable[[Cache], BuildResult]) -> BuildResult:
-    """`run` with the site's cache. When the cache fails, `run` starts again from scratch:
-    with a new cache in place of a damaged one; with one in a temporary folder, deleted
-    afterwards, when the cache folder cannot be written (a full or read-only disk)."""
-    place: Path | None = config.root / CACHE_DIR
-    notes: list[str] = []
-    if not writable:
-        notes.append(_unwritable_note(config, "the folder cannot be written"))
-        place = None
-    renewed = False
-    while True:
-        try:
-            result = _once(place, config.root, run)
-        except CacheFailed as failed:
-            if failed.kind == "unreadable" and place is not None and not renewed:
-                renewed = True
-                remove_files(place / CACHE_NAME)
-                notes.append(UNREADABLE)
-            elif place is not None:
-                notes.append(_unwritable_note(config, _why(failed.__cause__)))
-                place = None
-            else:
-                raise CacheUnusable(
-                    f"the build cache cannot be written, neither in {config.root / CACHE_DIR} "
-                    f"nor in a temporary folder ({_why(failed.__cause__)}); free some space, "
-                    "or make the folder writable"
-                ) from failed
-            continue
-        return replace(result, notes=(*notes, *result.notes))
-
-
-CACHE_NAME = "cache.sqlite"
-
-
-def _why(exc: BaseException | None) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc)
-
-
-def _unwritable_note(config: Config, why: str) -> str:
-    return (
-        f"build cache cannot be written in {config.root / CACHE_DIR} ({why}); building "
-        "without it (every build starts from scratch until it can be written)"
-    )
-
-
-def _once(place: Path | None, root: Path, run: Callable[[Cache], BuildResult]) -> BuildResult:
-    """`run` with the cache in `place`, or in a new temporary folder when `place` is None.
-    Raises CacheFailed when the cache fails."""
-    try:
-        folder = place or Path(tempfile.mkdtemp(prefix="newsgen-cache-"))
-    except OSError as exc:
-        raise CacheFailed("unwritable") from exc
-    try:
-        try:
-            cache = Cache(folder / CACHE_NAME, root=root)
-        except OSError as exc:
-            raise CacheFailed("unwritable") from exc
-        except sqlite3.DatabaseError as exc:
-            raise CacheFailed(failure(exc) or "unreadable") from exc
-        try:
-            result = run(cache)
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                cache.db.close()
-            kind = failure(exc)
-            if kind is None:
-                raise
-            raise CacheFailed(kind) from exc
-        return _closed(cache, result)
-    finally:
-        if place is None:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _closed(cache: Cache, result: BuildResult) -> BuildResult:
-    """`result`, once the cache is saved; when it cannot be, the build stands (its output
-    is complete), and the cache is deleted: the next build starts from scratch."""
-    notes = [cache.discarded] if cache.discarded else []
-    try:
-        cache.close()
-    except sqlite3.Error as exc:
-        if failure(exc) is None:
-            raise
-        with contextlib.suppress(sqlite3.Error):
-            cache.db.close()
-        remove_files(cache.path)
-        notes.append(f"build cache could not be saved ({exc}); the next build starts from scratch")
-    return replace(result, notes=(*notes, *result.notes))
+        result, notes = with_cache(
+            config.root / CACHE_DIR,
+            config.root,
+            lambda cache: _build(config, cache, options),
+            writable=lock.writable,
+        )
+    return replace(result, notes=(*notes, *result.notes), seconds=time.perf_counter() - started)
 
 
 def _build(config: Config, cache: Cache, options: Options) -> BuildResult:

@@ -18,13 +18,14 @@ import fcntl
 import hashlib
 import os
 import pickle
+import shutil
 import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
@@ -498,6 +499,102 @@ def remove_files(path: Path) -> None:
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{path}{suffix}").unlink()
+
+
+CACHE_NAME = "cache.sqlite"
+R = TypeVar("R")
+
+
+def with_cache(
+    folder: Path, root: Path, run: Callable[[Cache], R], *, writable: bool
+) -> tuple[R, list[str]]:
+    """`run` with the cache in `folder` (the site `root`'s), and the notes to show. When the
+    cache fails, `run` starts again from scratch: with a new cache in place of a damaged one;
+    with one in a temporary folder, deleted afterwards, when `folder` cannot be written (a
+    full or read-only disk, or not `writable` from the start). Raises CacheUnusable when no
+    cache can be written anywhere."""
+    place: Path | None = folder
+    notes: list[str] = []
+    if not writable:
+        notes.append(_unwritable(folder, "the folder cannot be written"))
+        place = None
+    renewed = False
+    while True:
+        try:
+            result, closing = _once(place, root, run)
+            return result, notes + closing
+        except CacheFailed as failed:
+            if failed.kind == "unreadable" and place is not None and not renewed:
+                renewed = True
+                remove_files(place / CACHE_NAME)
+                notes.append(UNREADABLE)
+            elif place is not None:
+                notes.append(_unwritable(folder, _why(failed.__cause__)))
+                place = None
+            else:
+                raise CacheUnusable(
+                    f"the build cache cannot be written, neither in {folder} nor in a "
+                    f"temporary folder ({_why(failed.__cause__)}); free some space, or make "
+                    "the folder writable"
+                ) from failed
+
+
+def _unwritable(folder: Path, why: str) -> str:
+    return (
+        f"build cache cannot be written in {folder} ({why}); building without it (every "
+        "build starts from scratch until it can be written)"
+    )
+
+
+def _why(exc: BaseException | None) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
+
+
+def _once(place: Path | None, root: Path, run: Callable[[Cache], R]) -> tuple[R, list[str]]:
+    """`run` with the cache in `place`, or in a new temporary folder when `place` is None;
+    and the notes of opening and saving it. Raises CacheFailed when the cache fails."""
+    try:
+        folder = place or Path(tempfile.mkdtemp(prefix="newsgen-cache-"))
+    except OSError as exc:
+        raise CacheFailed("unwritable") from exc
+    try:
+        try:
+            cache = Cache(folder / CACHE_NAME, root=root)
+        except OSError as exc:
+            raise CacheFailed("unwritable") from exc
+        except sqlite3.DatabaseError as exc:
+            raise CacheFailed(failure(exc) or "unreadable") from exc
+        try:
+            result = run(cache)
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                cache.db.close()
+            kind = failure(exc)
+            if kind is None:
+                raise
+            raise CacheFailed(kind) from exc
+        return result, _closed(cache)
+    finally:
+        if place is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _closed(cache: Cache) -> list[str]:
+    """Save and close `cache`; the notes to show. A cache that cannot be saved is deleted
+    (the build stands: its output is complete), and the next build starts from scratch."""
+    notes = [cache.discarded] if cache.discarded else []
+    try:
+        cache.close()
+    except sqlite3.Error as exc:
+        if failure(exc) is None:
+            raise
+        with contextlib.suppress(sqlite3.Error):
+            cache.db.close()
+        remove_files(cache.path)
+        notes.append(f"build cache could not be saved ({exc}); the next build starts from scratch")
+    return notes
 
 
 # --- one build at a time -----------------------------------------------------------------------
