@@ -421,16 +421,18 @@ def read_source(path: str, limit: int | None = None, mb: float = 0) -> bytes:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         raise Unreadable(unreadable(exc)) from exc
-    with open(descriptor, "rb", closefd=True) as handle:
+    try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise Unreadable(not_regular(status.st_mode))
         if limit is not None and status.st_size > limit:
             raise Unreadable(too_big(status.st_size, mb))
-        try:
+        with open(descriptor, "rb", closefd=False) as handle:
             data = handle.read() if limit is None else handle.read(limit + 1)
-        except OSError as exc:
-            raise Unreadable(unreadable(exc)) from exc
+    except OSError as exc:
+        raise Unreadable(unreadable(exc)) from exc
+    finally:
+        os.close(descriptor)
     if limit is not None and len(data) > limit:
         raise Unreadable(too_big(len(data), mb))
     return data

@@ -8,12 +8,14 @@ message and its page, while the good articles prove that nothing else was lost.
 
 from __future__ import annotations
 
+import codecs
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,9 @@ import pytest
 from lxml import etree, html
 from playwright.sync_api import Dialog, Page
 
+from newsgen import collect
+from newsgen.collect import Unreadable, read_source
+from tests.conftest import MakeSite, build_site
 from tests.safety import (
     THEME_FILES,
     dangerous_url,
@@ -62,7 +67,44 @@ def copy_hostile_site(root: Path) -> tuple[Path, Path]:
     outside.mkdir()
     (outside / "secret.txt").write_text("Secret\n\nA file outside the site must not be read.\n")
     (site / "seeds" / "symlink_outside_site.txt").symlink_to(outside / "secret.txt")
+    add_odd_files(site)
     return site, marker
+
+
+# What the fixture adds beside the repository's files (see `add_odd_files`).
+ODD_FILES = {
+    "seeds/named_pipe.txt",
+    "seeds/a_socket.txt",
+    "seeds/dangling_symlink.txt",
+    "seeds/symlink_loop.txt",
+    "articles/a_folder.md",
+    "seeds/over_max_file_mb.txt",
+    "seeds/utf16_le_bom.txt",
+    "seeds/utf16_be_bom.txt",
+    "seeds/name_not_utf8_\udcff.txt",
+}
+UTF16_TEXT = "UTF-16 {order} title\r\n\r\nRoma – Written by a Windows tool as “Unicode” text.\r\n"
+
+
+def add_odd_files(site: Path) -> None:
+    """Files that are not plain text files: a read of the pipe or the socket would wait for
+    ever; the sparse file is 11 MB long but takes no disk."""
+    seeds = site / "seeds"
+    os.mkfifo(seeds / "named_pipe.txt")
+    with socket.socket(socket.AF_UNIX) as bound:
+        bound.bind(str(seeds / "a_socket.txt"))
+    (seeds / "dangling_symlink.txt").symlink_to("nothing_here.txt")
+    (seeds / "symlink_loop.txt").symlink_to("symlink_loop.txt")
+    (site / "articles" / "a_folder.md").mkdir()
+    with (seeds / "over_max_file_mb.txt").open("wb") as big:
+        big.truncate(11 * 1024 * 1024)
+    for order, bom, codec in (
+        ("LE", codecs.BOM_UTF16_LE, "utf-16-le"),
+        ("BE", codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        text = UTF16_TEXT.format(order=order)
+        (seeds / f"utf16_{order.lower()}_bom.txt").write_bytes(bom + text.encode(codec))
+    (seeds / os.fsdecode(b"name_not_utf8_\xff.txt")).write_text("Not UTF-8\n\nIts name.\n")
 
 
 def five_megabytes() -> str:
@@ -106,7 +148,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 # Every problem the build reports, exactly; files not listed here must report nothing.
 VALID = "a date such as 2022-03-29 or 2022-03-29T08:30:00+02:00"
-KEYS = "valid keys: title, date, slug, lang, dateline, tags, summary, draft, aliases, source"
+KEYS = "valid keys: title, date, slug, lang, dateline, tags, summary, draft, aliases, source, id"
+LINK_FIX = "point the link at a file, or delete it"
+NOT_REGULAR = "skipped; only regular files are read"
+HALF_PAIR = "holds half of a UTF-16 surrogate pair, not a character; write the character itself"
 NOT_PLAIN = "is not allowed (plain YAML values only); skipped"
 SLUG_FIX = "use lower-case letters, digits and dashes"
 MESSAGES: dict[str, list[str]] = {
@@ -147,6 +192,37 @@ MESSAGES: dict[str, list[str]] = {
         "seeds/symlink_outside_site.txt: is a link to a file outside the site; skipped; "
         "copy the file in instead"
     ],
+    "seeds/named_pipe.txt": [
+        f"seeds/named_pipe.txt: not a regular file (a named pipe); {NOT_REGULAR}"
+    ],
+    "seeds/a_socket.txt": [f"seeds/a_socket.txt: not a regular file (a socket); {NOT_REGULAR}"],
+    "articles/a_folder.md": [f"articles/a_folder.md: not a regular file (a folder); {NOT_REGULAR}"],
+    "seeds/dangling_symlink.txt": [
+        f"seeds/dangling_symlink.txt: symlink to nothing; skipped; {LINK_FIX}"
+    ],
+    "seeds/symlink_loop.txt": [f"seeds/symlink_loop.txt: symlink loop; skipped; {LINK_FIX}"],
+    "seeds/over_max_file_mb.txt": [
+        "seeds/over_max_file_mb.txt: 11 MB, over max_file_mb (10); skipped; split the file, "
+        "or raise max_file_mb in newsgen.yaml"
+    ],
+    "seeds/name_not_utf8_\\xff.txt": [
+        "seeds/name_not_utf8_\\xff.txt: file name is not UTF-8; skipped; rename the file"
+    ],
+    "articles/surrogate_in_title.md": [
+        f"articles/surrogate_in_title.md:2: 'title': '\\ud800' {HALF_PAIR}; skipped"
+    ],
+    "articles/repeated_key.md": [
+        "articles/repeated_key.md:4: 'title' is given again (first on line 2); this one is used; "
+        "delete the other"
+    ],
+    "articles/impossible_offset.md": [
+        "articles/impossible_offset.md:3: 'date': impossible value '2022-03-29T08:30:00+25:00' "
+        "(the offset from UTC, +25:00, is not between -23:59 and +23:59); skipped"
+    ],
+    "articles/shared_id_second.md": [
+        "articles/shared_id_second.md:1: 'id: shared-id' is already the id of "
+        "articles/shared_id_first.md; skipped; choose another id"
+    ],
     "articles/yaml_python_object_apply.md": [
         "articles/yaml_python_object_apply.md:2: 'title': the tag "
         f"!!python/object/apply:os.system {NOT_PLAIN}"
@@ -168,7 +244,8 @@ MESSAGES: dict[str, list[str]] = {
     ],
     "articles/yaml_alias_bomb.md": [
         *(
-            f"articles/yaml_alias_bomb.md:{n}: '{key}' is not a front matter key; {KEYS}"
+            f"articles/yaml_alias_bomb.md:{n}: '{key}' is not a front matter key; "
+            + ("did you mean 'id'?" if key == "d" else KEYS)
             for n, key in enumerate("abcdefgh", start=2)
         ),
         "articles/yaml_alias_bomb.md:10: 'title': expected text, got "
@@ -204,7 +281,7 @@ MESSAGES: dict[str, list[str]] = {
         for name, given, slug in [
             ("parent_dirs", "../../x", "x"),
             ("absolute", "/etc/passwd", "etc-passwd"),
-            ("dot_dot", "..", "8eb30937bcfdb421"),
+            ("dot_dot", "..", "7c7d394d6737a74c"),
             ("percent_encoded", "%2e%2e%2f%2e%2e%2fescaped", "2e-2e-2f-2e-2e-2fescaped"),
             ("backslashes", "..\\..\\windows", "windows"),
             ("dots_inside", "a/../../b", "a-b"),
@@ -251,10 +328,16 @@ PAGES = {
     "javascript-alert-7": "javascript:alert(1)",
     "x": "Slug case parent_dirs",
     "etc-passwd": "Slug case absolute",
-    "8eb30937bcfdb421": "Slug case dot_dot",
+    "7c7d394d6737a74c": "Slug case dot_dot",
     "2e-2e-2f-2e-2e-2fescaped": "Slug case percent_encoded",
     "windows": "Slug case backslashes",
     "a-b": "Slug case dots_inside",
+    "utf-16-le-title": "UTF-16 LE title",
+    "utf-16-be-title": "UTF-16 BE title",
+    "repeated-key-wins": "Repeated key wins",
+    "curated-twin-one": "Curated twin one",
+    "curated-twin-two": "Curated twin two",
+    "shared-id-first": "Shared id first",
 }
 
 
@@ -270,8 +353,8 @@ def problem_lines(stderr: str) -> list[str]:
 def test_the_build_succeeds_without_a_traceback(built: Built) -> None:
     assert built.code == 0, built.stderr
     assert "Traceback" not in built.stderr
-    assert built.stderr.splitlines()[-1].startswith("Built 34 articles, ")
-    assert "; 22 warnings, 17 errors, 14 skipped files." in built.stderr
+    assert built.stderr.splitlines()[-1].startswith("Built 40 articles, ")
+    assert "; 23 warnings, 27 errors, 24 skipped files." in built.stderr
 
 
 def test_every_problem_is_reported_exactly_once_and_nothing_else(built: Built) -> None:
@@ -331,6 +414,7 @@ def test_nothing_is_written_outside_the_output_folder(built: Built) -> None:
     inputs = {p.relative_to(HOSTILE).as_posix() for p in HOSTILE.rglob("*")}
     generated = {"seeds/five_megabytes.txt", "seeds/long_line_3000_words.txt"}
     generated.add("seeds/symlink_outside_site.txt")
+    generated |= ODD_FILES
     site = {
         p.relative_to(built.site).as_posix()
         for p in built.site.rglob("*")
@@ -475,6 +559,138 @@ def test_newsgen_check_passes_on_the_hostile_site(built: Built) -> None:
     assert (done.returncode, done.stdout) == (0, ""), done.stdout
 
 
+# --- files that cannot be read as files ----------------------------------------------------
+
+SETPRIV = shutil.which("setpriv")
+# Tests run as root, which reads a file of mode 000: without these capabilities it cannot.
+UNPRIVILEGED = [
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-dac_override,-dac_read_search",
+]
+GOOD_SEED = "Good seed\n\nRoma – This article is built whatever its neighbours are.\n"
+UNREADABLE = (
+    "seeds/unreadable.txt: not readable (permission denied); skipped; check its permissions"
+)
+
+
+def run_unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    assert SETPRIV is not None
+    return subprocess.run(
+        [SETPRIV, *UNPRIVILEGED, sys.executable, "-m", "newsgen", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def article_pages(site: Path) -> list[str]:
+    return sorted(p.name for p in (site / "build" / "articles").iterdir())
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) is not installed")
+def test_an_unreadable_file_is_skipped_with_its_name_and_the_rest_is_built(
+    make_site: MakeSite,
+) -> None:
+    site = make_site(
+        {"seeds/good.txt": GOOD_SEED, "seeds/unreadable.txt": "Secret\n\nNot for us.\n"}
+    )
+    (site / "seeds" / "unreadable.txt").chmod(0)
+    done = run_unprivileged("build", "--site", str(site))
+    assert (done.returncode, problem_lines(done.stderr)) == (0, [UNREADABLE]), done.stderr
+    assert "1 error, 1 skipped file." in done.stderr
+    assert article_pages(site) == ["good-seed"]
+    strict = run_unprivileged("build", "--site", str(site), "--strict", "--quiet")
+    assert (strict.returncode, problem_lines(strict.stderr)) == (1, [UNREADABLE])
+    assert "Traceback" not in done.stderr + strict.stderr
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) is not installed")
+def test_a_file_made_unreadable_then_readable_again_is_built_as_by_a_clean_build(
+    make_site: MakeSite,
+) -> None:
+    """chmod changes no size and no mtime: the cache must not answer for the file."""
+    site = make_site({"seeds/good.txt": GOOD_SEED, "seeds/other.txt": "Other\n\nOther text.\n"})
+    other = site / "seeds" / "other.txt"
+    assert run_unprivileged("build", "--site", str(site)).returncode == 0
+    assert article_pages(site) == ["good-seed", "other"]
+    other.chmod(0)
+    done = run_unprivileged("build", "--site", str(site))
+    assert problem_lines(done.stderr) == [
+        "seeds/other.txt: not readable (permission denied); skipped; check its permissions"
+    ]
+    assert article_pages(site) == ["good-seed"]
+    other.chmod(0o644)
+    again = run_unprivileged("build", "--site", str(site))
+    assert (again.returncode, problem_lines(again.stderr)) == (0, [])
+    assert article_pages(site) == ["good-seed", "other"]
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda path: os.mkfifo(path), "not a regular file (a named pipe)"),
+        (lambda path: path.symlink_to("/dev/zero"), "not a regular file (a device)"),
+        (lambda path: path.mkdir(), "not a regular file (a folder)"),
+        (lambda path: path.symlink_to(path), "not readable (too many levels of symbolic links)"),
+    ],
+    ids=["pipe", "device", "folder", "loop"],
+)
+def test_a_file_that_became_something_else_since_it_was_listed_is_never_read(
+    tmp_path: Path, make: Callable[[Path], None], why: str
+) -> None:
+    """The second wall: opened without blocking and checked once open. A pipe with no writer
+    would block a plain open; /dev/zero would never end."""
+    path = tmp_path / "seed.txt"
+    make(path)
+    with pytest.raises(Unreadable) as raised:
+        read_source(str(path), 1024, 0.001)
+    assert raised.value.why.startswith(f"{why}; skipped")
+
+
+def test_a_file_that_grew_past_the_limit_since_it_was_listed_is_not_read_whole(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "seed.txt"
+    path.write_bytes(b"x" * 3000)
+    with pytest.raises(Unreadable) as raised:
+        read_source(str(path), 2048, 0.002)
+    assert raised.value.why == (
+        "0.00286 MB, over max_file_mb (0.002); skipped; split the file, or raise max_file_mb "
+        "in newsgen.yaml"
+    )
+
+
+def test_a_file_over_max_file_mb_is_never_opened(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(
+        {
+            "newsgen.yaml": "max_file_mb: 0.01\n",
+            "seeds/good.txt": GOOD_SEED,
+            "seeds/big.txt": "Big\n\n" + "parola " * 3000,
+            "articles/big.md": "---\ntitle: Big\n---\n" + "parola " * 3000,
+        }
+    )
+    opened: list[str] = []
+    real = collect.read_source
+
+    def watched(path: str, limit: int | None = None, mb: float = 0) -> bytes:
+        opened.append(Path(path).name)
+        return real(path, limit, mb)
+
+    monkeypatch.setattr(collect, "read_source", watched)
+    _, result = build_site(site)
+    assert sorted(str(p) for p in result.problems) == [
+        "articles/big.md: 0.02 MB, over max_file_mb (0.01); skipped; split the file, or "
+        "raise max_file_mb in newsgen.yaml",
+        "seeds/big.txt: 0.02 MB, over max_file_mb (0.01); skipped; split the file, or "
+        "raise max_file_mb in newsgen.yaml",
+    ]
+    assert "big.txt" not in opened and "big.md" not in opened
+    assert article_pages(site) == ["good-seed"]
+
+
 # --- in a real browser ----------------------------------------------------------------------
 
 
@@ -516,7 +732,7 @@ def test_every_page_keeps_the_theme_title_and_opens_no_dialog_in_chromium(
 
     page.on("dialog", dismiss)
     files = sorted(built.output.rglob("*.html"))
-    assert len(files) == 61  # 60 pages of the theme and articles, and /search/
+    assert len(files) == 68  # 67 pages of the theme and articles, and /search/
     for file in files:
         relative = file.relative_to(built.output).as_posix()
         if relative in THEME_FILES:  # the search page runs the theme's own scripts
