@@ -78,7 +78,7 @@ def _load_yaml(path: str, source: str) -> Loaded:
     with the problems found on the way (an error means the article is skipped)."""
     try:
         return _parse(_FAST_LOADER, path, source)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, UnicodeEncodeError):  # libyaml takes UTF-8: not half a pair
         pass
     try:  # libyaml words syntax errors its own way: report them as the Python parser does
         return _parse(yaml.SafeLoader, path, source)

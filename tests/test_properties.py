@@ -9,7 +9,9 @@ render, for the article page, the front page and the feed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -21,11 +23,12 @@ from lxml import html
 from newsgen import render, theme
 from newsgen.check import scan_html
 from newsgen.enrich import enrich, finalize
-from newsgen.frontmatter import KEYS
+from newsgen.frontmatter import KEYS, parse_front_matter
 from newsgen.load import parse_curated, parse_seed
 from newsgen.markup import render_blocks
 from newsgen.plan import Page, Settings, plan_site
-from newsgen.records import Draft
+from newsgen.records import Draft, Problem
+from tests.conftest import MakeSite, build_site
 from tests.safety import html_findings, xml_findings
 
 THEME = theme.THEME / "templates"
@@ -200,6 +203,117 @@ def test_any_front_matter_loads_and_renders_to_safe_pages(
 @given(texts)
 def test_any_front_matter_text_never_raises(text: str) -> None:
     parse_curated("articles/x.md", f"---\n{text}\n---\nBody.\n".encode())
+
+
+# --- text that is not text: every input is records or named problems, never an exception ------
+
+BOUNDED = settings(
+    derandomize=True,
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Halves of UTF-16 surrogate pairs: YAML's "\\uD800" escapes make them, and no file, id,
+# cache key or page can hold one. st.text() alone never gives them.
+halves = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, categories=["Cs"])
+any_text = st.lists(st.one_of(halves, st.characters(), st.sampled_from(TOKENS)), max_size=30).map(
+    "".join
+)
+# A scalar as YAML writes it: quoted with escapes (JSON's strings are YAML's double-quoted
+# ones), single-quoted, or plain, which may be no valid YAML at all.
+yaml_scalars = st.one_of(
+    any_text.map(json.dumps),
+    any_text.filter(lambda t: "\n" not in t and "\r" not in t).map(
+        lambda t: "'" + t.replace("'", "''") + "'"
+    ),
+    st.text(st.characters(exclude_characters="\n\r"), max_size=40),
+    st.sampled_from(["2022-03-29T08:30:00+25:00", "2022-02-30", "~", "[a, b]", "{a: b}"]),
+)
+
+
+def assert_printable_and_named(path: str, problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        assert problem.path == path
+        str(problem).encode("utf-8")  # what the command line prints
+
+
+def assert_text_fields_encode(draft: Draft) -> None:
+    """Every text a draft holds can be written: ids, hashes, cache keys, slugs, pages."""
+    meta = draft.meta
+    texts = [draft.id, draft.title, draft.dateline, draft.date_text, *draft.blocks]
+    texts += [meta.title, meta.slug, meta.lang, meta.dateline, meta.summary, meta.source, meta.id]
+    texts += [*meta.tags, *meta.aliases]
+    for text in texts:
+        if text is not None:
+            text.encode("utf-8")
+
+
+@BOUNDED
+@given(st.binary(max_size=600))
+def test_any_bytes_are_a_seed_or_named_problems(data: bytes) -> None:
+    draft, problems = parse_seed("seeds/x.txt", data)
+    assert draft is not None or any(p.level == "error" for p in problems)
+    assert_printable_and_named("seeds/x.txt", problems)
+    if draft is not None:
+        assert_text_fields_encode(draft)
+        enrich(draft, default_lang="en", timezone="UTC").body_html.encode("utf-8")
+
+
+@BOUNDED
+@given(st.binary(max_size=600))
+def test_any_bytes_are_a_curated_article_or_named_problems(data: bytes) -> None:
+    draft, problems = parse_curated("articles/x.md", b"---\n" + data)
+    assert draft is not None or any(p.level == "error" for p in problems)
+    assert_printable_and_named("articles/x.md", problems)
+    if draft is not None:
+        assert_text_fields_encode(draft)
+
+
+@BOUNDED
+@given(st.lists(st.tuples(st.sampled_from([*KEYS, "x"]) | any_text, yaml_scalars), max_size=4))
+def test_any_yaml_scalars_are_front_matter_or_named_problems(
+    pairs: list[tuple[str, str]],
+) -> None:
+    front = "".join(f"{json.dumps(key)}: {value}\n" for key, value in pairs)
+    text = f"---\n{front}---\nBody text.\n"
+    meta, _, _, problems = parse_front_matter("articles/x.md", text)
+    assert meta is not None or any(p.level == "error" for p in problems)
+    assert_printable_and_named("articles/x.md", problems)
+    # As a file: its text never holds half of a pair (decode replaces them), and control
+    # characters are dropped before the YAML parser sees them.
+    data = text.encode("utf-8", "replace")
+    draft, problems = parse_curated("articles/x.md", data)
+    assert draft is not None or any(p.level == "error" for p in problems)
+    assert_printable_and_named("articles/x.md", problems)
+    if draft is not None:
+        assert_text_fields_encode(draft)
+        for _, rendered in pages_for(draft):
+            rendered.encode("utf-8")
+
+
+def test_half_a_surrogate_pair_in_front_matter_is_an_error_and_the_rest_is_built(
+    make_site: MakeSite,
+) -> None:
+    """It once crashed the build with UnicodeEncodeError, naming no file."""
+    site = make_site(
+        {
+            "articles/bad.md": '---\ntitle: "\\uD800"\n---\nBody text.\n',
+            "articles/good.md": "---\ntitle: Good\n---\nBody text.\n",
+            "seeds/seed.txt": "Seed title\n\nRoma – A seed beside it.\n",
+        }
+    )
+    _, result = build_site(site)
+    assert [(str(p), p.level) for p in result.problems] == [
+        (
+            "articles/bad.md:2: 'title': '\\ud800' holds half of a UTF-16 surrogate pair, not "
+            "a character; write the character itself; skipped",
+            "error",
+        )
+    ]
+    assert sorted(p.name for p in (site / "build" / "articles").iterdir()) == [
+        "good",
+        "seed-title",
+    ]
 
 
 def test_the_allowed_sets_are_the_theme_and_markdown() -> None:
