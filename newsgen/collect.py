@@ -340,7 +340,7 @@ def _check_entry(
 ) -> os.stat_result | str:
     """The file's status, or why it is skipped: checked before any file is opened, so that
     no pipe or device is ever read (a read from either can wait for ever)."""
-    if _SURROGATE.search(entry.name):
+    if not entry.name.isascii() and _SURROGATE.search(entry.name):
         return "file name is not UTF-8; skipped; rename the file"
     try:
         status = entry.stat()  # through a symlink: what it points to
@@ -352,9 +352,19 @@ def _check_entry(
         return not_regular(status.st_mode)
     if status.st_size > limit:
         return too_big(status.st_size, mb)
-    if not os.access(entry.path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
+    if not _readable(entry.path, status):
         return unreadable(PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
     return status
+
+
+def _readable(path: str, status: os.stat_result) -> bool:
+    """Whether this process may read the file. A file that all may read, or that its owner
+    may read when the owner runs this, is not asked about: asking took a quarter of the
+    scan of an unchanged site. (A file that still cannot be read is reported when read.)"""
+    mode = status.st_mode
+    if mode & 0o444 == 0o444 or (mode & stat.S_IRUSR and status.st_uid == os.geteuid()):
+        return True
+    return os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS)
 
 
 # os.access judges by the real user, unless the platform can judge by the effective one.
