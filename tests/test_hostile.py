@@ -25,6 +25,7 @@ from playwright.sync_api import Dialog, Page
 
 from newsgen import collect
 from newsgen.collect import Unreadable, read_source
+from newsgen.records import Problem
 from tests.conftest import MakeSite, build_site
 from tests.safety import (
     THEME_FILES,
@@ -646,6 +647,27 @@ def test_a_file_that_became_something_else_since_it_was_listed_is_never_read(
     with pytest.raises(Unreadable) as raised:
         read_source(str(path), 1024, 0.001)
     assert raised.value.why.startswith(f"{why}; skipped")
+
+
+def test_a_seed_that_became_a_pipe_after_the_scan_is_a_problem_read_again_next_time(
+    tmp_path: Path,
+) -> None:
+    """Its worker reports it; the hash it returns is no file's, so that nothing is kept."""
+    pipe = tmp_path / "seed.txt"
+    os.mkfifo(pipe)
+    seed = collect.Source(path="seeds/seed.txt", file=str(pipe), sha="")
+    unit = collect.Unit(key="", order=seed.path, seed=seed, curated=None)
+    assert collect._draft(unit) == (
+        collect.UNREAD,
+        None,
+        [
+            Problem(
+                path="seeds/seed.txt",
+                level="error",
+                message="not a regular file (a named pipe); skipped; only regular files are read",
+            )
+        ],
+    )
 
 
 def test_a_file_that_grew_past_the_limit_since_it_was_listed_is_not_read_whole(
