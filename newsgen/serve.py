@@ -6,6 +6,12 @@ a folder without `index.html` is a 404, never a listing. Every HTML response get
 script (added when served, never written to the output) that listens to the server-sent events
 at `/__newsgen/events`: `reload` with the output files a build changed, `problems` when a
 change did not build (shown over the page), `ok` once it builds again.
+
+What is not a request for a page of the site is refused before it reaches the file system,
+with a one-line plain-text answer and one line on the console: a malformed path (400), a path
+no file can have (414), a method other than GET and HEAD (405), a body it will not read (413),
+and a Host header that is not a name of this preview (400), which keeps out pages of other
+sites that point their own name at this machine (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -19,23 +25,46 @@ import socketserver
 import sys
 import threading
 import traceback
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from newsgen.config import Config
+from newsgen.guard import (
+    MAX_REQUEST_LINE,
+    Hosts,
+    Refusal,
+    check_target,
+    discard_body,
+    printable,
+)
+from newsgen.streams import Streams
 from newsgen.watch import Failed, News, Rebuilder, Rebuilt, Watcher, rebuild_on_changes
 
 RESERVED = "/__newsgen/"
 EVENTS = RESERVED + "events"
 SCRIPT = RESERVED + "live.js"
-KEEP_ALIVE_SECONDS = 15.0
 FALLBACK_404 = b"404 Not Found\n"
+ALLOWED_METHODS = ("GET", "HEAD")
+
+IDLE_SECONDS = 60.0  # a connection that sends nothing for this long is closed
+# Each open page holds one event stream, hence one file descriptor: 500 stay well under the
+# usual limit of 1,024 per process, with room for the page requests themselves.
+MAX_STREAMS = 500
+# Connections waiting to be accepted. The default of 5 drops connections when many open pages
+# reload at once, and each dropped one is retried only after 1, 3, 7, 15 s...: that, not the
+# rebuild, is what made an edit take 46 s to show with 200 pages open.
+BACKLOG = 1024
+STREAM_HEAD = (
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+    "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+    "retry: 1000\n\n"
+)
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -94,6 +123,12 @@ class RequestFailed:
     """An unexpected error while answering one request (the server goes on)."""
 
     detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused(RequestFailed):
+    """A request answered with an error status before it reached the site: expected, so
+    `detail` is one line (with its newline) and holds no traceback."""
 
 
 Report = Callable[[Serving | Rebuilt | Failed | RequestFailed], None]
@@ -166,16 +201,14 @@ class Served:
 class Hub:
     """What the open pages are told: reloads, and the problems of the latest change."""
 
-    def __init__(self, served: Served) -> None:
+    def __init__(self, served: Served, limit: int = MAX_STREAMS) -> None:
         self.served = served
         self.problems: tuple[str, ...] = ()
-        self._events: deque[tuple[int, str]] = deque(maxlen=64)
-        self._seq = 0
-        self._closed = False
-        self._changed = threading.Condition()
+        self.streams = Streams(limit)
+        self._lock = threading.Lock()
 
     def announce(self, news: News) -> None:
-        with self._changed:
+        with self._lock:
             if isinstance(news, Failed):
                 self.problems = news.problems
                 self._send("problems", {"messages": list(news.problems)})
@@ -187,31 +220,19 @@ class Hub:
             if news.files is None or news.files:
                 self._send("reload", {"files": reloads(news.files)})
 
-    def hello(self) -> tuple[int, str]:
-        """For a new listener: where the stream is, and the current problems if any."""
-        with self._changed:
-            problems = self.problems
-            start = _event("problems", {"messages": list(problems)}) if problems else ""
-            return self._seq, start
-
-    def wait(self, after: int, timeout: float) -> tuple[int, str] | None:
-        """The events after number `after` (empty text after `timeout`); None once closed."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._closed or self._seq > after, timeout)
-            if self._closed:
-                return None
-            return self._seq, "".join(text for seq, text in self._events if seq > after)
+    def listen(self, stream: socket.socket) -> bool:
+        """Answer `stream` (a request for the events) and send it every event from now on,
+        the current problems first; False when too many pages listen already."""
+        with self._lock:
+            problems = {"messages": list(self.problems)}
+            start = STREAM_HEAD + (_event("problems", problems) if self.problems else "")
+            return self.streams.adopt(stream, start.encode())
 
     def close(self) -> None:
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
+        self.streams.close()
 
     def _send(self, name: str, data: dict[str, Any]) -> None:
-        with self._changed:
-            self._seq += 1
-            self._events.append((self._seq, _event(name, data)))
-            self._changed.notify_all()
+        self.streams.send(_event(name, data).encode())
 
 
 def reloads(files: frozenset[str] | None) -> list[str] | None:
@@ -259,8 +280,8 @@ def locate(target: str, served: Served) -> Answer:
     """The file a request target names, mapped as a static host maps it: `/x/` is
     `x/index.html`, `/x` redirects to `/x/` when that is a folder with an index, nothing is
     read from outside the output folder, and a folder is never listed."""
-    parts = urlsplit(target)
-    raw, query = parts.path, f"?{parts.query}" if parts.query else ""
+    raw, mark, query = target.partition("?")
+    query = mark + query
     base = served.base_path
     if _ENCODED_SEPARATOR.search(raw):
         return Missing()
@@ -273,23 +294,30 @@ def locate(target: str, served: Served) -> Answer:
     if any(s in (".", "..") or "\\" in s or s.startswith(".newsgen-") for s in relative.split("/")):
         return Missing()
     file = _inside(served.root, served.root / relative)
-    if file is not None and file.is_dir():
+    if file is not None and _is(file, Path.is_dir):
         index = _inside(served.root, file / "index.html")
-        if index is None or not index.is_file():
+        if index is None or not _is(index, Path.is_file):
             return Missing()
         if not path.endswith("/"):
             return Moved(raw + "/" + query)
         return Found(index, relative + "index.html")
-    if file is None or path.endswith("/") or not file.is_file():
+    if file is None or path.endswith("/") or not _is(file, Path.is_file):
         return Missing()
     return Found(file, relative)
+
+
+def _is(path: Path, kind: Callable[[Path], bool]) -> bool:
+    try:
+        return kind(path)
+    except (OSError, ValueError):
+        return False  # a name too long, a NUL byte: no file of the output has it
 
 
 def _inside(root: Path, path: Path) -> Path | None:
     """`path` with links resolved, or None when that lands outside `root`."""
     try:
         resolved = path.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return None
     return resolved if resolved.is_relative_to(root) else None
 
@@ -311,6 +339,7 @@ def content_type(name: str) -> str:
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = BACKLOG
 
     def __init__(self, address: tuple[str, int], hub: Hub, report: Report) -> None:
         if ":" in address[0]:
@@ -324,6 +353,7 @@ class PreviewServer(ThreadingHTTPServer):
                 f"cannot listen on {address[0]}:{address[1]} ({exc.strerror}); "
                 "choose another port with --port, or --port 0 for a free one"
             ) from exc
+        self.hosts = Hosts.of(address[0], int(self.server_address[1]))
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind asks DNS for the host's full name, which can stall start-up.
@@ -339,6 +369,10 @@ class PreviewServer(ThreadingHTTPServer):
         host = self.server_address[0]
         return host.decode() if isinstance(host, bytes) else str(host)
 
+    def shutdown_request(self, request: Any) -> None:
+        if not self.hub.streams.owns(request):  # an event stream lives on
+            super().shutdown_request(request)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return  # the browser went away: nothing to report
@@ -347,19 +381,64 @@ class PreviewServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS
     server: PreviewServer
 
-    def do_GET(self) -> None:
-        self._answer(head=False)
+    def handle_one_request(self) -> None:
+        """The standard library's, with a shorter request line and every request checked
+        before it is answered."""
+        self.command, self.path, self.request_version, self.requestline = "", "", "", ""
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+            if not self.raw_requestline:
+                self.close_connection = True
+            elif len(self.raw_requestline) > MAX_REQUEST_LINE:
+                limit = f"the request line is longer than {MAX_REQUEST_LINE:,} bytes"
+                self._refuse(Refusal(414, limit))
+            elif self.parse_request():  # else it answered through send_error
+                refusal = self._refusal() or discard_body(self.headers, self.rfile)
+                if refusal:
+                    self._refuse(refusal)
+                else:
+                    self._answer(head=self.command == "HEAD")
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
 
-    def do_HEAD(self) -> None:
-        self._answer(head=True)
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's answer to a request it cannot parse, in the form of ours."""
+        self._refuse(Refusal(code, message or HTTPStatus(code).phrase))
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: only the command line prints, and a preview's request log is noise."""
 
+    def _refusal(self) -> Refusal | None:
+        if self.command not in ALLOWED_METHODS:
+            return Refusal(405, f"{self.command} is not allowed; the preview answers GET and HEAD")
+        return check_target(self.path) or self.server.hosts.check(self.headers.get_all("Host", []))
+
+    def _refuse(self, refusal: Refusal) -> None:
+        """Answer with a short plain text and close: whatever else the client sent is unread."""
+        status = HTTPStatus(refusal.status)
+        body = f"{status.value} {status.phrase}: {refusal.reason}\n".encode()
+        self.close_connection = True
+        self.send_response(status.value)
+        self.send_header("Content-Type", CONTENT_TYPES[".txt"])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", ", ".join(ALLOWED_METHODS))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        request = f"{self.command} {self.path}" if self.command else "a request"
+        line = f"Refused {request} from {self.client_address[0]}: {body.decode().rstrip()}"
+        self.server.report(Refused(detail=printable(line) + "\n"))
+
     def _answer(self, *, head: bool) -> None:
-        path = urlsplit(self.path).path
+        path = self.path.partition("?")[0]
         if path == EVENTS:
             self._stream(head=head)
         elif path == SCRIPT:
@@ -408,22 +487,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _stream(self, *, head: bool) -> None:
-        hub = self.server.hub
         self.close_connection = True
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
         if head:
-            return
-        seq, text = hub.hello()
-        self._push("retry: 1000\n\n" + text)
-        while (news := hub.wait(seq, KEEP_ALIVE_SECONDS)) is not None:
-            seq, text = news
-            # A comment line when nothing happened: finds browsers that went away.
-            self._push(text or ": keep-alive\n\n")
-
-    def _push(self, text: str) -> None:
-        self.wfile.write(text.encode())
-        self.wfile.flush()
+            self.wfile.write(STREAM_HEAD.partition("\r\n\r\n")[0].encode() + b"\r\n\r\n")
+        elif not self.server.hub.listen(self.connection):
+            limit = self.server.hub.streams.limit
+            busy = f"{limit} open pages listen for reloads already; close some, then reload"
+            self._refuse(Refusal(503, busy))
