@@ -167,7 +167,7 @@ def _host_and_port(header: str) -> tuple[str, str]:
     return (name, port) if colon else (header, "80")
 
 
-def printable(text: str, limit: int = 300) -> str:
+def printable(text: str, limit: int) -> str:
     """`text` for one console line: shortened, controls escaped (a request can hold terminal
     escapes)."""
     text = text if len(text) <= limit else text[:limit] + "..."

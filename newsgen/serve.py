@@ -16,6 +16,7 @@ sites that point their own name at this machine (DNS rebinding).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import json
@@ -36,6 +37,7 @@ from urllib.parse import quote, unquote
 
 from newsgen.config import Config
 from newsgen.guard import (
+    MAX_BODY,
     MAX_REQUEST_LINE,
     Hosts,
     Refusal,
@@ -53,6 +55,7 @@ FALLBACK_404 = b"404 Not Found\n"
 ALLOWED_METHODS = ("GET", "HEAD")
 
 IDLE_SECONDS = 60.0  # a connection that sends nothing for this long is closed
+LINGER_SECONDS = 2.0  # for a client to close its side, once the server has closed its own
 # Each open page holds one event stream, hence one file descriptor: 500 stay well under the
 # usual limit of 1,024 per process, with room for the page requests themselves.
 MAX_STREAMS = 500
@@ -370,13 +373,26 @@ class PreviewServer(ThreadingHTTPServer):
         return host.decode() if isinstance(host, bytes) else str(host)
 
     def shutdown_request(self, request: Any) -> None:
-        if not self.hub.streams.owns(request):  # an event stream lives on
-            super().shutdown_request(request)
+        if self.hub.streams.owns(request):
+            return  # an event stream lives on, in the streams' thread
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            _linger(request)
+        self.close_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             return  # the browser went away: nothing to report
         self.report(RequestFailed(detail=traceback.format_exc()))
+
+
+def _linger(connection: socket.socket) -> None:
+    """Read what the client still sends (a refused body, say) until it closes its side: a
+    connection closed with unread data is reset, and the client can lose the answer."""
+    connection.settimeout(LINGER_SECONDS)
+    left = MAX_BODY
+    while left > 0 and (data := connection.recv(min(left, 65536))):
+        left -= len(data)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -407,6 +423,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The standard library's answer to a request it cannot parse, in the form of ours."""
+        # Whatever the request says, the answer has a status line (not HTTP/0.9's bare body).
+        self.request_version = ""
         self._refuse(Refusal(code, message or HTTPStatus(code).phrase))
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -433,9 +451,11 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        request = f"{self.command} {self.path}" if self.command else "a request"
-        line = f"Refused {request} from {self.client_address[0]}: {body.decode().rstrip()}"
-        self.server.report(Refused(detail=printable(line) + "\n"))
+        request = printable(f"{self.command} {self.path}", 100) if self.command else "a request"
+        answer = printable(body.decode().rstrip(), 400)
+        self.server.report(
+            Refused(detail=f"Refused {request} from {self.client_address[0]}: {answer}\n")
+        )
 
     def _answer(self, *, head: bool) -> None:
         path = self.path.partition("?")[0]

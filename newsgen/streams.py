@@ -105,8 +105,12 @@ class Streams:
         self._shut()
 
     def _flush(self) -> None:
+        watched = self._selector.get_map()
         with self._lock:
-            waiting = [(stream, bytes(text)) for stream, text in self._unsent.items() if text]
+            # A stream adopted since the wake-up is watched (and written) at the next one.
+            waiting = [
+                (s, bytes(text)) for s, text in self._unsent.items() if text and s in watched
+            ]
         for stream, text in waiting:
             try:
                 sent = stream.send(text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -14,12 +15,25 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from newsgen.serve import Found, Moved, Served, locate, reloads
+from newsgen.guard import TOO_LARGE, Hosts, Refusal, check_target
+from newsgen.serve import (
+    MAX_STREAMS,
+    Found,
+    Hub,
+    Moved,
+    PreviewServer,
+    Refused,
+    Served,
+    locate,
+    reloads,
+)
+from newsgen.watch import Failed
 from tests.conftest import SAMPLE
 
 START_DEADLINE = 90.0  # the first build loads the language model; the machine is shared
@@ -452,3 +466,424 @@ def test_requests_during_rebuilds_get_whole_pages(server: Server, site: Path) ->
         assert status == 200
         assert body.endswith(b"</script>\n</body>\n</html>\n")
         assert body.count(b"<html") == 1
+
+
+# --- bad requests ---------------------------------------------------------------------------
+
+GUARD = 60.0  # seconds: only so that a broken server cannot hang the suite
+
+
+class Preview:
+    """The preview's HTTP server in this process, over a small output folder; what it
+    reports is kept in `reports`."""
+
+    def __init__(self, root: Path, *, host: str = "127.0.0.1", limit: int = MAX_STREAMS) -> None:
+        self.reports: list[object] = []
+        self.hub = Hub(Served(root.resolve(), "/"), limit=limit)
+        self.server = PreviewServer((host, 0), self.hub, self.reports.append)
+        self.port = int(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,))
+
+    def start(self) -> Preview:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join()
+        self.server.server_close()
+        self.hub.close()
+
+    def exchange(self, data: bytes) -> bytes:
+        """Send `data` on one connection; everything received until the server closes it."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=GUARD) as connection:
+            connection.sendall(data)
+            received = b""
+            while chunk := connection.recv(65536):
+                received += chunk
+            return received
+
+    def request(self, target: bytes, *lines: bytes, method: bytes = b"GET") -> bytes:
+        host = b"Host: 127.0.0.1:%d\r\n" % self.port
+        return method + b" " + target + b" HTTP/1.1\r\n" + host + b"".join(lines) + b"\r\n"
+
+
+def answers(received: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """The responses in `received`, one after the other (each with a Content-Length)."""
+    found = []
+    while received:
+        head, _, received = received.partition(b"\r\n\r\n")
+        status_line, *fields = head.decode("latin-1").split("\r\n")
+        headers = dict(field.split(": ", 1) for field in fields)
+        length = int(headers.get("Content-Length", len(received)))
+        found.append((int(status_line.split()[1]), headers, received[:length]))
+        received = received[length:]
+    return found
+
+
+@pytest.fixture
+def preview(tmp_path: Path) -> Iterator[Preview]:
+    output = tmp_path / "build"
+    (output / "a").mkdir(parents=True)
+    (output / "index.html").write_text("<body>home</body>")
+    (output / "a/index.html").write_text("<body>A</body>")
+    (output / "404.html").write_text("<body>missing</body>")
+    running = Preview(output).start()
+    yield running
+    running.close()
+
+
+def refused(status: int, reason: str) -> bytes:
+    return f"{status} {HTTPStatus(status).phrase}: {reason}\n".encode()
+
+
+NUL = "the path holds a NUL byte"
+CONTROL = "the path holds a control character"
+
+
+@pytest.mark.parametrize(
+    ("target", "status", "reason"),
+    [
+        (b"/%00", 400, NUL),
+        (b"/a/%00/", 400, NUL),
+        (b"/a\x00b", 400, NUL),
+        (b"/a%0d%0aSet-Cookie:%20x=1", 400, CONTROL),
+        (b"/a%1b[31m", 400, CONTROL),
+        (b"/a\x7fb", 400, CONTROL),
+        (b"/a\x1b[31mred", 400, CONTROL),
+        (b"/a%zz/", 400, "the path holds a % that is not followed by two hexadecimal digits"),
+        (b"/a%4", 400, "the path holds a % that is not followed by two hexadecimal digits"),
+        (b"/%ff/", 400, "the path is not UTF-8 once its %-escapes are decoded"),
+        (b"/caf\xc3\xa9/", 400, "the request target holds bytes that are not %-escaped"),
+        (b"http://evil.example/", 400, "the request target is not a path that starts with /"),
+        (b"/" + b"a" * 5000, 414, "the path is longer than 4,096 bytes"),
+        (b"/" + b"%C3%A9" * 128 + b"/", 414, "a segment of the path is longer than 255 bytes"),
+        (b"/" + b"a/" * 4100, 414, "the request line is longer than 8,192 bytes"),
+    ],
+)
+def test_a_malformed_or_too_long_path_is_refused_with_one_line(
+    preview: Preview, target: bytes, status: int, reason: str
+) -> None:
+    received = preview.exchange(preview.request(target) + preview.request(b"/a/"))
+    # One answer: the request after it on the connection is not read.
+    [(seen, headers, body)] = answers(received)
+    assert (seen, body) == (status, refused(status, reason))
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers["Connection"] == "close"
+    [report] = preview.reports
+    assert isinstance(report, Refused)
+    assert report.detail.endswith(f": {refused(status, reason).decode()}")
+    assert report.detail.count("\n") == 1 and "Traceback" not in report.detail
+
+
+def test_the_console_line_names_the_request_and_escapes_control_characters(
+    preview: Preview,
+) -> None:
+    preview.exchange(preview.request(b"/%00"))
+    preview.exchange(preview.request(b"/a\x1b[31mred"))
+    preview.exchange(preview.request(b"/" + b"a" * 5000))
+    assert (
+        [report.detail for report in preview.reports]
+        == [  # type: ignore[attr-defined]
+            f"Refused GET /%00 from 127.0.0.1: 400 Bad Request: {NUL}\n",
+            f"Refused GET /a\\x1b[31mred from 127.0.0.1: 400 Bad Request: {CONTROL}\n",
+            "Refused GET /" + "a" * 95 + "... from 127.0.0.1: 414 Request-URI Too Long: "
+            "the path is longer than 4,096 bytes\n",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "status", "reason"),
+    [
+        (b"GET / HTTP/1.1 extra", 400, "Bad request version ('extra')"),
+        (b"GARBAGE", 400, "Bad request syntax ('GARBAGE')"),
+        (b"GET / HTTP/2.0", 505, "Invalid HTTP version (2.0)"),
+    ],
+)
+def test_a_request_the_standard_library_cannot_parse_is_answered_the_same_way(
+    preview: Preview, line: bytes, status: int, reason: str
+) -> None:
+    [(seen, headers, body)] = answers(preview.exchange(line + b"\r\n\r\n"))
+    assert (seen, body) == (status, refused(status, reason))
+    assert headers["Connection"] == "close"
+    [report] = preview.reports
+    assert report == Refused(detail=f"Refused a request from 127.0.0.1: {body.decode()}")
+
+
+@pytest.mark.parametrize("method", [b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"BREW"])
+def test_methods_other_than_get_and_head_are_405_with_allow(
+    preview: Preview, method: bytes
+) -> None:
+    request = preview.request(b"/", b"Content-Length: 5\r\n", method=method) + b"hello"
+    [(status, headers, body)] = answers(preview.exchange(request + preview.request(b"/a/")))
+    reason = f"{method.decode()} is not allowed; the preview answers GET and HEAD"
+    assert (status, body) == (405, refused(405, reason))
+    assert (headers["Allow"], headers["Connection"]) == ("GET, HEAD", "close")
+
+
+def test_head_of_a_refused_request_has_no_body(preview: Preview) -> None:
+    [(status, headers, body)] = answers(preview.exchange(preview.request(b"/%00", method=b"HEAD")))
+    assert (status, body) == (400, b"")
+    assert headers["Content-Length"] == str(len(refused(400, NUL)))
+
+
+def test_a_body_is_read_and_dropped_so_the_next_request_is_in_step(preview: Preview) -> None:
+    sized = preview.request(b"/", b"Content-Length: 5\r\n") + b"hello"
+    chunked = preview.request(b"/a/", b"Transfer-Encoding: chunked\r\n")
+    chunked += b"5;name=value\r\nhello\r\n3\r\nGET\r\n0\r\nTrailer: x\r\n\r\n"
+    last = preview.request(b"/a/", b"Connection: close\r\n")
+    received = answers(preview.exchange(sized + chunked + last))
+    assert [(status, body[:14]) for status, _, body in received] == [
+        (200, b"<body>home<scr"),
+        (200, b"<body>A<script"),
+        (200, b"<body>A<script"),
+    ]
+    assert preview.reports == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "status", "reason"),
+    [
+        ([b"Content-Length: 65537\r\n"], 413, TOO_LARGE),
+        ([b"Transfer-Encoding: chunked\r\n"], 413, TOO_LARGE),  # with a 64 KiB + 1 chunk
+        (
+            [b"Content-Length: 5\r\n", b"Content-Length: 6\r\n"],
+            400,
+            "Content-Length 5, 6 is not one number",
+        ),
+        ([b"Content-Length: -1\r\n"], 400, "Content-Length -1 is not one number"),
+        (
+            [b"Content-Length: 5\r\n", b"Transfer-Encoding: chunked\r\n"],
+            400,
+            "the request has both Transfer-Encoding and Content-Length",
+        ),
+        (
+            [b"Transfer-Encoding: gzip, chunked\r\n"],
+            400,
+            "Transfer-Encoding gzip, chunked is not understood",
+        ),
+    ],
+)
+def test_a_body_that_cannot_be_dropped_so_is_refused_and_the_connection_closed(
+    preview: Preview, lines: list[bytes], status: int, reason: str
+) -> None:
+    body = b"10001\r\n" if b"Transfer-Encoding: chunked\r\n" in lines else b""
+    # Only the head of the body is sent: the answer and the close come without the rest.
+    request = preview.request(b"/", *lines) + body
+    [(seen, headers, text)] = answers(preview.exchange(request + preview.request(b"/a/")))
+    assert (seen, text) == (status, refused(status, reason))
+    assert headers["Connection"] == "close"
+
+
+def test_a_malformed_chunk_is_400(preview: Preview) -> None:
+    request = preview.request(b"/", b"Transfer-Encoding: chunked\r\n") + b"zz\r\nhello\r\n0\r\n\r\n"
+    [(status, _, body)] = answers(preview.exchange(request))
+    assert (status, body) == (400, refused(400, "a chunk of the request body is malformed"))
+
+
+def served_names(port: int) -> str:
+    return (
+        f"this preview answers to localhost:{port}, 127.0.0.1:{port}, [::1]:{port}; "
+        "to reach it by another name, start it with --host NAME"
+    )
+
+
+def test_only_the_previews_own_host_names_are_answered(preview: Preview) -> None:
+    port = preview.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}"):
+        request = b"GET /a/ HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host.encode()
+        [(status, _, _)] = answers(preview.exchange(request))
+        assert status == 200, host
+    for host in (f"evil.example:{port}", f"localhost:{port + 1}", "127.0.0.1", "127.0.0.1.nip.io"):
+        for target in (b"/a/", b"/__newsgen/events", b"/__newsgen/live.js"):
+            request = b"GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host.encode())
+            [(status, _, body)] = answers(preview.exchange(request))
+            reason = f"the host {host!r} is not served here; {served_names(port)}"
+            assert (status, body) == (400, refused(400, reason)), (host, target)
+    for hosts, heard in (([], "no Host header"), ([port, port], "more than one Host header")):
+        fields = b"".join(b"Host: 127.0.0.1:%d\r\n" % p for p in hosts)
+        [(status, _, body)] = answers(preview.exchange(b"GET / HTTP/1.1\r\n" + fields + b"\r\n"))
+        reason = f"the request has {heard}; {served_names(port)}"
+        assert (status, body) == (400, refused(400, reason))
+
+
+def test_host_names_of_another_address() -> None:
+    assert Hosts.of("myhost.local", 8000).check(["myhost.local:8000"]) is None
+    assert Hosts.of("192.168.1.20", 8000).check(["192.168.1.20:8000"]) is None
+    assert Hosts.of("fe80::1", 8000).check(["[FE80::1]:8000"]) is None
+    assert Hosts.of("127.0.0.1", 80).check(["localhost"]) is None  # port 80 goes unsaid
+    everywhere = Hosts.of("0.0.0.0", 8000)
+    assert everywhere.check(["192.168.1.20:8000"]) is None
+    assert everywhere.check(["[fd00::5]:8000"]) is None
+    assert everywhere.check(["evil.example:8000"]) == Refusal(
+        400,
+        "the host 'evil.example:8000' is not served here; this preview answers to "
+        "localhost:8000, 127.0.0.1:8000, [::1]:8000, 0.0.0.0:8000 and any IP address of this "
+        "machine; to reach it by another name, start it with --host NAME",
+    )
+    assert everywhere.check(["192.168.1.20:8001"]) is not None
+
+
+def test_check_target_accepts_what_a_browser_sends() -> None:
+    for target in ("/", "/archivio/articles/caff%C3%A8/", "/search/?q=%00%zz", "/a%2Fb"):
+        assert check_target(target) is None, target
+
+
+# --- many open pages ------------------------------------------------------------------------
+
+
+def connect_all(port: int, count: int) -> list[socket.socket]:
+    """`count` connections opened at once, as pages do when they reconnect together."""
+    streams = []
+    for _ in range(count):
+        stream = socket.socket()
+        stream.setblocking(False)
+        stream.connect_ex(("127.0.0.1", port))
+        streams.append(stream)
+    with selectors.DefaultSelector() as selector:
+        for stream in streams:
+            selector.register(stream, selectors.EVENT_WRITE, stream)
+        waiting, deadline = set(streams), time.monotonic() + GUARD
+        while waiting and time.monotonic() < deadline:
+            for key, _ in selector.select(1.0):
+                selector.unregister(key.data)
+                waiting.discard(key.data)
+    if waiting:
+        for stream in streams:
+            stream.close()
+        pytest.fail(f"{len(waiting)} of {count} connections were neither accepted nor queued")
+    for stream in streams:
+        assert stream.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        stream.setblocking(True)
+        stream.settimeout(GUARD)
+    return streams
+
+
+def read_until(streams: list[socket.socket], wanted: bytes) -> list[bytes]:
+    """What each stream received, read until it holds `wanted`."""
+    received = {stream: b"" for stream in streams}
+    with selectors.DefaultSelector() as selector:
+        for stream in streams:
+            selector.register(stream, selectors.EVENT_READ, stream)
+        deadline = time.monotonic() + GUARD
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(1.0):
+                data = key.data.recv(65536)
+                received[key.data] += data
+                if wanted in received[key.data] or not data:
+                    selector.unregister(key.data)
+    return list(received.values())
+
+
+def test_pages_that_connect_while_the_server_is_busy_wait_rather_than_being_dropped(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "index.html").write_text("<body>home</body>")
+    # Not accepting yet, as when every page reconnects during a rebuild: the kernel must keep
+    # the 200 connections waiting (the default queue of 5 drops the rest, retried 1, 3, 7 s on).
+    preview = Preview(tmp_path)
+    streams: list[socket.socket] = []
+    try:
+        streams = connect_all(preview.port, 200)
+        for stream in streams:
+            stream.sendall(preview.request(b"/__newsgen/events"))
+        preview.start()
+        received = read_until(streams, b"retry: 1000\n\n")
+        assert all(r.startswith(b"HTTP/1.1 200 OK\r\n") for r in received)
+        assert all(r.endswith(b"retry: 1000\n\n") for r in received)
+    finally:
+        preview.close()
+        for stream in streams:
+            stream.close()
+
+
+def test_event_streams_beyond_the_cap_get_503_and_a_closed_page_frees_its_place(
+    tmp_path: Path,
+) -> None:
+    preview = Preview(tmp_path, limit=3).start()
+    streams: list[socket.socket] = []
+    try:
+        streams = connect_all(preview.port, 3)
+        for stream in streams:
+            stream.sendall(preview.request(b"/__newsgen/events"))
+        read_until(streams, b"retry: 1000\n\n")
+        [(status, headers, body)] = answers(preview.exchange(preview.request(b"/__newsgen/events")))
+        busy = "3 open pages listen for reloads already; close some, then reload"
+        assert (status, body, headers["Connection"]) == (503, refused(503, busy), "close")
+
+        streams.pop().close()
+        deadline = time.monotonic() + GUARD
+        while preview.hub.streams.count() == 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        [stream] = connect_all(preview.port, 1)
+        stream.sendall(preview.request(b"/__newsgen/events"))
+        assert read_until([stream], b"retry: 1000\n\n")[0].startswith(b"HTTP/1.1 200 OK\r\n")
+        streams.append(stream)
+
+        preview.hub.announce(Failed(problems=("templates/base.html:3: template error",)))
+        for text in read_until(streams, b"\n\n"):
+            assert text == (
+                b'event: problems\ndata: {"messages": ["templates/base.html:3: template error"]}'
+                b"\n\n"
+            )
+        assert all(isinstance(r, Refused) for r in preview.reports)
+    finally:
+        preview.close()
+        for stream in streams:
+            stream.close()
+
+
+def test_head_of_the_event_stream_is_its_headers(preview: Preview) -> None:
+    received = preview.exchange(preview.request(b"/__newsgen/events", method=b"HEAD"))
+    assert received == (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+        b"Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n"
+    )
+
+
+def test_an_edit_reaches_200_open_pages_and_pages_are_still_served(
+    server: Server, site: Path
+) -> None:
+    streams = connect_all(server.port, 200)
+    try:
+        for stream in streams:
+            stream.sendall(
+                b"GET /__newsgen/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % server.port
+            )
+        assert all(r.endswith(b"retry: 1000\n\n") for r in read_until(streams, b"retry: 1000\n\n"))
+
+        save(site / NEW_SEED, NEW_TEXT.replace("testo originale", "testo per duecento"))
+
+        reload = b'event: reload\ndata: {"files": ['
+        for text in read_until(streams, b"]}\n\n"):
+            assert reload in text and b'"articles/prova-del-ricaricamento/index.html"' in text
+        status, _, body = server.get(NEW_URL)
+        assert status == 200 and b"testo per duecento" in body
+    finally:
+        for stream in streams:
+            stream.close()
+    code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_a_malformed_request_gets_an_answer_and_one_line_on_the_console(server: Server) -> None:
+    def send(target: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=GUARD) as connection:
+            connection.sendall(
+                b"GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % (target, server.port)
+            )
+            return connection.recv(65536)
+
+    assert send(BASE.encode() + b"\x00").startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert send(BASE.encode() + b"a" * 300).startswith(b"HTTP/1.1 414 Request-URI Too Long\r\n")
+    assert server.get(BASE)[0] == 200
+    code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+    assert f"\nRefused GET {BASE}\\x00 from 127.0.0.1: 400 Bad Request: {NUL}\n" in err
+    shown = f"GET {BASE}{'a' * 300}"[:100] + "..."  # long targets are cut short on the console
+    assert (
+        f"\nRefused {shown} from 127.0.0.1: 414 Request-URI Too Long: "
+        "a segment of the path is longer than 255 bytes\n"
+    ) in err
