@@ -18,7 +18,7 @@ from functools import cache
 from newsgen import langmodel
 from newsgen.langmodel import LanguageModel
 from newsgen.load import find_dateline
-from newsgen.markup import plain_text, render_blocks, safe_url
+from newsgen.markup import NESTING_LIMIT, plain_text, render_body, safe_url
 from newsgen.records import Article, Draft, Image, Problem
 
 TITLE_LENGTH = 100
@@ -110,7 +110,16 @@ def enrich(
     # The headline is the summary's first sentence: the lede is split once for both.
     opening = [] if (meta.title or draft.title) and meta.summary else _opening(lede)
     title = meta.title or draft.title or _headline(opening) or draft.path.rsplit("/", 1)[-1]
-    body_html = render_blocks(draft.blocks)
+    body_html, flattened = render_body(draft.blocks)
+    if flattened:
+        problems.append(
+            Problem(
+                path=draft.path,
+                message=("a block nested" if flattened == 1 else f"{flattened} blocks nested")
+                + f" more than {NESTING_LIMIT} levels deep (quotes or lists) became plain "
+                "paragraphs; the text is all there; nest less to keep the structure",
+            )
+        )
     slug = _slug(draft, title, problems)
     article = Article(
         id=draft.id,

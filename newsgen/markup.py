@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# markdown-it's own protection against runaway recursion (its commonmark preset's value).
+NESTING_LIMIT = 20
 # Characters that can start Markdown inline syntax or entities, or block syntax at line start:
 # two patterns, because one `^…` branch beside a class is retried at every character.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>&!~|]")
@@ -94,7 +96,10 @@ def _parser() -> MarkdownIt:
     # Imported here: a build that reads no article never loads markdown-it.
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md = MarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False, "maxNesting": NESTING_LIMIT},
+    )
     md.enable(["table", "strikethrough"])
     md.validateLink = safe_url  # type: ignore[method-assign]
     return md

@@ -496,3 +496,18 @@ def test_same_body_under_another_title_is_not_a_duplicate() -> None:
     untitled = article("Lo stesso testo.\n", "seeds/b.txt")
     kept, problems = finalize([titled, untitled])
     assert ([a.path for a in kept], problems) == (["seeds/a.txt", "seeds/b.txt"], [])
+
+
+def test_nesting_past_the_parser_limit_keeps_the_text_and_names_the_file(
+    make_site: MakeSite,
+) -> None:
+    deep = "> " * 300 + "Parole in fondo alla citazione."
+    curated = f"---\ntitle: Citazioni\nlang: it\n---\n\nPrimo paragrafo.\n\n{deep}\n"
+    site = make_site({"articles/citazioni.md": curated})
+    config, result = build_site(site)
+    assert [str(p) for p in result.problems] == [
+        "articles/citazioni.md: a block nested more than 20 levels deep (quotes or lists) "
+        "became plain paragraphs; the text is all there; nest less to keep the structure"
+    ]
+    page = (config.output_dir / "articles" / "citazioni" / "index.html").read_text("utf-8")
+    assert "<p>Parole in fondo alla citazione.</p>" in page
