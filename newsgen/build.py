@@ -396,7 +396,8 @@ def frame(config: Config, drafts: bool) -> str:
         config.fingerprint(),
         output_name(str(config.output_dir), config.root),
         repr(site_info(config)),
-        theme.fingerprint(theme.template_dirs(templates)),
+        # The packaged static files too: a theme's new script must reach a built site.
+        theme.fingerprint([*theme.template_dirs(templates), *theme.static_dirs(templates)]),
         f"drafts={drafts}",
     ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

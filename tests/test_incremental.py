@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from newsgen import collect
+from newsgen import collect, theme
 from newsgen.build import KEYED_FIELDS, BuildResult
 from newsgen.cache import Cache
 from newsgen.plan import Page
 from newsgen.write import MARKER
-from tests.conftest import SAMPLE, build_site
+from tests.conftest import SAMPLE, MakeSite, build_site
 
 Change = Callable[[Path], None]
 
@@ -253,3 +253,18 @@ def test_a_new_cache_has_pages_that_hold_a_whole_body(tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache.sqlite")
     assert cache.db.execute("PRAGMA page_size").fetchone() == (16384,)
     cache.close()
+
+
+def test_a_changed_file_of_the_packaged_theme_reaches_a_built_site(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = tmp_path / "theme"
+    shutil.copytree(theme.THEME, packaged)
+    monkeypatch.setattr(theme, "THEME", packaged)
+    site = make_site({"seeds/a.txt": "Roma – Il consiglio ha approvato il bilancio.\n"})
+    config, _ = build_site(site)
+    script = packaged / "static" / "assets" / "search.js"
+    script.write_text(script.read_text(encoding="utf-8") + "// a new version\n", "utf-8")
+    _, result = build_site(site)
+    assert result.written == 1
+    assert (config.output_dir / "assets" / "search.js").read_bytes() == script.read_bytes()
