@@ -887,3 +887,29 @@ def test_a_malformed_request_gets_an_answer_and_one_line_on_the_console(server: 
         f"\nRefused {shown} from 127.0.0.1: 414 Request-URI Too Long: "
         "a segment of the path is longer than 255 bytes\n"
     ) in err
+
+
+def test_live_reload_runs_under_a_content_security_policy(tmp_path: Path, page: Page) -> None:
+    # The policy the theme's pages carry: only the site's own scripts, no inline code or style.
+    policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'"
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" '
+        f'content="{policy}"><title>t</title></head><body><h1>home</h1></body></html>'
+    )
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+        "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI))"
+    )
+    preview = Preview(tmp_path).start()
+    try:
+        page.goto(f"http://127.0.0.1:{preview.port}/")
+        deadline = time.monotonic() + GUARD
+        while preview.hub.streams.count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        preview.hub.announce(Failed(problems=("templates/base.html:3: template error",)))
+        expect(page.locator("#newsgen-problems")).to_contain_text(
+            "templates/base.html:3: template error"
+        )
+        assert page.evaluate("window.__csp") == []
+    finally:
+        preview.close()
