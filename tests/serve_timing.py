@@ -62,7 +62,7 @@ def start(site: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
 
 
 def article_of(site: Path, n: int) -> str:
-    """The output path of the article made from seed number `n` (its text says `Archive note n:`)."""
+    """The output path of the article of seed number `n` (its text says `Archive note n:`)."""
     marker = f"Archive note {n}:".encode()
     for page in sorted((site / "build" / "articles").glob("*/index.html")):
         if marker in page.read_bytes():

@@ -478,7 +478,7 @@ class Preview:
     reports is kept in `reports`."""
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", limit: int = MAX_STREAMS) -> None:
-        self.reports: list[object] = []
+        self.reports: list[object] = []  # what the command line would print
         self.hub = Hub(Served(root.resolve(), "/"), limit=limit)
         self.server = PreviewServer((host, 0), self.hub, self.reports.append)
         self.port = int(self.server.server_address[1])
@@ -583,15 +583,14 @@ def test_the_console_line_names_the_request_and_escapes_control_characters(
     preview.exchange(preview.request(b"/%00"))
     preview.exchange(preview.request(b"/a\x1b[31mred"))
     preview.exchange(preview.request(b"/" + b"a" * 5000))
-    assert (
-        [report.detail for report in preview.reports]
-        == [  # type: ignore[attr-defined]
-            f"Refused GET /%00 from 127.0.0.1: 400 Bad Request: {NUL}\n",
-            f"Refused GET /a\\x1b[31mred from 127.0.0.1: 400 Bad Request: {CONTROL}\n",
-            "Refused GET /" + "a" * 95 + "... from 127.0.0.1: 414 Request-URI Too Long: "
-            "the path is longer than 4,096 bytes\n",
-        ]
-    )
+    assert preview.reports == [
+        Refused(detail=f"Refused GET /%00 from 127.0.0.1: 400 Bad Request: {NUL}\n"),
+        Refused(detail=f"Refused GET /a\\x1b[31mred from 127.0.0.1: 400 Bad Request: {CONTROL}\n"),
+        Refused(
+            detail="Refused GET /" + "a" * 95 + "... from 127.0.0.1: 414 Request-URI Too Long: "
+            "the path is longer than 4,096 bytes\n"
+        ),
+    ]
 
 
 @pytest.mark.parametrize(
