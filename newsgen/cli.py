@@ -449,7 +449,7 @@ class ServeReport:
         self.seen: set[Problem] = set()
 
     def __call__(self, news: Serving | Rebuilt | Failed | RequestFailed) -> None:
-        from newsgen.serve import Serving
+        from newsgen.serve import Refused, Serving
         from newsgen.watch import STILL_SERVING, Failed, Rebuilt
 
         with self.lock:
@@ -463,6 +463,8 @@ class ServeReport:
                     print(problem, file=sys.stderr)
                 if news.detail:
                     print(news.detail, file=sys.stderr, end="")
+            elif isinstance(news, Refused):  # one line, already written out
+                print(news.detail, file=sys.stderr, end="")
             else:
                 print(f"Error while answering a request:\n{news.detail}", file=sys.stderr, end="")
             sys.stderr.flush()
