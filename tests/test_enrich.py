@@ -433,29 +433,27 @@ def test_curated_source_overrides_the_seed_fields() -> None:
 
 
 @pytest.fixture(scope="module")
-def seed_page(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from tests.golden import seed_page as build_seed_page
+def seed_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from tests.golden import seed_site as build_seed_site
 
-    return build_seed_page(tmp_path_factory.mktemp("seed"))
+    return build_seed_site(tmp_path_factory.mktemp("seed"))
 
 
-def test_seed_page_matches_the_golden_html(seed_page: str) -> None:
-    import difflib
+@pytest.fixture(scope="module")
+def seed_page(seed_site: dict[str, str]) -> str:
+    return seed_site["seed-article.html"]
 
-    from tests.golden import GOLDEN
 
-    golden = GOLDEN.read_text(encoding="utf-8")
-    diff = "".join(
-        difflib.unified_diff(
-            golden.splitlines(keepends=True),
-            seed_page.splitlines(keepends=True),
-            "tests/golden/seed-article.html",
-            "built now",
-        )
-    )
+@pytest.mark.parametrize(
+    "name", ["seed-article.html", "front-page.html", "place-page.html", "feed.xml", "sitemap.xml"]
+)
+def test_seed_site_matches_its_golden_files(seed_site: dict[str, str], name: str) -> None:
+    from tests.golden import differences
+
+    diff = differences(name, seed_site[name])
     assert not diff, (
-        "the seed article page differs from its golden file; if the change is intended, "
-        "run `.venv/bin/python -m tests.golden` and review the diff\n" + diff
+        f"{name} differs from its golden file; if the change is intended, review it with "
+        "`.venv/bin/python -m tests.golden` and accept it with `--accept`\n" + diff
     )
 
 
