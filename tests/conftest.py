@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from newsgen import langmodel, load
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, load_config
 
@@ -16,6 +18,50 @@ SEED = REPO / "seeds" / "000_4c3b1bedbc3a3e95.txt"
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
 
 MakeSite = Callable[..., Path]
+
+
+# --- isolation: no test reads or writes the user's cache folder, nor inherits process state ---
+
+
+@pytest.fixture(scope="session")
+def _unpacked_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The language model unpacked once (0.75 s) into a folder of the suite's own."""
+    folder = tmp_path_factory.mktemp("model")
+    langmodel.load(folder)
+    return folder
+
+
+def _cache_folder(model: Path, home: Path) -> Iterator[None]:
+    """`home` as `$XDG_CACHE_HOME`, with the model's files linked in and nothing else (no
+    weekday names left by another test), and no weekday names in this process."""
+    shutil.copytree(model, home / "newsgen", copy_function=os.link)
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(home)
+    load._Weekdays.names = None
+    try:
+        yield
+    finally:
+        load._Weekdays.names = None
+        if saved is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_cache_folder(
+    _unpacked_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """For the fixtures shared by many tests (the sample site), built before any test's own."""
+    yield from _cache_folder(_unpacked_model, tmp_path_factory.mktemp("xdg-suite"))
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_folder(
+    _unpacked_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every test's own."""
+    yield from _cache_folder(_unpacked_model, tmp_path_factory.mktemp("xdg-cache"))
 
 
 @pytest.fixture
