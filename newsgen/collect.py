@@ -16,10 +16,10 @@ import os
 import pickle
 import re
 import stat
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from time import time_ns
 from typing import cast
 
 from newsgen.cache import CODE, Cache, Enrichment, pack, pickled, unpack
@@ -106,6 +106,8 @@ class Scan:
     seeds: tuple[Source, ...]
     curated: tuple[Source, ...]
     problems: tuple[Problem, ...]
+    # The clock before any file was read: see `file_row`.
+    read_since_ns: int
 
     def complete(self) -> bool:
         """Whether every file's hash is known (see `scan`)."""
@@ -128,15 +130,22 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     reads each seed once, not twice. (Only a file removed and put back could have had a
     cached article; it is enriched again.)"""
     problems: list[Problem] = []
+    since = time_ns()
     _Limit.bytes, _Limit.mb = config.max_file_bytes, config.max_file_mb
     known = cache.file_hashes()
     changed: list[FileRow] = []
-    seeds = find_sources(config, "seeds", ".txt", known, problems, changed, jobs=jobs, defer=True)
-    curated = find_sources(config, "articles", ".md", known, problems, changed, jobs=jobs)
+    seeds = find_sources(
+        config, "seeds", ".txt", known, problems, changed, since=since, jobs=jobs, defer=True
+    )
+    curated = find_sources(
+        config, "articles", ".md", known, problems, changed, since=since, jobs=jobs
+    )
     still = sum(1 for s in (*seeds, *curated) if s.path in known)
     gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
     cache.update_file_hashes(changed, gone)
-    return Scan(seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems))
+    return Scan(
+        seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems), read_since_ns=since
+    )
 
 
 def collect(
@@ -189,7 +198,8 @@ def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
     hashed = replace(
         found, seeds=tuple(seeds[s.path] if s.path in again else s for s in found.seeds)
     )
-    cache.update_file_hashes([file_row(s) for s in hashed.seeds if s.path in again], ())
+    rows = [file_row(s, found.read_since_ns) for s in hashed.seeds if s.path in again]
+    cache.update_file_hashes(rows, ())
     return hashed
 
 
@@ -293,13 +303,15 @@ def find_sources(
     problems: list[Problem],
     changed: list[FileRow],
     *,
+    since: int,
     jobs: int = 1,
     defer: bool = False,
 ) -> list[Source]:
     """Files of one source folder, sorted by name, with their content hashes. A file is read
     only when its size or modification time differs from `known` (the last build's); its
-    row is then added to `changed`. With `defer`, a file `known` lacks is not read: its hash
-    is "". A file that cannot be read as one (see `unreadable`) is skipped with a problem."""
+    row is then added to `changed` (see `file_row` for `since`). With `defer`, a file `known`
+    lacks is not read: its hash is "". A file that cannot be read as one (see `unreadable`)
+    is skipped with a problem."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
@@ -330,7 +342,7 @@ def find_sources(
                 problems.append(_skipped(relative, hashed.why))
                 continue
             source = replace(source, sha=hashed)
-            changed.append(file_row(source))
+            changed.append(file_row(source, since))
         sources.append(source)
     return sources
 
@@ -448,11 +460,14 @@ def read_source(path: str, limit: int | None = None, mb: float = 0) -> bytes:
     return data
 
 
-def file_row(source: Source) -> FileRow:
+def file_row(source: Source, read_since_ns: int) -> FileRow:
     """The row that remembers a file's hash by its size and mtime. A file changed again
     within the clock's resolution of its read could keep its size and mtime: recorded with
-    no size, it is read again next time (as git does with "racily clean" files)."""
-    racy = source.mtime_ns >= time.time_ns() - RACY_NS
+    no size, it is read again next time (as git does with "racily clean" files).
+    `read_since_ns` is the clock before the file was read, not when the row is recorded:
+    a seed's worker may read it long before enrichment ends, and the edits to fear are
+    those right after the read."""
+    racy = source.mtime_ns >= read_since_ns - RACY_NS
     return (source.path, -1 if racy else source.size, source.mtime_ns, source.sha)
 
 
