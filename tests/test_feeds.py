@@ -208,6 +208,33 @@ def test_without_source_date_epoch_undated_entries_are_at_the_epoch(
     assert [e.updated for e in parsed.entries] == ["1970-01-01T00:00:00Z"] * 2
 
 
+def test_a_time_with_an_offset_keeps_it_in_the_feed(make_site: MakeSite) -> None:
+    """08:30 in Rome is written as such, not as 08:30 UTC; the newest entry is the latest
+    instant (07:00Z is after 08:30+02:00), not the latest clock time."""
+    site = make_site(
+        {
+            "articles/roma.md": "---\ntitle: Roma\ndate: 2022-03-29T08:30:00+02:00\n---\n\n"
+            "Il consiglio ha approvato il bilancio.\n",
+            "articles/londra.md": "---\ntitle: Londra\ndate: 2022-03-29T07:00:00+00:00\n---\n\n"
+            "Il parlamento ha approvato la legge.\n",
+            "newsgen.yaml": "base_url: https://example.org/archivio/\nlanguage: it\n",
+        }
+    )
+    config, _ = build_site(site)
+    feed = config.output_dir / "feed.xml"
+    assert atom_problems(feed) == []
+    root = etree.parse(str(feed)).getroot()
+    entries = [
+        (_text(e, "title"), _text(e, "updated"), _text(e, "published"))
+        for e in root.iter(f"{ATOM}entry")
+    ]
+    assert entries == [
+        ("Londra", "2022-03-29T07:00:00Z", "2022-03-29T07:00:00Z"),
+        ("Roma", "2022-03-29T08:30:00+02:00", "2022-03-29T08:30:00+02:00"),
+    ]
+    assert _text(root, "updated") == "2022-03-29T07:00:00Z"
+
+
 # --- sitemaps and robots.txt ----------------------------------------------------------------
 
 

@@ -374,6 +374,20 @@ def test_no_dateline(text: str) -> None:
     assert find_dateline(text) == (None, None, 0)
 
 
+def test_a_long_place_and_weekday_date_keep_their_dateline() -> None:
+    # 43 characters before the dash: the search window must reach past 40.
+    draft = seed(
+        "Titolo della notizia\n\n"
+        "Reggio di Calabria, sabato 29 marzo 2022 – Il sindaco ha firmato l'ordinanza.\n"
+    )
+    assert (draft.title, draft.dateline, draft.date_text) == (
+        "Titolo della notizia",
+        "Reggio di Calabria",
+        "29 marzo 2022",
+    )
+    assert draft.blocks[0].startswith("Reggio di Calabria, sabato 29 marzo 2022 – Il sindaco")
+
+
 def test_dateline_is_read_from_the_first_paragraph_only() -> None:
     draft = seed("Il testo comincia qui.\nRoma – Il secondo paragrafo.\n")
     assert draft.dateline is None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
+from newsgen.enrich import SLUG_LENGTH, finalize
 from newsgen.plan import (
     SITEMAP_LIMIT,
     Link,
@@ -304,6 +306,26 @@ def test_past_50000_urls_the_sitemap_becomes_an_index_of_parts() -> None:
     listed = [u for p in parts for u in p.urls]
     assert len(listed) == len(set(listed))
     assert set(listed) == html
+
+
+# --- colliding slugs -----------------------------------------------------------------------
+
+
+def test_a_numbered_slug_still_fits_the_length_limit() -> None:
+    long = "notizia-" * 9 + "ultimate"
+    assert len(long) == SLUG_LENGTH
+    first, second = (replace(article(n), slug=long, title="Stessa notizia") for n in (0, 1))
+    kept, problems = finalize([first, second])
+    numbered = "notizia-" * 8 + "notizia-2"
+    assert [a.slug for a in kept] == [long, numbered]
+    assert len(numbered) == 73
+    assert [str(p) for p in problems] == [
+        f"seeds/001.txt:1: URL /articles/{long}/ is already used by seeds/000.txt; "
+        f"published as /articles/{numbered}/; set 'slug:' in front matter to choose"
+    ]
+    pages = by_url(plan_site(kept, Settings()))
+    assert f"/articles/{numbered}/" in pages
+    assert f"/articles/{long}/" in pages
 
 
 # --- the plan as a whole --------------------------------------------------------------------
