@@ -18,12 +18,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newsgen import render, urls
-from newsgen.build import CACHE_DIR, build, settings, site_info, static_files
+from newsgen.build import CACHE_DIR, build, settings
 from newsgen.cache import BodyReader, Cache
 from newsgen.collect import collect, scan
 from newsgen.config import load_config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, plan_site, redirect_pages
+from newsgen.publish import site_info, static_files
 from newsgen.records import Article
 
 

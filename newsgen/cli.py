@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from newsgen import __version__
-from newsgen.build import BuildResult, build
+from newsgen.build import build
 from newsgen.cache import Busy, CacheUnusable
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
+from newsgen.result import BuildResult
 from newsgen.search import IndexReport, SearchError
 from newsgen.write import OutputError
 

@@ -20,11 +20,13 @@ import jinja2
 import watchfiles
 
 from newsgen import render
-from newsgen.build import CACHE_DIR, BuildResult, build, site_info
+from newsgen.build import CACHE_DIR, build
 from newsgen.cache import Cache
 from newsgen.config import CONFIG_NAME, Config, ConfigError
 from newsgen.plan import url_to_path
+from newsgen.publish import site_info
 from newsgen.records import Problem
+from newsgen.result import BuildResult
 from newsgen.write import OutputError
 
 SOURCE_KEYS = ("seeds", "articles", "templates")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from newsgen.build import RENDER_SPAN, BuildResult, render_order
+from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.plan import Page
+from newsgen.publish import RENDER_SPAN, render_order
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
 

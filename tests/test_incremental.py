@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from newsgen import collect, theme
-from newsgen.build import KEYED_FIELDS, BuildResult
+from newsgen.build import BuildResult
 from newsgen.cache import Cache
 from newsgen.plan import Page
+from newsgen.publish import KEYED_FIELDS
 from newsgen.write import MARKER
 from tests.conftest import SAMPLE, MakeSite, build_site
 

@@ -1,0 +1,205 @@
+"""The shortcuts a build takes when it can prove that most of the last build still holds:
+the same inputs with every file in place (nothing to do), or edits that move no article in
+the site (newsgen.delta: only the pages that show the edited articles are rendered again).
+The build asks `shortcut` first; None means that it must build everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from newsgen import delta, publish, search, theme, urls, write
+from newsgen.cache import CODE, Cache, output_name
+from newsgen.collect import Scan
+from newsgen.config import Config
+from newsgen.result import DRAFTS_NOTE, BuildResult, Options, Stopwatch
+
+# Beyond this many missing pages (a deleted output folder), a full build costs the same.
+MAX_MISSING = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class State:
+    """What the last build must have had in common with this one for a shortcut: the
+    `frame` (code, settings, theme), the input files, the URL registry, and the output
+    folder (`known`: the one the cache recorded)."""
+
+    frame: str
+    inputs: str
+    registry: str
+    known: bool
+
+    @property
+    def plan_key(self) -> str:
+        """What the last plan was made from, inputs aside."""
+        return f"{self.frame}:{self.registry}"
+
+    @property
+    def build_key(self) -> str:
+        """What the last build was made from."""
+        return f"{self.inputs}:{self.registry}"
+
+    def with_inputs(self, found: Scan) -> State:
+        return replace(self, inputs=input_state(self.frame, found))
+
+
+def state_of(
+    config: Config, cache: Cache, folder: write.Folder, found: Scan, drafts: bool
+) -> State:
+    outline = frame(config, drafts)
+    return State(
+        frame=outline,
+        inputs=input_state(outline, found),
+        registry=registry_digest(config),
+        known=publish.known(cache, folder),
+    )
+
+
+def shortcut(
+    config: Config,
+    cache: Cache,
+    folder: write.Folder,
+    found: Scan,
+    state: State,
+    options: Options,
+    clock: Stopwatch,
+) -> BuildResult | None:
+    """The result of this build when a shortcut can make it, else None (build everything)."""
+    if not state.known:
+        return None
+    unchanged = _unchanged(cache, config.output_dir, state.build_key, config.search)
+    if unchanged:
+        return replace(
+            unchanged,
+            written=0,
+            removed=0,
+            enriched=0,
+            notes=(),
+            kept_plan=True,
+            timings=(("scan", clock.lap()),),
+            search=unchanged.search
+            and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
+        )
+    if cache.unfinished(str(config.output_dir)):
+        return None
+    last = cache.last_build(str(config.output_dir), None)
+    if not isinstance(last, BuildResult) or not _may_shortcut(last):
+        return None
+    edits = delta.prepare(config, cache, found, state.plan_key, last.problems, jobs=options.jobs)
+    if edits is None:
+        return None
+    return _rebuild(config, cache, folder, edits, last, state, options, clock)
+
+
+def frame(config: Config, drafts: bool) -> str:
+    """A hash of everything a build reads but the source files: newsgen's code, the
+    settings, the templates and static files, SOURCE_DATE_EPOCH."""
+    templates = config.source_dir("templates")
+    parts = [
+        CODE,
+        config.fingerprint(),
+        output_name(str(config.output_dir), config.root),
+        repr(publish.site_info(config)),
+        # The packaged static files too: a theme's new script must reach a built site.
+        theme.fingerprint([*theme.template_dirs(templates), *theme.static_dirs(templates)]),
+        f"drafts={drafts}",
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def input_state(outline: str, found: Scan) -> str:
+    """A hash of everything a build reads: its `frame` and every input file ("" while a
+    seed is unread: no earlier build can have had the same inputs)."""
+    state = found.state()
+    return hashlib.sha256(f"{outline}\0{state}".encode()).hexdigest() if state else ""
+
+
+def registry_digest(config: Config) -> str:
+    """A hash of the URL registry, which a build reads and may rewrite."""
+    registry = config.root / urls.REGISTRY_NAME
+    return hashlib.sha256(registry.read_bytes()).hexdigest() if registry.is_file() else ""
+
+
+def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildResult | None:
+    """The last result, when it was built from the same inputs and its files (and search
+    index, when `searched`) are all there."""
+    last = cache.last_build(str(output), state)
+    if not isinstance(last, BuildResult):
+        return None
+    written = cache.outputs(str(output))
+    if searched and not search.index_present(output):
+        return None
+    return None if publish.missing_files(output, written) else last
+
+
+def _may_shortcut(last: BuildResult) -> bool:
+    """A rebuild may keep the last plan unless the last build could not record the URLs
+    (a full build tries again)."""
+    return not any(p.path == urls.REGISTRY_NAME for p in last.problems)
+
+
+def _rebuild(
+    config: Config,
+    cache: Cache,
+    folder: write.Folder,
+    edits: delta.Shortcut,
+    last: BuildResult,
+    state: State,
+    options: Options,
+    clock: Stopwatch,
+) -> BuildResult | None:
+    """Rebuild the pages that show the changed articles (and any page whose file is
+    missing), keeping the last plan; None when a page is not on record. The registry is
+    left as it is."""
+    output = config.output_dir
+    clock.lap("read")
+    previous = cache.outputs(str(output))
+    statics = publish.static_files(config.source_dir("templates"))
+    missing = publish.missing_files(output, previous) - statics.keys()
+    if len(missing) > MAX_MISSING:
+        return None
+    loaded = delta.load_pages(cache, missing, edits)
+    if loaded is None:
+        return None
+    pages, content = loaded
+    clock.lap("plan")
+    if options.hold is not None and options.hold(edits.problems):
+        return replace(last, written=0, removed=0, problems=tuple(edits.problems), kept_plan=True)
+    cache.start_build(str(output))
+    written, _, record = publish.write_site(
+        pages,
+        config,
+        cache,
+        content,
+        out=publish.Output(folder=folder, known=True, previous=previous),
+        jobs=options.jobs,
+        progress=None,
+        interrupted=False,
+        statics=statics,
+        partial=True,
+    )
+    cache.replace_placed(edits.placed)
+    cache.remember(delta.MEMO, state.plan_key, edits.memo)
+    clock.lap("write")
+    indexed = None
+    if config.search:
+        articles = delta.all_articles(cache, edits.changed)
+        indexed = publish.index_search(articles, cache, config, output, options.jobs)
+        clock.lap("search")
+    else:
+        search.remove_index(output)
+    result = replace(
+        last,
+        written=written,
+        removed=0,
+        enriched=edits.enriched,
+        problems=tuple(edits.problems),
+        notes=tuple(n for n in last.notes if n == DRAFTS_NOTE),
+        timings=tuple(clock.laps),
+        search=indexed,
+        kept_plan=True,
+    )
+    publish.finish(cache, folder, state.build_key, result, record)
+    return result

@@ -1,0 +1,60 @@
+"""What a build is asked to do (`Options`) and what it reports (`BuildResult`): the command
+line prints the result, and the cache keeps the last one for the next build to compare."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from newsgen import search
+from newsgen.records import Problem
+
+Progress = Callable[[str, int, int], None]
+DRAFTS_NOTE = "drafts are included (--drafts): do not publish this build"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """How to build (see `build`)."""
+
+    jobs: int = 1
+    progress: Progress | None = None
+    drafts: bool = False
+    hold: Callable[[Sequence[Problem]], bool] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildResult:
+    articles: int
+    pages: int
+    written: int
+    removed: int
+    enriched: int
+    seconds: float
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    timings: tuple[tuple[str, float], ...] = ()
+    search: search.IndexReport | None = None
+    # True when only the pages that show changed articles were considered (newsgen.delta).
+    kept_plan: bool = False
+
+    @property
+    def skipped(self) -> int:
+        """Input files that produced no article."""
+        return len({p.path for p in self.problems if p.level == "error"})
+
+
+class Stopwatch:
+    """Seconds spent in each stage, for `--verbose` and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self.last = time.perf_counter()
+
+    def lap(self, name: str = "") -> float:
+        now = time.perf_counter()
+        seconds, self.last = now - self.last, now
+        if name:
+            self.laps.append((name, seconds))
+        return seconds
