@@ -17,13 +17,12 @@ from functools import cache
 
 from newsgen import langmodel
 from newsgen.langmodel import LanguageModel
-from newsgen.load import find_dateline
-from newsgen.markup import NESTING_LIMIT, plain_text, render_body, safe_url
+from newsgen.markup import NESTING_LIMIT, parse_image_line, plain_text, render_body, safe_url
 from newsgen.records import Article, Draft, Image, Problem
+from newsgen.slugs import make_slug, numbered
 
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
-SLUG_LENGTH = 80
 # Language identification costs time per byte: 300 characters of news prose identify it, en,
 # fr and de without error on the corpus, at a fifth of the cost of whole paragraphs.
 LANGUAGE_SAMPLE = 300
@@ -208,27 +207,12 @@ def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
     return slug or draft.id
 
 
-def make_slug(text: str, limit: int = SLUG_LENGTH) -> str:
-    """python-slugify, then cut at the last whole word within `limit` characters
-    (slugify's own `word_boundary` drops words from the middle). A typographic apostrophe
-    separates words as the ASCII one does: "dell’anno" gives "dell-anno". The transliterator
-    is named: slugs are URLs, and "auto" would change them when Unidecode gets installed (and
-    tries to import it on every call)."""
-    from slugify import slugify  # imported when first needed: a build may plan nothing
-
-    slug = slugify(text.replace("’", "'"), backend="text-unidecode")
-    if len(slug) <= limit:
-        return slug
-    head = slug[: limit + 1]
-    return head.rsplit("-", 1)[0] if "-" in head[1:] else slug[:limit]
-
-
 def _lede(draft: Draft) -> str:
     """The start of the first paragraph's plain text, dateline removed: enough for the
     headline and the summary, without splitting a whole long paragraph into sentences."""
-    first = next((b for b in draft.blocks if not b.startswith(("![", "#", "|", ">"))), "")
-    _, _, end = find_dateline(first)
-    return plain_text(first[end : end + 4 * SUMMARY_LENGTH])
+    index, start = draft.lede
+    first = draft.blocks[index] if index >= 0 else ""
+    return plain_text(first[start : start + 4 * SUMMARY_LENGTH])
 
 
 def first_sentence_end(text: str) -> int | None:
@@ -300,8 +284,6 @@ def _summary(opening: list[str]) -> str:
 
 
 def _first_image(draft: Draft) -> str | None:
-    from newsgen.load import parse_image_line
-
     candidates = [i.url for i in draft.related]
     for block in draft.blocks:
         image = parse_image_line(block) if block.startswith("![") else None
@@ -503,12 +485,6 @@ def _unique_ids(articles: Sequence[Article], problems: list[Problem]) -> list[Ar
     return [a for i, a in enumerate(articles) if i not in skipped]
 
 
-def _numbered(slug: str, n: int) -> str:
-    """`slug-n`, still within the length limit and cut at a word boundary."""
-    suffix = f"-{n}"
-    return make_slug(slug, SLUG_LENGTH - len(suffix)) + suffix
-
-
 def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[str]:
     taken: dict[str, Article] = {}
     result: list[str] = [""] * len(articles)
@@ -518,7 +494,7 @@ def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[
         slug = article.slug
         if slug in taken:
             n = 2
-            while (new := _numbered(slug, n)) in taken:
+            while (new := numbered(slug, n)) in taken:
                 n += 1
             problems.append(
                 Problem(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from newsgen.frontmatter import parse_front_matter
-from newsgen.markup import strip_controls
+from newsgen.markup import parse_image_line, strip_controls
 from newsgen.records import Draft, FrontMatter, Image, Problem
 
 TITLE_MAX = 150
@@ -87,11 +87,6 @@ _LIST_ITEM = re.compile(r"^\s{0,3}(?:[-+*]|\d{1,9}[.)])(?:\s|$)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _ORDINAL = re.compile(r"^\d{1,4}\.\s+\S")
-_CREDIT = re.compile(
-    r"\s*\[\s*(?:credits?|crédits?|foto|fotos|photos?|photo credit|bild|immagine)\s*:\s*"
-    r"(?P<credit>[^\]]*)\]\s*$",
-    re.IGNORECASE,
-)
 _LATIN_PAGES = frozenset(
     [
         "ascii",
@@ -119,11 +114,6 @@ _LATIN_PAGES = frozenset(
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _SEED_NAME = re.compile(r"^\d+_(?P<id>[0-9a-f]{16})\.txt$")
-# An escaped character, or a bracket of the pair: what `_matching` looks at, found at C speed.
-_BRACKET_TOKENS = {
-    "[": re.compile(r"\\.|[\[\]]", re.DOTALL),
-    "(": re.compile(r"\\.|[()]", re.DOTALL),
-}
 
 
 # --- decoding -------------------------------------------------------------------------------
@@ -229,54 +219,6 @@ def seed_id(name: str, text: str) -> str:
     """`NNN_<16 hex>.txt` names carry the id; any other name gets one from the text."""
     match = _SEED_NAME.match(name)
     return match["id"] if match else text_id(text)
-
-
-# --- images ---------------------------------------------------------------------------------
-
-
-def parse_image_line(line: str) -> Image | None:
-    """`![caption](url)` alone on a line, with nested brackets in the caption; else None."""
-    s = line.strip()
-    if not s.startswith("!["):
-        return None
-    end = _matching(s, 1, "[", "]")
-    if end is None or end + 1 >= len(s) or s[end + 1] != "(":
-        return None
-    close = _matching(s, end + 1, "(", ")")
-    if close is None or close != len(s) - 1:
-        return None
-    caption, credit = split_credit(s[2:end])
-    return Image(url=_destination(s[end + 2 : close]), caption=caption, credit=credit)
-
-
-def _destination(target: str) -> str:
-    """The URL of `(url "title")` or `(<url with spaces> "title")`."""
-    target = target.strip()
-    if target.startswith("<") and ">" in target:
-        return target[1 : target.index(">")]
-    return target.split()[0] if target else ""
-
-
-def _matching(s: str, start: int, open_: str, close: str) -> int | None:
-    """The index of the bracket that closes the one at `start`; a backslash escapes the
-    character after it."""
-    depth = 0
-    for token in _BRACKET_TOKENS[open_].finditer(s, start):
-        if token[0] == open_:
-            depth += 1
-        elif token[0] == close:
-            depth -= 1
-            if depth == 0:
-                return token.start()
-    return None
-
-
-def split_credit(caption: str) -> tuple[str, str]:
-    """A final `[Credit: …]`, `[foto: …]` or `[Photo: …]` group is the credit, kept apart."""
-    match = _CREDIT.search(caption)
-    if not match:
-        return caption.strip(), ""
-    return caption[: match.start()].strip().rstrip(",;").strip(), match["credit"].strip()
 
 
 def split_related(lines: Sequence[str]) -> tuple[list[str], tuple[Image, ...]]:
@@ -392,6 +334,15 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
 # when its summary is made, and a worker parses a batch of articles (`collect.BATCH`)
 # before enriching them.
 @functools.lru_cache(maxsize=256)
+def lede_at(blocks: Sequence[str], dateline_end: int) -> tuple[int, int]:
+    """The first block of prose (not an image, heading, table or quote), and where its text
+    starts after its dateline; `dateline_end` is where the first block's dateline ends."""
+    for index, block in enumerate(blocks):
+        if not block.startswith(("![", "#", "|", ">")):
+            return index, dateline_end if index == 0 else find_dateline(block)[2]
+    return -1, 0
+
+
 def find_dateline(block: str) -> tuple[str | None, str | None, int]:
     """(place, date text, length of the dateline prefix) at the opening of the first
     paragraph: `Place – `, `PLACE — `, `Place (Agency) - `, `Place, 29 marzo 2022 – `,
@@ -520,7 +471,8 @@ def parse_seed_text(
     blocks = split_blocks(body_lines, first_line=line_offset + consumed + 1)
     if not blocks:
         return None
-    place, date_text, _ = find_dateline(blocks[0][1])
+    texts = tuple(b for _, b in blocks)
+    place, date_text, end = find_dateline(texts[0])
     name = path.rsplit("/", 1)[-1]
     return Draft(
         path=path,
@@ -528,8 +480,9 @@ def parse_seed_text(
         title=title,
         dateline=place,
         date_text=date_line or date_text,
-        blocks=tuple(b for _, b in blocks),
+        blocks=texts,
         related=related,
+        lede=lede_at(texts, end),
         meta=meta or FrontMatter(),
         body_line=blocks[0][0],
     )
@@ -572,15 +525,17 @@ def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
             )
         )
         return None, problems
-    place, date_text, _ = find_dateline(blocks[0][1]) if blocks else (None, None, 0)
+    texts = tuple(b for _, b in blocks)
+    place, date_text, end = find_dateline(texts[0]) if texts else (None, None, 0)
     return Draft(
         path=path,
         id=curated_id(path, meta),
         title=meta.title,
         dateline=place,
         date_text=date_text,
-        blocks=tuple(b for _, b in blocks),
+        blocks=texts,
         related=related,
+        lede=lede_at(texts, end),
         meta=meta,
         body_line=blocks[0][0] if blocks else body_start,
         curated=True,
@@ -686,6 +641,7 @@ def merge(seed: Draft, curated: Draft) -> Draft:
         dateline=meta.dateline or (curated.dateline if curated.blocks else seed.dateline),
         date_text=curated.date_text if curated.blocks else seed.date_text,
         blocks=curated.blocks or seed.blocks,
+        lede=curated.lede if curated.blocks else seed.lede,
         related=curated.related or seed.related,
         meta=meta,
         body_line=curated.body_line if curated.blocks else seed.body_line,

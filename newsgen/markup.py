@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # markdown-it's own protection against runaway recursion (its commonmark preset's value).
 NESTING_LIMIT = 20
+_CREDIT = re.compile(
+    r"\s*\[\s*(?:credits?|crédits?|foto|fotos|photos?|photo credit|bild|immagine)\s*:\s*"
+    r"(?P<credit>[^\]]*)\]\s*$",
+    re.IGNORECASE,
+)
+# An escaped character, or a bracket of the pair: what `_matching` looks at, found at C speed.
+_BRACKET_TOKENS = {
+    "[": re.compile(r"\\.|[\[\]]", re.DOTALL),
+    "(": re.compile(r"\\.|[()]", re.DOTALL),
+}
 # Characters that can start Markdown inline syntax or entities, or block syntax at line start:
 # two patterns, because one `^…` branch beside a class is retried at every character.
 _INLINE_SYNTAX = re.compile(r"[\\`*_\[\]<>&!~|]")
@@ -172,8 +182,6 @@ def _flattened(block: str) -> str:
 def _image_block(block: str) -> Image | None:
     if not block.startswith("![") or "\n" in block:
         return None
-    from newsgen.load import parse_image_line
-
     return parse_image_line(block)
 
 
@@ -207,3 +215,51 @@ def _text_of(token: Token) -> str:
     if token.type in ("softbreak", "hardbreak"):
         return " "
     return ""
+
+
+# --- image lines ----------------------------------------------------------------------------
+
+
+def parse_image_line(line: str) -> Image | None:
+    """`![caption](url)` alone on a line, with nested brackets in the caption; else None."""
+    s = line.strip()
+    if not s.startswith("!["):
+        return None
+    end = _matching(s, 1, "[", "]")
+    if end is None or end + 1 >= len(s) or s[end + 1] != "(":
+        return None
+    close = _matching(s, end + 1, "(", ")")
+    if close is None or close != len(s) - 1:
+        return None
+    caption, credit = split_credit(s[2:end])
+    return Image(url=_destination(s[end + 2 : close]), caption=caption, credit=credit)
+
+
+def _destination(target: str) -> str:
+    """The URL of `(url "title")` or `(<url with spaces> "title")`."""
+    target = target.strip()
+    if target.startswith("<") and ">" in target:
+        return target[1 : target.index(">")]
+    return target.split()[0] if target else ""
+
+
+def _matching(s: str, start: int, open_: str, close: str) -> int | None:
+    """The index of the bracket that closes the one at `start`; a backslash escapes the
+    character after it."""
+    depth = 0
+    for token in _BRACKET_TOKENS[open_].finditer(s, start):
+        if token[0] == open_:
+            depth += 1
+        elif token[0] == close:
+            depth -= 1
+            if depth == 0:
+                return token.start()
+    return None
+
+
+def split_credit(caption: str) -> tuple[str, str]:
+    """A final `[Credit: …]`, `[foto: …]` or `[Photo: …]` group is the credit, kept apart."""
+    match = _CREDIT.search(caption)
+    if not match:
+        return caption.strip(), ""
+    return caption[: match.start()].strip().rstrip(",;").strip(), match["credit"].strip()

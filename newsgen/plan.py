@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from newsgen.enrich import make_slug
 from newsgen.records import Article
+from newsgen.slugs import make_slug
 
 SITEMAP_LIMIT = 50_000
 

@@ -55,7 +55,8 @@ class Draft:
     """One parsed input file, not yet enriched: fields may be missing.
 
     `blocks` are Markdown source blocks, one per paragraph, in order; the dateline stays in the
-    first block's text, as written.
+    first block's text, as written. `lede` is the first block of prose (-1: none) and where
+    its text starts, after its dateline: the headline and summary are made from there.
     """
 
     path: str
@@ -65,6 +66,7 @@ class Draft:
     date_text: str | None
     blocks: tuple[str, ...]
     related: tuple[Image, ...]
+    lede: tuple[int, int]
     meta: FrontMatter = field(default_factory=FrontMatter)
     body_line: int = 1
     curated: bool = False

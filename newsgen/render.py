@@ -27,10 +27,10 @@ from markupsafe import Markup
 
 from newsgen import __version__, i18n
 from newsgen.config import Config
-from newsgen.enrich import make_slug
 from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_to_path
 from newsgen.records import Article, Problem
+from newsgen.slugs import make_slug
 from newsgen.theme import Site, template_dirs
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")

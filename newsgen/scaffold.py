@@ -19,9 +19,10 @@ import yaml
 from newsgen import write
 from newsgen.collect import Unreadable, read_source
 from newsgen.config import CONFIG_NAME, Config
-from newsgen.enrich import enrich, make_slug
+from newsgen.enrich import enrich
 from newsgen.load import pair_curated, parse_curated, parse_seed
 from newsgen.records import Article, Draft, Problem
+from newsgen.slugs import make_slug
 from newsgen.theme import THEME
 
 

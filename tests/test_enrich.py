@@ -15,12 +15,12 @@ from newsgen.enrich import (
     enrich,
     finalize,
     headline,
-    make_slug,
     parse_date,
     summary,
 )
 from newsgen.load import parse_curated, parse_seed
 from newsgen.records import Article, Draft, FrontMatter
+from newsgen.slugs import make_slug
 from tests.conftest import MakeSite, build_site
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_4c3b1bedbc3a3e95.txt"

@@ -15,12 +15,11 @@ from newsgen.load import (
     merge,
     pair_curated,
     parse_curated,
-    parse_image_line,
     parse_seed,
     seed_id,
-    split_credit,
     text_id,
 )
+from newsgen.markup import parse_image_line, split_credit
 from newsgen.records import Draft, Image, Problem
 
 NOT_TEXT = "file is not text (NUL bytes); skipped"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from newsgen.enrich import SLUG_LENGTH, finalize
+from newsgen.enrich import finalize
 from newsgen.plan import (
     SITEMAP_LIMIT,
     Link,
@@ -18,6 +18,7 @@ from newsgen.plan import (
     url_to_path,
 )
 from newsgen.records import Article
+from newsgen.slugs import SLUG_LENGTH
 
 
 def article(
