@@ -16,7 +16,7 @@ import hashlib
 import marshal
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, cast
 
 from newsgen.cache import Cache, Enrichment, Placed, unpack
@@ -36,7 +36,7 @@ from newsgen.collect import (
     unit_salt,
 )
 from newsgen.config import Config
-from newsgen.plan import Link, Page, Pager, Redirect, article_page, article_url
+from newsgen.plan import Page, article_page, article_url, page_fields
 from newsgen.records import Article, Draft, Problem
 
 MEMO = "delta"
@@ -356,27 +356,24 @@ def _articles(
 
 
 def pack_page(page: Page) -> bytes:
-    """A page as plain values: articles by path, links, pager and redirects as tuples."""
-    pager = page.pager
-    return marshal.dumps(
-        (
-            page.url,
-            page.template,
-            page.title,
-            page.lang,
-            page.kind,
-            _path(page.article),
-            _path(page.prev),
-            _path(page.next),
-            tuple(a.path for a in page.articles),
-            None if pager is None else (pager.number, pager.count, pager.prev, pager.next),
-            tuple((k.url, k.label, k.count, k.localize) for k in page.crumbs),
-            tuple((k.url, k.label, k.count, k.localize) for k in page.groups),
-            page.feed,
-            page.urls,
-            tuple((r.source, r.href, r.target, r.title, r.lang) for r in page.redirects),
-        )
-    )
+    """A page as plain values (see plan.page_fields): articles by path, records as tuples."""
+    return marshal.dumps(tuple(_pack(kind, getattr(page, name)) for name, kind, _ in page_fields()))
+
+
+def _pack(kind: str, value: Any) -> Any:
+    if kind == "article":
+        return _path(value)
+    if kind == "articles":
+        return tuple(a.path for a in value)
+    if kind == "record":
+        return None if value is None else _fields(value)
+    if kind == "records":
+        return tuple(_fields(r) for r in value)
+    return value
+
+
+def _fields(record: Any) -> tuple[Any, ...]:
+    return tuple(getattr(record, f.name) for f in fields(record))
 
 
 def _path(article: Article | None) -> str | None:
@@ -386,34 +383,27 @@ def _path(article: Article | None) -> str | None:
 def unpack_page(values: tuple[Any, ...], articles: dict[str, Article]) -> Page:
     """The page `pack_page` packed (once marshal has loaded it), with each article path
     replaced from `articles`."""
-    (url, template, title, lang, kind, article, prev, next_, shown, pager, crumbs, groups,
-     feed, urls, redirects) = values  # fmt: skip
+    page = {
+        name: _unpack_field(kind, record, value, articles)
+        for (name, kind, record), value in zip(page_fields(), values, strict=True)
+    }
+    return Page(**page)
 
-    def link(values: tuple[str, str, int, bool]) -> Link:
-        url, label, count, localize = values
-        return Link(url=url, label=label, count=count, localize=localize)
 
-    return Page(
-        url=url,
-        template=template,
-        title=title,
-        lang=lang,
-        kind=kind,
-        article=None if article is None else articles[article],
-        prev=None if prev is None else articles[prev],
-        next=None if next_ is None else articles[next_],
-        articles=tuple(articles[path] for path in shown),
-        pager=None
-        if pager is None
-        else Pager(number=pager[0], count=pager[1], prev=pager[2], next=pager[3]),
-        crumbs=tuple(link(k) for k in crumbs),
-        groups=tuple(link(k) for k in groups),
-        feed=feed,
-        urls=urls,
-        redirects=tuple(
-            Redirect(source=s, href=h, target=t, title=ti, lang=la) for s, h, t, ti, la in redirects
-        ),
-    )
+def _unpack_field(kind: str, record: type | None, value: Any, articles: dict[str, Article]) -> Any:
+    if kind == "article":
+        return None if value is None else articles[value]
+    if kind == "articles":
+        return tuple(articles[path] for path in value)
+    if record is None:
+        return value
+    if kind == "record":
+        return None if value is None else _record(record, value)
+    return tuple(_record(record, v) for v in value)
+
+
+def _record(record: type, values: tuple[Any, ...]) -> Any:
+    return record(**dict(zip((f.name for f in fields(record)), values, strict=True)))
 
 
 def all_articles(cache: Cache, changed: dict[str, Article]) -> list[Article]:

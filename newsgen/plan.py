@@ -7,7 +7,9 @@ in the size of the archive.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import typing
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -74,6 +76,30 @@ class Page:
     feed: str | None = None
     urls: tuple[str, ...] = ()
     redirects: tuple[Redirect, ...] = ()
+
+
+# What a field of Page holds, for the code that stores pages and keys them (newsgen.delta,
+# newsgen.publish): an Article or None, a tuple of Articles, a record (Pager, Link, Redirect)
+# or None, a tuple of records, or plain values (text, numbers, tuples of text).
+FieldKind = tuple[str, str, type | None]
+
+
+@functools.cache
+def page_fields() -> tuple[FieldKind, ...]:
+    """Each field of Page, in order: (name, kind, record type)."""
+    hints = typing.get_type_hints(Page)
+    return tuple((f.name, *_kind(hints[f.name])) for f in dataclasses.fields(Page))
+
+
+def _kind(hint: object) -> tuple[str, type | None]:
+    args = [a for a in typing.get_args(hint) if a is not type(None) and a is not Ellipsis]
+    many = typing.get_origin(hint) is tuple
+    inner = args[0] if len(args) == 1 else hint
+    if inner is Article:
+        return ("articles" if many else "article"), None
+    if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+        return ("records" if many else "record"), inner
+    return "plain", None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

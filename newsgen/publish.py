@@ -17,7 +17,7 @@ from newsgen import search, theme, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.config import Config
 from newsgen.parallel import run
-from newsgen.plan import Page, url_to_path
+from newsgen.plan import Page, page_fields, url_to_path
 from newsgen.records import Article
 from newsgen.result import BuildResult, Progress
 
@@ -259,58 +259,36 @@ def _forget(cache: Cache, out: Output, urls: list[str]) -> dict[str, str]:
 
 
 def page_keys(pages: Sequence[Page], salt: str, content: dict[str, str]) -> dict[str, str]:
-    """Everything each page's bytes depend on (every field in KEYED_FIELDS): its planned data,
-    the articles it shows, the templates and the site settings. An article is named by its
-    unit key (its content is a pure function of it) plus the slug finalize gave it. Not its
+    """Everything each page's bytes depend on (every field of Page): its planned data, the
+    articles it shows, the templates and the site settings. An article is named by its unit
+    key (its content is a pure function of it) plus the slug finalize gave it. Not its
     `order`: that is only a sort key, and it shifts for every later article when a file is
     added."""
     trails: dict[int, tuple[tuple[object, ...], str]] = {}
     keys = {}
+    plain, shown_fields = _keyed_fields()
     for page in pages:
-        articles = (page.article, page.prev, page.next, *page.articles)
+        articles: list[Article | None] = []
+        for name, many in shown_fields:
+            value = getattr(page, name)
+            articles += value if many else [value]
         shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
         # A month's articles share one breadcrumb trail: its (dataclass) repr is made once.
         trail = trails.get(id(page.crumbs))
         if trail is None or trail[0] is not page.crumbs:
             trail = trails[id(page.crumbs)] = (page.crumbs, repr(page.crumbs))
-        plain = repr(
-            (
-                page.url,
-                page.template,
-                page.title,
-                page.lang,
-                page.kind,
-                page.pager,
-                page.groups,
-                page.feed,
-                page.urls,
-                page.redirects,
-            )
-        )
-        text = f"{salt}\0{plain}\0{trail[1]}\0{shown}"
+        text = f"{salt}\0{tuple(getattr(page, n) for n in plain)!r}\0{trail[1]}\0{shown}"
         keys[page.url] = hashlib.sha256(text.encode()).hexdigest()[:32]
     return keys
 
 
-KEYED_FIELDS = frozenset(
-    [
-        "url",
-        "template",
-        "title",
-        "lang",
-        "kind",
-        "pager",
-        "groups",
-        "feed",
-        "urls",
-        "redirects",
-        "crumbs",
-        "article",
-        "prev",
-        "next",
-        "articles",
-    ]
-)
+def _keyed_fields() -> tuple[list[str], list[tuple[str, bool]]]:
+    """The fields of Page keyed by their repr (all but the trail, keyed apart), and those
+    that show articles (with whether they hold many)."""
+    fields = page_fields()
+    plain = [name for name, kind, _ in fields if "article" not in kind and name != "crumbs"]
+    shown = [(name, kind == "articles") for name, kind, _ in fields if "article" in kind]
+    return plain, shown
 
 
 def static_files(templates: Path) -> dict[str, Path]:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,6 @@ import pytest
 from newsgen import collect, theme
 from newsgen.build import BuildResult
 from newsgen.cache import Cache
-from newsgen.plan import Page
-from newsgen.publish import KEYED_FIELDS
 from newsgen.write import MARKER
 from tests.conftest import SAMPLE, MakeSite, build_site
 
@@ -176,11 +173,6 @@ def test_a_seed_read_for_the_first_time_is_remembered_by_its_hash(tmp_path: Path
         cache.close()
     assert sha == hashlib.sha256(new.read_bytes()).hexdigest()
     assert size in (new.stat().st_size, -1)  # -1: written within the racy interval
-
-
-def test_page_keys_cover_every_field_of_a_page() -> None:
-    """A field the page key left out would let a changed page keep its old file."""
-    assert {f.name for f in fields(Page)} == KEYED_FIELDS
 
 
 def test_the_cache_forgets_old_rows_once_they_are_a_tenth_of_it(tmp_path: Path) -> None:
