@@ -13,9 +13,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from newsgen import __version__
 from newsgen.build import build
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # `newsgen build` that finds nothing changed is mostly Python start-up and imports.
 
 REPEATS_SHOWN = 5
+T = TypeVar("T")
 
 
 def run() -> NoReturn:
@@ -89,11 +90,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def add_build_options(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
-    )
+    add_site_option(sub)
     sub.add_argument("--output", help="output folder (default: build, or 'output' in newsgen.yaml)")
-    sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
+    add_base_url_option(sub)
     sub.add_argument(
         "--strict", action="store_true", help="exit 1 when there is any warning or error"
     )
@@ -104,13 +103,7 @@ def add_build_options(sub: argparse.ArgumentParser) -> None:
         default=None,
         help="no search index and no search page, overriding 'search' in newsgen.yaml",
     )
-    sub.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=default_jobs(),
-        help="worker processes (default: the number of cores)",
-    )
+    add_jobs_option(sub, "worker processes (default: the number of cores)")
     loud = sub.add_mutually_exclusive_group()
     loud.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     loud.add_argument(
@@ -197,20 +190,16 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     sub = commands.add_parser(
         "check", help="verify a built site: links, assets, HTML, feeds, sitemap, orphans"
     )
-    sub.add_argument(
-        "--site", type=Path, default=Path("."), help="the site folder (default: the current folder)"
-    )
+    add_site_option(sub)
     sub.add_argument("--output", help="the built folder (default: the site's output folder)")
-    sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
+    add_base_url_option(sub)
     sub.add_argument(
         "--external", action="store_true", help="also fetch links to other sites (needs a network)"
     )
     sub.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for each outside link"
     )
-    sub.add_argument(
-        "--jobs", "-j", type=int, default=default_jobs(), help="worker processes for parsing"
-    )
+    add_jobs_option(sub, "worker processes for parsing")
     sub.set_defaults(run=run_check)
 
 
@@ -339,19 +328,36 @@ def add_site_option(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def add_base_url_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--base-url", help="public URL of the site, overriding newsgen.yaml")
+
+
+def add_jobs_option(sub: argparse.ArgumentParser, help: str) -> None:
+    sub.add_argument("--jobs", "-j", type=int, default=default_jobs(), help=help)
+
+
 def editorial_config(args: argparse.Namespace) -> Config:
     if not args.site.is_dir():
         raise ConfigError([f"--site: {args.site} is not a folder; give the folder of the site"])
     return load_config(args.site)
 
 
+def scaffolded(step: Callable[[], T]) -> T | None:
+    """What `step` made, or None once the reason it could not is printed."""
+    from newsgen.scaffold import ScaffoldError
+
+    try:
+        return step()
+    except (ScaffoldError, OSError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return None
+
+
 def run_init(args: argparse.Namespace) -> int:
     from newsgen import scaffold
 
-    try:
-        made = scaffold.init_site(args.dir)
-    except (scaffold.ScaffoldError, OSError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+    made = scaffolded(lambda: scaffold.init_site(args.dir))
+    if made is None:
         return 1
     print(f"Created a new site in {args.dir}:")
     for name in made:
@@ -364,10 +370,8 @@ def run_new(args: argparse.Namespace) -> int:
     from newsgen import scaffold
 
     config = editorial_config(args)
-    try:
-        path = scaffold.new_article(config, args.title, slug=args.slug)
-    except scaffold.ScaffoldError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+    path = scaffolded(lambda: scaffold.new_article(config, args.title, slug=args.slug))
+    if path is None:
         return 1
     print(args.site / scaffold.site_path(config, path))
     return 0
@@ -377,10 +381,8 @@ def run_import(args: argparse.Namespace) -> int:
     from newsgen import scaffold
 
     config = editorial_config(args)
-    try:
-        report = scaffold.import_seeds(config, args.seeds, force=args.force)
-    except scaffold.ScaffoldError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+    report = scaffolded(lambda: scaffold.import_seeds(config, args.seeds, force=args.force))
+    if report is None:
         return 1
     report_problems(report.problems, sys.stderr)
     for item in report.imported:

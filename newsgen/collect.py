@@ -23,7 +23,7 @@ from time import time_ns
 from typing import cast
 
 from newsgen.cache import CODE, Cache, Enrichment, pack, pickled, unpack
-from newsgen.config import MB, Config
+from newsgen.config import MB, Config, site_relative
 from newsgen.enrich import (
     detect_languages,
     enrich,
@@ -76,7 +76,6 @@ class Unit:
 class Collected:
     articles: list[Article]
     problems: list[Problem]
-    inputs: int
     enriched: int
     keys: list[str]
     # Unit key by article path: an article's content is a pure function of its unit key.
@@ -178,7 +177,6 @@ def collect(
     return Collected(
         articles=articles,
         problems=problems,
-        inputs=len(seeds) + len(curated_files),
         enriched=sum(1 for u in units if u.key in cache.enriched),
         keys=[u.key for u in units] + list(curated_keys.values()),
         article_keys=article_keys,
@@ -316,7 +314,7 @@ def find_sources(
     if not base.is_dir():
         return []
     root = config.root.resolve()
-    prefix = _relative(base, root) + "/"
+    prefix = site_relative(base, root) + "/"
     with os.scandir(base) as listed:
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
     entries.sort(key=_name)
@@ -493,13 +491,6 @@ class _Limit:
 
 def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
-
-
-def _relative(file: Path, root: Path) -> str:
-    try:
-        return file.absolute().relative_to(root).as_posix()
-    except ValueError:
-        return file.as_posix()
 
 
 def parse_curated_cached(

@@ -200,3 +200,12 @@ def _check_base_url(value: str) -> tuple[Any, str | None]:
         return None, f"a base URL cannot have a query or fragment, got {value!r}"
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return f"{parts.scheme}://{parts.netloc}{path}", None
+
+
+def site_relative(path: Path, root: Path) -> str:
+    """`path` as a site's messages name it: relative to the site's folder, with forward
+    slashes (as given, when it lies outside)."""
+    try:
+        return path.absolute().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -225,10 +225,6 @@ def first_sentence_end(text: str) -> int | None:
     return None
 
 
-def sentences(text: str) -> list[str]:
-    return list(_sentences(text))
-
-
 def _sentences(text: str) -> Iterator[str]:
     """One sentence at a time: a headline needs only the first, a summary the first few."""
     while text:

@@ -461,14 +461,12 @@ def parse_seed(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
     return draft, problems
 
 
-def parse_seed_text(
-    path: str, text: str, meta: FrontMatter | None = None, line_offset: int = 0
-) -> Draft | None:
+def parse_seed_text(path: str, text: str) -> Draft | None:
     lines = text.split("\n")
     body_lines, related = split_related(lines)
     title, body_lines, consumed = split_title(body_lines)
     date_line, body_lines, consumed = _split_date_line(body_lines, consumed)
-    blocks = split_blocks(body_lines, first_line=line_offset + consumed + 1)
+    blocks = split_blocks(body_lines, first_line=consumed + 1)
     if not blocks:
         return None
     texts = tuple(b for _, b in blocks)
@@ -483,7 +481,6 @@ def parse_seed_text(
         blocks=texts,
         related=related,
         lede=lede_at(texts, end),
-        meta=meta or FrontMatter(),
         body_line=blocks[0][0],
     )
 

@@ -26,7 +26,7 @@ from jinja2.utils import internalcode, missing
 from markupsafe import Markup
 
 from newsgen import __version__, i18n
-from newsgen.config import Config
+from newsgen.config import Config, site_relative
 from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_to_path
 from newsgen.records import Article, Problem
@@ -383,10 +383,3 @@ def _template_problem(file: str, line: int | None, message: str, config: Config)
         level="error",
         message=f"template error: {message}; fix the template and save",
     )
-
-
-def site_relative(path: Path, root: Path) -> str:
-    try:
-        return path.absolute().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -22,7 +22,7 @@ import watchfiles
 from newsgen import render
 from newsgen.build import CACHE_DIR, build
 from newsgen.cache import Cache
-from newsgen.config import CONFIG_NAME, Config, ConfigError
+from newsgen.config import CONFIG_NAME, Config, ConfigError, site_relative
 from newsgen.plan import url_to_path
 from newsgen.publish import site_info
 from newsgen.records import Problem
@@ -207,7 +207,7 @@ class Rebuilder:
 
     def reconfigure(self, changed: Iterable[Path]) -> Config | None:
         """Note `changed`; the configuration to build with, or None when it is broken."""
-        self.pending |= {render.site_relative(path, self.root) for path in changed}
+        self.pending |= {site_relative(path, self.root) for path in changed}
         try:
             return self.load()
         except ConfigError as exc:
