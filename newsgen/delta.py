@@ -36,7 +36,7 @@ from newsgen.collect import (
     unit_salt,
 )
 from newsgen.config import Config
-from newsgen.plan import Page, article_page, article_url, page_fields
+from newsgen.plan import Page, article_page, article_slug, page_fields
 from newsgen.records import Article, Draft, Problem
 
 MEMO = "delta"
@@ -331,8 +331,7 @@ def load_pages(
 
 def _slugs(urls: Iterable[str]) -> list[str]:
     """The slugs of the article pages among `urls` (others have none)."""
-    prefix = article_url("")[:-1]  # "/articles/"
-    return [u[len(prefix) : -1] for u in urls if u.startswith(prefix) and u.count("/") == 3]
+    return [slug for slug in map(article_slug, urls) if slug is not None]
 
 
 def _articles(

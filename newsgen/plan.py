@@ -120,6 +120,62 @@ def article_url(slug: str) -> str:
     return f"/articles/{slug}/"
 
 
+def article_slug(url: str) -> str | None:
+    """The slug of an article page's URL; None for any other page."""
+    head, _, rest = url.partition("/articles/")
+    return rest[:-1] if not head and rest.endswith("/") and rest.count("/") == 1 else None
+
+
+def group_url(names: str, slug: str) -> str:
+    """The listing of a place or tag (`names`: "places" or "tags") by its slug."""
+    return f"/{names}/{slug}/"
+
+
+def feed_url(listing: str) -> str:
+    return f"{listing}feed.xml"
+
+
+def feed_listing(feed: str) -> str:
+    """The listing whose articles the feed at `feed` carries."""
+    return feed.removesuffix("feed.xml")
+
+
+# Pages there is one of, by the name templates ask for them (see `url_for`).
+NAMED = {
+    "home": "/",
+    "archive": "/archive/",
+    "undated": "/archive/undated/",
+    "places": "/places/",
+    "tags": "/tags/",
+    "search": "/search/",
+    "feed": "/feed.xml",
+    "sitemap": "/sitemap.xml",
+    "pagefind": "/pagefind/",
+}
+
+
+def url_for(kind: str, value: str | Article | None = None) -> str:
+    """The site URL of a page, for templates: `url_for("archive")`, `url_for("article",
+    article)`, `url_for("place", "Bruxelles")`, `url_for("tag", name)` ("" when the name
+    gives no slug: no page lists it), `url_for("listing", feed_url)`."""
+    if kind == "article" and isinstance(value, Article):
+        return article_url(value.slug)
+    if kind in ("place", "tag") and isinstance(value, str):
+        slug = group_slug(value)
+        return group_url(f"{kind}s", slug) if slug else ""
+    if kind == "listing" and isinstance(value, str):
+        return feed_listing(value)
+    if kind in NAMED and value is None:
+        return NAMED[kind]
+    raise ValueError(f"url_for({kind!r}, {value!r}): no such page; see docs/themes.md")
+
+
+@functools.lru_cache(maxsize=4096)
+def group_slug(name: str) -> str:
+    """Slugs of tags and places, which every article page links to: each slugified once."""
+    return make_slug(name)
+
+
 def page_url(base: str, number: int) -> str:
     return base if number == 1 else f"{base}page/{number}/"
 
@@ -194,7 +250,7 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
     tags = group_by(live, "tags")
     pages = [
         *article_pages(live),
-        *listing(live, "/", "index.html", settings, kind="index", feed="/feed.xml"),
+        *listing(live, "/", "index.html", settings, kind="index", feed=feed_url("/")),
         *archive_pages(live, settings),
         *group_pages(places, "places", settings),
         *group_pages(tags, "tags", settings),
@@ -360,19 +416,19 @@ def _year_pages(year: int, articles: list[Article], settings: Settings) -> Itera
 
 def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iterator[Page]:
     """`/places/` or `/tags/` with counts, then one paginated listing per group."""
-    top = Link(url=f"/{names}/", label=names, localize=True)
+    top = Link(url=NAMED[names], label=names, localize=True)
     yield Page(
         url=top.url,
         template="groups.html",
         kind=names,
         lang=settings.language,
         groups=tuple(
-            Link(url=f"/{names}/{g.slug}/", label=g.name, count=len(g.articles)) for g in groups
+            Link(url=group_url(names, g.slug), label=g.name, count=len(g.articles)) for g in groups
         ),
         crumbs=(HOME, top),
     )
     for group in groups:
-        base = f"/{names}/{group.slug}/"
+        base = group_url(names, group.slug)
         yield from listing(
             group.articles,
             base,
@@ -381,7 +437,7 @@ def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iter
             kind=names[:-1],
             title=group.name,
             crumbs=(HOME, top, Link(url=base, label=group.name)),
-            feed=f"{base}feed.xml",
+            feed=feed_url(base),
         )
 
 
@@ -391,7 +447,7 @@ def feeds(
     """The site feed and one per place and per tag: the newest `feed_size` articles."""
     size = settings.feed_size
     yield Page(
-        url="/feed.xml",
+        url=feed_url("/"),
         template="feed.xml",
         kind="feed",
         lang=settings.language,
@@ -400,7 +456,7 @@ def feeds(
     for names, by_name in groups.items():
         for group in by_name:
             yield Page(
-                url=f"/{names}/{group.slug}/feed.xml",
+                url=feed_url(group_url(names, group.slug)),
                 template="feed.xml",
                 kind="feed",
                 title=group.name,

@@ -28,9 +28,9 @@ from markupsafe import Markup
 from newsgen import __version__, i18n
 from newsgen.config import Config, site_relative
 from newsgen.markup import safe_url
-from newsgen.plan import Link, Page, url_to_path
+from newsgen.plan import Link, Page, url_for, url_to_path
+from newsgen.plan import group_slug as slug
 from newsgen.records import Article, Problem
-from newsgen.slugs import make_slug
 from newsgen.theme import Site, template_dirs
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -67,7 +67,8 @@ def environment(
         json_ld=json_ld,
         version=__version__,
         label=label,
-        slug=_slug,
+        slug=slug,
+        url_for=url_for,
         safe_url=safe_url,
         absolute=lambda link: absolute_url(site.base_url, link),
         news_article=lambda article, canonical: news_article(article, canonical, site),
@@ -236,12 +237,6 @@ def absolute_url(base: str, link: str) -> str:
     """`link` resolved against the site's URL: an article page asks for its image's three
     times (Open Graph, Twitter card, JSON-LD), and urljoin is slow."""
     return urljoin(base, link)
-
-
-@functools.lru_cache(maxsize=4096)
-def _slug(text: str) -> str:
-    """Slugs of tags and places, which every article page links to: each slugified once."""
-    return make_slug(text)
 
 
 def label(link: Link, lang: str) -> str:
