@@ -107,6 +107,8 @@ class Scan:
     problems: tuple[Problem, ...]
     # The clock before any file was read: see `file_row`.
     read_since_ns: int
+    # How much of a file is read (`max_file_mb`).
+    limit: Limit
 
     def complete(self) -> bool:
         """Whether every file's hash is known (see `scan`)."""
@@ -130,7 +132,6 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     cached article; it is enriched again.)"""
     problems: list[Problem] = []
     since = time_ns()
-    _Limit.bytes, _Limit.mb = config.max_file_bytes, config.max_file_mb
     known = cache.file_hashes()
     changed: list[FileRow] = []
     seeds = find_sources(
@@ -143,7 +144,11 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
     cache.update_file_hashes(changed, gone)
     return Scan(
-        seeds=tuple(seeds), curated=tuple(curated), problems=tuple(problems), read_since_ns=since
+        seeds=tuple(seeds),
+        curated=tuple(curated),
+        problems=tuple(problems),
+        read_since_ns=since,
+        limit=Limit.of(config),
     )
 
 
@@ -154,7 +159,7 @@ def collect(
     problems = list(found.problems)
     seeds, curated_files = found.seeds, found.curated
     curated_keys = curated_unit_keys(curated_files)
-    curated = list(parse_curated_cached(curated_files, curated_keys, cache, problems))
+    curated = list(parse_curated_cached(curated_files, curated_keys, cache, problems, found.limit))
     units, pairing = make_units(seeds, curated, config)
     problems += pairing.problems
     positions = {u.order: i for i, u in enumerate(units)}
@@ -216,36 +221,38 @@ def enrich_units(
     if not units:
         return {}
     parallel = jobs > 1 and len(units) >= MIN_PARALLEL
-    _prepare_languages(cache, parallel=parallel, few=len(units) < MIN_PARALLEL)
+    enricher = Enricher(
+        units=units,
+        language=config.language,
+        timezone=config.timezone,
+        known=_prepare_languages(cache, parallel=parallel, few=len(units) < MIN_PARALLEL),
+        limit=Limit.of(config),
+    )
     weekdays = _recall_weekdays(cache, parallel=parallel)
-    _Work.units, _Work.language, _Work.timezone = units, config.language, config.timezone
     done: dict[str, tuple[Unit, Enrichment]] = {}
     salt = unit_salt(config)
     batches = [(i, min(i + BATCH, len(units))) for i in range(0, len(units), BATCH)]
-    try:
-        work = run(
-            _enrich_batch,
-            batches,
-            jobs=jobs,
-            chunk=1,
-            size=len(units),
-            progress=progress and (lambda n: progress("reading", batches[n - 1][1], len(units))),
-        )
-        results = (result for batch in work for result in batch)
-        for unit, (sha, blob, body_html, sample) in zip(units, results, strict=True):
-            if sha:
-                assert unit.seed is not None
-                # A seed that its worker could not read is read again by the next scan.
-                size = -1 if sha == UNREAD else unit.seed.size
-                unit = seed_unit(salt, replace(unit.seed, sha=sha, size=size), unit.curated)
-            enrichment = unpack(pickle.loads(blob), positions[unit.order])
-            done[unit.order] = unit, enrichment
-            article = enrichment[0]
-            cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
-            if article and sample:
-                cache.put_language(sample, article.lang)
-    finally:
-        _Work.units, _Languages.known = (), {}
+    work = run(
+        enricher.batch,
+        batches,
+        jobs=jobs,
+        chunk=1,
+        size=len(units),
+        progress=progress and (lambda n: progress("reading", batches[n - 1][1], len(units))),
+    )
+    results = (result for batch in work for result in batch)
+    for unit, (sha, blob, body_html, sample) in zip(units, results, strict=True):
+        if sha:
+            assert unit.seed is not None
+            # A seed that its worker could not read is read again by the next scan.
+            size = -1 if sha == UNREAD else unit.seed.size
+            unit = seed_unit(salt, replace(unit.seed, sha=sha, size=size), unit.curated)
+        enrichment = unpack(pickle.loads(blob), positions[unit.order])
+        done[unit.order] = unit, enrichment
+        article = enrichment[0]
+        cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
+        if article and sample:
+            cache.put_language(sample, article.lang)
     if weekdays is None and (names := known_weekday_names()) is not None:
         with contextlib.suppress(OSError):
             write_atomic(_weekdays_file(cache), json.dumps(sorted(names)).encode())
@@ -330,7 +337,7 @@ def find_sources(
         sha = seen[2] if seen and seen[0] == size and seen[1] == mtime else None
         found.append((relative, entry.path, size, mtime, "" if defer and not seen else sha))
     unread = [file for _, file, _, _, sha in found if sha is None]
-    read = iter(list(run(_hash, unread, jobs=jobs)))
+    read = iter(list(run(Limit.of(config).hash, unread, jobs=jobs)))
     sources: list[Source] = []
     for relative, file, size, mtime, sha in found:
         source = Source(path=relative, file=file, sha=sha or "", size=size, mtime_ns=mtime)
@@ -469,32 +476,16 @@ def file_row(source: Source, read_since_ns: int) -> FileRow:
     return (source.path, -1 if racy else source.size, source.mtime_ns, source.sha)
 
 
-def _hash(file: str) -> str | Unreadable:
-    try:
-        return hashlib.sha256(_read(file)).hexdigest()
-    except Unreadable as exc:
-        return exc
-
-
-def _read(file: str) -> bytes:
-    """A source file's bytes, within the limit of the build's settings."""
-    return read_source(file, _Limit.bytes, _Limit.mb)
-
-
-class _Limit:
-    """`max_file_mb` of the build, set by `scan` before workers fork: a file that grew past
-    it after it was listed is not read whole either."""
-
-    bytes: int | None = None
-    mb: float = 0
-
-
 def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
 def parse_curated_cached(
-    sources: Sequence[Source], keys: dict[str, str], cache: Cache, problems: list[Problem]
+    sources: Sequence[Source],
+    keys: dict[str, str],
+    cache: Cache,
+    problems: list[Problem],
+    limit: Limit,
 ) -> Iterator[Draft]:
     """The drafts of the curated files, parsed once per content (`keys`, by path). A file
     that cannot be read now (it could when it was scanned) is a problem, not remembered."""
@@ -503,7 +494,7 @@ def parse_curated_cached(
         key = keys[source.path]
         if key not in cached:
             try:
-                data = _read(source.file)
+                data = limit.read(source.file)
             except Unreadable as exc:
                 problems.append(_skipped(source.path, exc.why))
                 continue
@@ -561,15 +552,6 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-class _Work:
-    """The units to enrich, set in the parent before workers fork: they inherit them, and
-    each task is an index rather than a pickled unit."""
-
-    units: Sequence[Unit] = ()
-    language = ""
-    timezone = ""
-
-
 # Units a worker enriches per task. Each result wakes the parent's result thread and then
 # its main thread: at 32 units a task, that cost the parent a third of a second of a 10k build.
 BATCH = 128
@@ -581,61 +563,87 @@ LANGUAGE_GROUP = 32
 Enriched = tuple[str, bytes, str, str]
 
 
-def _enrich_batch(span: tuple[int, int]) -> list[Enriched]:
-    """Units `span[0]` to `span[1]`, each as the hash of its seed when `scan` left it unread
-    (else ""), its packed enrichment (pickled here, in parallel: the parent stores it as it
-    is and unpacks it as it does cached rows), body HTML and language sample key."""
-    parsed = [_draft(_Work.units[i]) for i in range(*span)]
-    drafts = [draft for _, draft, _ in parsed if draft is not None]
-    languages: dict[str, str] = {}
-    for start in range(0, len(drafts), LANGUAGE_GROUP):
-        group = drafts[start : start + LANGUAGE_GROUP]
-        languages.update(detect_languages(group, _Work.language, _Languages.known))
-    return [_enriched(sha, draft, problems, languages) for sha, draft, problems in parsed]
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """`max_file_mb` of the build: a file that grew past it after it was listed is not read
+    whole either."""
+
+    max_bytes: int | None
+    max_mb: float
+
+    @classmethod
+    def of(cls, config: Config) -> Limit:
+        return cls(config.max_file_bytes, config.max_file_mb)
+
+    def read(self, file: str) -> bytes:
+        """A source file's bytes, within the limit."""
+        return read_source(file, self.max_bytes, self.max_mb)
+
+    def hash(self, file: str) -> str | Unreadable:
+        try:
+            return hashlib.sha256(self.read(file)).hexdigest()
+        except Unreadable as exc:
+            return exc
 
 
-def _draft(unit: Unit) -> tuple[str, Draft | None, list[Problem]]:
-    """The unit's seed parsed, with the curated file over it; and the seed's hash, when
-    `scan` left it unread."""
-    if unit.seed is None:
-        assert unit.curated is not None
-        return "", unit.curated, []
-    try:
-        data = _read(unit.seed.file)
-    except Unreadable as exc:
-        return UNREAD, None, [_skipped(unit.seed.path, exc.why)]
-    sha = "" if unit.seed.sha else hashlib.sha256(data).hexdigest()
-    seed, problems = parse_seed(unit.seed.path, data)
-    if seed is None:
-        return sha, None, problems
-    return sha, (merge(seed, unit.curated) if unit.curated else seed), problems
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Enricher:
+    """What the workers that enrich need. Made before they fork, so that they inherit it: a
+    task is then a span of `units`, not pickled units. `known` are the languages earlier
+    builds detected, by sample key."""
+
+    units: Sequence[Unit]
+    language: str
+    timezone: str
+    known: Mapping[str, str]
+    limit: Limit
+
+    def batch(self, span: tuple[int, int]) -> list[Enriched]:
+        """Units `span[0]` to `span[1]`, each as the hash of its seed when `scan` left it
+        unread (else ""), its packed enrichment (pickled here, in parallel: the parent stores
+        it as it is and unpacks it as it does cached rows), body HTML and language sample."""
+        parsed = [self.draft(self.units[i]) for i in range(*span)]
+        drafts = [draft for _, draft, _ in parsed if draft is not None]
+        languages: dict[str, str] = {}
+        for start in range(0, len(drafts), LANGUAGE_GROUP):
+            group = drafts[start : start + LANGUAGE_GROUP]
+            languages.update(detect_languages(group, self.language, self.known))
+        return [self.enriched(sha, draft, problems, languages) for sha, draft, problems in parsed]
+
+    def draft(self, unit: Unit) -> tuple[str, Draft | None, list[Problem]]:
+        """The unit's seed parsed, with the curated file over it; and the seed's hash, when
+        `scan` left it unread."""
+        if unit.seed is None:
+            assert unit.curated is not None
+            return "", unit.curated, []
+        try:
+            data = self.limit.read(unit.seed.file)
+        except Unreadable as exc:
+            return UNREAD, None, [_skipped(unit.seed.path, exc.why)]
+        sha = "" if unit.seed.sha else hashlib.sha256(data).hexdigest()
+        seed, problems = parse_seed(unit.seed.path, data)
+        if seed is None:
+            return sha, None, problems
+        return sha, (merge(seed, unit.curated) if unit.curated else seed), problems
+
+    def enriched(
+        self, sha: str, draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
+    ) -> Enriched:
+        if draft is None:
+            return sha, pickled(pack((None, problems))), "", ""
+        enriched = enrich(
+            draft, default_lang=self.language, timezone=self.timezone, languages=languages
+        )
+        packed = pack((enriched.article, problems + list(enriched.problems)))
+        return sha, pickled(packed), enriched.body_html, enriched.sample
 
 
-def _enriched(
-    sha: str, draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
-) -> Enriched:
-    if draft is None:
-        return sha, pickled(pack((None, problems))), "", ""
-    enriched = enrich(
-        draft, default_lang=_Work.language, timezone=_Work.timezone, languages=languages
-    )
-    packed = pack((enriched.article, problems + list(enriched.problems)))
-    return sha, pickled(packed), enriched.body_html, enriched.sample
-
-
-class _Languages:
-    """Languages detected by earlier builds, by sample key. Set in the parent before workers
-    fork, so they inherit it instead of receiving it with every article."""
-
-    known: Mapping[str, str] = {}
-
-
-def _prepare_languages(cache: Cache, *, parallel: bool, few: bool) -> None:
-    """Remember earlier detections (for `few` articles, by looking each up); load the model
+def _prepare_languages(cache: Cache, *, parallel: bool, few: bool) -> Mapping[str, str]:
+    """Earlier detections (for `few` articles, looked up one by one); the model is loaded
     only when a text needs it, except before forking workers, which then share one copy."""
     from newsgen import langmodel
 
-    _Languages.known = cache.language_lookup() if few else cache.languages()
     use_language_model(functools.partial(langmodel.load, langmodel.copy_folder(cache.path.parent)))
     if parallel:
         preload_language_model()
+    return cache.language_lookup() if few else cache.languages()

@@ -257,7 +257,7 @@ def _curated(
     edited = [s for s in found.curated if s.path in changed]
     if not edited:
         wanted = {memo.pairing.pairs[p] for p in changed if p in memo.pairing.pairs}
-        return _drafts(cache, [s for s in found.curated if s.path in wanted]), memo.pairing
+        return _drafts(cache, found, [s for s in found.curated if s.path in wanted]), memo.pairing
     old_keys = curated_unit_keys([replace(s, sha=memo.sources[s.path]) for s in edited])
     before = cache.units(old_keys.values())
     if len(before) != len(edited):
@@ -265,20 +265,20 @@ def _curated(
     for value in before.values():
         problems.subtract(cast(tuple[object, list[Problem]], value)[1])
     after: list[Problem] = []
-    _drafts(cache, edited, after)
+    _drafts(cache, found, edited, after)
     problems.update(after)
-    pairs, alone, pairing = pair(found.seeds, _drafts(cache, found.curated).values())
+    pairs, alone, pairing = pair(found.seeds, _drafts(cache, found, found.curated).values())
     if (pairing.pairs, pairing.alone) != (memo.pairing.pairs, memo.pairing.alone):
         return None
     return {d.path: d for d in (*alone, *pairs.values())}, pairing
 
 
 def _drafts(
-    cache: Cache, sources: Sequence[Source], problems: list[Problem] | None = None
+    cache: Cache, scan: Scan, sources: Sequence[Source], problems: list[Problem] | None = None
 ) -> dict[str, Draft]:
     """Curated drafts of `sources`, parsed once per content, by path."""
     found: list[Problem] = []
-    drafts = parse_curated_cached(sources, curated_unit_keys(sources), cache, found)
+    drafts = parse_curated_cached(sources, curated_unit_keys(sources), cache, found, scan.limit)
     by_path = {d.path: d for d in drafts}
     if problems is not None:
         problems += found

@@ -657,7 +657,10 @@ def test_a_seed_that_became_a_pipe_after_the_scan_is_a_problem_read_again_next_t
     os.mkfifo(pipe)
     seed = collect.Source(path="seeds/seed.txt", file=str(pipe), sha="")
     unit = collect.Unit(key="", order=seed.path, seed=seed, curated=None)
-    assert collect._draft(unit) == (
+    enricher = collect.Enricher(
+        units=(unit,), language="en", timezone="UTC", known={}, limit=collect.Limit(1024, 0.001)
+    )
+    assert enricher.draft(unit) == (
         collect.UNREAD,
         None,
         [

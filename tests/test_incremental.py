@@ -142,13 +142,13 @@ def test_a_cold_build_reads_each_seed_once(tmp_path: Path, monkeypatch: pytest.M
     site = tmp_path / "site"
     shutil.copytree(SAMPLE, site)
     reads: list[str] = []
-    real = collect._read
+    real = collect.read_source
 
-    def counted(path: str) -> bytes:
+    def counted(path: str, limit: int | None = None, mb: float = 0) -> bytes:
         reads.append(Path(path).name)
-        return real(path)
+        return real(path, limit, mb)
 
-    monkeypatch.setattr(collect, "_read", counted)
+    monkeypatch.setattr(collect, "read_source", counted)
     build_site(site)
     seeds = sorted(p.name for p in (site / "seeds").glob("*.txt"))
     assert sorted(name for name in reads if name.endswith(".txt")) == seeds
