@@ -180,15 +180,15 @@ def write_site(
     # before `install` renames it, and renaming every page afterwards cost the parent a
     # tenth of a second per 10,000 pages.
     ordered, spans = render_order(stale)
-    init = _RenderWorker.setup(templates, site, cache.path, into, ordered, out.folder.new)
+    renderer = Renderer(templates, site, cache.path, into, ordered, out.folder.new)
     try:  # nothing replaces a page of the old site until every new file is on disk
         work = run(
-            _render_span,
+            renderer.span,
             spans,
             jobs=jobs,
             chunk=1,
             size=len(ordered),
-            initializer=init,
+            initializer=renderer.start,
             progress=progress and (lambda n: progress("writing", spans[n - 1][1], len(stale))),
             meanwhile=alongside,
         )
@@ -204,8 +204,6 @@ def write_site(
     except BaseException:
         write.clean_temporaries(into)
         raise
-    finally:
-        _RenderWorker.pages = ()
     written = len(stale) + len(copied)
     name = str(out.folder.path)
     if partial:
@@ -312,38 +310,52 @@ def _copy_statics(
     return staged
 
 
-class _RenderWorker:
-    """Per-process render state. Workers are separate processes, so each needs its own
-    Jinja environment and its own read-only connection to the body store."""
+class Renderer:
+    """What the render workers need: made before they fork, so that they inherit it (the
+    pages too: each task is then a span of them, not pickled pages with their article
+    records, tens of megabytes across a large site). Each process then opens its own Jinja
+    environment and its own read-only connection to the body store (`start`)."""
 
-    env: jinja2.Environment | None = None
-    bodies: BodyReader | None = None
-    output = Path()
-    in_place = False
-    # The pages to render, inherited by the forked workers: each task is then an index, not
-    # a pickled page with its article records (tens of megabytes across a large site).
-    pages: Sequence[Page] = ()
-
-    @classmethod
-    def setup(
-        cls,
+    def __init__(
+        self,
         templates: Path,
         site: theme.Site,
         cache_path: Path,
         output: Path,
         pages: Sequence[Page],
         in_place: bool = False,
-    ) -> Callable[[], None]:
-        cls.pages = pages
+    ) -> None:
+        self.templates, self.site, self.cache_path = templates, site, cache_path
+        self.output, self.pages, self.in_place = output, pages, in_place
+        self.env: jinja2.Environment | None = None
+        self.bodies: BodyReader | None = None
 
-        def init() -> None:
-            from newsgen import render  # Jinja: only for builds that render
+    def start(self) -> None:
+        """In each process that renders, before its first span."""
+        from newsgen import render  # Jinja: only for builds that render
 
-            cls.env = render.environment(templates, site, cache_path.parent / "jinja")
-            cls.bodies = BodyReader(cache_path)
-            cls.output, cls.in_place = output, in_place
+        self.env = render.environment(self.templates, self.site, self.cache_path.parent / "jinja")
+        self.bodies = BodyReader(self.cache_path)
 
-        return init
+    def span(self, span: tuple[int, int]) -> list[write.Staged]:
+        """Render pages `span[0]` to `span[1]` and stage (or, in place, write) their files."""
+        from newsgen import render
+
+        assert self.env is not None and self.bodies is not None
+        bodies = self.bodies
+        pages = self.pages[span[0] : span[1]]
+        shown = bodies.get_many(page.article.body_key for page in pages if page.article)
+
+        def body_of(article: Article) -> str:
+            body = shown.get(article.body_key)
+            return bodies.get(article.body_key) if body is None else body
+
+        staged = []
+        for page in pages:
+            data = render.render_page(self.env, page, body_of)
+            path = write.target_path(self.output, url_to_path(page.url))
+            staged.append(write.put(path, data) if self.in_place else write.stage(path, data))
+        return staged
 
 
 RENDER_SPAN = 64
@@ -360,24 +372,3 @@ def render_order(pages: Sequence[Page]) -> tuple[list[Page], list[tuple[int, int
     starts = range(len(listing), len(ordered), RENDER_SPAN)
     spans += [(start, min(start + RENDER_SPAN, len(ordered))) for start in starts]
     return ordered, spans
-
-
-def _render_span(span: tuple[int, int]) -> list[write.Staged]:
-    worker = _RenderWorker
-    assert worker.env is not None and worker.bodies is not None
-    bodies = worker.bodies
-    pages = worker.pages[span[0] : span[1]]
-    shown = bodies.get_many(page.article.body_key for page in pages if page.article)
-
-    def body_of(article: Article) -> str:
-        body = shown.get(article.body_key)
-        return bodies.get(article.body_key) if body is None else body
-
-    from newsgen import render
-
-    staged = []
-    for page in pages:
-        data = render.render_page(worker.env, page, body_of)
-        path = write.target_path(worker.output, url_to_path(page.url))
-        staged.append(write.put(path, data) if worker.in_place else write.stage(path, data))
-    return staged
