@@ -11,7 +11,8 @@ import functools
 import gc
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from newsgen import delta, incremental, publish, search, urls, write
@@ -19,7 +20,7 @@ from newsgen.cache import Cache, site_lock, with_cache
 from newsgen.collect import Collected, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
-from newsgen.plan import Settings, plan_site, redirect_pages
+from newsgen.plan import Page, Settings, plan_site, redirect_pages
 from newsgen.records import Article, Problem
 from newsgen.result import DRAFTS_NOTE, Options, Progress, Stopwatch
 from newsgen.result import BuildResult as BuildResult  # what `build` returns
@@ -107,23 +108,15 @@ def _build_into(
     collected = collect(config, cache, found, jobs=options.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
     clock.lap("read")
-    articles, duplicates = finalize(collected.articles)
-    registry, url_problems = urls.load_registry(config.root, cache)
-    pages = plan_site(articles, settings(config, options.drafts))
-    statics = publish.static_files(config.source_dir("templates"))
-    redirects, redirect_problems = urls.plan_redirects(
-        registry, articles, urls.taken_files(pages, statics)
-    )
-    pages += redirect_pages(redirects)
+    planned = _plan(config, cache, collected, options.drafts)
     clock.lap("plan")
-    problems = delta.sort_problems(
-        collected.problems + duplicates + url_problems + redirect_problems
-    )
-    if options.hold is not None and options.hold(problems):
-        return _result(articles, len(pages), collected, problems, options, clock)
+    if options.hold is not None and options.hold(planned.problems):
+        return _result(planned, collected, options, clock)
+    # The plan is recorded for the next build while the workers render.
+    make_plan = functools.partial(delta.record, found, collected, planned.articles, planned.pages)
     recorded: list[delta.Plan] = []
     written, removed, record = publish.write_site(
-        pages,
+        planned.pages,
         config,
         cache,
         collected.article_keys,
@@ -135,23 +128,54 @@ def _build_into(
         jobs=options.jobs,
         progress=options.progress,
         interrupted=interrupted,
-        statics=statics,
-        meanwhile=lambda: recorded.append(delta.record(found, collected, articles, pages)),
+        statics=planned.statics,
+        meanwhile=lambda: recorded.append(make_plan()),
     )
     if not options.drafts:
-        problems += urls.save_registry(config.root, registry, articles)
+        saved = urls.save_registry(config.root, planned.registry, planned.articles)
+        planned = replace(planned, problems=[*planned.problems, *saved])
     clock.lap("write")
-    indexed = _index(articles, cache, config, folder, options.jobs)
+    indexed = _index(planned.articles, cache, config, folder, options.jobs)
     clock.lap("search" if indexed else "")
     result = replace(
-        _result(articles, len(pages), collected, problems, options, clock),
+        _result(planned, collected, options, clock),
         written=written,
         removed=removed,
         search=indexed,
     )
-    plan = recorded[0] if recorded else delta.record(found, collected, articles, pages)
+    plan = recorded[0] if recorded else make_plan()
     _remember(config, cache, folder, state.with_inputs(found), collected, plan, result, record)
     return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    """The site as planned: the articles finalize kept, every page (redirects included),
+    the static files, the URL registry as read, and every problem so far."""
+
+    articles: list[Article]
+    pages: list[Page]
+    statics: dict[str, Path]
+    registry: urls.Registry
+    problems: list[Problem]
+
+
+def _plan(config: Config, cache: Cache, collected: Collected, drafts: bool) -> Planned:
+    articles, duplicates = finalize(collected.articles)
+    registry, url_problems = urls.load_registry(config.root, cache)
+    pages = plan_site(articles, settings(config, drafts))
+    statics = publish.static_files(config.source_dir("templates"))
+    redirects, redirect_problems = urls.plan_redirects(
+        registry, articles, urls.taken_files(pages, statics)
+    )
+    problems = collected.problems + duplicates + url_problems + redirect_problems
+    return Planned(
+        articles=articles,
+        pages=pages + redirect_pages(redirects),
+        statics=statics,
+        registry=registry,
+        problems=delta.sort_problems(problems),
+    )
 
 
 def settings(config: Config, drafts: bool = False) -> Settings:
@@ -176,18 +200,13 @@ def _index(
 
 
 def _result(
-    articles: Sequence[Article],
-    pages: int,
-    collected: Collected,
-    problems: Sequence[Problem],
-    options: Options,
-    clock: Stopwatch,
+    planned: Planned, collected: Collected, options: Options, clock: Stopwatch
 ) -> BuildResult:
     """What a full build did, before anything is written."""
-    drafts = options.drafts
+    drafts, articles, problems = options.drafts, planned.articles, planned.problems
     return BuildResult(
         articles=sum(1 for a in articles if drafts or not a.draft),
-        pages=pages,
+        pages=len(planned.pages),
         written=0,
         removed=0,
         enriched=collected.enriched,
