@@ -440,6 +440,7 @@ def holding(site: Path, build: subprocess.Popen[str]) -> bool:
             return True
         if build.poll() is not None:
             return False
+        time.sleep(0.01)
     raise AssertionError("the build never took the lock")
 
 

@@ -113,6 +113,7 @@ def kill_after_staged(site: Path, count: int) -> None:
         while len(temporaries(site / "build")) < count:
             assert build.poll() is None, "the build ended before it could be killed"
             assert time.monotonic() < deadline, "the build never staged enough files"
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
@@ -179,6 +180,7 @@ def test_a_kill_while_pages_are_renamed_leaves_each_page_whole(
     try:
         while front.stat().st_ino == before and build.poll() is None:
             assert time.monotonic() < deadline
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
@@ -203,6 +205,7 @@ def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up
             assert build.poll() is None, "the build ended before it could be killed"
             assert time.monotonic() < deadline, "the build never wrote enough pages"
             beside = [p for p in site.iterdir() if p.name.startswith(TEMP[0])]
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
