@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -310,3 +313,43 @@ def test_an_editorial_command_on_a_site_that_is_not_a_folder_is_exit_2(
         [f"Error: --site: {missing} is not a folder; give the folder of the site"],
     )
     assert not missing.exists()
+
+
+def test_a_build_on_a_terminal_draws_progress_and_clears_it_before_the_summary(
+    make_site: MakeSite,
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    controller, terminal = pty.openpty()
+    try:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--no-search"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+        )
+    finally:
+        os.close(terminal)
+    shown = b""
+    try:
+        while select.select([controller], [], [], 60)[0]:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the build ended and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        if build.poll() is None:
+            build.kill()
+    assert build.wait() == 0
+    text = shown.decode()
+    bars = r"(?:\r(?:reading|writing) {2}\[[#.]{30}\] \d+/\d+)+"
+    summary = r"Built 1 article, (\d+) pages \(\d+ written, 0 removed\) in \d+\.\d\d s; "
+    summary += r"0 warnings, 0 errors, 0 skipped files\."
+    found = re.fullmatch(bars + r"\r\x1b\[K" + summary + r"\r\n", text)
+    assert found, text
+    pages = found[1]
+    assert f"\rwriting  [{'#' * 30}] {pages}/{pages}\r" in text
+    assert f"\rreading  [{'#' * 30}] 1/1\r" in text
