@@ -1083,3 +1083,59 @@ def test_a_link_that_loops_is_not_found(tmp_path: Path) -> None:
     served = Served(tmp_path.resolve(), "/")
     assert locate("/loop", served) == Missing()
     assert locate("/loop/index.html", served) == Missing()
+
+
+def test_a_draft_is_previewed_and_every_build_says_so(site: Path) -> None:
+    (site / "articles/bozza.md").write_text(
+        "---\ntitle: Una bozza da rileggere\ndraft: true\n---\nRoma – Il testo della bozza.\n",
+        encoding="utf-8",
+    )
+    server = Server(site)
+    try:
+        note = "Note: drafts are included (--drafts): do not publish this build\n"
+        assert server.wait_for_stderr(note).startswith(note + "Built ")
+        assert server.get(BASE + "articles/una-bozza-da-rileggere/")[0] == 200
+
+        save(site / NEW_SEED, NEW_TEXT.replace("testo originale", "testo rivisto"))
+
+        err = server.wait_for_stderr("Rebuilt: ")
+        assert err.count(note) == 2
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_quiet_prints_nothing_for_a_rebuild_that_has_no_problem(site: Path) -> None:
+    server = Server(site, "--quiet")
+    try:
+        save(site / NEW_SEED, NEW_TEXT.replace("testo originale", "testo silenzioso"))
+        poll_until(server, NEW_URL, b"testo silenzioso")
+    finally:
+        code, err = server.stop()
+    assert (code, err) == (0, "Stopped.\n")
+
+
+def test_a_templates_folder_deleted_while_serving_falls_back_to_the_theme(site: Path) -> None:
+    footer = site / "templates/partials/footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text('<footer class="colophon"><p>Piede del sito</p></footer>\n')
+    server = Server(site)
+    try:
+        assert b"Piede del sito" in server.get(NEW_URL)[2]
+        assert b"Piede del sito" in (site / "build/404.html").read_bytes()
+
+        shutil.rmtree(site / "templates")
+
+        deadline = time.monotonic() + RECOVER_DEADLINE_MS / 1000
+        while b"Piede del sito" in server.get(NEW_URL)[2] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        body = server.get(NEW_URL)[2]
+        assert b"Piede del sito" not in body and b'<footer class="colophon">' in body
+
+        # And a templates folder made again is watched again.
+        footer.parent.mkdir(parents=True)
+        footer.write_text('<footer class="colophon"><p>Piede ritrovato</p></footer>\n')
+        poll_until(server, NEW_URL, b"Piede ritrovato")
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
