@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from newsgen.check import check_site, scan_html, scan_xml
-from newsgen.cli import main
 from tests.conftest import MakeSite, build_site
 from tests.site_pages import serve
+from tests.util import in_process
 
 BASE = "https://example.org/archivio/"
 SEEDS = {
@@ -36,17 +36,8 @@ def site(make_site: MakeSite) -> Path:
 
 
 def check(site: Path, *args: str) -> tuple[int, list[str], str]:
-    return _run(["check", "--site", str(site), "--jobs", "1", *args])
-
-
-def _run(argv: list[str]) -> tuple[int, list[str], str]:
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue().splitlines(), err.getvalue()
+    ran = in_process("check", "--site", str(site), "--jobs", "1", *args)
+    return ran.code, ran.out.splitlines(), ran.err
 
 
 def line_of(path: Path, needle: str) -> int:

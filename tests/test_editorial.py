@@ -19,8 +19,7 @@ from newsgen.load import parse_curated, text_id
 from newsgen.plan import Page, Redirect, url_to_path
 from newsgen.records import Article
 from tests.conftest import REPO, MakeSite, build_site
-
-VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+from tests.util import VNU
 
 ROMA = (
     "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta notturna. "

@@ -14,10 +14,10 @@ from lxml import html as lxml_html
 from newsgen import cli, i18n
 from newsgen.build import BuildResult
 from newsgen.config import Config
-from tests.conftest import REPO, MakeSite, build_site, copy_demo_site
+from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.site_pages import KINDS, SUB_PATH, broken_links
+from tests.util import VNU
 
-VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 BASE = "https://example.org/archivio/"
 LANGUAGES = ("it", "en", "fr", "de", "es")
 
