@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -64,6 +65,23 @@ def _own_cache_folder(
     yield from _cache_folder(_unpacked_model, tmp_path_factory.mktemp("xdg-cache"))
 
 
+@pytest.fixture(autouse=True)
+def _own_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test's own temporary folder, for this process and the processes it starts: what
+    newsgen puts there (the lock of a site it cannot write) stays out of the system's."""
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = None
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
     """`make_site({"seeds/a.txt": "…", "newsgen.yaml": "…"})` writes a site folder (str values
@@ -116,7 +134,9 @@ def base_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
     """Playwright drives Debian's Chromium (never a downloaded browser)."""
     return {
         **browser_type_launch_args,
@@ -127,7 +147,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dic
             "--disable-dev-shm-usage",
             "--disable-background-networking",
             "--disable-component-update",
+            "--disable-breakpad",
         ],
+        # Its crash reports' settings go to $XDG_CONFIG_HOME/chromium, not the user's.
+        "env": {**os.environ, "XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("xdg-config"))},
     }
 
 
