@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from newsgen import langmodel, load
 from newsgen.build import BuildResult, build
@@ -63,6 +64,15 @@ def _own_cache_folder(
 ) -> Iterator[None]:
     """Every test's own."""
     yield from _cache_folder(_unpacked_model, tmp_path_factory.mktemp("xdg-cache"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and caches in the run's temporary folder, not in
+    .hypothesis/ of the working folder: no run writes into the repository or replays what an
+    earlier run found. (Set before collection: importing a test module fills a cache.)"""
+    factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+    set_hypothesis_home_dir(factory.mktemp("hypothesis"))
 
 
 @pytest.fixture(autouse=True)
