@@ -20,6 +20,8 @@ from newsgen.cli import main
 from tests.conftest import REPO, build_site
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# The W3C Nu HTML checker; without -XX:-UsePerfData the JVM leaves /tmp/hsperfdata_<user>.
+VNU_COMMAND = ("java", "-XX:-UsePerfData", "-jar", str(VNU))
 
 # A process that hangs fails its test instead of the whole run.
 PROCESS_TIMEOUT = 600
