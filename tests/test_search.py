@@ -368,3 +368,38 @@ def test_the_same_records_give_the_same_bundle_whatever_the_filter_order() -> No
         meta.removeprefix("pagefind.").removesuffix(".pf_meta")
         in one["pagefind-entry.json"].decode()
     )
+
+
+# --- names and codes --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "site_language", "name"),
+    [
+        ("de", "it", "tedesco"),
+        ("pt-BR", "it", "portoghese (Brasile)"),
+        ("pt_BR", "en", "Portuguese (Brazil)"),
+        ("de", "pt-BR", "alemão"),
+        ("zz", "it", "zz"),
+        ("xx-yy", "en", "xx-yy"),
+        ("de", "zz", "de"),
+    ],
+)
+def test_a_language_filter_is_named_in_the_site_language(
+    lang: str, site_language: str, name: str
+) -> None:
+    assert search.language_name(lang, site_language) == name
+
+
+@pytest.mark.parametrize(
+    ("lang", "code"),
+    [("pt_BR", "pt-br"), ("EN", "en"), ("zh-Hant!", "zh-hant"), ("***", "unknown")],
+)
+def test_a_shard_is_named_by_a_plain_language_code(lang: str, code: str) -> None:
+    assert search._lang_code(lang) == code
+
+
+def test_a_bucket_is_the_ids_hash_modulo_the_count() -> None:
+    assert search.bucket_of("4c3b1bedbc3a3e95", 1000) == 761
+    size = search.SHARD_SIZE
+    assert [search.bucket_count(n) for n in (1, 3 * size, 4 * size + 1)] == [1, 4, 8]
