@@ -20,6 +20,7 @@ from newsgen import search
 from newsgen.cli import main
 from newsgen.write import MARKER
 from tests.conftest import MakeSite
+from tests.util import in_process
 
 TWO_ARTICLES = {
     "seeds/a.txt": "Stesso titolo\n\nRoma – Il primo testo.\n",
@@ -45,10 +46,7 @@ def summary_line(site: Path, articles: str, problems: str, *, written: int | Non
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
     """Exit code, stdout lines and stderr lines, with the build time made constant."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    err = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", err)
-    return code, out.splitlines(), err.splitlines()
+    return in_process(*args).lines()
 
 
 def test_clean_build_prints_one_summary_line(
