@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from newsgen import langmodel, load
 from newsgen.build import BuildResult, build
@@ -64,6 +66,32 @@ def _own_cache_folder(
     yield from _cache_folder(_unpacked_model, tmp_path_factory.mktemp("xdg-cache"))
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps its examples and caches in the run's temporary folder, not in
+    .hypothesis/ of the working folder: no run writes into the repository or replays what an
+    earlier run found. (Set before collection: importing a test module fills a cache.)"""
+    factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
+    set_hypothesis_home_dir(factory.mktemp("hypothesis"))
+
+
+@pytest.fixture(autouse=True)
+def _own_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test's own temporary folder, for this process and the processes it starts: what
+    newsgen puts there (the lock of a site it cannot write) stays out of the system's."""
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    saved = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = None
+        if saved is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
     """`make_site({"seeds/a.txt": "…", "newsgen.yaml": "…"})` writes a site folder (str values
@@ -116,7 +144,9 @@ def base_url() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
     """Playwright drives Debian's Chromium (never a downloaded browser)."""
     return {
         **browser_type_launch_args,
@@ -127,7 +157,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dic
             "--disable-dev-shm-usage",
             "--disable-background-networking",
             "--disable-component-update",
+            "--disable-breakpad",
         ],
+        # Its crash reports' settings go to $XDG_CONFIG_HOME/chromium, not the user's.
+        "env": {**os.environ, "XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("xdg-config"))},
     }
 
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,11 +21,18 @@ import pytest
 
 from newsgen.build import build
 from newsgen.cache import Busy, site_lock
-from newsgen.cli import main
 from newsgen.config import load_config
 from newsgen.write import MARKER, TEMP_PREFIX
 from tests.conftest import MakeSite, build_site
-from tests.test_crash import can_mount
+from tests.util import (
+    build_in_namespace,
+    clean_build,
+    in_process,
+    in_subprocess,
+    needs_mounts,
+    snapshot,
+    start,
+)
 
 UNREADABLE = "Note: build cache unreadable, rebuilding from scratch"
 CONFIG = "title: Prova\nlanguage: it\nper_page: 10\nsearch: false\n"
@@ -46,29 +51,6 @@ def corpus(numbers: range, version: str = "A") -> dict[str, str]:
 
 def seed(n: int) -> str:
     return f"seeds/{n:03d}_{n:016x}.txt"
-
-
-def snapshot(output: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(output).as_posix(): p.read_bytes()
-        for p in sorted(output.rglob("*"))
-        if p.is_file()
-    }
-
-
-def clean_build(site: Path, where: Path) -> dict[str, bytes]:
-    """The same inputs built from nothing: a copy without cache or output."""
-    fresh = where / "clean"
-    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("build", ".newsgen"))
-    config, _ = build_site(fresh)
-    return snapshot(config.output_dir)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
-    """Exit code and stderr lines of `newsgen build`, the build time made constant."""
-    code = main(["build", *args])
-    err = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", capsys.readouterr().err)
-    return code, err.splitlines()
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -110,42 +92,38 @@ def change_footer(site: Path) -> None:
 
 @pytest.mark.parametrize("table", ["files", "units", "bodies", "outputs", "builds", "placed"])
 def test_a_damaged_cache_is_one_note_and_a_clean_build(
-    site_of_80: Path, table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    site_of_80: Path, table: str, tmp_path: Path
 ) -> None:
     site = site_of_80
     damage(site / ".newsgen" / "cache.sqlite", table)
     (site / seed(3)).unlink()
     (site / seed(5)).write_text("Un titolo nuovo\n\nMilano – Un altro testo.\n", "utf-8")
     change_footer(site)
-    code, err = cli(capsys, "--site", str(site), "--jobs", "2")
+    code, _, err = in_process("build", "--site", str(site), "--jobs", "2").lines()
     assert code == 0
     assert err[0] == UNREADABLE
     assert len(err) == 2 and err[1].startswith("Built 79 articles")
     assert snapshot(site / "build") == clean_build(site, tmp_path)
-    code, err = cli(capsys, "--site", str(site))
+    code, _, err = in_process("build", "--site", str(site)).lines()
     assert (code, err[0][:9]) == (0, "Built 79 ")  # the new cache is sound
 
 
-def test_bodies_missing_from_the_cache_are_a_clean_build(
-    site_of_80: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bodies_missing_from_the_cache_are_a_clean_build(site_of_80: Path, tmp_path: Path) -> None:
     """The renderers, in worker processes, find no body: the build starts again."""
     db = sqlite3.connect(site_of_80 / ".newsgen" / "cache.sqlite")
     db.execute("DELETE FROM bodies")
     db.commit()
     db.close()
     change_footer(site_of_80)
-    code, err = cli(capsys, "--site", str(site_of_80), "--jobs", "2")
+    code, _, err = in_process("build", "--site", str(site_of_80), "--jobs", "2").lines()
     assert (code, err[0], len(err)) == (0, UNREADABLE, 2)
     assert snapshot(site_of_80 / "build") == clean_build(site_of_80, tmp_path)
 
 
-def test_a_cache_that_is_not_a_database_is_replaced(
-    site_of_80: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_cache_that_is_not_a_database_is_replaced(site_of_80: Path, tmp_path: Path) -> None:
     (site_of_80 / ".newsgen" / "cache.sqlite").write_bytes(b"not a database " * 1000)
     (site_of_80 / seed(7)).unlink()
-    code, err = cli(capsys, "--site", str(site_of_80))
+    code, _, err = in_process("build", "--site", str(site_of_80)).lines()
     assert (code, err[0], len(err)) == (0, UNREADABLE, 2)
     assert snapshot(site_of_80 / "build") == clean_build(site_of_80, tmp_path)
 
@@ -160,23 +138,6 @@ SETPRIV = [
 needs_setpriv = pytest.mark.skipif(
     not shutil.which("setpriv"), reason="setpriv (util-linux) is needed to drop root's rights"
 )
-needs_mounts = pytest.mark.skipif(
-    not can_mount(), reason="unshare -m cannot mount here (needs CAP_SYS_ADMIN)"
-)
-
-
-def newsgen_build(
-    site: Path, *args: str, before: list[str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [*(before or []), sys.executable, "-m", "newsgen", "build", "--site", str(site), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    done.stderr = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", done.stderr)
-    return done
 
 
 def unwritable(site: Path, why: str) -> str:
@@ -195,7 +156,7 @@ def test_a_read_only_cache_folder_is_a_note_and_a_clean_build(
     (site / ".newsgen").chmod(0o555)
     (site / seed(3)).unlink()
     try:
-        done = newsgen_build(site, before=SETPRIV)
+        done = in_subprocess("build", "--site", str(site), before=SETPRIV)
     finally:
         (site / ".newsgen").chmod(0o755)
     assert done.returncode == 0, done.stderr
@@ -219,33 +180,15 @@ def test_a_read_only_site_folder_builds_elsewhere_without_a_cache(
     shutil.rmtree(output)
     site.chmod(0o555)
     try:
-        done = newsgen_build(site, "--output", str(output), "-q", before=SETPRIV)
+        done = in_subprocess(
+            "build", "--site", str(site), "--output", str(output), "-q", before=SETPRIV
+        )
     finally:
         site.chmod(0o755)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [unwritable(site, "the folder cannot be written")]
     assert not (site / ".newsgen").exists()
     assert snapshot(output) == clean_build(site, tmp_path)
-
-
-def build_in_namespace(site: Path, prepare: str) -> subprocess.CompletedProcess[str]:
-    """Run `prepare` (mount something over `site/.newsgen`), then build, in a private mount
-    namespace; the mount ends with it."""
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", f'{prepare} && "$PY" -m newsgen build --site "$SITE"'],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={
-            **os.environ,
-            "SITE": str(site),
-            "CACHE": str(site / ".newsgen"),
-            "PY": sys.executable,
-        },
-    )
-    done.stderr = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", done.stderr)
-    return done
 
 
 @needs_mounts
@@ -255,7 +198,9 @@ def test_a_full_disk_under_the_cache_is_a_note_and_a_clean_build(
     """The cache folder is a 48 kB tmpfs: the first build fills it."""
     site = make_site({**corpus(range(30)), "newsgen.yaml": CONFIG})
     (site / ".newsgen").mkdir()
-    done = build_in_namespace(site, 'mount -t tmpfs -o size=48k tmpfs "$CACHE"')
+    done = build_in_namespace(
+        site, 'mount -t tmpfs -o size=48k tmpfs "$CACHE"', CACHE=str(site / ".newsgen")
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
         unwritable(site, "database or disk is full"),
@@ -273,7 +218,9 @@ def test_a_read_only_file_system_under_the_cache_is_a_note_and_a_clean_build(
     (site / ".newsgen" / "lock").unlink()  # the lock then cannot even be made
     (site / seed(3)).unlink()
     done = build_in_namespace(
-        site, 'mount --bind "$CACHE" "$CACHE" && mount -o remount,ro,bind "$CACHE"'
+        site,
+        'mount --bind "$CACHE" "$CACHE" && mount -o remount,ro,bind "$CACHE"',
+        CACHE=str(site / ".newsgen"),
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[0] == unwritable(site, "the folder cannot be written")
@@ -281,7 +228,7 @@ def test_a_read_only_file_system_under_the_cache_is_a_note_and_a_clean_build(
 
 
 def test_no_writable_cache_anywhere_is_exit_1_naming_both_places(
-    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file where the cache folder goes, and no temporary folder can be made."""
     site = make_site({**corpus(range(3)), "newsgen.yaml": CONFIG})
@@ -291,7 +238,7 @@ def test_no_writable_cache_anywhere_is_exit_1_naming_both_places(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tempfile, "mkdtemp", full)
-    code, err = cli(capsys, "--site", str(site))
+    code, _, err = in_process("build", "--site", str(site)).lines()
     assert (code, err) == (
         1,
         [
@@ -393,9 +340,7 @@ def test_a_folder_newsgen_did_not_make_keeps_its_files(make_site: MakeSite) -> N
 TRAP = '{% if a.title == "Titolo numero 25" %}{{ nope.x }}{% endif %}'
 
 
-def test_a_first_build_that_fails_leaves_no_output_folder(
-    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_first_build_that_fails_leaves_no_output_folder(make_site: MakeSite) -> None:
     """The page of the 26th article cannot be rendered, after the others were."""
     theme = Path(__file__).resolve().parent.parent / "newsgen" / "theme" / "templates"
     template = (theme / "article.html").read_text(encoding="utf-8")
@@ -405,7 +350,7 @@ def test_a_first_build_that_fails_leaves_no_output_folder(
     site = make_site(
         {**corpus(range(30)), "newsgen.yaml": CONFIG, "templates/article.html": broken}
     )
-    code, err = cli(capsys, "--site", str(site), "--jobs", "1")
+    code, _, err = in_process("build", "--site", str(site), "--jobs", "1").lines()
     assert (code, err) == (
         1,
         [
@@ -420,16 +365,6 @@ def test_a_first_build_that_fails_leaves_no_output_folder(
 # --- two builds at once ---------------------------------------------------------------------
 
 
-def start(site: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "newsgen", "build", "--site", str(site), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
 def holding(site: Path, build: subprocess.Popen[str]) -> bool:
     """Wait until `build` holds the site's lock (its pid is in the lock file); False when
     it ended first."""
@@ -440,6 +375,7 @@ def holding(site: Path, build: subprocess.Popen[str]) -> bool:
             return True
         if build.poll() is not None:
             return False
+        time.sleep(0.01)
     raise AssertionError("the build never took the lock")
 
 
@@ -448,7 +384,7 @@ def stopped_build(site: Path) -> subprocess.Popen[str]:
     for _ in range(3):
         shutil.rmtree(site / "build", ignore_errors=True)
         shutil.rmtree(site / ".newsgen", ignore_errors=True)
-        first = start(site, "--jobs", "2", "-q")
+        first = start("build", "--site", str(site), "--jobs", "2", "-q")
         if holding(site, first):
             os.killpg(first.pid, signal.SIGSTOP)
             return first
@@ -467,14 +403,14 @@ def test_a_second_build_exits_2_naming_the_first_then_waits_with_wait(
     site = site_of_240
     first = stopped_build(site)
     try:
-        second = newsgen_build(site)
+        second = in_subprocess("build", "--site", str(site))
         assert second.returncode == 2
         assert second.stderr == (
             f"Error: another newsgen process (pid {first.pid}: newsgen build --site {site} "
             f"--jobs 2 -q) is building {site}; run again once it is done, or add --wait to "
             "wait for it\n"
         )
-        waiting = start(site, "--wait")
+        waiting = start("build", "--site", str(site), "--wait")
         assert waiting.stderr is not None
         assert waiting.stderr.readline() == (
             f"Waiting for another newsgen process (pid {first.pid}: newsgen build --site "
@@ -496,7 +432,7 @@ def test_the_lock_goes_with_a_killed_build(site_of_240: Path, tmp_path: Path) ->
     first = stopped_build(site)
     os.killpg(first.pid, signal.SIGKILL)
     first.communicate()
-    done = newsgen_build(site)
+    done = in_subprocess("build", "--site", str(site))
     assert done.returncode == 0, done.stderr
     assert snapshot(site / "build") == clean_build(site, tmp_path)
     assert leftovers(site) == []

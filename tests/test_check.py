@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from newsgen.check import check_site, scan_html, scan_xml
-from newsgen.cli import main
 from tests.conftest import MakeSite, build_site
 from tests.site_pages import serve
+from tests.util import in_process
 
 BASE = "https://example.org/archivio/"
 SEEDS = {
@@ -34,17 +36,8 @@ def site(make_site: MakeSite) -> Path:
 
 
 def check(site: Path, *args: str) -> tuple[int, list[str], str]:
-    return _run(["check", "--site", str(site), "--jobs", "1", *args])
-
-
-def _run(argv: list[str]) -> tuple[int, list[str], str]:
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue().splitlines(), err.getvalue()
+    ran = in_process("check", "--site", str(site), "--jobs", "1", *args)
+    return ran.code, ran.out.splitlines(), ran.err
 
 
 def line_of(path: Path, needle: str) -> int:
@@ -233,8 +226,10 @@ def silent_port() -> Iterator[int]:
 
 
 def test_external_links_are_checked_with_a_timeout(
-    make_site: MakeSite, local_server: str, silent_port: int
+    make_site: MakeSite, local_server: str, silent_port: int, tmp_path: Path
 ) -> None:
+    """Links that answer are checked with a timeout no machine reaches; the silent one, alone
+    on the site, with a short one that only it can reach, since it never answers."""
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     closed_port = closed.getsockname()[1]
@@ -242,12 +237,11 @@ def test_external_links_are_checked_with_a_timeout(
     body = (
         "Roma – Un articolo con collegamenti esterni da controllare, "
         f"[buono]({local_server}/ok.html), "
-        f"[rotto]({local_server}/missing.html), [chiuso](http://127.0.0.1:{closed_port}/) e "
-        f"[muto](http://127.0.0.1:{silent_port}/).\n"
+        f"[rotto]({local_server}/missing.html) e [chiuso](http://127.0.0.1:{closed_port}/).\n"
     )
     site = make_site({**SEEDS, "seeds/a.txt": body})
     build_site(site)
-    code, lines, err = check(site, "--external", "--timeout", "0.5")
+    code, lines, err = check(site, "--external", "--timeout", "60")
     page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
     name = page.relative_to(site / "build").as_posix()
     line = line_of(page, "ok.html")
@@ -257,10 +251,20 @@ def test_external_links_are_checked_with_a_timeout(
             f"{name}:{line}: link {local_server}/missing.html is broken (HTTP 404)",
             f"{name}:{line}: link http://127.0.0.1:{closed_port}/ is broken "
             "(no answer: [Errno 111] Connection refused)",
-            f"{name}:{line}: link http://127.0.0.1:{silent_port}/ is broken (no answer: timed out)",
         ]
     )
-    assert ", 4 outside links: 3 problems." in err
+    assert ", 3 outside links: 2 problems." in err
+    silent = f"Roma – Un articolo con un collegamento [muto](http://127.0.0.1:{silent_port}/).\n"
+    site = make_site({**SEEDS, "seeds/a.txt": silent}, tmp_path / "silent")
+    build_site(site)
+    code, lines, err = check(site, "--external", "--timeout", "0.2")
+    page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
+    name, line = page.relative_to(site / "build").as_posix(), line_of(page, f":{silent_port}/")
+    assert code == 1
+    assert lines == [
+        f"{name}:{line}: link http://127.0.0.1:{silent_port}/ is broken (no answer: timed out)"
+    ]
+    assert ", 1 outside link: 1 problem." in err
 
 
 def test_without_external_no_outside_link_is_fetched(make_site: MakeSite) -> None:
@@ -270,3 +274,109 @@ def test_without_external_no_outside_link_is_fetched(make_site: MakeSite) -> Non
     site = make_site({**SEEDS, "seeds/a.txt": body})
     build_site(site)
     assert check(site)[:2] == (0, [])
+
+
+# --- what a damaged or hand-made site holds -------------------------------------------------
+
+
+def test_a_page_that_is_not_utf8_is_reported(site: Path) -> None:
+    page = site / "build" / A / "index.html"
+    data = page.read_bytes()
+    at = data.index(b"</main>")
+    page.write_bytes(data[:at] + b"<p>caf\xe9</p>" + data[at:])
+    code, lines, _ = check(site)
+    assert (code, lines) == (1, [f"{A}/index.html: not UTF-8 (byte {at + 6}); rebuild"])
+
+
+def test_an_element_never_closed_is_named_with_its_line() -> None:
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>t</title></head><body>\n"
+        "<main><p>one<br></br>\n<li>two\n"
+    )
+    assert scan_html("p.html", page).problems == ("p.html:3: <main> is never closed",)
+
+
+def test_a_feed_time_that_is_not_rfc3339_is_reported() -> None:
+    feed = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>t</title>'
+        b"<updated>2022-03-29</updated><author><name>a</name></author>"
+        b"<entry><id>urn:y</id><title>e</title><updated>29 Mar 2022 10:00</updated></entry>"
+        b"</feed>"
+    )
+    assert scan_xml("feed.xml", feed).problems == (
+        "feed.xml: feed <updated> '2022-03-29' is not an RFC 3339 time",
+        "feed.xml: entry 1 <updated> '29 Mar 2022 10:00' is not an RFC 3339 time",
+    )
+
+
+def test_an_empty_or_overfull_sitemap_is_reported() -> None:
+    def sitemap(*locs: str) -> bytes:
+        urls = "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
+        return (
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'.encode()
+        )
+
+    wanted = "sitemap.xml: every <url> needs a <loc>, and a sitemap at least one"
+    assert scan_xml("sitemap.xml", sitemap()).problems == (wanted,)
+    assert scan_xml("sitemap.xml", sitemap(BASE, " ")).problems == (wanted,)
+    locs = [f"{BASE}{n}/" for n in range(50_001)]
+    assert scan_xml("sitemap.xml", sitemap(*locs[:50_000])).problems == ()
+    full = scan_xml("sitemap.xml", sitemap(*locs))
+    assert full.problems == ("sitemap.xml: 50,001 URLs; a sitemap may list 50,000",)
+    assert scan_xml("other.xml", b"<other><loc>x</loc></other>").problems == ()
+
+
+def test_a_site_without_a_front_page_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(
+        "<!DOCTYPE html>\n<html><head><title>A</title></head><body></body></html>\n"
+    )
+    assert check_site(tmp_path, BASE).problems == ("index.html: the site has no front page",)
+
+
+def test_mail_and_phone_links_are_not_outside_links_to_fetch(make_site: MakeSite) -> None:
+    body = (
+        "Roma – Un articolo che si chiude con [una mail](mailto:redazione@example.org) e "
+        "[un telefono](tel:+390612345678) della redazione.\n"
+    )
+    site = make_site({**SEEDS, "seeds/a.txt": body})
+    build_site(site)
+    code, lines, err = check(site, "--external")
+    assert (code, lines) == (0, [])
+    assert ", 0 outside links: 0 problems." in err
+
+
+class _NoHead(http.server.BaseHTTPRequestHandler):
+    """A server that refuses HEAD, as many do: GET /ok is 200, anything else 404."""
+
+    def do_HEAD(self) -> None:
+        self.send_error(405)
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/ok" else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_server_that_refuses_head_is_asked_with_get(make_site: MakeSite) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NoHead)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
+    thread.start()
+    try:
+        root = f"http://127.0.0.1:{server.server_address[1]}"
+        body = f"Roma – Un articolo con [un link]({root}/ok) e [un altro]({root}/gone).\n"
+        site = make_site({**SEEDS, "seeds/a.txt": body})
+        build_site(site)
+        code, lines, _ = check(site, "--external")
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
+    name = page.relative_to(site / "build").as_posix()
+    assert (code, lines) == (
+        1,
+        [f"{name}:{line_of(page, '/gone')}: link {root}/gone is broken (HTTP 404)"],
+    )

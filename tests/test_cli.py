@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 import newsgen
+from newsgen import search
 from newsgen.cli import main
 from newsgen.write import MARKER
 from tests.conftest import MakeSite
+from tests.util import in_process
 
 TWO_ARTICLES = {
     "seeds/a.txt": "Stesso titolo\n\nRoma – Il primo testo.\n",
@@ -36,10 +46,7 @@ def summary_line(site: Path, articles: str, problems: str, *, written: int | Non
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
     """Exit code, stdout lines and stderr lines, with the build time made constant."""
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    err = re.sub(r"in \d+\.\d\d s;", "in 0.00 s;", err)
-    return code, out.splitlines(), err.splitlines()
+    return in_process(*args).lines()
 
 
 def test_clean_build_prints_one_summary_line(
@@ -225,3 +232,122 @@ def test_a_broken_template_is_exit_1_naming_its_line_and_keeps_the_old_site(
         "fix the template and save; the pages already built were left as they were"
     ]
     assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before
+
+
+def test_a_search_index_that_cannot_be_written_is_exit_1_and_the_next_build_writes_it(
+    make_site: MakeSite,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    run(capsys, "build", "--site", str(site))
+    (site / "seeds" / "b.txt").write_text("Milano – Un altro testo.\n", encoding="utf-8")
+    # A Pagefind that takes the first request and dies without answering.
+    dying = tmp_path / "pagefind"
+    dying.write_text("#!/bin/sh\nhead -c 1 >/dev/null\nexit 3\n")
+    dying.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(dying))
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (1, [])
+    assert err == [
+        "Error: the search index could not be written (Pagefind stopped unexpectedly "
+        "(exit 3)); the pages are written; run the build again, and report the error if it "
+        "persists"
+    ]
+    assert (site / "build" / "articles" / "un-altro-testo" / "index.html").is_file()
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0
+    assert err[-1].startswith("Built 2 articles, ")
+    assert search.index_present(site / "build")
+
+
+def test_ctrl_c_is_exit_130_with_one_line(make_site: MakeSite, tmp_path: Path) -> None:
+    """Interrupted while it waits (--wait) for the build that holds the site's lock: a
+    point the build reaches every time, whatever the machine's speed."""
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    (site / ".newsgen").mkdir()
+    stderr = tmp_path / "stderr"
+    waiting = (
+        "Waiting for another newsgen process (pid 4242: newsgen build --site elsewhere) to "
+        f"finish building {site}...\n"
+    )
+    with (site / ".newsgen" / "lock").open("w+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write(b"4242 newsgen build --site elsewhere\n")
+        lock.flush()
+        with stderr.open("wb") as err:
+            build = subprocess.Popen(
+                [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--wait"],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        try:
+            deadline = time.monotonic() + 60
+            while stderr.read_text() != waiting and time.monotonic() < deadline:
+                assert build.poll() is None, stderr.read_text()
+                time.sleep(0.05)
+            assert stderr.read_text() == waiting
+            build.send_signal(signal.SIGINT)
+            code = build.wait(timeout=60)
+        finally:
+            if build.poll() is None:
+                build.kill()
+                build.wait()
+    assert code == 130
+    assert stderr.read_text() == waiting + "Interrupted.\n"
+    assert not (site / "build").exists()
+
+
+@pytest.mark.parametrize("command", [["new", "Un titolo"], ["import"]])
+def test_an_editorial_command_on_a_site_that_is_not_a_folder_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    missing = tmp_path / "nowhere"
+    assert run(capsys, *command, "--site", str(missing)) == (
+        2,
+        [],
+        [f"Error: --site: {missing} is not a folder; give the folder of the site"],
+    )
+    assert not missing.exists()
+
+
+def test_a_build_on_a_terminal_draws_progress_and_clears_it_before_the_summary(
+    make_site: MakeSite,
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    controller, terminal = pty.openpty()
+    try:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--no-search"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=terminal,
+        )
+    finally:
+        os.close(terminal)
+    shown = b""
+    try:
+        while select.select([controller], [], [], 60)[0]:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the build ended and closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+        if build.poll() is None:
+            build.kill()
+    assert build.wait() == 0
+    text = shown.decode()
+    bars = r"(?:\r(?:reading|writing) {2}\[[#.]{30}\] \d+/\d+)+"
+    summary = r"Built 1 article, (\d+) pages \(\d+ written, 0 removed\) in \d+\.\d\d s; "
+    summary += r"0 warnings, 0 errors, 0 skipped files\."
+    found = re.fullmatch(bars + r"\r\x1b\[K" + summary + r"\r\n", text)
+    assert found, text
+    pages = found[1]
+    assert f"\rwriting  [{'#' * 30}] {pages}/{pages}\r" in text
+    assert f"\rreading  [{'#' * 30}] 1/1\r" in text

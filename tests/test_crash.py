@@ -3,7 +3,7 @@ leaves a truncated page; the old site stays as it was, and the next build repair
 byte for byte the same as a clean build.
 
 Kills are real: `python -m newsgen build` runs in its own session, the test polls the output
-folder (with a deadline, never a fixed sleep) until the build has staged a given number of
+folder (every 10 ms, with a deadline; never one fixed wait) until the build has staged a number of
 files, then SIGKILLs the whole session, worker processes included. A full disk is a real
 tmpfs of a fixed size and a read-only folder a real read-only bind mount, both mounted inside
 a private mount namespace made with `unshare -m` (the tests run as root, where `chmod` stops
@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from newsgen.write import MARKER
 from tests.conftest import MakeSite, build_site
+from tests.util import build_in_namespace, in_subprocess, needs_mounts, snapshot, start
 
 ARTICLES = 240
 TEMP = (".newsgen-", ".tmp")
@@ -42,14 +42,6 @@ def corpus(version: str) -> dict[str, str]:
         for n in numbers
     }
     return {**files, "newsgen.yaml": "title: Prova di crash\nlanguage: it\nper_page: 10\n"}
-
-
-def snapshot(output: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(output).as_posix(): p.read_bytes()
-        for p in sorted(output.rglob("*"))
-        if p.is_file()
-    }
 
 
 def temporaries(output: Path) -> list[str]:
@@ -96,13 +88,8 @@ def site_at_a(make_site: MakeSite) -> Path:
     return site
 
 
-def start_build(site: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--jobs", "2", "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+def start_build(site: Path) -> subprocess.Popen[str]:
+    return start("build", "--site", str(site), "--jobs", "2", "-q")
 
 
 def kill_after_staged(site: Path, count: int) -> None:
@@ -113,6 +100,7 @@ def kill_after_staged(site: Path, count: int) -> None:
         while len(temporaries(site / "build")) < count:
             assert build.poll() is None, "the build ended before it could be killed"
             assert time.monotonic() < deadline, "the build never staged enough files"
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
@@ -152,12 +140,7 @@ def test_three_kills_then_a_rebuild_equal_a_clean_build(
         assert_whole(output, old, new)
         # A kill before every new file is staged leaves the old site exactly as it was.
         assert {k: v for k, v in snapshot(output).items() if not k.endswith(TEMP[1])} == old
-    done = subprocess.run(
-        [sys.executable, "-m", "newsgen", "build", "--site", str(site_at_a), "-q"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = in_subprocess("build", "--site", str(site_at_a), "-q")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert snapshot(output) == new
@@ -179,6 +162,7 @@ def test_a_kill_while_pages_are_renamed_leaves_each_page_whole(
     try:
         while front.stat().st_ino == before and build.poll() is None:
             assert time.monotonic() < deadline
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
@@ -203,6 +187,7 @@ def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up
             assert build.poll() is None, "the build ended before it could be killed"
             assert time.monotonic() < deadline, "the build never wrote enough pages"
             beside = [p for p in site.iterdir() if p.name.startswith(TEMP[0])]
+            time.sleep(0.01)
     finally:
         os.killpg(build.pid, signal.SIGKILL)
         build.communicate()
@@ -216,53 +201,22 @@ def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up
 # --- full disk and read-only output, in a private mount namespace -------------------------
 
 
-def can_mount() -> bool:
-    if not shutil.which("unshare"):
-        return False
-    probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-        capture_output=True,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
-needs_mounts = pytest.mark.skipif(
-    not can_mount(), reason="unshare -m cannot mount here (needs CAP_SYS_ADMIN)"
-)
-
-
-def build_in_namespace(site: Path, prepare: str, after: Path) -> subprocess.CompletedProcess[str]:
-    """Run `prepare` (mount something over `site/build`; `$SAVED` holds its old contents),
-    build, and copy what the build left into `after`. The mount ends with the namespace."""
+def build_over_mount(site: Path, prepare: str, after: Path) -> subprocess.CompletedProcess[str]:
+    """Run `prepare` (mount something over $OUT, `site/build`; $SAVED holds its old
+    contents), build, and copy what the build left into `after`."""
     output = site / "build"
     saved = site.parent / "saved"
     shutil.copytree(output, saved)
-    script = (
-        f"{prepare} && "
-        f'{{ "$PY" -m newsgen build --site "$SITE" -q; echo $? > "$AFTER.rc"; }}; '
-        'cp -a "$OUT"/. "$AFTER"/'
-    )
     after.mkdir()
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,  # a build that hangs fails the test instead of the whole run
-        env={
-            **os.environ,
-            "SAVED": str(saved),
-            "OUT": str(output),
-            "SITE": str(site),
-            "AFTER": str(after),
-            "PY": sys.executable,
-        },
+    return build_in_namespace(
+        site,
+        prepare,
+        "-q",
+        then='cp -a "$OUT"/. "$AFTER"/',
+        SAVED=str(saved),
+        OUT=str(output),
+        AFTER=str(after),
     )
-    rc = Path(f"{after}.rc")
-    assert rc.is_file(), done.stderr
-    code = int(rc.read_text())
-    return subprocess.CompletedProcess(done.args, code, done.stdout, done.stderr)
 
 
 def kib_used(files: dict[str, bytes]) -> int:
@@ -286,8 +240,8 @@ def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
     # Room for the old site and a third of the new one: the build runs out of space.
     size = kib_used(old) * 4 // 3
     prepare = f'mount -t tmpfs -o size={size}k tmpfs "$OUT" && cp -a "$SAVED"/. "$OUT"/'
-    done = build_in_namespace(site_at_a, prepare, tmp_path / "after")
-    assert done.returncode == 1
+    done = build_over_mount(site_at_a, prepare, tmp_path / "after")
+    assert done.returncode == 1, done.stderr
     error_line(done.stderr, site_at_a / "build", "No space left on device")
     assert snapshot(tmp_path / "after") == old
     build_site(site_at_a)  # with room again, the next build completes the site
@@ -306,27 +260,17 @@ def test_a_full_disk_on_a_first_build_leaves_no_output_folder(
     disk.mkdir()
     after.mkdir()
     size = kib_used(versions["A"]) // 3
-    script = (
-        f'mount -t tmpfs -o size={size}k tmpfs "$DISK" && '
-        '{ "$PY" -m newsgen build --site "$SITE" --output "$DISK/site" -q; echo $? > "$RC"; }; '
-        'cp -a "$DISK"/. "$AFTER"/'
+    done = build_in_namespace(
+        site,
+        f'mount -t tmpfs -o size={size}k tmpfs "$DISK"',
+        "--output",
+        str(disk / "site"),
+        "-q",
+        then='cp -a "$DISK"/. "$AFTER"/',
+        DISK=str(disk),
+        AFTER=str(after),
     )
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={
-            **os.environ,
-            "DISK": str(disk),
-            "SITE": str(site),
-            "AFTER": str(after),
-            "RC": str(tmp_path / "rc"),
-            "PY": sys.executable,
-        },
-    )
-    assert (tmp_path / "rc").read_text().strip() == "1", done.stderr
+    assert done.returncode == 1, done.stderr
     error_line(done.stderr, disk / "site", "No space left on device")
     assert list(after.iterdir()) == []
 
@@ -337,8 +281,8 @@ def test_a_read_only_output_is_a_clear_error_and_the_old_site_stays(
 ) -> None:
     old = versions["A"]
     prepare = 'mount --bind "$OUT" "$OUT" && mount -o remount,ro,bind "$OUT"'
-    done = build_in_namespace(site_at_a, prepare, tmp_path / "after")
-    assert done.returncode == 1
+    done = build_over_mount(site_at_a, prepare, tmp_path / "after")
+    assert done.returncode == 1, done.stderr
     error_line(done.stderr, site_at_a / "build", "Read-only file system")
     assert snapshot(tmp_path / "after") == old
 
@@ -351,12 +295,7 @@ def test_a_file_where_a_folder_must_go_is_a_clear_error(
     blocker = output / "articles" / "titolo-numero-240"
     blocker.write_text("in the way")
     old = snapshot(output)
-    done = subprocess.run(
-        [sys.executable, "-m", "newsgen", "build", "--site", str(site_at_a), "-q"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = in_subprocess("build", "--site", str(site_at_a), "-q")
     assert done.returncode == 1
     assert done.stderr == (
         f"Error: cannot write {blocker}/index.html: File exists; the pages already there were "

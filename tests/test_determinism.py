@@ -6,14 +6,13 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.util import differing, in_subprocess, snapshot
+
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample"
-REPO = Path(__file__).resolve().parent.parent
 # Cases whose outcome depends on order if anything does: colliding slugs, identical texts.
 EXTRA = {
     "seeds/collide_a.txt": "Stesso titolo\n\nRoma – Il primo testo sullo stesso tema.\n",
@@ -46,19 +45,9 @@ def make_site(root: Path, order: random.Random | None) -> Path:
 def cli_build(site: Path, *, hash_seed: str, jobs: int) -> dict[str, bytes]:
     env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
     env["PYTHONHASHSEED"] = hash_seed
-    done = subprocess.run(
-        [sys.executable, "-m", "newsgen", "build", "--site", str(site), "--jobs", str(jobs), "-q"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = in_subprocess("build", "--site", str(site), "--jobs", str(jobs), "-q", env=env)
     assert done.returncode == 0, done.stderr
-    out = site / "build"
-    return {
-        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
-    }
+    return snapshot(site / "build")
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +57,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, bytes]]:
         cli_build(make_site(tmp_path_factory.mktemp("site"), order), hash_seed=seed, jobs=jobs)
         for order, seed, jobs in runs
     ]
-
-
-def differing(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
-    return sorted(name for name in set(a) | set(b) if a.get(name) != b.get(name))
 
 
 def test_builds_are_not_trivial(builds: list[dict[str, bytes]]) -> None:

@@ -25,6 +25,7 @@ import pytest
 from newsgen.build import BuildResult
 from newsgen.urls import REGISTRY_NAME
 from tests.conftest import SAMPLE, build_site
+from tests.util import copy_inputs, differing, snapshot
 
 SEEDS = (11, 22, 33)
 """One sequence of edits per seed of its random.Random; each is a test of its own."""
@@ -487,24 +488,12 @@ def new_site(site: Path) -> Path:
 # --- comparing builds ----------------------------------------------------------------------
 
 
-def copy_inputs(site: Path, destination: Path) -> Path:
-    """The site folder without its cache and output: what a clean build starts from."""
-    shutil.copytree(site, destination, ignore=shutil.ignore_patterns("build", ".newsgen"))
-    return destination
-
-
 def outputs(site: Path, output: Path) -> dict[str, bytes]:
     """Every file a build wrote: the output folder and the URL registry in the site."""
-    files = {
-        p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()
-    }
+    files = snapshot(output)
     registry = site / REGISTRY_NAME
     files[f"<site>/{REGISTRY_NAME}"] = registry.read_bytes() if registry.is_file() else b""
     return files
-
-
-def differing(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
-    return sorted(name for name in a.keys() | b.keys() if a.get(name) != b.get(name))
 
 
 def summary(result: BuildResult) -> tuple[int, int, list[str]]:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from newsgen import cli, scaffold, urls
+from newsgen import scaffold, urls
 from newsgen.build import build
 from newsgen.cache import Cache
 from newsgen.config import Config, load_config
@@ -19,8 +19,7 @@ from newsgen.load import parse_curated, text_id
 from newsgen.plan import Page, Redirect, url_to_path
 from newsgen.records import Article
 from tests.conftest import REPO, MakeSite, build_site
-
-VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+from tests.util import VNU, VNU_COMMAND, in_process
 
 ROMA = (
     "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta notturna. "
@@ -396,8 +395,7 @@ def test_redirect_and_draft_pages_are_valid_html(make_site: MakeSite) -> None:
     # browsers never run a data block (test_search_safety checks that no real one is there).
     data_block = ".*Inline script violates Content Security Policy.*"
     checked = subprocess.run(
-        ["java", "-jar", str(VNU), "--filterpattern", data_block]
-        + [str(config.output_dir / p) for p in pages],
+        [*VNU_COMMAND, "--filterpattern", data_block] + [str(config.output_dir / p) for p in pages],
         capture_output=True,
         text=True,
         check=False,
@@ -464,9 +462,7 @@ def test_published_article_page_has_no_draft_marker(make_site: MakeSite) -> None
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return in_process(*argv)
 
 
 def test_init_makes_a_site_that_builds_at_once(

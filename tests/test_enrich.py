@@ -509,3 +509,103 @@ def test_nesting_past_the_parser_limit_keeps_the_text_and_names_the_file(
     ]
     page = (config.output_dir / "articles" / "citazioni" / "index.html").read_text("utf-8")
     assert "<p>Parole in fondo alla citazione.</p>" in page
+
+
+# --- every field at once ----------------------------------------------------------------------
+
+ROMA_SEED = (
+    "Roma, 29 marzo 2022 – Il consiglio comunale ha approvato il bilancio. La seduta è durata "
+    "sei ore.\n![Il municipio [foto: Ansa]](https://x.org/m.jpg)\nIl sindaco ha parlato.\n"
+)
+
+
+def test_a_seed_is_enriched_whole() -> None:
+    done = enrich(draft_of(ROMA_SEED), default_lang="en", timezone="Europe/Rome")
+    assert done.article == Article(
+        id=done.article.id,
+        path="seeds/a.txt",
+        order=0,
+        title="Il consiglio comunale ha approvato il bilancio",
+        slug="il-consiglio-comunale-ha-approvato-il-bilancio",
+        lang="it",
+        dateline="Roma",
+        date=dt.date(2022, 3, 29),
+        published=None,
+        summary="Il consiglio comunale ha approvato il bilancio. La seduta è durata sei ore.",
+        tags=(),
+        related=(),
+        image="https://x.org/m.jpg",
+        body_key="2d35767a74fac2bc18c5a4c7",
+    )
+    assert done.problems == ()
+    assert done.body_html.startswith("<p>Roma, 29 marzo 2022 – Il consiglio comunale")
+    assert len(done.sample) == 24
+
+
+def test_a_remembered_language_is_used_by_its_sample() -> None:
+    draft = draft_of(ROMA_SEED)
+    sample = enrich(draft, default_lang="en", timezone="UTC").sample
+    again = enrich(draft, default_lang="en", timezone="UTC", languages={sample: "de"})
+    assert (again.article.lang, again.sample) == ("de", sample)
+    assert enrich(draft, default_lang="en", timezone="UTC", languages={}).article.lang == "it"
+
+
+def test_a_curated_article_states_every_field() -> None:
+    text = (
+        "---\ntitle: Il *titolo*\nslug: ../Su/Giù\nlang: it\nsummary: Sommario.\n"
+        "date: 2022-03-29T23:30:00+00:00\ndateline: Milano\ntags: [a, b]\ndraft: true\n"
+        "aliases: ['/old/']\nid: mio\n---\n\n" + "> " * 25 + "profondo\n"
+    )
+    draft, _ = parse_curated("articles/x.md", text.encode())
+    assert draft is not None
+    done = enrich(draft, default_lang="en", timezone="Europe/Rome")
+    assert done.article == Article(
+        id="mio",
+        id_given=True,
+        path="articles/x.md",
+        order=0,
+        title="Il titolo",
+        slug="su-giu",
+        slug_given=True,
+        lang="it",
+        dateline="Milano",
+        date=dt.date(2022, 3, 30),  # in Rome, 23:30 UTC is the next day
+        published=dt.datetime(2022, 3, 29, 23, 30, tzinfo=dt.UTC),
+        summary="Sommario.",
+        tags=("a", "b"),
+        related=(),
+        image=None,
+        body_key="2c17d5473cce8b9614639a73",
+        draft=True,
+        aliases=("/old/",),
+    )
+    assert [(str(p), p.level) for p in done.problems] == [
+        (
+            "articles/x.md: a block nested more than 20 levels deep (quotes or lists) became "
+            "plain paragraphs; the text is all there; nest less to keep the structure",
+            "warning",
+        ),
+        (
+            "articles/x.md:1: 'slug: ../Su/Giù' is not a plain URL name; published as "
+            "/articles/su-giu/; use lower-case letters, digits and dashes",
+            "warning",
+        ),
+    ]
+    assert done.sample == ""
+
+
+def test_without_any_headline_the_title_is_the_file_name() -> None:
+    deep = "> " * 25 + "uno\n\n" + "> " * 25 + "due\n"
+    text = "---\nlang: it\n---\n\n![](https://x.org/a.jpg)\n\n" + deep
+    draft, _ = parse_curated("articles/sub/solo.md", text.encode())
+    assert draft is not None
+    done = enrich(draft, default_lang="en", timezone="UTC")
+    assert (done.article.title, done.article.slug, done.article.image) == (
+        "solo.md",
+        "solo-md",
+        "https://x.org/a.jpg",
+    )
+    assert [str(p) for p in done.problems] == [
+        "articles/sub/solo.md: 2 blocks nested more than 20 levels deep (quotes or lists) "
+        "became plain paragraphs; the text is all there; nest less to keep the structure"
+    ]

@@ -210,13 +210,16 @@ def test_without_source_date_epoch_undated_entries_are_at_the_epoch(
 
 def test_a_time_with_an_offset_keeps_it_in_the_feed(make_site: MakeSite) -> None:
     """08:30 in Rome is written as such, not as 08:30 UTC; the newest entry is the latest
-    instant (07:00Z is after 08:30+02:00), not the latest clock time."""
+    instant (07:00Z is after 08:30+02:00), not the latest clock time; a date alone is
+    midnight UTC, and compares with times."""
     site = make_site(
         {
             "articles/roma.md": "---\ntitle: Roma\ndate: 2022-03-29T08:30:00+02:00\n---\n\n"
             "Il consiglio ha approvato il bilancio.\n",
             "articles/londra.md": "---\ntitle: Londra\ndate: 2022-03-29T07:00:00+00:00\n---\n\n"
             "Il parlamento ha approvato la legge.\n",
+            "articles/berlino.md": "---\ntitle: Berlino\ndate: 2022-03-28\n---\n\n"
+            "Il Bundestag ha approvato il bilancio.\n",
             "newsgen.yaml": "base_url: https://example.org/archivio/\nlanguage: it\n",
         }
     )
@@ -231,6 +234,7 @@ def test_a_time_with_an_offset_keeps_it_in_the_feed(make_site: MakeSite) -> None
     assert entries == [
         ("Londra", "2022-03-29T07:00:00Z", "2022-03-29T07:00:00Z"),
         ("Roma", "2022-03-29T08:30:00+02:00", "2022-03-29T08:30:00+02:00"),
+        ("Berlino", "2022-03-28T00:00:00Z", "2022-03-28T00:00:00Z"),
     ]
     assert _text(root, "updated") == "2022-03-29T07:00:00Z"
 

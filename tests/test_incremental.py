@@ -16,22 +16,9 @@ from newsgen.build import BuildResult
 from newsgen.cache import Cache
 from newsgen.write import MARKER
 from tests.conftest import SAMPLE, MakeSite, build_site
+from tests.util import clean_build, snapshot
 
 Change = Callable[[Path], None]
-
-
-def snapshot(output: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(output).as_posix(): p.read_bytes() for p in output.rglob("*") if p.is_file()
-    }
-
-
-def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
-    """The same inputs built from nothing: a copy without cache or output."""
-    fresh = tmp / "fresh"
-    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("build", ".newsgen"))
-    config, _ = build_site(fresh)
-    return snapshot(config.output_dir)
 
 
 def edit_body(site: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from newsgen.load import (
     text_id,
 )
 from newsgen.markup import parse_image_line, split_credit
-from newsgen.records import Draft, Image, Problem
+from newsgen.records import Draft, FrontMatter, Image, Problem
 
 NOT_TEXT = "file is not text (NUL bytes); skipped"
 CASES = Path(__file__).resolve().parent / "data" / "cases"
@@ -517,6 +518,187 @@ def test_source_naming_no_seed_warns() -> None:
         "'seeds/nope.txt'; built on its own",
         "articles/d.md:1: 'source: nope.txt' names no seed file; use a path such as "
         "'seeds/nope.txt'; skipped",
+    ]
+
+
+def test_a_curated_article_is_read_whole() -> None:
+    """Every field: lines joined within a block and right-trimmed, the dateline of the first
+    block, the related images that end the file, the line of the first block."""
+    data = (
+        "---\ntitle: T\n---\n\n  Roma, 29 marzo 2022 – Il testo  \n  segue.\n\n\nSecondo.  \n\n"
+        "![Uno [foto: F]](https://x.org/1.jpg)\n\n![Due](https://x.org/2.jpg)\n"
+    ).encode()
+    assert parse_curated("articles/a.md", data) == (
+        Draft(
+            path="articles/a.md",
+            id=text_id("articles/a.md"),
+            title="T",
+            dateline="Roma",
+            date_text="29 marzo 2022",
+            blocks=("  Roma, 29 marzo 2022 – Il testo\n  segue.", "Secondo."),
+            related=(
+                Image(url="https://x.org/1.jpg", caption="Uno", credit="F"),
+                Image(url="https://x.org/2.jpg", caption="Due"),
+            ),
+            meta=FrontMatter(title="T"),
+            body_line=5,
+            curated=True,
+        ),
+        [],
+    )
+
+
+def test_a_curated_article_of_a_seed_may_have_no_body() -> None:
+    draft, problems = parse_curated("articles/b.md", b"---\nsource: s.txt\n---\n")
+    assert problems == []
+    assert draft == Draft(
+        path="articles/b.md",
+        id=text_id("articles/b.md"),
+        title=None,
+        dateline=None,
+        date_text=None,
+        blocks=(),
+        related=(),
+        meta=FrontMatter(source="s.txt"),
+        body_line=4,
+        curated=True,
+    )
+
+
+def test_a_curated_article_reports_its_encoding_and_its_front_matter_together() -> None:
+    data = "---\ntitle: caffè\ncolour: red\n---\nCaffè.\n".encode("latin-1")
+    draft, problems = parse_curated("articles/b.md", data)
+    assert draft is not None and draft.blocks == ("Caffè.",)
+    assert [(str(p), p.level) for p in problems] == [
+        (
+            "articles/b.md:2: not UTF-8; read as cp1252; re-save the file as UTF-8 to be sure "
+            "of the text",
+            "warning",
+        ),
+        (
+            "articles/b.md:3: 'colour' is not a front matter key; valid keys: title, date, "
+            "slug, lang, dateline, tags, summary, draft, aliases, source, id",
+            "warning",
+        ),
+    ]
+
+
+def test_a_curated_article_with_broken_front_matter_is_skipped_naming_the_line() -> None:
+    assert parse_curated("articles/b.md", b"---\ntitle: [\n---\nx\n") == (
+        None,
+        [
+            Problem(
+                path="articles/b.md",
+                line=2,
+                level="error",
+                message="front matter is not valid YAML (expected the node content, but found "
+                "'<stream end>'); fix it; skipped",
+            )
+        ],
+    )
+
+
+def test_a_curated_article_without_text_or_source_is_an_error() -> None:
+    assert parse_curated("articles/b.md", b"---\ntitle: T\n---\n") == (
+        None,
+        [
+            Problem(
+                path="articles/b.md",
+                line=4,
+                level="error",
+                message="article has no text and no 'source:'; skipped",
+            )
+        ],
+    )
+
+
+SEED_017 = "seeds/017_0123456789abcdef.txt"
+SEED_TEXT = (
+    "Titolo del seme\n\nRoma, 29 marzo 2022 – Il testo.\nSecondo.\n"
+    "![R [foto: F]](https://x.org/r.jpg)\n"
+)
+
+
+def test_a_curated_file_without_body_takes_all_but_its_fields_from_the_seed() -> None:
+    base = seed(SEED_TEXT, SEED_017)
+    over = curated("articles/c.md", f"---\nsource: {SEED_017}\n---\n")
+    assert merge(base, over) == replace(base, path="articles/c.md", meta=over.meta, curated=True)
+
+
+def test_a_curated_body_replaces_the_seeds_text_dateline_date_and_images() -> None:
+    base = seed(SEED_TEXT, SEED_017)
+    over = curated(
+        "articles/c.md",
+        f"---\nsource: {SEED_017}\ntitle: Mio\n---\n\n\n"
+        "Milano, 1 aprile 2022 – Il mio testo.\n\n![M](https://x.org/m.jpg)\n",
+    )
+    assert merge(base, over) == Draft(
+        path="articles/c.md",
+        id="0123456789abcdef",
+        title="Mio",
+        dateline="Milano",
+        date_text="1 aprile 2022",
+        blocks=("Milano, 1 aprile 2022 – Il mio testo.",),
+        related=(Image(url="https://x.org/m.jpg", caption="M"),),
+        meta=over.meta,
+        body_line=7,
+        curated=True,
+    )
+
+
+def test_a_curated_body_without_images_or_dateline_keeps_the_seeds_images() -> None:
+    base = seed(SEED_TEXT, SEED_017)
+    over = curated("articles/c.md", f"---\nsource: {SEED_017}\ndateline: Torino\n---\nSenza.\n")
+    merged = merge(base, over)
+    assert (merged.dateline, merged.date_text, merged.blocks, merged.related) == (
+        "Torino",
+        None,
+        ("Senza.",),
+        base.related,
+    )
+    assert merged.body_line == 5
+
+
+@pytest.mark.parametrize(
+    ("source", "seeds", "paired"),
+    [
+        ("seeds/sub/s.txt", ["seeds/sub/s.txt", "seeds/s.txt"], "seeds/sub/s.txt"),
+        ("./seeds/s.txt", ["seeds/s.txt"], "seeds/s.txt"),
+        ("  s.txt  ", ["seeds/s.txt"], "seeds/s.txt"),
+        ("sub/s.txt", ["seeds/sub/s.txt", "seeds/s.txt"], "seeds/sub/s.txt"),
+        ("other/s.txt", ["seeds/sub/s.txt"], "seeds/sub/s.txt"),  # the one seed of that name
+        ("other/s.txt", ["seeds/sub/s.txt", "seeds/s.txt"], None),  # two: ambiguous
+    ],
+)
+def test_source_names_a_seed_by_path_or_by_its_unique_file_name(
+    source: str, seeds: list[str], paired: str | None
+) -> None:
+    draft = curated("articles/c.md", f"---\nsource: '{source}'\n---\nBody.\n")
+    pairs, alone, problems = pair_curated(seeds, [draft])
+    if paired:
+        assert (pairs, alone, problems) == ({paired: draft}, [], [])
+    else:
+        assert pairs == {}
+        assert alone == [replace(draft, meta=replace(draft.meta, source=None))]
+        assert [str(p) for p in problems] == [
+            f"articles/c.md:1: 'source: {source}' names no seed file; use a path such as "
+            "'seeds/s.txt'; built on its own"
+        ]
+
+
+def test_a_seed_curated_twice_builds_the_second_body_on_its_own() -> None:
+    one = curated("articles/a.md", "---\nsource: seeds/s.txt\n---\nUno.\n")
+    two = curated("articles/b.md", "---\nsource: seeds/s.txt\n---\nDue.\n")
+    alone_one = curated("articles/z.md", "---\ntitle: Z\n---\nZeta.\n")
+    pairs, alone, problems = pair_curated(["seeds/s.txt"], [alone_one, two, one])
+    assert pairs == {"seeds/s.txt": one}
+    assert alone == [replace(two, meta=replace(two.meta, source=None)), alone_one]
+    assert [(str(p), p.level) for p in problems] == [
+        (
+            "articles/b.md:1: 'source: seeds/s.txt' is already curated by articles/a.md; "
+            "built on its own",
+            "warning",
+        )
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import hashlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -368,3 +369,80 @@ def test_the_same_records_give_the_same_bundle_whatever_the_filter_order() -> No
         meta.removeprefix("pagefind.").removesuffix(".pf_meta")
         in one["pagefind-entry.json"].decode()
     )
+
+
+# --- names and codes --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "site_language", "name"),
+    [
+        ("de", "it", "tedesco"),
+        ("pt-BR", "it", "portoghese (Brasile)"),
+        ("pt_BR", "en", "Portuguese (Brazil)"),
+        ("de", "pt-BR", "alemão"),
+        ("zz", "it", "zz"),
+        ("xx-yy", "en", "xx-yy"),
+        ("de", "zz", "de"),
+    ],
+)
+def test_a_language_filter_is_named_in_the_site_language(
+    lang: str, site_language: str, name: str
+) -> None:
+    assert search.language_name(lang, site_language) == name
+
+
+@pytest.mark.parametrize(
+    ("lang", "code"),
+    [("pt_BR", "pt-br"), ("EN", "en"), ("zh-Hant!", "zh-hant"), ("***", "unknown")],
+)
+def test_a_shard_is_named_by_a_plain_language_code(lang: str, code: str) -> None:
+    assert search._lang_code(lang) == code
+
+
+def test_a_bucket_is_the_ids_hash_modulo_the_count() -> None:
+    assert search.bucket_of("4c3b1bedbc3a3e95", 1000) == 761
+    size = search.SHARD_SIZE
+    assert [search.bucket_count(n) for n in (1, 3 * size, 4 * size + 1)] == [1, 4, 8]
+
+
+def test_a_bundle_is_made_canonical_file_by_file() -> None:
+    """Filter values and filter lists sorted, each file renamed by a hash of its sorted
+    content (7 characters for a filter, 10 for the metadata), the entry file following."""
+    magic = b"pagefind_dcd"
+    values = [["zeta", [3]], ["alfa", [1, 2]]]
+    meta = ["1.5.2", [["de_1", 8]], [], [["Luogo", "de_f1"], ["Lingua", "de_x"]], ["b", "a"]]
+    files = {
+        "filter/de_f1.pf_filter": gzip.compress(magic + cbor.dumps(["Luogo", values])),
+        "pagefind.de_m1.pf_meta": gzip.compress(magic + cbor.dumps(meta)),
+        "pagefind-entry.json": b'{"languages": {"de": {"hash": "de_m1"}}}',
+        "fragment/de_x.pf_fragment": b"as it is",
+    }
+    fixed_filter = magic + cbor.dumps(["Luogo", sorted(values)])
+    new_filter = "de_" + hashlib.sha256(fixed_filter).hexdigest()[:7]
+    fixed_meta = magic + cbor.dumps(
+        ["1.5.2", [["de_1", 8]], [], [["Lingua", "de_x"], ["Luogo", new_filter]], ["a", "b"]]
+    )
+    new_meta = "de_" + hashlib.sha256(fixed_meta).hexdigest()[:10]
+    out = canonical_bundle(files)
+    assert sorted(out) == sorted(
+        [
+            f"filter/{new_filter}.pf_filter",
+            f"pagefind.{new_meta}.pf_meta",
+            "pagefind-entry.json",
+            "fragment/de_x.pf_fragment",
+        ]
+    )
+    assert gzip.decompress(out[f"filter/{new_filter}.pf_filter"]) == fixed_filter
+    assert gzip.decompress(out[f"pagefind.{new_meta}.pf_meta"]) == fixed_meta
+    assert (
+        out["pagefind-entry.json"]
+        == f'{{"languages": {{"de": {{"hash": "{new_meta}"}}}}}}'.encode()
+    )
+    assert out["fragment/de_x.pf_fragment"] == b"as it is"
+    assert canonical_bundle(out) == out
+
+
+def test_a_bundle_of_another_shape_is_left_as_it_is() -> None:
+    files = {"pagefind.de_m1.pf_meta": gzip.compress(b"not pagefind"), "pagefind-entry.json": b"{}"}
+    assert canonical_bundle(files) is files

@@ -4,6 +4,7 @@ base_url has the path /archivio/), requests over HTTP and Debian's Chromium for 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import selectors
@@ -26,10 +27,12 @@ from newsgen.serve import (
     MAX_STREAMS,
     Found,
     Hub,
+    Missing,
     Moved,
     PreviewServer,
     Refused,
     Served,
+    is_loopback,
     locate,
     reloads,
 )
@@ -911,3 +914,228 @@ def test_live_reload_runs_under_a_content_security_policy(tmp_path: Path, page: 
         assert page.evaluate("window.__csp") == []
     finally:
         preview.close()
+
+
+# --- changes that do not build, and the preview that outlives them ---------------------------
+
+STILL = "Error: the change does not build; the preview keeps serving the last good build:\n"
+
+
+def problems_shown(server: Server) -> bytes:
+    """What a page that opens now is told first: the problems of the latest change."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=GUARD) as connection:
+        connection.sendall(
+            b"GET /__newsgen/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % server.port
+        )
+        received = b""
+        while received.count(b"\n\n") < 2 and (chunk := connection.recv(65536)):
+            received += chunk
+    return received.partition(b"retry: 1000\n\n")[2]
+
+
+def problems_event(*messages: str) -> bytes:
+    data = json.dumps({"messages": list(messages)}, ensure_ascii=False)
+    return f"event: problems\ndata: {data}\n\n".encode()
+
+
+def test_a_broken_newsgen_yaml_keeps_the_last_build_served_then_a_fix_rebuilds(
+    server: Server, site: Path
+) -> None:
+    config = site / "newsgen.yaml"
+    good = config.read_text(encoding="utf-8")
+    save(config, good.replace("title: Archivio di prova", "title: Archivio: di prova"))
+
+    problem = "newsgen.yaml:1: not valid YAML (mapping values are not allowed here)"
+    server.wait_for_stderr(STILL + problem + "\n")
+    assert problems_shown(server) == problems_event(problem)
+    status, _, body = server.get(NEW_URL)
+    assert status == 200 and b"Archivio di prova" in body
+
+    save(config, good.replace("Archivio di prova", "Archivio riparato"))
+
+    poll_until(server, NEW_URL, b"Archivio riparato")
+    code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_an_output_folder_that_cannot_be_used_keeps_the_last_build_served_then_a_fix_rebuilds(
+    server: Server, site: Path
+) -> None:
+    config = site / "newsgen.yaml"
+    good = config.read_text(encoding="utf-8")
+    save(config, good + "output: seeds/out\n")
+
+    seeds = (site / "seeds").resolve()
+    problem = (
+        f"output folder {seeds / 'out'} overlaps source folder {seeds}; choose another output "
+        "folder with --output"
+    )
+    server.wait_for_stderr(STILL + problem + "\n")
+    assert problems_shown(server) == problems_event(problem)
+    assert server.get(NEW_URL)[0] == 200
+    assert not (seeds / "out").exists()
+
+    save(config, good.replace("Archivio di prova", "Archivio riparato"))
+
+    poll_until(server, NEW_URL, b"Archivio riparato")
+    code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_a_rebuild_that_crashes_is_shown_in_full_and_the_next_change_builds(site: Path) -> None:
+    footer = site / "templates/partials/footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text('<footer class="colophon"><p>Piede originale</p></footer>\n')
+    server = Server(site)
+    try:
+        # Not a template error: Jinja lets the ZeroDivisionError through, as any Python error.
+        save(footer, '<footer class="colophon"><p>{{ 1 / 0 }}</p></footer>\n')
+
+        problem = "the build failed: ZeroDivisionError: division by zero"
+        server.wait_for_stderr(STILL + problem + "\nTraceback (most recent call last):\n")
+        err = server.wait_for_stderr("\nZeroDivisionError: division by zero\n")
+        assert err.endswith("\nZeroDivisionError: division by zero\n")
+        assert problems_shown(server) == problems_event(problem)
+        status, _, body = server.get(NEW_URL)
+        assert status == 200 and b"Piede originale" in body
+        assert sorted((site / "build").rglob(".newsgen-*")) == []
+
+        save(footer, '<footer class="colophon"><p>Piede corretto</p></footer>\n')
+
+        poll_until(server, NEW_URL, b"Piede corretto")
+    finally:
+        code, err = server.stop()
+    assert code == 0
+
+
+def test_open_opens_the_site_once_and_a_new_base_url_is_announced(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> "{opened}"\n')
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
+    server = Server(site, "--open")
+    try:
+        deadline = time.monotonic() + RECOVER_DEADLINE_MS / 1000
+        while not opened.is_file() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text() == server.url + "\n"
+
+        config = site / "newsgen.yaml"
+        save(config, config.read_text().replace("example.org/archivio/", "example.org/notizie/"))
+
+        output = (site / "build").resolve()
+        moved = f"Serving {output} at http://127.0.0.1:{server.port}/notizie/ (Ctrl-C to stop)\n"
+        deadline = time.monotonic() + RECOVER_DEADLINE_MS / 1000
+        while moved not in server.out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.out.read_text() == f"Serving {output} at {server.url} (Ctrl-C to stop)\n" + (
+            moved
+        )
+        assert server.get("/notizie/" + NEW_URL.removeprefix(BASE))[0] == 200
+        assert server.get(NEW_URL)[0] == 404
+        assert opened.read_text() == server.url + "\n"  # not again
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_an_output_folder_that_cannot_be_used_at_start_is_exit_1(site: Path) -> None:
+    command = [sys.executable, "-m", "newsgen", "serve", "--site", str(site), "--port", "0"]
+    done = subprocess.run(
+        [*command, "--output", "seeds"], capture_output=True, text=True, timeout=120
+    )
+    seeds = (site / "seeds").resolve()
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"Error: output folder {seeds} overlaps source folder {seeds}; choose another output "
+        "folder with --output\n"
+    )
+
+
+def test_loopback_hosts_are_told_from_the_others() -> None:
+    hosts = ("localhost", "127.0.0.1", "127.0.0.2", "::1", "0.0.0.0", "::", "10.0.0.1", "pc.lan")
+    assert [h for h in hosts if is_loopback(h)] == ["localhost", "127.0.0.1", "127.0.0.2", "::1"]
+
+
+def test_an_ipv6_address_is_listened_on(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<body>home</body>")
+    preview = Preview(tmp_path, host="::1").start()
+    try:
+        assert preview.server.url("/") == f"http://[::1]:{preview.port}/"
+        with socket.create_connection(("::1", preview.port), timeout=GUARD) as connection:
+            connection.sendall(
+                b"GET / HTTP/1.1\r\nHost: [::1]:%d\r\nConnection: close\r\n\r\n" % preview.port
+            )
+            received = b""
+            while chunk := connection.recv(65536):
+                received += chunk
+        [(status, _, body)] = answers(received)
+        assert (status, body[:14]) == (200, b"<body>home<scr")
+    finally:
+        preview.close()
+
+
+def test_a_link_that_loops_is_not_found(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    served = Served(tmp_path.resolve(), "/")
+    assert locate("/loop", served) == Missing()
+    assert locate("/loop/index.html", served) == Missing()
+
+
+def test_a_draft_is_previewed_and_every_build_says_so(site: Path) -> None:
+    (site / "articles/bozza.md").write_text(
+        "---\ntitle: Una bozza da rileggere\ndraft: true\n---\nRoma – Il testo della bozza.\n",
+        encoding="utf-8",
+    )
+    server = Server(site)
+    try:
+        note = "Note: drafts are included (--drafts): do not publish this build\n"
+        assert server.wait_for_stderr(note).startswith(note + "Built ")
+        assert server.get(BASE + "articles/una-bozza-da-rileggere/")[0] == 200
+
+        save(site / NEW_SEED, NEW_TEXT.replace("testo originale", "testo rivisto"))
+
+        err = server.wait_for_stderr("Rebuilt: ")
+        assert err.count(note) == 2
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_quiet_prints_nothing_for_a_rebuild_that_has_no_problem(site: Path) -> None:
+    server = Server(site, "--quiet")
+    try:
+        save(site / NEW_SEED, NEW_TEXT.replace("testo originale", "testo silenzioso"))
+        poll_until(server, NEW_URL, b"testo silenzioso")
+    finally:
+        code, err = server.stop()
+    assert (code, err) == (0, "Stopped.\n")
+
+
+def test_a_templates_folder_deleted_while_serving_falls_back_to_the_theme(site: Path) -> None:
+    footer = site / "templates/partials/footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text('<footer class="colophon"><p>Piede del sito</p></footer>\n')
+    server = Server(site)
+    try:
+        assert b"Piede del sito" in server.get(NEW_URL)[2]
+        assert b"Piede del sito" in (site / "build/404.html").read_bytes()
+
+        shutil.rmtree(site / "templates")
+
+        deadline = time.monotonic() + RECOVER_DEADLINE_MS / 1000
+        while b"Piede del sito" in server.get(NEW_URL)[2] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        body = server.get(NEW_URL)[2]
+        assert b"Piede del sito" not in body and b'<footer class="colophon">' in body
+
+        # And a templates folder made again is watched again.
+        footer.parent.mkdir(parents=True)
+        footer.write_text('<footer class="colophon"><p>Piede ritrovato</p></footer>\n')
+        poll_until(server, NEW_URL, b"Piede ritrovato")
+    finally:
+        code, err = server.stop()
+    assert code == 0 and "Traceback" not in err

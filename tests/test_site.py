@@ -14,10 +14,10 @@ from lxml import html as lxml_html
 from newsgen import cli, i18n
 from newsgen.build import BuildResult
 from newsgen.config import Config
-from tests.conftest import REPO, MakeSite, build_site, copy_demo_site
+from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.site_pages import KINDS, SUB_PATH, broken_links
+from tests.util import VNU_COMMAND
 
-VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 BASE = "https://example.org/archivio/"
 LANGUAGES = ("it", "en", "fr", "de", "es")
 
@@ -44,7 +44,7 @@ def test_w3c_nu_checker_finds_no_errors_in_the_sample_site(
     pages = sorted(output.rglob("*.html"))
     assert {str(p.relative_to(output)) for p in pages} >= set(KINDS.values())
     run = subprocess.run(
-        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *map(str, pages)],
+        [*VNU_COMMAND, "--errors-only", "--format", "json", *map(str, pages)],
         capture_output=True,
         text=True,
         check=False,

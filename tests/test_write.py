@@ -154,3 +154,124 @@ def test_write_atomic_replaces_the_file_by_a_rename(tmp_path: Path) -> None:
     write.write_atomic(path, b"new")
     assert (path.read_bytes(), path.stat().st_ino != before) == (b"new", True)
     assert os.listdir(tmp_path) == ["f.txt"]
+
+
+# --- the output folder's files, one call at a time ------------------------------------------
+
+CANNOT = (
+    "the pages already there were left as they were; free some space, make the folder "
+    "writable, or choose another with --output"
+)
+
+
+def test_a_staged_file_is_invisible_until_committed(tmp_path: Path) -> None:
+    page = tmp_path / "a" / "index.html"
+    tmp, final = write.stage(page, b"new")
+    assert (tmp, final) == (f"{tmp_path}/a/.newsgen-{os.getpid()}-index.html.tmp", str(page))
+    assert (Path(tmp).read_bytes(), page.exists()) == (b"new", False)
+    assert oct(Path(tmp).stat().st_mode & 0o777) == "0o644"
+    write.commit([(tmp, final)])
+    assert (page.read_bytes(), os.listdir(page.parent)) == (b"new", ["index.html"])
+
+
+def test_put_writes_a_new_file_in_place_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    page = f"{tmp_path}/x/y/index.html"
+    assert write.put(page, b"a" * 70_000) == (page, page)
+    assert Path(page).read_bytes() == b"a" * 70_000
+    assert oct(os.stat(page).st_mode & 0o777) == "0o644"
+    write.commit([(page, page)])  # already in place: nothing to rename
+    assert Path(page).read_bytes() == b"a" * 70_000
+    with pytest.raises(write.OutputError) as caught:
+        write.put(page, b"b")
+    assert str(caught.value) == f"cannot write {page}: File exists; {CANNOT}"
+    assert Path(page).read_bytes() == b"a" * 70_000
+
+
+def test_same_bytes_compares_size_then_content(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert write.same_bytes(path, b"abc")
+    assert not write.same_bytes(path, b"abd")
+    assert not write.same_bytes(path, b"abcd")
+    assert not write.same_bytes(tmp_path / "missing", b"")
+
+
+def test_remove_deletes_files_and_the_folders_they_leave_empty(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for name in ("a/b/index.html", "a/keep.html", "c/index.html", "d/index.html"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(b"x")
+    count = write.remove(out, ["a/b/index.html", "c/index.html", "gone/index.html"])
+    assert count == 2
+    assert listing(out) == ["a", "a/keep.html", "d", "d/index.html"]
+    assert write.remove(out, ["a/keep.html", "d/index.html"]) == 2
+    assert (out.is_dir(), listing(out)) == (True, [])
+
+
+def test_temporaries_of_a_failed_build_are_cleaned_with_their_empty_folders(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "b").mkdir()
+    (out / "a" / ".newsgen-1-index.html.tmp").write_bytes(b"x")
+    (out / "b" / ".newsgen-2-index.html.tmp").write_bytes(b"x")
+    (out / "b" / "index.html").write_bytes(b"page")
+    (out / ".newsgen-3-x.txt").write_bytes(b"not a temporary")
+    write.clean_temporaries(out)
+    assert listing(out) == [".newsgen-3-x.txt", "b", "b/index.html"]
+    write.clean_temporaries(tmp_path / "missing")  # nothing to clean
+
+
+def test_a_new_output_folder_is_written_beside_and_installed_whole(tmp_path: Path) -> None:
+    output = tmp_path / "site" / "build"
+    folder = write.open_folder(output)
+    into = tmp_path / "site" / f".newsgen-{os.getpid()}-build.tmp"
+    assert (folder.path, folder.into, folder.marker, folder.new) == (output, into, None, True)
+    assert into.is_dir() and not output.exists()
+    failure = write.OutputError(f"cannot write {into}/index.html: Disk full")
+    assert str(write.relocated(failure, folder)) == f"cannot write {output}/index.html: Disk full"
+    write.write_marker(folder, "build-1", ["b.html", "a.html", "bad\nname", "cr\rname"])
+    write.install(folder)
+    assert (output / write.MARKER).read_text() == "build-1\na.html\nb.html\n"
+    assert not into.exists()
+    again = write.open_folder(output)
+    assert (again.into, again.marker, again.new) == (output, "build-1", False)
+    assert write.relocated(failure, again) is failure
+    write.install(again)  # already in place
+    write.discard(again)  # never deletes the output folder itself
+    assert output.is_dir()
+
+
+def test_a_discarded_new_folder_leaves_nothing(tmp_path: Path) -> None:
+    folder = write.open_folder(tmp_path / "build")
+    (folder.into / "index.html").write_bytes(b"x")
+    write.discard(folder)
+    assert os.listdir(tmp_path) == []
+
+
+def test_marked_files_are_the_safe_relative_paths_of_the_marker(tmp_path: Path) -> None:
+    (tmp_path / write.MARKER).write_text(
+        "build-2\na.html\n/etc/passwd\n../up.html\nx/../y\nx//y\n\nok/index.html\n"
+    )
+    assert write.marked_files(tmp_path) == {"a.html", "ok/index.html"}
+    assert write.read_marker(tmp_path) == "build-2"
+    assert write.marked_files(tmp_path / "missing") == set()
+    assert write.read_marker(tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize("output", ["src", "src/build", "."])
+def test_an_output_folder_overlapping_a_source_folder_is_refused(
+    tmp_path: Path, output: str
+) -> None:
+    (tmp_path / "src").mkdir()
+    with pytest.raises(write.OutputError) as caught:
+        write.check_output(tmp_path / output, [tmp_path / "src", tmp_path / "other"])
+    assert str(caught.value) == (
+        f"output folder {tmp_path / output} overlaps source folder {tmp_path / 'src'}; "
+        "choose another output folder with --output"
+    )
+
+
+def test_an_output_folder_beside_the_sources_is_accepted(tmp_path: Path) -> None:
+    write.check_output(tmp_path / "build", [tmp_path / "src", tmp_path / "src-2"])

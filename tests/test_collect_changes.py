@@ -1,0 +1,297 @@
+"""collect's change detection: which source files a build reads again, and the state that
+says whether anything changed since the last build. No build: the scan against a cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from newsgen import collect
+from newsgen.cache import CODE, Cache
+from newsgen.collect import (
+    RACY_NS,
+    UNREAD,
+    Scan,
+    Source,
+    Unit,
+    curated_unit_keys,
+    file_row,
+    scan,
+)
+from newsgen.config import Config
+
+OLD_NS = 1_000_000_000 * 10**9  # 2001: long before any scan, so never "racily clean"
+SEED_A = b"Roma \xe2\x80\x93 Il consiglio ha approvato il bilancio.\n"
+SEED_B = b"Parigi \xe2\x80\x93 Il sindaco ha firmato.\n"
+CURATED = b"---\ntitle: Curato\n---\n\nIl testo.\n"
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put(path: Path, data: bytes, mtime_ns: int = OLD_NS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    put(root / "seeds" / "b.txt", SEED_B)
+    put(root / "seeds" / "a.txt", SEED_A)
+    put(root / "articles" / "c.md", CURATED)
+    return root
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    opened = Cache(tmp_path / "site" / ".newsgen" / "cache.sqlite")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the scan reads, by name."""
+    done: list[str] = []
+    real = collect._hash
+
+    def hash_(file: str) -> str | collect.Unreadable:
+        done.append(os.path.basename(file))
+        return real(file)
+
+    monkeypatch.setattr(collect, "_hash", hash_)
+    return done
+
+
+def remember_seeds(cache: Cache, found: Scan) -> None:
+    """What a build records once its workers have read the seeds."""
+    rows = [
+        file_row(
+            Source(
+                path=s.path,
+                file=s.file,
+                sha=sha(Path(s.file).read_bytes()),
+                size=s.size,
+                mtime_ns=s.mtime_ns,
+            ),
+            found.read_since_ns,
+        )
+        for s in found.seeds
+    ]
+    cache.update_file_hashes(rows, ())
+
+
+def summary(found: Scan) -> list[tuple[str, str, int, int]]:
+    return [(s.path, s.sha, s.size, s.mtime_ns) for s in (*found.seeds, *found.curated)]
+
+
+def test_a_first_scan_reads_curated_files_and_leaves_new_seeds_to_their_workers(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    found = scan(Config(root=site), cache)
+    assert summary(found) == [
+        ("seeds/a.txt", "", len(SEED_A), OLD_NS),
+        ("seeds/b.txt", "", len(SEED_B), OLD_NS),
+        ("articles/c.md", sha(CURATED), len(CURATED), OLD_NS),
+    ]
+    assert reads == ["c.md"]
+    assert found.problems == ()
+    assert (found.complete(), found.state()) == (False, "")
+    assert cache.file_hashes() == {"articles/c.md": (len(CURATED), OLD_NS, sha(CURATED))}
+
+
+def test_an_unchanged_site_is_read_no_more_and_keeps_its_state(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    remember_seeds(cache, scan(Config(root=site), cache))
+    reads.clear()
+    found = scan(Config(root=site), cache)
+    assert reads == []
+    assert [s.sha for s in (*found.seeds, *found.curated)] == [
+        sha(SEED_A),
+        sha(SEED_B),
+        sha(CURATED),
+    ]
+    assert found.complete()
+    digest = hashlib.sha256(
+        f"seeds/a.txt\0{sha(SEED_A)}\0seeds/b.txt\0{sha(SEED_B)}\0"
+        f"articles/c.md\0{sha(CURATED)}\0".encode()
+    ).hexdigest()
+    assert found.state() == digest
+    assert scan(Config(root=site), cache).state() == digest
+
+
+@pytest.mark.parametrize(
+    ("data", "mtime_ns"),
+    [
+        (SEED_A + b"Altro.\n", OLD_NS),  # longer, same mtime
+        (SEED_A.replace(b"Roma", b"Rome"), OLD_NS + 1),  # same size, a new mtime
+    ],
+    ids=["size", "mtime"],
+)
+def test_a_file_whose_size_or_mtime_changed_is_read_again(
+    site: Path, cache: Cache, reads: list[str], data: bytes, mtime_ns: int
+) -> None:
+    remember_seeds(cache, scan(Config(root=site), cache))
+    before = scan(Config(root=site), cache).state()
+    put(site / "seeds" / "a.txt", data, mtime_ns)
+    reads.clear()
+    found = scan(Config(root=site), cache)
+    assert reads == ["a.txt"]
+    assert found.seeds[0].sha == sha(data)
+    assert found.state() not in ("", before)
+    assert cache.file_hashes()["seeds/a.txt"] == (len(data), mtime_ns, sha(data))
+
+
+def test_a_same_size_edit_that_keeps_the_mtime_is_trusted_unread(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    """The price of reading only what changed: why a recent file is recorded as racy."""
+    remember_seeds(cache, scan(Config(root=site), cache))
+    put(site / "seeds" / "a.txt", SEED_A.replace(b"Roma", b"Rome"))
+    reads.clear()
+    assert scan(Config(root=site), cache).seeds[0].sha == sha(SEED_A)
+    assert reads == []
+
+
+def test_a_removed_file_is_forgotten_and_changes_the_state(site: Path, cache: Cache) -> None:
+    remember_seeds(cache, scan(Config(root=site), cache))
+    before = scan(Config(root=site), cache).state()
+    (site / "seeds" / "b.txt").unlink()
+    found = scan(Config(root=site), cache)
+    assert [s.path for s in found.seeds] == ["seeds/a.txt"]
+    assert sorted(cache.file_hashes()) == ["articles/c.md", "seeds/a.txt"]
+    assert found.state() not in ("", before)
+
+
+def test_a_renamed_file_with_the_same_text_changes_the_state(site: Path, cache: Cache) -> None:
+    remember_seeds(cache, scan(Config(root=site), cache))
+    before = scan(Config(root=site), cache).state()
+    (site / "articles" / "c.md").rename(site / "articles" / "d.md")
+    assert scan(Config(root=site), cache).state() not in ("", before)
+
+
+def test_other_names_are_not_sources(site: Path, cache: Cache) -> None:
+    put(site / "seeds" / ".hidden.txt", SEED_A)
+    put(site / "seeds" / "notes.md", SEED_A)
+    put(site / "articles" / "seed.txt", SEED_A)
+    put(site / "articles" / ".draft.md", CURATED)
+    found = scan(Config(root=site), cache)
+    assert [s.path for s in (*found.seeds, *found.curated)] == [
+        "seeds/a.txt",
+        "seeds/b.txt",
+        "articles/c.md",
+    ]
+
+
+def test_a_site_without_source_folders_has_no_sources(tmp_path: Path, cache: Cache) -> None:
+    found = scan(Config(root=tmp_path / "site"), cache)
+    assert (found.seeds, found.curated, found.problems) == ((), (), ())
+
+
+def test_a_file_over_the_limit_is_skipped_unread(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    put(site / "articles" / "big.md", b"x" * 2000)
+    found = scan(Config(root=site, max_file_mb=0.001), cache)
+    assert [s.path for s in found.curated] == ["articles/c.md"]
+    assert [str(p) for p in found.problems] == [
+        "articles/big.md: 0.00191 MB, over max_file_mb (0.001); skipped; split the file, or "
+        "raise max_file_mb in newsgen.yaml"
+    ]
+    assert reads == ["c.md"]
+
+
+def test_links_and_special_files_are_skipped_with_their_reason(
+    site: Path, cache: Cache, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.md"
+    put(outside, CURATED)
+    articles = site / "articles"
+    (articles / "out.md").symlink_to(outside)
+    (articles / "nothing.md").symlink_to(articles / "missing")
+    (articles / "loop.md").symlink_to(articles / "loop.md")
+    (articles / "inside.md").symlink_to(articles / "c.md")
+    (articles / "folder.md").mkdir()
+    os.mkfifo(articles / "pipe.md")
+    found = scan(Config(root=site), cache)
+    assert [s.path for s in found.curated] == ["articles/c.md", "articles/inside.md"]
+    assert sorted(str(p) for p in found.problems) == [
+        "articles/folder.md: not a regular file (a folder); skipped; only regular files are read",
+        "articles/loop.md: symlink loop; skipped; point the link at a file, or delete it",
+        "articles/nothing.md: symlink to nothing; skipped; point the link at a file, or delete it",
+        "articles/out.md: is a link to a file outside the site; skipped; copy the file in instead",
+        "articles/pipe.md: not a regular file (a named pipe); skipped; only regular files are read",
+    ]
+    assert {p.level for p in found.problems} == {"error"}
+
+
+@pytest.mark.parametrize(
+    ("offset", "racy"),
+    [(0, True), (-RACY_NS, True), (-RACY_NS - 1, False)],
+)
+def test_a_file_changed_within_the_racy_window_is_recorded_to_be_read_again(
+    offset: int, racy: bool
+) -> None:
+    since = 5 * RACY_NS
+    source = Source(path="seeds/a.txt", file="/x/a.txt", sha="abc", size=7, mtime_ns=since + offset)
+    assert file_row(source, since) == ("seeds/a.txt", -1 if racy else 7, since + offset, "abc")
+
+
+def test_a_racily_recorded_file_is_read_again(site: Path, cache: Cache, reads: list[str]) -> None:
+    put(site / "articles" / "c.md", CURATED, mtime_ns=os.stat(site).st_mtime_ns + 10**9)
+    scan(Config(root=site), cache)
+    assert cache.file_hashes()["articles/c.md"][0] == -1
+    reads.clear()
+    scan(Config(root=site), cache)
+    assert reads == ["c.md"]
+
+
+def test_curated_unit_keys_name_the_code_the_path_and_the_hash() -> None:
+    sources = [Source(path="articles/c.md", file="/s/articles/c.md", sha="abc")]
+    assert curated_unit_keys(sources) == {"articles/c.md": f"md:{CODE}:articles/c.md:abc"}
+
+
+def test_seeds_read_by_their_workers_are_remembered(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    """A seed `scan` left unread gets the hash its worker read; one its worker could not read
+    is recorded with no size, so that the next scan reads it again."""
+    found = scan(Config(root=site), cache)
+    a, b = found.seeds
+    units = [
+        Unit(
+            key="ka",
+            order="0",
+            seed=Source(path=a.path, file=a.file, sha="sha-a", size=a.size, mtime_ns=a.mtime_ns),
+            curated=None,
+        ),
+        Unit(
+            key="kb",
+            order="1",
+            seed=Source(path=b.path, file=b.file, sha=UNREAD, size=-1, mtime_ns=b.mtime_ns),
+            curated=None,
+        ),
+    ]
+    hashed = collect._record_hashes(cache, found, units)
+    assert [s.sha for s in hashed.seeds] == ["sha-a", UNREAD]
+    assert hashed.curated == found.curated
+    known = cache.file_hashes()
+    assert (known["seeds/a.txt"], known["seeds/b.txt"]) == (
+        (len(SEED_A), OLD_NS, "sha-a"),
+        (-1, OLD_NS, UNREAD),
+    )
+    reads.clear()
+    again = scan(Config(root=site), cache)
+    assert reads == ["b.txt"]
+    assert [s.sha for s in again.seeds] == ["sha-a", sha(SEED_B)]
+    read_now = replace(units[1], seed=again.seeds[1])
+    assert collect._record_hashes(cache, again, [units[0], read_now]) is again
