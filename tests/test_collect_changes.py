@@ -61,13 +61,13 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files the scan reads, by name."""
     done: list[str] = []
-    real = collect._hash
+    real = collect.Limit.hash
 
-    def hash_(file: str) -> str | collect.Unreadable:
+    def hash_(limit: collect.Limit, file: str) -> str | collect.Unreadable:
         done.append(os.path.basename(file))
-        return real(file)
+        return real(limit, file)
 
-    monkeypatch.setattr(collect, "_hash", hash_)
+    monkeypatch.setattr(collect.Limit, "hash", hash_)
     return done
 
 
