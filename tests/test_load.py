@@ -536,6 +536,7 @@ def test_a_curated_article_is_read_whole() -> None:
             dateline="Roma",
             date_text="29 marzo 2022",
             blocks=("  Roma, 29 marzo 2022 – Il testo\n  segue.", "Secondo."),
+            lede=(0, 24),  # the headline and summary start at "Il testo"
             related=(
                 Image(url="https://x.org/1.jpg", caption="Uno", credit="F"),
                 Image(url="https://x.org/2.jpg", caption="Due"),
@@ -559,6 +560,7 @@ def test_a_curated_article_of_a_seed_may_have_no_body() -> None:
         date_text=None,
         blocks=(),
         related=(),
+        lede=(-1, 0),
         meta=FrontMatter(source="s.txt"),
         body_line=4,
         curated=True,
@@ -640,6 +642,7 @@ def test_a_curated_body_replaces_the_seeds_text_dateline_date_and_images() -> No
         date_text="1 aprile 2022",
         blocks=("Milano, 1 aprile 2022 – Il mio testo.",),
         related=(Image(url="https://x.org/m.jpg", caption="M"),),
+        lede=(0, 24),
         meta=over.meta,
         body_line=7,
         curated=True,
@@ -822,3 +825,19 @@ def test_short_legacy_texts_decode_to_the_right_letters(text: str, encoding: str
     decoded, problems = decode(f"{text}\n".encode(encoding), "seeds/x.txt")
     assert decoded == f"{text}\n"
     assert len(problems) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "lede"),
+    [
+        ("Roma – Il testo.", (0, 7)),
+        ("![Foto](https://x.org/f.jpg)\n\nParigi – Le texte.", (1, 9)),
+        ("# Titolo\n\n> Citazione\n\nTesto senza luogo.", (2, 0)),
+        ("> Solo una citazione.", (-1, 0)),
+    ],
+)
+def test_the_lede_is_the_first_block_of_prose_past_its_dateline(
+    text: str, lede: tuple[int, int]
+) -> None:
+    draft, _ = parse_curated("articles/a.md", f"---\ntitle: T\n---\n{text}\n".encode())
+    assert draft is not None and draft.lede == lede
