@@ -149,8 +149,10 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     except SearchError as exc:
+        # A first build writes into a new folder, which is then discarded.
+        pages = "the pages are written" if config.output_dir.is_dir() else "no page was kept"
         print(
-            f"Error: the search index could not be written ({exc}); the pages are written; "
+            f"Error: the search index could not be written ({exc}); {pages}; "
             "run the build again, and report the error if it persists",
             file=sys.stderr,
         )
@@ -256,11 +258,9 @@ def summary(result: BuildResult) -> str:
 def _template_failure(exc: Exception, config: Config) -> Problem | None:
     """What a failing template means, or None for another error. Jinja is imported here, not
     at start-up: a build that renders nothing never needs it."""
-    import jinja2
-
     from newsgen import render
 
-    return render.template_failure(exc, config) if isinstance(exc, jinja2.TemplateError) else None
+    return render.template_failure(exc, config)
 
 
 def search_summary(report: IndexReport) -> str:

@@ -357,9 +357,11 @@ def _is_template(name: str) -> bool:
 _FRAME = re.compile(r'File "([^"]+)", line (\d+)')
 
 
-def template_failure(exc: jinja2.TemplateError, config: Config) -> Problem:
+def template_failure(exc: Exception, config: Config) -> Problem | None:
     """The template line an error in rendering comes from, also when it happened in a worker
-    process (multiprocessing passes the worker's traceback along only as text)."""
+    process (multiprocessing passes the worker's traceback along only as text). An error
+    Jinja raises is a template's; another (`{{ 1 / 0 }}`) is when a template's frame raised
+    it; else None: not a template's."""
     text = "".join(traceback.format_exception(exc))
     dirs = template_dirs(config.source_dir("templates"))
     frames = [
@@ -367,8 +369,14 @@ def template_failure(exc: jinja2.TemplateError, config: Config) -> Problem:
         for file, line in _FRAME.findall(text)
         if any(Path(file).is_relative_to(d) for d in dirs)
     ]
+    if isinstance(exc, jinja2.TemplateError):
+        message = exc.message or type(exc).__name__
+    elif frames:
+        message = f"{type(exc).__name__}: {exc}"
+    else:
+        return None
     file, line = frames[-1] if frames else (config.templates, None)
-    return _template_problem(file, line, exc.message or type(exc).__name__, config)
+    return _template_problem(file, line, message, config)
 
 
 def _template_problem(file: str, line: int | None, message: str, config: Config) -> Problem:

@@ -393,12 +393,18 @@ class PagefindService:
             raise SearchError(
                 "Pagefind's binary is missing; reinstall with pip install 'pagefind[extended]'"
             )
-        self.process = subprocess.Popen(
-            [str(binary), "--service"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [str(binary), "--service"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise SearchError(
+                f"Pagefind's binary {binary} cannot be run ({exc.strerror or exc}); reinstall "
+                "with pip install 'pagefind[extended]'"
+            ) from exc
         self.last_id = 0
         self.pending = b""
 
@@ -426,11 +432,14 @@ class PagefindService:
     def requests(self, payloads: Sequence[dict[str, object]]) -> list[dict[str, Any]]:
         assert self.process.stdin is not None
         first = self.last_id + 1
-        for payload in payloads:
-            self.last_id += 1
-            message = {"message_id": self.last_id, "payload": payload}
-            self.process.stdin.write(base64.b64encode(json.dumps(message).encode()) + b",")
-        self.process.stdin.flush()
+        try:
+            for payload in payloads:
+                self.last_id += 1
+                message = {"message_id": self.last_id, "payload": payload}
+                self.process.stdin.write(base64.b64encode(json.dumps(message).encode()) + b",")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise self._stopped() from None
         replies: dict[int, dict[str, Any]] = {}
         while len(replies) < len(payloads):
             number, reply = self._reply()
@@ -442,7 +451,7 @@ class PagefindService:
         while b"," not in self.pending:
             chunk = os.read(self.process.stdout.fileno(), 1 << 16)
             if not chunk:
-                raise SearchError(f"Pagefind stopped unexpectedly (exit {self.process.wait()})")
+                raise self._stopped()
             self.pending += chunk
         message, self.pending = self.pending.split(b",", 1)
         data = json.loads(base64.b64decode(message))
@@ -450,6 +459,9 @@ class PagefindService:
         if payload.get("type") == "Error":
             raise SearchError(f"Pagefind: {payload.get('message')}")
         return int(data["message_id"]), payload
+
+    def _stopped(self) -> SearchError:
+        return SearchError(f"Pagefind stopped unexpectedly (exit {self.process.wait()})")
 
 
 def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:

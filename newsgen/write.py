@@ -125,13 +125,17 @@ def _folder(path: str) -> None:
 
 def commit(staged: Iterable[Staged]) -> None:
     """Rename staged files into place: each reader sees the old file or the new one."""
+    done = 0
     for tmp, path in staged:
         if tmp == path:
             continue  # written in place by `put`
         try:
             os.replace(tmp, path)
         except OSError as exc:
-            raise _cannot_write(Path(path), exc) from exc
+            raise (
+                _cannot_write(Path(path), exc) if not done else _partly(path, exc, done)
+            ) from exc
+        done += 1
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -147,6 +151,16 @@ def _cannot_write(path: Path, exc: OSError) -> OutputError:
     )
 
 
+def _partly(path: str, exc: OSError, done: int) -> OutputError:
+    why = exc.strerror or str(exc)
+    files = "1 file" if done == 1 else f"{done} files"
+    return OutputError(
+        f"cannot write {path}: {why}; {files} of this build were already put in place, the "
+        "others are as they were; free some space or make the folder writable, then build "
+        "again to complete the site"
+    )
+
+
 def same_bytes(path: Path, data: bytes) -> bool:
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data
@@ -159,6 +173,8 @@ def remove(output: Path, relatives: Iterable[str]) -> int:
     count = 0
     out = output.resolve()
     for relative in sorted(relatives):
+        if not _inside(relative):
+            continue  # a damaged record: newsgen never wrote there, so never removes it
         path = target(output, relative)
         with contextlib.suppress(FileNotFoundError):
             path.unlink()

@@ -351,3 +351,58 @@ def test_a_build_on_a_terminal_draws_progress_and_clears_it_before_the_summary(
     pages = found[1]
     assert f"\rwriting  [{'#' * 30}] {pages}/{pages}\r" in text
     assert f"\rreading  [{'#' * 30}] 1/1\r" in text
+
+
+def test_a_template_raising_a_python_error_is_exit_1_naming_its_line(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Jinja lets `{{ 1 / 0 }}` through as ZeroDivisionError; it is still the template's."""
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    footer = site / "templates" / "partials" / "footer.html"
+    footer.parent.mkdir(parents=True)
+    footer.write_text("<footer>\n{{ 1 / 0 }}</footer>\n", encoding="utf-8")
+    code, out, err = run(capsys, "build", "--site", str(site), "--no-search")
+    assert (code, out) == (1, [])
+    assert err == [
+        "Error: templates/partials/footer.html:2: template error: ZeroDivisionError: "
+        "division by zero; fix the template and save; the pages already built were left as "
+        "they were"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("script", "mode", "why"),
+    [
+        (
+            "#!/bin/sh\nexit 3\n",
+            0o644,
+            "Pagefind's binary {binary} cannot be run (Permission "
+            "denied); reinstall with pip install 'pagefind[extended]'",
+        ),
+        ("#!/bin/sh\nexec 0<&-\nexit 3\n", 0o755, "Pagefind stopped unexpectedly (exit 3)"),
+    ],
+    ids=["not executable", "exits at once"],
+)
+def test_a_pagefind_that_cannot_run_is_exit_1_on_a_first_build_too(
+    make_site: MakeSite,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    script: str,
+    mode: int,
+    why: str,
+) -> None:
+    """A first build writes into a new folder, discarded when the index fails: no page is
+    kept, and the message says so."""
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    binary = tmp_path / "pagefind"
+    binary.write_text(script)
+    binary.chmod(mode)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(binary))
+    code, out, err = run(capsys, "build", "--site", str(site))
+    assert (code, out) == (1, [])
+    assert err == [
+        f"Error: the search index could not be written ({why.format(binary=binary)}); no page "
+        "was kept; run the build again, and report the error if it persists"
+    ]
+    assert not (site / "build").exists()
