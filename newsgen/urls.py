@@ -200,13 +200,15 @@ def save_registry(root: Path, registry: Registry, articles: Sequence[Article]) -
         return []
     try:
         write.write_atomic(path, data)
-    except OSError as exc:
+    except write.OutputError as exc:
+        cause = exc.__cause__
+        why = cause.strerror if isinstance(cause, OSError) and cause.strerror else exc
         return [
             Problem(
                 path=REGISTRY_NAME,
                 level="error",
                 message=(
-                    f"cannot be written ({exc.strerror or exc}); the URLs of this build are "
+                    f"cannot be written ({why}); the URLs of this build are "
                     "not recorded; make the site folder writable and build again"
                 ),
             )

@@ -125,17 +125,22 @@ def _folder(path: str) -> None:
 
 def commit(staged: Iterable[Staged]) -> None:
     """Rename staged files into place: each reader sees the old file or the new one."""
-    done = 0
-    for tmp, path in staged:
-        if tmp == path:
-            continue  # written in place by `put`
+    pending = [(tmp, path) for tmp, path in staged if tmp != path]  # `put` wrote in place
+    for done, (tmp, path) in enumerate(pending):
         try:
             os.replace(tmp, path)
         except OSError as exc:
+            _discard(tmp for tmp, _ in pending[done:])
             raise (
                 _cannot_write(Path(path), exc) if not done else _partly(path, exc, done)
             ) from exc
-        done += 1
+
+
+def _discard(temporaries: Iterable[str]) -> None:
+    """Remove the temporary files a failed commit will never rename."""
+    for tmp in temporaries:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

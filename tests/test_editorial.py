@@ -261,6 +261,19 @@ def test_registry_that_is_not_yaml_names_the_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_registry_that_cannot_be_written_is_a_problem_not_a_failed_build(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "urls.yaml").mkdir()  # in the way of the rename
+    (tmp_path / "urls.yaml" / "kept.txt").write_text("kept")
+    problems = urls.save_registry(tmp_path, urls.Registry(), [article("a", "one")])
+    assert [str(p) for p in problems] == [
+        "urls.yaml: cannot be written (Is a directory); the URLs of this build are not "
+        "recorded; make the site folder writable and build again"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["urls.yaml"]
+
+
 def test_registry_is_rewritten_only_when_something_is_new(tmp_path: Path) -> None:
     a = article("a", "one")
     assert urls.save_registry(tmp_path, urls.Registry(), []) == []

@@ -104,6 +104,21 @@ def test_a_rename_that_fails_is_an_output_error_naming_the_file(tmp_path: Path) 
         commit([staged])
     assert str(caught.value) == f"cannot write {page}: Is a directory; {CANNOT}"
     assert (page / "kept.txt").read_text() == "kept"
+    assert temporaries(tmp_path) == []
+
+
+def test_a_commit_that_fails_half_way_leaves_no_temporary_file(tmp_path: Path) -> None:
+    (tmp_path / "b.html").mkdir()
+    (tmp_path / "b.html" / "kept.txt").write_text("kept")
+    staged = [stage(tmp_path / name, name.encode()) for name in ("a.html", "b.html", "c.html")]
+    with pytest.raises(OutputError) as caught:
+        commit(staged)
+    assert str(caught.value).startswith(
+        f"cannot write {tmp_path / 'b.html'}: Is a directory; 1 file of this build"
+    )
+    assert (tmp_path / "a.html").read_bytes() == b"a.html"
+    assert not (tmp_path / "c.html").exists()
+    assert temporaries(tmp_path) == []
 
 
 def test_a_page_that_cannot_be_put_in_place_fails_the_build_and_the_next_completes_it(
