@@ -326,7 +326,7 @@ def test_a_file_this_process_may_not_read_is_skipped(
         return False
 
     (site / "articles" / "c.md").chmod(0o000)
-    monkeypatch.setattr(collect.os, "access", access)
+    monkeypatch.setattr(os, "access", access)
     found = scan(Config(root=site), cache)
     assert (found.curated, asked) == ((), ["c.md"])
     assert [str(p) for p in found.problems] == [
