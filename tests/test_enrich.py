@@ -10,7 +10,10 @@ import pytest
 from lxml import etree
 
 from newsgen.enrich import (
+    SUMMARY_LENGTH,
     Enriched,
+    _opening,
+    cut,
     detect_language,
     enrich,
     finalize,
@@ -609,3 +612,25 @@ def test_without_any_headline_the_title_is_the_file_name() -> None:
         "articles/sub/solo.md: 2 blocks nested more than 20 levels deep (quotes or lists) "
         "became plain paragraphs; the text is all there; nest less to keep the structure"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut_text"),
+    [
+        ("abc", 3, "abc"),
+        ("abcdef", 3, "abc…"),
+        ("uno due tre", 7, "uno due…"),
+        ("uno, due", 5, "uno…"),
+    ],
+)
+def test_cut_at_a_word_within_the_limit(text: str, limit: int, cut_text: str) -> None:
+    assert cut(text, limit) == cut_text
+
+
+def test_the_opening_takes_sentences_until_one_passes_the_summary_length() -> None:
+    """Lengths counted with the spaces between sentences: 101 + 1 + 98 is exactly 200."""
+    a, b, c, d = "A" * 100 + ".", "B" * 97 + ".", "C" * 50 + ".", "D" * 10 + "."
+    assert SUMMARY_LENGTH == 200
+    assert _opening(f"{a} {b} {c} {d}") == [a, b, c]
+    longer = "B" * 98 + "."
+    assert _opening(f"{a} {longer} {c}") == [a, longer]
