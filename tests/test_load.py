@@ -823,3 +823,46 @@ def test_short_legacy_texts_decode_to_the_right_letters(text: str, encoding: str
     decoded, problems = decode(f"{text}\n".encode(encoding), "seeds/x.txt")
     assert decoded == f"{text}\n"
     assert len(problems) == 1
+
+
+W = "Abcdefghij"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Roma", True),
+        ("A B C D E F", True),
+        ("A B C D E F G", False),  # seven words
+        (f"{W} {W} {W} {W} Abcdef", True),  # 50 characters
+        (f"{W} {W} {W} {W} Abcdefg", False),  # 51
+        ("di de", False),  # joiners only
+        ("di Roma", True),
+        ("Lago d’ Orta", True),
+        ("Lago d'' Orta", True),
+        ("Lago d Orta", True),
+        ("Lago di roma", False),
+        ("roma", False),
+    ],
+)
+def test_a_place_is_one_to_six_capitalised_words_and_joiners(text: str, place: bool) -> None:
+    assert load.is_place(text) is place
+
+
+@pytest.mark.parametrize(
+    ("lines", "split"),
+    [
+        (["", "## Titolo ##", "", "Testo"], ("Titolo", ["", "Testo"], 2)),
+        (["", ""], (None, ["", ""], 0)),
+        (["", "Titolo", "", "Testo."], ("Titolo", ["", "Testo."], 2)),
+        (["Titolo"], (None, ["Titolo"], 0)),
+        (["Titolo", ""], (None, ["Titolo", ""], 0)),
+        (["Titolo", "Testo."], (None, ["Titolo", "Testo."], 0)),
+        (["Titolo", "", "- uno", "- due"], (None, ["Titolo", "", "- uno", "- due"], 0)),
+        (["Titolo", "", "", "Testo."], ("Titolo", ["", "", "Testo."], 1)),
+    ],
+)
+def test_a_title_is_a_heading_or_a_line_then_a_blank_line_then_text(
+    lines: list[str], split: tuple[str | None, list[str], int]
+) -> None:
+    assert load.split_title(lines) == split
