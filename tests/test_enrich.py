@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,11 +14,14 @@ from newsgen.enrich import (
     SUMMARY_LENGTH,
     Enriched,
     _opening,
+    _sample_text,
     cut,
     detect_language,
+    detect_languages,
     enrich,
     finalize,
     headline,
+    language_sample,
     make_slug,
     parse_date,
     summary,
@@ -634,3 +638,19 @@ def test_the_opening_takes_sentences_until_one_passes_the_summary_length() -> No
     assert _opening(f"{a} {b} {c} {d}") == [a, b, c]
     longer = "B" * 98 + "."
     assert _opening(f"{a} {longer} {c}") == [a, longer]
+
+
+def test_languages_are_detected_for_drafts_without_one_remembered_first() -> None:
+    roma = draft_of(ROMA_SEED)
+    berlin = draft_of("Berlin – Der Bundestag hat heute den Haushalt beschlossen.\n", "seeds/b.txt")
+    paris = replace(
+        draft_of("Paris – Le conseil a voté le budget.\n", "seeds/c.txt"),
+        meta=FrontMatter(lang="fr"),
+    )
+    key_roma, key_berlin = (language_sample(d, "en") for d in (roma, berlin))
+    assert key_roma == hashlib.sha256(f"en\0{_sample_text(roma)}".encode()).hexdigest()[:24]
+    assert detect_languages([roma, berlin, paris], "en", {key_roma: "es"}) == {
+        key_roma: "es",
+        key_berlin: "de",
+    }
+    assert detect_languages([roma, paris], "en", {}) == {key_roma: "it"}
