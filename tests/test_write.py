@@ -7,6 +7,7 @@ import contextlib
 import os
 import resource
 import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,12 +317,17 @@ def test_the_root_folder_holds_its_files() -> None:
 
 def test_only_new_folders_of_dead_builds_are_removed(tmp_path: Path) -> None:
     output = tmp_path / "my-build"
-    dead, alive = 2**22 + 1, 1  # above any pid Linux gives; init
-    for pid in (dead, alive):
-        (tmp_path / f".newsgen-{pid}-my-build.tmp").mkdir()
-    folder = write.open_folder(output)
+    # A live process of the test's own (never init: a mutant of the check may signal it).
+    with subprocess.Popen(["sleep", "600"]) as alive:
+        try:
+            dead = 2**22 + 1  # above any pid Linux gives
+            for pid in (dead, alive.pid):
+                (tmp_path / f".newsgen-{pid}-my-build.tmp").mkdir()
+            folder = write.open_folder(output)
+        finally:
+            alive.kill()
     assert set(os.listdir(tmp_path)) == {
         f".newsgen-{os.getpid()}-my-build.tmp",
-        f".newsgen-{alive}-my-build.tmp",
+        f".newsgen-{alive.pid}-my-build.tmp",
     }
     assert folder.into == tmp_path / f".newsgen-{os.getpid()}-my-build.tmp"
