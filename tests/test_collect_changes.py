@@ -332,3 +332,12 @@ def test_a_file_this_process_may_not_read_is_skipped(
     assert [str(p) for p in found.problems] == [
         "articles/c.md: not readable (permission denied); skipped; check its permissions"
     ]
+
+
+def test_a_file_name_in_utf8_beyond_ascii_is_a_source(site: Path, cache: Cache) -> None:
+    put(site / "seeds" / "caffè.txt", SEED_A)
+    found = scan(Config(root=site), cache)
+    assert ([s.path for s in found.seeds], found.problems) == (
+        ["seeds/a.txt", "seeds/b.txt", "seeds/caffè.txt"],
+        (),
+    )
