@@ -295,3 +295,49 @@ def test_seeds_read_by_their_workers_are_remembered(
     assert [s.sha for s in again.seeds] == ["sha-a", sha(SEED_B)]
     read_now = replace(units[1], seed=again.seeds[1])
     assert collect._record_hashes(cache, again, [units[0], read_now]) is again
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_naming_it_readably(
+    site: Path, cache: Cache
+) -> None:
+    os.close(os.open(os.fsencode(site / "seeds") + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+    found = scan(Config(root=site), cache)
+    assert [s.path for s in found.seeds] == ["seeds/a.txt", "seeds/b.txt"]
+    assert [(str(p), p.level) for p in found.problems] == [
+        ("seeds/caf\\xe9.txt: file name is not UTF-8; skipped; rename the file", "error")
+    ]
+
+
+def test_a_file_of_exactly_the_limit_is_read(site: Path, cache: Cache) -> None:
+    config = Config(root=site, max_file_mb=0.001)
+    put(site / "articles" / "c.md", CURATED.ljust(config.max_file_bytes, b"x"))
+    found = scan(config, cache)
+    assert ([s.path for s in found.curated], found.problems) == (["articles/c.md"], ())
+
+
+def test_a_file_this_process_may_not_read_is_skipped(
+    site: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(Root may read anything: the permission check is made to say no.)"""
+    asked: list[str] = []
+
+    def access(path: str, mode: int, **kwargs: object) -> bool:
+        asked.append(os.path.basename(path))
+        return False
+
+    (site / "articles" / "c.md").chmod(0o000)
+    monkeypatch.setattr(os, "access", access)
+    found = scan(Config(root=site), cache)
+    assert (found.curated, asked) == ((), ["c.md"])
+    assert [str(p) for p in found.problems] == [
+        "articles/c.md: not readable (permission denied); skipped; check its permissions"
+    ]
+
+
+def test_a_file_name_in_utf8_beyond_ascii_is_a_source(site: Path, cache: Cache) -> None:
+    put(site / "seeds" / "caffè.txt", SEED_A)
+    found = scan(Config(root=site), cache)
+    assert ([s.path for s in found.seeds], found.problems) == (
+        ["seeds/a.txt", "seeds/b.txt", "seeds/caffè.txt"],
+        (),
+    )

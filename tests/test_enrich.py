@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,11 +11,17 @@ import pytest
 from lxml import etree
 
 from newsgen.enrich import (
+    SUMMARY_LENGTH,
     Enriched,
+    _opening,
+    _sample_text,
+    cut,
     detect_language,
+    detect_languages,
     enrich,
     finalize,
     headline,
+    language_sample,
     parse_date,
     summary,
 )
@@ -609,3 +616,41 @@ def test_without_any_headline_the_title_is_the_file_name() -> None:
         "articles/sub/solo.md: 2 blocks nested more than 20 levels deep (quotes or lists) "
         "became plain paragraphs; the text is all there; nest less to keep the structure"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cut_text"),
+    [
+        ("abc", 3, "abc"),
+        ("abcdef", 3, "abc…"),
+        ("uno due tre", 7, "uno due…"),
+        ("uno, due", 5, "uno…"),
+    ],
+)
+def test_cut_at_a_word_within_the_limit(text: str, limit: int, cut_text: str) -> None:
+    assert cut(text, limit) == cut_text
+
+
+def test_the_opening_takes_sentences_until_one_passes_the_summary_length() -> None:
+    """Lengths counted with the spaces between sentences: 101 + 1 + 98 is exactly 200."""
+    a, b, c, d = "A" * 100 + ".", "B" * 97 + ".", "C" * 50 + ".", "D" * 10 + "."
+    assert SUMMARY_LENGTH == 200
+    assert _opening(f"{a} {b} {c} {d}") == [a, b, c]
+    longer = "B" * 98 + "."
+    assert _opening(f"{a} {longer} {c}") == [a, longer]
+
+
+def test_languages_are_detected_for_drafts_without_one_remembered_first() -> None:
+    roma = draft_of(ROMA_SEED)
+    berlin = draft_of("Berlin – Der Bundestag hat heute den Haushalt beschlossen.\n", "seeds/b.txt")
+    paris = replace(
+        draft_of("Paris – Le conseil a voté le budget.\n", "seeds/c.txt"),
+        meta=FrontMatter(lang="fr"),
+    )
+    key_roma, key_berlin = (language_sample(d, "en") for d in (roma, berlin))
+    assert key_roma == hashlib.sha256(f"en\0{_sample_text(roma)}".encode()).hexdigest()[:24]
+    assert detect_languages([roma, berlin, paris], "en", {key_roma: "es"}) == {
+        key_roma: "es",
+        key_berlin: "de",
+    }
+    assert detect_languages([roma, paris], "en", {}) == {key_roma: "it"}

@@ -841,3 +841,46 @@ def test_the_lede_is_the_first_block_of_prose_past_its_dateline(
 ) -> None:
     draft, _ = parse_curated("articles/a.md", f"---\ntitle: T\n---\n{text}\n".encode())
     assert draft is not None and draft.lede == lede
+
+
+W = "Abcdefghij"
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("Roma", True),
+        ("A B C D E F", True),
+        ("A B C D E F G", False),  # seven words
+        (f"{W} {W} {W} {W} Abcdef", True),  # 50 characters
+        (f"{W} {W} {W} {W} Abcdefg", False),  # 51
+        ("di de", False),  # joiners only
+        ("di Roma", True),
+        ("Lago d’ Orta", True),
+        ("Lago d'' Orta", True),
+        ("Lago d Orta", True),
+        ("Lago di roma", False),
+        ("roma", False),
+    ],
+)
+def test_a_place_is_one_to_six_capitalised_words_and_joiners(text: str, place: bool) -> None:
+    assert load.is_place(text) is place
+
+
+@pytest.mark.parametrize(
+    ("lines", "split"),
+    [
+        (["", "## Titolo ##", "", "Testo"], ("Titolo", ["", "Testo"], 2)),
+        (["", ""], (None, ["", ""], 0)),
+        (["", "Titolo", "", "Testo."], ("Titolo", ["", "Testo."], 2)),
+        (["Titolo"], (None, ["Titolo"], 0)),
+        (["Titolo", ""], (None, ["Titolo", ""], 0)),
+        (["Titolo", "Testo."], (None, ["Titolo", "Testo."], 0)),
+        (["Titolo", "", "- uno", "- due"], (None, ["Titolo", "", "- uno", "- due"], 0)),
+        (["Titolo", "", "", "Testo."], ("Titolo", ["", "", "Testo."], 1)),
+    ],
+)
+def test_a_title_is_a_heading_or_a_line_then_a_blank_line_then_text(
+    lines: list[str], split: tuple[str | None, list[str], int]
+) -> None:
+    assert load.split_title(lines) == split

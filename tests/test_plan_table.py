@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from newsgen.plan import Page, Settings, plan_site, url_to_path
+from newsgen.plan import (
+    SITEMAP_LIMIT,
+    Page,
+    Redirect,
+    Settings,
+    plan_site,
+    redirect_pages,
+    sitemaps,
+    url_to_path,
+)
 from tests.test_plan import article
 
 ARTICLES = [
@@ -660,3 +669,42 @@ EXPECTED: list[Row] = [
         (),
     ),
 ]
+
+
+def test_each_old_url_gets_a_redirect_page_and_all_are_listed_once() -> None:
+    old = Redirect(
+        source="/vecchio/", href="/vecchio/", target="/articles/a1/", title="A", lang="it"
+    )
+    other = Redirect(
+        source="/più/", href="/pi%C3%B9/", target="/articles/a2/", title="B", lang="fr"
+    )
+    assert redirect_pages([]) == []
+    assert redirect_pages([old, other]) == [
+        Page(
+            url="/vecchio/",
+            template="redirect.html",
+            kind="redirect",
+            title="A",
+            lang="it",
+            redirects=(old,),
+        ),
+        Page(
+            url="/più/",
+            template="redirect.html",
+            kind="redirect",
+            title="B",
+            lang="fr",
+            redirects=(other,),
+        ),
+        Page(url="/_redirects", template="_redirects", redirects=(old, other)),
+    ]
+
+
+def test_a_sitemap_index_and_its_parts_are_all_sitemaps() -> None:
+    urls = [f"/articles/a{n}/" for n in range(SITEMAP_LIMIT + 1)]
+    assert [(p.url, p.template, p.kind, len(p.urls)) for p in sitemaps(urls)] == [
+        ("/sitemap.xml", "sitemap-index.xml", "sitemap", 2),
+        ("/sitemap-1.xml", "sitemap.xml", "sitemap", SITEMAP_LIMIT),
+        ("/sitemap-2.xml", "sitemap.xml", "sitemap", 1),
+        ("/robots.txt", "robots.txt", "robots", 0),
+    ]

@@ -7,6 +7,7 @@ import contextlib
 import os
 import resource
 import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,3 +276,58 @@ def test_an_output_folder_overlapping_a_source_folder_is_refused(
 
 def test_an_output_folder_beside_the_sources_is_accepted(tmp_path: Path) -> None:
     write.check_output(tmp_path / "build", [tmp_path / "src", tmp_path / "src-2"])
+
+
+def test_a_page_that_cannot_be_staged_names_itself(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"x")
+    page = tmp_path / "file" / "index.html"
+    with pytest.raises(write.OutputError) as caught:
+        write.stage(page, b"new")
+    assert str(caught.value) == f"cannot write {page}: File exists; {CANNOT}"
+
+
+def test_a_page_put_half_way_is_removed_and_named(tmp_path: Path) -> None:
+    page = f"{tmp_path}/a/index.html"
+    with pytest.raises(write.OutputError) as caught, file_size_limit(FILE_SIZE_LIMIT):
+        write.put(page, b"more than eight bytes")
+    assert str(caught.value) == f"cannot write {page}: File too large; {CANNOT}"
+    assert listing(tmp_path) == ["a"]
+
+
+def test_a_new_output_folder_may_be_deep_and_names_itself_when_it_cannot_be_made(
+    tmp_path: Path,
+) -> None:
+    deep = write.open_folder(tmp_path / "a" / "b" / "build")
+    assert deep.into.parent == tmp_path / "a" / "b"
+    (tmp_path / "file").write_bytes(b"x")
+    with pytest.raises(write.OutputError) as caught:
+        write.open_folder(tmp_path / "file" / "build")
+    assert str(caught.value) == f"cannot write {tmp_path}/file/build: File exists; {CANNOT}"
+
+
+def test_a_marker_is_read_as_far_as_its_first_200_bytes_and_as_utf8(tmp_path: Path) -> None:
+    (tmp_path / write.MARKER).write_bytes(b"b" * 300 + b"\nok\xff.html\n")
+    assert write.read_marker(tmp_path) == "b" * 200
+    assert write.marked_files(tmp_path) == {"ok\ufffd.html"}
+
+
+def test_the_root_folder_holds_its_files() -> None:
+    assert write.target_path(Path("/"), "a/index.html") == "/a/index.html"
+
+
+def test_only_new_folders_of_dead_builds_are_removed(tmp_path: Path) -> None:
+    output = tmp_path / "my-build"
+    # A live process of the test's own (never init: a mutant of the check may signal it).
+    with subprocess.Popen(["sleep", "600"]) as alive:
+        try:
+            dead = 2**22 + 1  # above any pid Linux gives
+            for pid in (dead, alive.pid):
+                (tmp_path / f".newsgen-{pid}-my-build.tmp").mkdir()
+            folder = write.open_folder(output)
+        finally:
+            alive.kill()
+    assert set(os.listdir(tmp_path)) == {
+        f".newsgen-{os.getpid()}-my-build.tmp",
+        f".newsgen-{alive.pid}-my-build.tmp",
+    }
+    assert folder.into == tmp_path / f".newsgen-{os.getpid()}-my-build.tmp"
