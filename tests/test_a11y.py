@@ -5,6 +5,7 @@ makes succeeds, and the pages read without JavaScript."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -27,7 +28,9 @@ def path_of(kind: str) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_axe_finds_no_violations(page: Page, site_url: str, kind: str, scheme: str) -> None:
+def test_axe_finds_no_violations(
+    page: Page, site_url: str, kind: str, scheme: Literal["light", "dark"]
+) -> None:
     page.emulate_media(color_scheme=scheme)
     response = page.goto(site_url + path_of(kind))
     assert response is not None and response.ok

@@ -15,8 +15,9 @@ from newsgen.delta import PLANNED_FIELDS, pack_page, shape, sort_problems, unpac
 from newsgen.plan import Page, Settings, article_page, plan_site
 from newsgen.records import Article, Image, Problem
 from tests.conftest import SAMPLE, build_site
-from tests.test_incremental import clean_build, edit_body, retitle, snapshot
+from tests.test_incremental import edit_body, retitle
 from tests.test_plan import article
+from tests.util import clean_build, snapshot
 
 CURATED = "articles/sars-cov-2-one-million.md"
 

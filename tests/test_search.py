@@ -10,6 +10,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -64,8 +65,15 @@ def test_bucket_count_doubles_past_the_shard_size() -> None:
 
 
 def test_an_article_keeps_its_bucket_between_builds() -> None:
-    assert search.bucket_of("4c3b1bedbc3a3e95", 8) == search.bucket_of("4c3b1bedbc3a3e95", 8)
-    assert search.bucket_of("4c3b1bedbc3a3e95", 8) % 4 == search.bucket_of("4c3b1bedbc3a3e95", 4)
+    """Doubling the buckets splits each in two: an article moves only to its bucket's twin."""
+    ids = [f"{n:016x}" for n in range(0, 2**64, 2**64 // 500)]
+    for count in (2, 4, 8, 16):
+        assert all(
+            search.bucket_of(i, count) % (count // 2) == search.bucket_of(i, count // 2)
+            for i in ids
+        )
+    assert {search.bucket_of(i, 16) for i in ids} == set(range(16))
+    assert [search.bucket_of("4c3b1bedbc3a3e95", n) for n in (1, 2, 4, 8)] == [0, 1, 1, 1]
 
 
 def test_shards_split_by_language_site_language_first() -> None:
@@ -301,7 +309,9 @@ def test_language_filter_narrows_to_one_language(page: Page, served: str) -> Non
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_search_page_with_results_passes_axe(page: Page, served: str, scheme: str) -> None:
+def test_search_page_with_results_passes_axe(
+    page: Page, served: str, scheme: Literal["light", "dark"]
+) -> None:
     page.emulate_media(color_scheme=scheme)
     _search(page, served, "diplomatici russi")
     expect(page.locator(LINK).first).to_be_visible()
