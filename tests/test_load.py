@@ -783,11 +783,12 @@ def seed_style(row: dict[str, str], title: bool) -> str:
     return f"{head}{row['first']}\n{row['second']}\n\n{related}"
 
 
-def test_real_titles_are_kept_in_at_least_95_percent_of_files() -> None:
+def test_real_titles_are_kept_in_all_files_but_the_one_too_long_for_a_title() -> None:
     rows = corpus_rows()
-    kept = [row["file"] for row in rows if seed(seed_style(row, True)).title == row["title"]]
+    lost = [row["file"] for row in rows if seed(seed_style(row, True)).title != row["title"]]
     assert len(rows) == 270
-    assert len(kept) / len(rows) >= 0.95
+    # 167 characters, longer than a title line may be (150): it stays the first paragraph.
+    assert lost == ["161_229d34282f05f9e8.txt"]
 
 
 def test_real_files_without_a_title_keep_their_first_paragraph() -> None:
