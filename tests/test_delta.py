@@ -54,7 +54,13 @@ def _loads(blob: bytes) -> tuple[object, ...]:
 def test_an_article_page_is_made_again_from_its_neighbours() -> None:
     """A rebuild does not store article pages: it makes them again with `article_page`."""
     pages = [p for p in site_plan() if p.kind == "article"]
-    assert len(pages) == 4
+    # Newest first; "prev" is the older neighbour, as a reader walks back in time.
+    assert [(p.url, p.prev and p.prev.path, p.next and p.next.path) for p in pages] == [
+        ("/articles/a1/", "seeds/002.txt", None),
+        ("/articles/a2/", "seeds/003.txt", "seeds/001.txt"),
+        ("/articles/a3/", "seeds/004.txt", "seeds/002.txt"),
+        ("/articles/a4/", None, "seeds/003.txt"),
+    ]
     for page in pages:
         assert page.article is not None
         assert article_page(page.article, prev=page.prev, next=page.next) == page
