@@ -11,6 +11,7 @@ from newsgen.plan import Page
 from newsgen.publish import RENDER_SPAN, render_order
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
+from tests.util import snapshot
 
 
 def test_sample_site_builds_every_article(sample_site: tuple[Config, BuildResult]) -> None:
@@ -36,13 +37,13 @@ def test_a_rebuild_restores_deleted_pages(make_site: MakeSite) -> None:
     site = make_site({"seeds/a.txt": "Roma – Un testo.\n", "seeds/b.txt": "Parigi – Altro.\n"})
     config, _ = build_site(site)
     output = config.output_dir
-    before = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    before = snapshot(output)
     page = next((output / "articles").iterdir())
     shutil.rmtree(page)
     (output / "feed.xml").unlink()
     _, result = build_site(site)
     assert result.written == 2
-    assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == before
+    assert snapshot(output) == before
 
 
 def test_one_worker_takes_every_page_that_lists_articles_the_others_article_pages() -> None:

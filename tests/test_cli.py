@@ -20,7 +20,7 @@ from newsgen import search
 from newsgen.cli import main
 from newsgen.write import MARKER
 from tests.conftest import MakeSite
-from tests.util import in_process
+from tests.util import in_process, snapshot
 
 TWO_ARTICLES = {
     "seeds/a.txt": "Stesso titolo\n\nRoma – Il primo testo.\n",
@@ -221,7 +221,7 @@ def test_a_broken_template_is_exit_1_naming_its_line_and_keeps_the_old_site(
 ) -> None:
     site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
     run(capsys, "build", "--site", str(site))
-    before = {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()}
+    before = snapshot(site / "build")
     footer = site / "templates" / "partials" / "footer.html"
     footer.parent.mkdir(parents=True)
     footer.write_text("<footer>\n{{ nope.x }}</footer>\n", encoding="utf-8")
@@ -231,7 +231,7 @@ def test_a_broken_template_is_exit_1_naming_its_line_and_keeps_the_old_site(
         "Error: templates/partials/footer.html:2: template error: 'nope' is undefined; "
         "fix the template and save; the pages already built were left as they were"
     ]
-    assert {p: p.read_bytes() for p in (site / "build").rglob("*") if p.is_file()} == before
+    assert snapshot(site / "build") == before
 
 
 def test_a_search_index_that_cannot_be_written_is_exit_1_and_the_next_build_writes_it(

@@ -18,6 +18,7 @@ from newsgen.cache import Cache
 from newsgen.collect import RACY_NS
 from newsgen.config import load_config
 from tests.conftest import SAMPLE, build_site
+from tests.util import clean_build, snapshot
 
 SEED = "seeds/000_4c3b1bedbc3a3e95.txt"
 WRITTEN = 1_700_000_000 * 10**9  # the seed's mtime in every test
@@ -65,21 +66,6 @@ def edit_keeping_size_and_mtime(site: Path) -> None:
     touch(seed, WRITTEN)
 
 
-def clean_pages(site: Path, tmp_path: Path) -> dict[str, bytes]:
-    fresh = tmp_path / "fresh"
-    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns(".newsgen", "build"))
-    config, _ = build_site(fresh)
-    return pages(config.output_dir)
-
-
-def pages(output: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(output)): p.read_bytes()
-        for p in sorted(output.rglob("*"))
-        if p.is_file() and not p.name.startswith(".newsgen")
-    }
-
-
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_seed_read_just_after_it_was_written_is_read_again_however_long_the_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
@@ -95,7 +81,7 @@ def test_a_seed_read_just_after_it_was_written_is_read_again_however_long_the_bu
     use_clock(monkeypatch, WRITTEN + 3600 * SECOND)
     _, result = build_site(site)
     assert result.enriched == 1
-    assert pages(config.output_dir) == clean_pages(site, tmp_path)
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
 
 
 def test_a_seed_read_long_after_it_was_written_is_trusted_by_size_and_mtime(

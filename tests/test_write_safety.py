@@ -26,6 +26,7 @@ from newsgen.write import (
     target_path,
 )
 from tests.conftest import MakeSite, build_site
+from tests.util import snapshot
 
 ROMA = "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta.\n"
 MILANO = "Milano – La giunta ha presentato il nuovo piano dei trasporti pubblici.\n"
@@ -33,14 +34,6 @@ CANNOT = (
     "the pages already there were left as they were; free some space, make the folder "
     "writable, or choose another with --output"
 )
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def temporaries(folder: Path) -> list[str]:
