@@ -19,7 +19,7 @@ from newsgen import langmodel
 from newsgen.langmodel import LanguageModel
 from newsgen.markup import NESTING_LIMIT, parse_image_line, plain_text, render_body, safe_url
 from newsgen.records import Article, Draft, Image, Problem
-from newsgen.slugs import make_slug, numbered
+from newsgen.slugs import article_url, make_slug, numbered
 
 TITLE_LENGTH = 100
 SUMMARY_LENGTH = 200
@@ -189,7 +189,7 @@ def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
                 line=1,
                 message=(
                     f"'slug: {given}' is not a plain URL name; published as "
-                    f"/articles/{slug or draft.id}/; use lower-case letters, digits and dashes"
+                    f"{article_url(slug or draft.id)}; use lower-case letters, digits and dashes"
                 ),
             )
         )
@@ -199,7 +199,7 @@ def _slug(draft: Draft, title: str, problems: list[Problem]) -> str:
                 path=draft.path,
                 line=1,
                 message=(
-                    f"the title gives no usable URL; published as /articles/{draft.id}/; "
+                    f"the title gives no usable URL; published as {article_url(draft.id)}; "
                     "set 'slug:' in front matter to choose one"
                 ),
             )
@@ -497,8 +497,8 @@ def _unique_slugs(articles: Sequence[Article], problems: list[Problem]) -> list[
                     path=article.path,
                     line=1,
                     message=(
-                        f"URL /articles/{slug}/ is already used by {taken[slug].path}; "
-                        f"published as /articles/{new}/; set 'slug:' in front matter to choose"
+                        f"URL {article_url(slug)} is already used by {taken[slug].path}; "
+                        f"published as {article_url(new)}; set 'slug:' in front matter to choose"
                     ),
                 )
             )

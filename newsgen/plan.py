@@ -16,6 +16,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from newsgen.records import Article
+
+# The article URL rule is the slug's (enrichment names URLs in its messages); the plan
+# hands it on with every other URL.
+from newsgen.slugs import article_slug as article_slug
+from newsgen.slugs import article_url as article_url
 from newsgen.slugs import make_slug
 
 SITEMAP_LIMIT = 50_000
@@ -114,16 +119,6 @@ class Settings:
 
 
 # --- URLs -----------------------------------------------------------------------------------
-
-
-def article_url(slug: str) -> str:
-    return f"/articles/{slug}/"
-
-
-def article_slug(url: str) -> str | None:
-    """The slug of an article page's URL; None for any other page."""
-    head, _, rest = url.partition("/articles/")
-    return rest[:-1] if not head and rest.endswith("/") and rest.count("/") == 1 else None
 
 
 def group_url(names: str, slug: str) -> str:

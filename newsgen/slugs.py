@@ -1,4 +1,5 @@
-"""The slug rule: the last part of an article's URL, and of place and tag pages, from text.
+"""The slug rule: the last part of an article's URL, and of place and tag pages, from text;
+and the article URL it makes.
 
 Slugs are URLs, kept for ever in `urls.yaml`: this rule may not change without a redirect.
 """
@@ -27,3 +28,13 @@ def numbered(slug: str, n: int) -> str:
     """`slug-n`, still within the length limit and cut at a word boundary."""
     suffix = f"-{n}"
     return make_slug(slug, SLUG_LENGTH - len(suffix)) + suffix
+
+
+def article_url(slug: str) -> str:
+    return f"/articles/{slug}/"
+
+
+def article_slug(url: str) -> str | None:
+    """The slug of an article page's URL; None for any other page."""
+    head, _, rest = url.partition("/articles/")
+    return rest[:-1] if not head and rest.endswith("/") and rest.count("/") == 1 else None
