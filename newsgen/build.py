@@ -22,7 +22,7 @@ from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
 from newsgen.records import Article, Problem
-from newsgen.result import DRAFTS_NOTE, Options, Progress, Stopwatch
+from newsgen.result import DRAFTS_NOTE, Options, Progress, Run, Stopwatch
 from newsgen.result import BuildResult as BuildResult  # what `build` returns
 
 CACHE_DIR = ".newsgen"
@@ -87,46 +87,38 @@ def build(
 def _build(config: Config, cache: Cache, options: Options) -> BuildResult:
     folder = write.open_folder(config.output_dir)
     try:
-        return _build_into(config, cache, folder, options)
+        return _build_into(Run(config, cache, folder, options))
     except write.OutputError as exc:
         raise write.relocated(exc, folder) from exc.__cause__
     finally:
         write.discard(folder)
 
 
-def _build_into(
-    config: Config, cache: Cache, folder: write.Folder, options: Options
-) -> BuildResult:
-    clock = Stopwatch()
-    found = scan(config, cache, jobs=options.jobs)
-    state = incremental.state_of(config, cache, folder, found, options.drafts)
-    shortcut = incremental.shortcut(config, cache, folder, found, state, options, clock)
+def _build_into(run: Run) -> BuildResult:
+    config, cache, options, clock = run.config, run.cache, run.options, Stopwatch()
+    found = scan(config, cache, jobs=run.jobs)
+    state = incremental.state_of(run, found)
+    shortcut = incremental.shortcut(run, found, state, clock)
     if shortcut is not None:
         return shortcut
-    interrupted = not state.known or cache.unfinished(str(config.output_dir))
-    cache.start_build(str(config.output_dir))
-    collected = collect(config, cache, found, jobs=options.jobs, progress=options.progress)
+    interrupted = not state.known or cache.unfinished(str(run.output))
+    cache.start_build(str(run.output))
+    collected = collect(config, cache, found, jobs=run.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
     clock.lap("read")
-    planned = _plan(config, cache, collected, options.drafts)
+    planned = _plan(run, collected)
     clock.lap("plan")
     if options.hold is not None and options.hold(planned.problems):
         return _result(planned, collected, options, clock)
     # The plan is recorded for the next build while the workers render.
     make_plan = functools.partial(delta.record, found, collected, planned.articles, planned.pages)
     recorded: list[delta.Plan] = []
+    previous = cache.outputs(str(run.output)) if state.known else {}
     written, removed, record = publish.write_site(
+        run,
         planned.pages,
-        config,
-        cache,
         collected.article_keys,
-        out=publish.Output(
-            folder=folder,
-            known=state.known,
-            previous=cache.outputs(str(config.output_dir)) if state.known else {},
-        ),
-        jobs=options.jobs,
-        progress=options.progress,
+        out=publish.Output(folder=run.folder, known=state.known, previous=previous),
         interrupted=interrupted,
         statics=planned.statics,
         meanwhile=lambda: recorded.append(make_plan()),
@@ -135,7 +127,7 @@ def _build_into(
         saved = urls.save_registry(config.root, planned.registry, planned.articles)
         planned = replace(planned, problems=[*planned.problems, *saved])
     clock.lap("write")
-    indexed = _index(planned.articles, cache, config, folder, options.jobs)
+    indexed = _index(run, planned.articles)
     clock.lap("search" if indexed else "")
     result = replace(
         _result(planned, collected, options, clock),
@@ -144,7 +136,7 @@ def _build_into(
         search=indexed,
     )
     plan = recorded[0] if recorded else make_plan()
-    _remember(config, cache, folder, state.with_inputs(found), collected, plan, result, record)
+    _remember(run, state.with_inputs(found), collected, plan, result, record)
     return result
 
 
@@ -160,10 +152,11 @@ class Planned:
     problems: list[Problem]
 
 
-def _plan(config: Config, cache: Cache, collected: Collected, drafts: bool) -> Planned:
+def _plan(run: Run, collected: Collected) -> Planned:
+    config = run.config
     articles, duplicates = finalize(collected.articles)
-    registry, url_problems = urls.load_registry(config.root, cache)
-    pages = plan_site(articles, settings(config, drafts))
+    registry, url_problems = urls.load_registry(config.root, run.cache)
+    pages = plan_site(articles, settings(config, run.options.drafts))
     statics = publish.static_files(config.source_dir("templates"))
     redirects, redirect_problems = urls.plan_redirects(
         registry, articles, urls.taken_files(pages, statics)
@@ -188,15 +181,13 @@ def settings(config: Config, drafts: bool = False) -> Settings:
     )
 
 
-def _index(
-    articles: Sequence[Article], cache: Cache, config: Config, folder: write.Folder, jobs: int
-) -> search.IndexReport | None:
-    """The search index of the site written into `folder`; with search off, none, and the
-    index of an earlier build is removed."""
-    if not config.search:
-        search.remove_index(folder.into)
+def _index(run: Run, articles: Sequence[Article]) -> search.IndexReport | None:
+    """The search index of the site written into the output folder; with search off, none,
+    and the index of an earlier build is removed."""
+    if not run.config.search:
+        search.remove_index(run.folder.into)
         return None
-    return publish.index_search(articles, cache, config, folder.into, jobs)
+    return publish.index_search(run, articles, run.folder.into)
 
 
 def _result(
@@ -218,9 +209,7 @@ def _result(
 
 
 def _remember(
-    config: Config,
-    cache: Cache,
-    folder: write.Folder,
+    run: Run,
     state: incremental.State,
     collected: Collected,
     plan: delta.Plan,
@@ -228,9 +217,9 @@ def _remember(
     record: dict[str, str],
 ) -> None:
     """Keep what the next build needs to take a shortcut, and put the output in place."""
-    cache.prune(collected.keys, (a.body_key for a in collected.articles))
+    run.cache.prune(collected.keys, (a.body_key for a in collected.articles))
     # The registry as this build saved it: a file changed meanwhile makes the next build a
     # real one (and `state` has the inputs as this build read them).
-    state = replace(state, registry=incremental.registry_digest(config))
-    delta.remember(cache, state.plan_key, plan)
-    publish.finish(cache, folder, state.build_key, result, record)
+    state = replace(state, registry=incremental.registry_digest(run.config))
+    delta.remember(run.cache, state.plan_key, plan)
+    publish.finish(run.cache, run.folder, state.build_key, result, record)

@@ -10,11 +10,11 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsgen import delta, publish, search, theme, urls, write
+from newsgen import delta, publish, search, theme, urls
 from newsgen.cache import CODE, Cache, output_name
 from newsgen.collect import Scan
 from newsgen.config import Config
-from newsgen.result import DRAFTS_NOTE, BuildResult, Options, Stopwatch
+from newsgen.result import DRAFTS_NOTE, BuildResult, Run, Stopwatch
 
 # Beyond this many missing pages (a deleted output folder), a full build costs the same.
 MAX_MISSING = 1000
@@ -45,28 +45,19 @@ class State:
         return replace(self, inputs=input_state(self.frame, found))
 
 
-def state_of(
-    config: Config, cache: Cache, folder: write.Folder, found: Scan, drafts: bool
-) -> State:
-    outline = frame(config, drafts)
+def state_of(run: Run, found: Scan) -> State:
+    outline = frame(run.config, run.options.drafts)
     return State(
         frame=outline,
         inputs=input_state(outline, found),
-        registry=registry_digest(config),
-        known=publish.known(cache, folder),
+        registry=registry_digest(run.config),
+        known=publish.known(run.cache, run.folder),
     )
 
 
-def shortcut(
-    config: Config,
-    cache: Cache,
-    folder: write.Folder,
-    found: Scan,
-    state: State,
-    options: Options,
-    clock: Stopwatch,
-) -> BuildResult | None:
+def shortcut(run: Run, found: Scan, state: State, clock: Stopwatch) -> BuildResult | None:
     """The result of this build when a shortcut can make it, else None (build everything)."""
+    config, cache = run.config, run.cache
     if not state.known:
         return None
     unchanged = _unchanged(cache, config.output_dir, state.build_key, config.search)
@@ -87,10 +78,10 @@ def shortcut(
     last = cache.last_build(str(config.output_dir), None)
     if not isinstance(last, BuildResult) or not _may_shortcut(last):
         return None
-    edits = delta.prepare(config, cache, found, state.plan_key, last.problems, jobs=options.jobs)
+    edits = delta.prepare(config, cache, found, state.plan_key, last.problems, jobs=run.jobs)
     if edits is None:
         return None
-    return _rebuild(config, cache, folder, edits, last, state, options, clock)
+    return _rebuild(run, edits, last, state, clock)
 
 
 def frame(config: Config, drafts: bool) -> str:
@@ -141,19 +132,12 @@ def _may_shortcut(last: BuildResult) -> bool:
 
 
 def _rebuild(
-    config: Config,
-    cache: Cache,
-    folder: write.Folder,
-    edits: delta.Shortcut,
-    last: BuildResult,
-    state: State,
-    options: Options,
-    clock: Stopwatch,
+    run: Run, edits: delta.Shortcut, last: BuildResult, state: State, clock: Stopwatch
 ) -> BuildResult | None:
     """Rebuild the pages that show the changed articles (and any page whose file is
     missing), keeping the last plan; None when a page is not on record. The registry is
     left as it is."""
-    output = config.output_dir
+    config, cache, output, hold = run.config, run.cache, run.output, run.options.hold
     clock.lap("read")
     previous = cache.outputs(str(output))
     statics = publish.static_files(config.source_dir("templates"))
@@ -165,17 +149,14 @@ def _rebuild(
         return None
     pages, content = loaded
     clock.lap("plan")
-    if options.hold is not None and options.hold(edits.problems):
+    if hold is not None and hold(edits.problems):
         return replace(last, written=0, removed=0, problems=tuple(edits.problems), kept_plan=True)
     cache.start_build(str(output))
     written, _, record = publish.write_site(
+        run,
         pages,
-        config,
-        cache,
         content,
-        out=publish.Output(folder=folder, known=True, previous=previous),
-        jobs=options.jobs,
-        progress=None,
+        out=publish.Output(folder=run.folder, known=True, previous=previous),
         interrupted=False,
         statics=statics,
         partial=True,
@@ -186,7 +167,7 @@ def _rebuild(
     indexed = None
     if config.search:
         articles = delta.all_articles(cache, edits.changed)
-        indexed = publish.index_search(articles, cache, config, output, options.jobs)
+        indexed = publish.index_search(run, articles, output)
         clock.lap("search")
     else:
         search.remove_index(output)
@@ -201,5 +182,5 @@ def _rebuild(
         search=indexed,
         kept_plan=True,
     )
-    publish.finish(cache, folder, state.build_key, result, record)
+    publish.finish(cache, run.folder, state.build_key, result, record)
     return result

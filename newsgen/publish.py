@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsgen import search, theme, write
+from newsgen import parallel, search, theme, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.config import Config
-from newsgen.parallel import run
 from newsgen.plan import Page, page_fields, url_to_path
 from newsgen.records import Article
-from newsgen.result import BuildResult, Progress
+from newsgen.result import BuildResult, Run
 
 if TYPE_CHECKING:
     import jinja2
@@ -53,15 +52,13 @@ def known(cache: Cache, folder: write.Folder) -> bool:
     return bool(folder.marker) and folder.marker == cache.marker(str(folder.path))
 
 
-def index_search(
-    articles: Sequence[Article], cache: Cache, config: Config, into: Path, jobs: int
-) -> search.IndexReport:
+def index_search(run: Run, articles: Sequence[Article], into: Path) -> search.IndexReport:
     """Index the search of the site written in `into`."""
-    bodies = BodyReader(cache.path)
+    bodies = BodyReader(run.cache.path)
     try:
-        language = config.language
+        language = run.config.language
         return search.index_site(
-            articles, lambda a: bodies.get(a.body_key), into, language, jobs=jobs
+            articles, lambda a: bodies.get(a.body_key), into, language, jobs=run.jobs
         )
     finally:
         bodies.close()
@@ -120,14 +117,11 @@ def site_info(config: Config) -> theme.Site:
 
 
 def write_site(
+    run: Run,
     pages: Sequence[Page],
-    config: Config,
-    cache: Cache,
     content: dict[str, str],
     *,
     out: Output,
-    jobs: int,
-    progress: Progress | None,
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
     partial: bool = False,
@@ -139,7 +133,10 @@ def write_site(
     `meanwhile` runs while the workers render.
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
-    they are (as `out.previous` records them), and nothing is removed."""
+    they are (as `out.previous` records them), nothing is removed, and no progress is shown
+    (a few pages)."""
+    config, cache = run.config, run.cache
+    progress = None if partial else run.options.progress
     into, previous = out.folder.into, out.previous
     recorded = previous
     templates = config.source_dir("templates")
@@ -182,10 +179,10 @@ def write_site(
     ordered, spans = render_order(stale)
     renderer = Renderer(templates, site, cache.path, into, ordered, out.folder.new)
     try:  # nothing replaces a page of the old site until every new file is on disk
-        work = run(
+        work = parallel.run(
             renderer.span,
             spans,
-            jobs=jobs,
+            jobs=run.jobs,
             chunk=1,
             size=len(ordered),
             initializer=renderer.start,

@@ -1,13 +1,17 @@
-"""What a build is asked to do (`Options`) and what it reports (`BuildResult`): the command
-line prints the result, and the cache keeps the last one for the next build to compare."""
+"""What a build is asked to do (`Options`), what it works with (`Run`) and what it reports
+(`BuildResult`): the command line prints the result, and the cache keeps the last one for the
+next build to compare."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from newsgen import search
+from newsgen import search, write
+from newsgen.cache import Cache
+from newsgen.config import Config
 from newsgen.records import Problem
 
 Progress = Callable[[str, int, int], None]
@@ -22,6 +26,25 @@ class Options:
     progress: Progress | None = None
     drafts: bool = False
     hold: Callable[[Sequence[Problem]], bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One build's surroundings, passed as one: the site's configuration, its open cache,
+    the output folder as the build found it, and how to build."""
+
+    config: Config
+    cache: Cache
+    folder: write.Folder
+    options: Options
+
+    @property
+    def output(self) -> Path:
+        return self.config.output_dir
+
+    @property
+    def jobs(self) -> int:
+        return self.options.jobs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
