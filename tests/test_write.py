@@ -16,7 +16,7 @@ import pytest
 
 from newsgen import scaffold, search, urls, write
 from newsgen.config import load_config
-from newsgen.records import Article
+from tests.test_editorial import article
 
 ROMA = (
     "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta notturna. "
@@ -25,25 +25,6 @@ ROMA = (
 )
 # Smaller than anything these writers write, larger than nothing.
 FILE_SIZE_LIMIT = 8
-
-
-def article(id_: str, slug: str) -> Article:
-    return Article(
-        id=id_,
-        path=f"articles/{id_}.md",
-        order=0,
-        title=f"Title {id_}",
-        slug=slug,
-        lang="en",
-        dateline=None,
-        date=None,
-        published=None,
-        summary="",
-        tags=(),
-        related=(),
-        image=None,
-        body_key=id_,
-    )
 
 
 @dataclass(frozen=True)
