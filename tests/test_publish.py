@@ -7,8 +7,9 @@ from dataclasses import fields, replace
 
 import pytest
 
-from newsgen.plan import Link, Page, Pager, Redirect
+from newsgen.plan import Link, Page, Pager, Redirect, _kind, page_fields
 from newsgen.publish import page_keys
+from newsgen.records import Article
 from tests.test_plan import article
 
 A1, A2, A3, A4 = (article(n, "2020-04-05") for n in range(1, 5))
@@ -73,3 +74,31 @@ def test_a_shown_article_changes_the_key_by_its_content_and_its_slug() -> None:
 def test_the_salt_and_nothing_else_keys_the_same_page_the_same() -> None:
     assert key(PAGE) == key(replace(PAGE))
     assert page_keys([PAGE], "other", CONTENT) != page_keys([PAGE], "salt", CONTENT)
+
+
+@pytest.mark.parametrize(
+    ("hint", "kind"),
+    [
+        (Article | None, ("article", None)),
+        (tuple[Article, ...], ("articles", None)),
+        (Pager | None, ("record", Pager)),
+        (tuple[Link, ...], ("records", Link)),
+        (str, ("plain", None)),
+        (str | None, ("plain", None)),
+        (tuple[str, ...], ("plain", None)),
+        (int, ("plain", None)),
+    ],
+)
+def test_a_fields_kind_is_read_from_its_type(hint: object, kind: tuple[str, type | None]) -> None:
+    """Packing stores an article by its path and a record by its fields: a wrong kind would
+    lose them (or pack a whole article into every page's row)."""
+    assert _kind(hint) == kind
+
+
+def test_every_page_field_has_its_kind() -> None:
+    kinds = {name: (kind, record) for name, kind, record in page_fields()}
+    assert kinds["article"] == ("article", None)
+    assert kinds["articles"] == ("articles", None)
+    assert kinds["pager"] == ("record", Pager)
+    assert kinds["redirects"] == ("records", Redirect)
+    assert {k for k, _ in kinds.values()} == {"article", "articles", "record", "records", "plain"}
