@@ -255,6 +255,21 @@ def test_slug_of_one_long_word_is_cut_at_80() -> None:
     assert make_slug("x" * 100) == "x" * 80
 
 
+WORDS = " ".join(["abcdefghi"] * 8)  # 79 characters as a slug
+
+
+def test_a_slug_of_exactly_80_characters_is_kept_whole() -> None:
+    assert make_slug(WORDS + "x") == (WORDS + "x").replace(" ", "-")
+
+
+def test_a_word_ending_at_81_characters_is_dropped() -> None:
+    assert make_slug(WORDS + "xx more") == "-".join(["abcdefghi"] * 7)
+
+
+def test_a_long_word_after_a_short_one_leaves_the_short_one() -> None:
+    assert make_slug("a " + "b" * 100) == "a"
+
+
 def test_slug_transliterates_and_separates_apostrophes() -> None:
     assert make_slug("Città di Castello: l’“evento” dell’anno") == (
         "citta-di-castello-l-evento-dell-anno"
