@@ -7,7 +7,6 @@ file yields a Problem and no Draft; it never stops the others.
 from __future__ import annotations
 
 import codecs
-import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -330,10 +329,6 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
     return None, lines, 0
 
 
-# Remembered: an article's opening paragraph is looked at when its file is parsed and again
-# when its summary is made, and a worker parses a batch of articles (`collect.BATCH`)
-# before enriching them.
-@functools.lru_cache(maxsize=256)
 def lede_at(blocks: Sequence[str], dateline_end: int) -> tuple[int, int]:
     """The first block of prose (not an image, heading, table or quote), and where its text
     starts after its dateline; `dateline_end` is where the first block's dateline ends."""
