@@ -56,9 +56,8 @@ def index_search(run: Run, articles: Sequence[Article], into: Path) -> search.In
     """Index the search of the site written in `into`."""
     bodies = BodyReader(run.cache.path)
     try:
-        language = run.config.language
         return search.index_site(
-            articles, lambda a: bodies.get(a.body_key), into, language, jobs=run.jobs
+            articles, lambda a: bodies.get(a.body_key), into, run.config.language, jobs=run.jobs
         )
     finally:
         bodies.close()
@@ -121,7 +120,8 @@ def write_site(
     pages: Sequence[Page],
     content: dict[str, str],
     *,
-    out: Output,
+    known: bool,
+    previous: dict[str, str],
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
     partial: bool = False,
@@ -130,14 +130,15 @@ def write_site(
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns the files
     written, the files removed, and the key of every file newsgen now has in the folder.
-    `meanwhile` runs while the workers render.
+    `known` and `previous` are as `Output` says; `meanwhile` runs while the workers render.
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
-    they are (as `out.previous` records them), nothing is removed, and no progress is shown
+    they are (as `previous` records them), nothing is removed, and no progress is shown
     (a few pages)."""
     config, cache = run.config, run.cache
     progress = None if partial else run.options.progress
-    into, previous = out.folder.into, out.previous
+    out = Output(folder=run.folder, known=known, previous=previous)
+    into = out.folder.into
     recorded = previous
     templates = config.source_dir("templates")
     site = site_info(config)
