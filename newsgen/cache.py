@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "6"
+SCHEMA = "7"
 
 
 def _code_fingerprint() -> str:

@@ -43,7 +43,7 @@ MEMO = "delta"
 # Beyond this many changed files a full build is as cheap, and its cost is easier to predict.
 MAX_CHANGED = 500
 # Every field of an article that planning, finalize's slugs, redirects and the URL registry
-# read. The others (summary, related, image, body_key) only reach pages through rendering,
+# read. The others (related images, image, body_key) only reach pages through rendering,
 # whose page keys name the article's unit key. `order` is the position, kept by a rebuild.
 PLANNED_FIELDS = (
     "id",
@@ -58,6 +58,7 @@ PLANNED_FIELDS = (
     "published",
     "tags",
     "draft",
+    "summary",  # related articles are found by the words of headlines and summaries
     "aliases",
 )
 
@@ -91,12 +92,19 @@ class Shortcut:
     @property
     def urls(self) -> set[str]:
         """The listing pages that show a changed article."""
-        return {url for row in self.placed for url in marshal.loads(row.urls)}
+        return {url for row in self.placed for url in marshal.loads(row.urls)[0]}
 
     @property
     def around(self) -> set[str]:
-        """The articles whose own page shows a changed article."""
-        return {p for row in self.placed if row.live for p in (row.path, row.prev, row.next) if p}
+        """The articles whose own page shows a changed article: its own, its neighbours',
+        and those that list it as related."""
+        return {
+            p
+            for row in self.placed
+            if row.live
+            for p in (row.path, row.prev, row.next, *marshal.loads(row.urls)[2])
+            if p
+        }
 
 
 def shape(article: Article) -> str:
@@ -129,9 +137,14 @@ def record(
     listings: list[tuple[str, bytes]] = []
     shown: dict[str, list[str]] = {}
     around: dict[str, tuple[str, str]] = {}
+    related: dict[str, tuple[str, ...]] = {}
+    related_by: dict[str, list[str]] = {}
     for page in pages:
         if page.kind == "article" and page.article is not None:
             around[page.article.path] = (_path(page.prev) or "", _path(page.next) or "")
+            related[page.article.path] = tuple(a.path for a in page.related)
+            for other in page.related:
+                related_by.setdefault(other.path, []).append(page.article.path)
             continue
         listings.append((page.url, pack_page(page)))
         for article in page.articles:  # a page other than an article's shows no other
@@ -148,7 +161,11 @@ def record(
             live=int(a.path in around),
             prev=around.get(a.path, ("", ""))[0],
             next=around.get(a.path, ("", ""))[1],
-            urls=marshal.dumps(shown.get(a.path, [])),
+            # The listings that show it, the articles its page lists as related, and the
+            # articles whose pages list it.
+            urls=marshal.dumps(
+                (shown.get(a.path, []), related.get(a.path, ()), related_by.get(a.path, []))
+            ),
         )
         for a in collected.articles
     ]
@@ -316,7 +333,9 @@ def load_pages(
     if not own <= rows.keys():
         return None
     paths = {p for v in listings.values() for p in (v[5], v[6], v[7], *v[8]) if p is not None}
+    related = {path: marshal.loads(row.urls)[1] for path, row in rows.items()}
     paths |= {p for row in rows.values() for p in (row.path, row.prev, row.next) if p}
+    paths |= {p for shown in related.values() for p in shown}
     found = _articles(cache, paths, shortcut)
     if found is None:
         return None
@@ -325,7 +344,8 @@ def load_pages(
     for path in sorted(rows):
         row = rows[path]
         prev, next_ = articles.get(row.prev), articles.get(row.next)
-        pages.append(article_page(articles[path], prev=prev, next=next_))
+        shown = tuple(articles[p] for p in related[path])
+        pages.append(article_page(articles[path], prev=prev, next=next_, related=shown))
     return pages, content
 
 

@@ -23,7 +23,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "next": "Next",
         "older": "Older",
         "newer": "Newer",
-        "related": "Related",
+        "related": "Related articles",
         "undated": "Undated",
         "page_of": "Page {n} of {count}",
         "skip": "Skip to content",
@@ -44,6 +44,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_needs_js": "Search needs JavaScript. Browse the archive instead.",
         "search_label": "Search the archive",
         "main_nav": "Main",
+        "languages": "Languages",
+        "by_language": "Articles by language",
+        "source_images": "Images from the source page",
+        "page_n": "Page {n}",
+        "reading_time": "{n} min read",
+        "back_to_top": "Back to top",
+        "older_period": "Earlier",
+        "newer_period": "Later",
+        "language": "Language",
+        "browse": "Browse",
     },
     "it": {
         "archive": "Archivio",
@@ -77,6 +87,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_needs_js": "La ricerca richiede JavaScript. Consulta invece l'archivio.",
         "search_label": "Cerca nell'archivio",
         "main_nav": "Principale",
+        "languages": "Lingue",
+        "by_language": "Articoli per lingua",
+        "source_images": "Immagini dalla pagina originale",
+        "page_n": "Pagina {n}",
+        "reading_time": "Lettura: {n} min",
+        "back_to_top": "Torna su",
+        "older_period": "Prima",
+        "newer_period": "Dopo",
+        "language": "Lingua",
+        "browse": "Sfoglia",
     },
     "fr": {
         "archive": "Archives",
@@ -110,6 +130,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_needs_js": "La recherche nécessite JavaScript. Parcourez plutôt les archives.",
         "search_label": "Rechercher dans les archives",
         "main_nav": "Principal",
+        "languages": "Langues",
+        "by_language": "Articles par langue",
+        "source_images": "Images de la page d’origine",
+        "page_n": "Page {n}",
+        "reading_time": "Lecture : {n} min",
+        "back_to_top": "Haut de page",
+        "older_period": "Avant",
+        "newer_period": "Après",
+        "language": "Langue",
+        "browse": "Parcourir",
     },
     "de": {
         "archive": "Archiv",
@@ -143,6 +173,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_needs_js": "Die Suche braucht JavaScript. Stöbern Sie stattdessen im Archiv.",
         "search_label": "Archiv durchsuchen",
         "main_nav": "Hauptmenü",
+        "languages": "Sprachen",
+        "by_language": "Artikel nach Sprache",
+        "source_images": "Bilder der Originalseite",
+        "page_n": "Seite {n}",
+        "reading_time": "Lesezeit: {n} Min.",
+        "back_to_top": "Nach oben",
+        "older_period": "Früher",
+        "newer_period": "Später",
+        "language": "Sprache",
+        "browse": "Durchsuchen",
     },
     "es": {
         "archive": "Archivo",
@@ -176,6 +216,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_needs_js": "La búsqueda necesita JavaScript. Consulte el archivo.",
         "search_label": "Buscar en el archivo",
         "main_nav": "Principal",
+        "languages": "Idiomas",
+        "by_language": "Artículos por idioma",
+        "source_images": "Imágenes de la página original",
+        "page_n": "Página {n}",
+        "reading_time": "Lectura: {n} min",
+        "back_to_top": "Volver arriba",
+        "older_period": "Antes",
+        "newer_period": "Después",
+        "language": "Idioma",
+        "browse": "Explorar",
     },
 }
 
@@ -221,6 +271,19 @@ def month_name(month: int, lang: str) -> str:
     from babel.dates import get_month_names
 
     name = str(get_month_names("wide", context="stand-alone", locale=_locale(lang))[month])
+    return name[:1].upper() + name[1:]
+
+
+@cache
+def language_name(code: str, lang: str) -> str:
+    """The name of language `code` in language `lang`, capitalised: 'Francese', 'French';
+    the code itself for a language Babel does not know."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(_locale(lang)) or code
+    except (UnknownLocaleError, ValueError):
+        return code
     return name[:1].upper() + name[1:]
 
 

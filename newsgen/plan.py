@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from newsgen.records import Article
+from newsgen.related import related_articles
 
 # The article URL rule is the slug's (enrichment names URLs in its messages); the plan
 # hands it on with every other URL.
@@ -45,10 +46,15 @@ UNDATED = Link(url="/archive/undated/", label="undated", localize=True)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Pager:
+    """Where a page sits in its listing. `pages` are the numbered links to show, as (number,
+    URL): the first, the last and a window around this one, with a gap ("…", "") where
+    numbers are left out. Plain pairs: a Pager is stored as plain values."""
+
     number: int
     count: int
     prev: str | None
     next: str | None
+    pages: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +87,12 @@ class Page:
     feed: str | None = None
     urls: tuple[str, ...] = ()
     redirects: tuple[Redirect, ...] = ()
+    related: tuple[Article, ...] = ()
+    # The neighbouring month or year that has articles, on month and year pages.
+    older: Link | None = None
+    newer: Link | None = None
+    # Every language of the site, when it has more than one: the header links them.
+    languages: tuple[Link, ...] = ()
 
 
 # What a field of Page holds, for the code that stores pages and keys them (newsgen.delta,
@@ -126,6 +138,11 @@ def group_url(names: str, slug: str) -> str:
     return f"/{names}/{slug}/"
 
 
+def language_url(code: str) -> str:
+    """The listing of one language's articles: `/languages/fr/`."""
+    return f"/languages/{code.lower()}/"
+
+
 def feed_url(listing: str) -> str:
     return f"{listing}feed.xml"
 
@@ -142,6 +159,7 @@ NAMED = {
     "undated": "/archive/undated/",
     "places": "/places/",
     "tags": "/tags/",
+    "languages": "/languages/",
     "search": "/search/",
     "feed": "/feed.xml",
     "sitemap": "/sitemap.xml",
@@ -160,6 +178,8 @@ def url_for(kind: str, value: str | Article | None = None) -> str:
         return group_url(f"{kind}s", slug) if slug else ""
     if kind == "listing" and isinstance(value, str):
         return feed_listing(value)
+    if kind == "language" and isinstance(value, str):
+        return language_url(value)
     if kind in NAMED and value is None:
         return NAMED[kind]
     raise ValueError(f"url_for({kind!r}, {value!r}): no such page; see docs/themes.md")
@@ -216,7 +236,13 @@ def group_by(articles: Sequence[Article], names: str) -> list[Group]:
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     slugs: dict[str, str] = {}  # a few hundred names among many articles: slugify each once
     for article in articles:
-        values = article.tags if names == "tags" else (article.dateline or "",)
+        values = (
+            article.tags
+            if names == "tags"
+            else (article.lang,)
+            if names == "languages"
+            else (article.dateline or "",)
+        )
         for value in values:
             slug = slugs.get(value)
             if slug is None:
@@ -243,33 +269,59 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
     live = newest_first(a for a in articles if settings.drafts or not a.draft)
     places = group_by(live, "places")
     tags = group_by(live, "tags")
+    languages = group_by(live, "languages")
     pages = [
-        *article_pages(live),
+        *article_pages(live, related_articles(live)),
         *listing(live, "/", "index.html", settings, kind="index", feed=feed_url("/")),
         *archive_pages(live, settings),
         *group_pages(places, "places", settings),
         *group_pages(tags, "tags", settings),
-        *feeds(live, {"places": places, "tags": tags}, settings),
+        *(group_pages(languages, "languages", settings) if len(languages) > 1 else ()),
+        *feeds(live, {"places": places, "tags": tags, "languages": languages}, settings),
         Page(url="/404.html", template="404.html", kind="404", lang=settings.language),
     ]
     if settings.search:
         pages.append(
             Page(url="/search/", template="search.html", kind="search", lang=settings.language)
         )
+    if len(languages) > 1:
+        pages = with_languages(pages, languages)
     pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
     return pages
 
 
-def article_pages(live: Sequence[Article]) -> Iterator[Page]:
+def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
+    """Every page a reader sees, with the languages its header links to."""
+    links = tuple(
+        Link(url=language_url(g.slug), label=f"language:{g.slug}", count=len(g.articles))
+        for g in languages
+    )
+    return [replace(p, languages=links) if p.url.endswith("/") else p for p in pages]
+
+
+def article_pages(
+    live: Sequence[Article], related: Sequence[tuple[Article, ...]]
+) -> Iterator[Page]:
+    """Each article's page, between the older and the newer article of its language."""
+    last: dict[str, int] = {}
+    newer: list[Article | None] = [None] * len(live)
+    older: list[Article | None] = [None] * len(live)
     for i, article in enumerate(live):
-        yield article_page(
-            article,
-            prev=live[i + 1] if i + 1 < len(live) else None,
-            next=live[i - 1] if i > 0 else None,
-        )
+        j = last.get(article.lang)
+        if j is not None:
+            newer[i], older[j] = live[j], article
+        last[article.lang] = i
+    for i, article in enumerate(live):
+        yield article_page(article, prev=older[i], next=newer[i], related=related[i])
 
 
-def article_page(article: Article, *, prev: Article | None, next: Article | None) -> Page:
+def article_page(
+    article: Article,
+    *,
+    prev: Article | None,
+    next: Article | None,
+    related: tuple[Article, ...] = (),
+) -> Page:
     """An article's page, between the older (`prev`) and the newer (`next`) article."""
     return Page(
         url=article_url(article.slug),
@@ -281,6 +333,7 @@ def article_page(article: Article, *, prev: Article | None, next: Article | None
         prev=prev,
         next=next,
         crumbs=_date_crumbs(article),
+        related=related,
     )
 
 
@@ -313,6 +366,8 @@ def listing(
     crumbs: tuple[Link, ...] = (),
     groups: tuple[Link, ...] = (),
     feed: str | None = None,
+    older: Link | None = None,
+    newer: Link | None = None,
 ) -> Iterator[Page]:
     """`base`, `base/page/2/`, …: the articles sliced `per_page` at a time (one empty page
     when there are none, so the listing still exists)."""
@@ -331,11 +386,35 @@ def listing(
                 count=count,
                 prev=page_url(base, number - 1) if number > 1 else None,
                 next=page_url(base, number + 1) if number < count else None,
+                pages=numbered(base, number, count),
             ),
             crumbs=crumbs,
             groups=groups if number == 1 else (),
             feed=feed,
+            older=older,
+            newer=newer,
         )
+
+
+# Numbers on each side of the current page in a pager; the first and the last always show.
+PAGER_WINDOW = 2
+GAP = ("…", "")
+
+
+def numbered(base: str, number: int, count: int) -> tuple[tuple[str, str], ...]:
+    """1 … 4 5 [6] 7 8 … 14: a gap stands for two numbers or more, never for one."""
+    if count < 2:
+        return ()
+    low, high = max(1, number - PAGER_WINDOW), min(count, number + PAGER_WINDOW)
+    shown = sorted({1, count, *range(low, high + 1)})
+    links: list[tuple[str, str]] = []
+    for before, n in zip([0, *shown], shown, strict=False):
+        if n - before == 2:
+            links.append((str(n - 1), page_url(base, n - 1)))
+        elif n - before > 2:
+            links.append(GAP)
+        links.append((str(n), page_url(base, n)))
+    return tuple(links)
 
 
 def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]:
@@ -359,8 +438,13 @@ def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]
         groups=years,
         crumbs=(HOME, ARCHIVE),
     )
-    for year in sorted(by_year, reverse=True):
-        yield from _year_pages(year, by_year[year], settings)
+    ordered = sorted(by_year, reverse=True)
+    months = {year: _by_month(by_year[year]) for year in ordered}
+    for i, year in enumerate(ordered):
+        older = years[i + 1] if i + 1 < len(ordered) else None
+        newer = years[i - 1] if i > 0 else None
+        yield from _year_pages(year, by_year[year], months[year], settings, older, newer)
+    yield from _month_pages(months, settings)
     if undated:
         yield from listing(
             undated,
@@ -372,21 +456,31 @@ def archive_pages(live: Sequence[Article], settings: Settings) -> Iterator[Page]
         )
 
 
-def _year_pages(year: int, articles: list[Article], settings: Settings) -> Iterator[Page]:
+def _by_month(articles: Sequence[Article]) -> dict[int, list[Article]]:
     by_month: dict[int, list[Article]] = defaultdict(list)
     for article in articles:
         by_month[article.date.month].append(article)  # type: ignore[union-attr]
+    return by_month
+
+
+def _month_link(year: int, month: int, by_month: dict[int, list[Article]]) -> Link:
+    return Link(
+        url=f"/archive/{year}/{month:02d}/",
+        label=f"{year:04d}-{month:02d}",
+        count=len(by_month[month]),
+        localize=True,
+    )
+
+
+def _year_pages(
+    year: int,
+    articles: list[Article],
+    by_month: dict[int, list[Article]],
+    settings: Settings,
+    older: Link | None,
+    newer: Link | None,
+) -> Iterator[Page]:
     base = f"/archive/{year}/"
-    months = [
-        Link(
-            url=f"{base}{m:02d}/",
-            label=f"{year:04d}-{m:02d}",
-            count=len(by_month[m]),
-            localize=True,
-        )
-        for m in sorted(by_month, reverse=True)
-    ]
-    year_link = Link(url=base, label=str(year))
     yield from listing(
         articles,
         base,
@@ -394,46 +488,64 @@ def _year_pages(year: int, articles: list[Article], settings: Settings) -> Itera
         settings,
         kind="year",
         title=str(year),
-        crumbs=(HOME, ARCHIVE, year_link),
-        groups=tuple(months),
+        crumbs=(HOME, ARCHIVE, Link(url=base, label=str(year))),
+        groups=tuple(_month_link(year, m, by_month) for m in sorted(by_month, reverse=True)),
+        older=replace(older, count=0) if older else None,
+        newer=replace(newer, count=0) if newer else None,
     )
-    for number, month in zip(sorted(by_month, reverse=True), months, strict=True):
+
+
+def _month_pages(months: dict[int, dict[int, list[Article]]], settings: Settings) -> Iterator[Page]:
+    """Each month's listing, linked to the months before and after it that have articles,
+    across the turn of a year. `months`: the articles of each month of each year."""
+    order = [(y, m) for y in sorted(months, reverse=True) for m in sorted(months[y], reverse=True)]
+    links = [replace(_month_link(y, m, months[y]), count=0) for y, m in order]
+    for i, (year, month) in enumerate(order):
         yield from listing(
-            by_month[number],
-            month.url,
+            months[year][month],
+            links[i].url,
             "list.html",
             settings,
             kind="month",
-            title=month.label,
-            crumbs=(HOME, ARCHIVE, year_link, replace(month, count=0)),
+            title=links[i].label,
+            crumbs=_month_crumbs(year, month),
+            older=links[i + 1] if i + 1 < len(links) else None,
+            newer=links[i - 1] if i > 0 else None,
         )
 
 
 def group_pages(groups: Sequence[Group], names: str, settings: Settings) -> Iterator[Page]:
     """`/places/` or `/tags/` with counts, then one paginated listing per group."""
     top = Link(url=NAMED[names], label=names, localize=True)
+    links = [group_link(names, g) for g in groups]
     yield Page(
         url=top.url,
         template="groups.html",
         kind=names,
         lang=settings.language,
         groups=tuple(
-            Link(url=group_url(names, g.slug), label=g.name, count=len(g.articles)) for g in groups
+            replace(link, count=len(g.articles)) for link, g in zip(links, groups, strict=True)
         ),
         crumbs=(HOME, top),
     )
-    for group in groups:
-        base = group_url(names, group.slug)
+    for group, link in zip(groups, links, strict=True):
         yield from listing(
             group.articles,
-            base,
+            link.url,
             "list.html",
             settings,
             kind=names[:-1],
             title=group.name,
-            crumbs=(HOME, top, Link(url=base, label=group.name)),
-            feed=feed_url(base),
+            crumbs=(HOME, top, link),
+            feed=feed_url(link.url),
         )
+
+
+def group_link(names: str, group: Group) -> Link:
+    """A place or tag is shown by its name; a language by its name in the reader's language."""
+    if names == "languages":
+        return Link(url=language_url(group.slug), label=f"language:{group.slug}", localize=True)
+    return Link(url=group_url(names, group.slug), label=group.name)
 
 
 def feeds(
@@ -449,14 +561,18 @@ def feeds(
         articles=tuple(live[:size]),
     )
     for names, by_name in groups.items():
+        if names == "languages" and len(by_name) < 2:
+            continue  # one language: its feed would be the site's
         for group in by_name:
+            language = names == "languages"
             yield Page(
-                url=feed_url(group_url(names, group.slug)),
+                url=feed_url(group_link(names, group).url),
                 template="feed.xml",
                 kind="feed",
-                title=group.name,
-                lang=settings.language,
+                title="" if language else group.name,
+                lang=group.slug if language else settings.language,
                 articles=group.articles[:size],
+                crumbs=(group_link(names, group),) if language else (),
             )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import json
 import re
 import traceback
@@ -23,10 +24,11 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.runtime import Context
 from jinja2.utils import internalcode, missing
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from newsgen import __version__, i18n
 from newsgen.config import Config, site_relative
+from newsgen.enrich import first_sentence_end
 from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_for, url_to_path
 from newsgen.plan import group_slug as slug
@@ -67,6 +69,10 @@ def environment(
         json_ld=json_ld,
         version=__version__,
         label=label,
+        language_name=i18n.language_name,
+        after_headline=after_headline,
+        lead_in=lead_in,
+        reading_minutes=reading_minutes,
         slug=slug,
         url_for=url_for,
         safe_url=safe_url,
@@ -247,7 +253,78 @@ def label(link: Link, lang: str) -> str:
     month = _YEAR_MONTH.match(link.label)
     if month:
         return f"{i18n.month_name(int(month[2]), lang)} {month[1]}"
+    if link.label.startswith("language:"):
+        return i18n.language_name(link.label.removeprefix("language:"), lang)
     return i18n.translate(lang, link.label)
+
+
+def after_headline(summary: str, title: str) -> str:
+    """What a teaser shows under a headline that was taken from the start of the lede: the
+    text that follows it, not the same words again ("…" where the headline was cut)."""
+    stem = title.removesuffix("…").rstrip()
+    if not stem or not summary.startswith(stem):
+        return summary
+    rest = summary[len(stem) :]
+    if title.endswith("…"):
+        return "…" + rest.lstrip() if rest.strip(" .…") else ""
+    return rest.lstrip(" .!?…").lstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class LeadIn:
+    """An article body whose first sentence is the headline, marked so that the page shows
+    it once, as the headline (`found`); else the body as it was."""
+
+    body: Markup
+    found: bool
+
+
+# Where in the first paragraph a headline taken from the lede may start: after a dateline.
+_LEAD_WINDOW = 160
+# A first sentence longer than this is set smaller: a headline's weight on a paragraph's length
+# reads as shouting.
+LONG_LEAD = 140
+_FIRST_PARAGRAPH = re.compile(r"\A(\s*<p>)([^<]*)</p>")
+
+
+def lead_in(body: Markup, title: str) -> LeadIn:
+    """Wrap the first sentence of `body` in `<span class="lead-in">` when the headline is
+    that sentence (or its start, cut): the page then shows the sentence once, large, where
+    the paragraph begins. A first paragraph with markup in it is left alone."""
+    stem = title.removesuffix("…").rstrip()
+    first = _FIRST_PARAGRAPH.match(body)
+    if not stem or first is None:
+        return LeadIn(body, False)
+    text = html.unescape(first[2])
+    start = text.find(stem, 0, _LEAD_WINDOW + len(stem))
+    if start < 0:
+        return LeadIn(body, False)
+    end = start + (first_sentence_end(text[start:]) or len(text) - start)
+    end = max(end, start + len(stem))
+    size = " long" if end - start > LONG_LEAD else ""
+    marked = (
+        f'{first[1]}{_kicker(text[:start])}<span class="lead-in{size}">'
+        f"{escape(text[start:end])}</span>{escape(text[end:])}</p>"
+    )
+    return LeadIn(Markup(marked) + body[first.end() :], True)
+
+
+def _kicker(before: str) -> Markup:
+    """The dateline before a lead-in, set above it like a kicker."""
+    return (
+        Markup('<span class="kicker">{}</span> ').format(before.strip())
+        if before.strip()
+        else Markup("")
+    )
+
+
+_TAG = re.compile(r"<[^>]*>")
+WORDS_A_MINUTE = 220
+
+
+def reading_minutes(body: str) -> int:
+    """Minutes a reader takes over `body` (HTML), at least one."""
+    return max(1, round(len(_TAG.sub(" ", body).split()) / WORDS_A_MINUTE))
 
 
 def feed_updated(articles: Sequence[Article], fallback: dt.datetime) -> str:
@@ -320,7 +397,9 @@ def render_page(env: jinja2.Environment, page: Page, body_of: Bodies) -> bytes:
         # What Template.render would build from a ChainMap of the globals, key by key: slower.
         **env.globals,
         "page": page,
-        "lang": page.lang or env.globals["site"].language,  # type: ignore[attr-defined]
+        # The interface speaks the site's language on every page; an article's own text
+        # carries its language in the markup.
+        "lang": env.globals["site"].language,  # type: ignore[attr-defined]
         "body": Markup(body_of(page.article)) if page.article else Markup(""),
         "body_of": lambda article: Markup(body_of(article)),
         "path": url_to_path(page.url),

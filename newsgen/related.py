@@ -1,0 +1,173 @@
+"""Related articles of this archive: for each article, a few others that share its rarer
+words and names, its place or its tags. Part of planning: pure, deterministic, and linear in
+the size of the archive (each article looks only through its rarest terms, whose lists of
+articles are short by definition).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from newsgen.records import Article
+
+SHOWN = 5
+# An article looks for others through this many of its rarest terms.
+PROBES = 8
+# Words shorter than this are mostly function words in every language the site speaks.
+WORD = re.compile(r"[^\W\d_]{4,}")
+# Names of days and months (en, it, fr, de, es): news ledes are full of them, and two
+# articles that both happened on a Saturday are not related by it.
+CALENDAR = frozenset(
+    {
+        "abril",
+        "agosto",
+        "août",
+        "april",
+        "aprile",
+        "august",
+        "avril",
+        "december",
+        "dezember",
+        "dicembre",
+        "diciembre",
+        "dienstag",
+        "dimanche",
+        "domenica",
+        "domingo",
+        "donnerstag",
+        "décembre",
+        "enero",
+        "febbraio",
+        "febrero",
+        "februar",
+        "february",
+        "freitag",
+        "friday",
+        "février",
+        "gennaio",
+        "giovedì",
+        "giugno",
+        "januar",
+        "january",
+        "janvier",
+        "jeudi",
+        "jueves",
+        "juillet",
+        "juin",
+        "juli",
+        "julio",
+        "july",
+        "june",
+        "juni",
+        "junio",
+        "luglio",
+        "lundi",
+        "lunedì",
+        "lunes",
+        "maggio",
+        "march",
+        "mardi",
+        "mars",
+        "martedì",
+        "martes",
+        "marzo",
+        "mayo",
+        "mercoledì",
+        "mercredi",
+        "mittwoch",
+        "miércoles",
+        "monday",
+        "montag",
+        "märz",
+        "november",
+        "novembre",
+        "noviembre",
+        "october",
+        "octobre",
+        "octubre",
+        "oktober",
+        "ottobre",
+        "sabato",
+        "samedi",
+        "samstag",
+        "saturday",
+        "september",
+        "septembre",
+        "septiembre",
+        "settembre",
+        "sonntag",
+        "sunday",
+        "sábado",
+        "thursday",
+        "tuesday",
+        "vendredi",
+        "venerdì",
+        "viernes",
+        "wednesday",
+    }
+)
+
+
+def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
+    """For each article of `live` (in that order), up to SHOWN related articles: same
+    language first, then most terms shared, then nearest in the listing's order."""
+    term_sets = [terms(article) for article in live]
+    counts: Counter[str] = Counter()
+    for found in term_sets:
+        counts.update(found)
+    # A term found in more articles than this names a subject too broad to relate them.
+    common = min(40, max(3, len(live) // 20))
+    postings: dict[str, list[int]] = {}
+    for i, found in enumerate(term_sets):
+        for term in found:
+            if 1 < counts[term] <= common:
+                postings.setdefault(term, []).append(i)
+    # Rarer terms say more: each weighs its inverse document frequency.
+    weight = {term: math.log(len(live) / counts[term]) for term in postings}
+    return [
+        _best(
+            i,
+            live,
+            sorted((t for t in found if t in postings), key=weight.__getitem__)[::-1],
+            postings,
+            weight,
+        )
+        for i, found in enumerate(term_sets)
+    ]
+
+
+def terms(article: Article) -> set[str]:
+    """What an article is about, as far as its headline and summary tell: its words of four
+    letters or more (case folded), its place (`@`) and its tags (`#`)."""
+    found = set(WORD.findall(f"{article.title} {article.summary}".casefold())) - CALENDAR
+    if article.dateline:
+        found.add("@" + article.dateline.casefold())
+    found.update("#" + tag.casefold() for tag in article.tags)
+    return found
+
+
+def _best(
+    i: int,
+    live: Sequence[Article],
+    rare: list[str],
+    postings: dict[str, list[int]],
+    weight: dict[str, float],
+) -> tuple[Article, ...]:
+    shared: Counter[int] = Counter()
+    score: dict[int, float] = {}
+    for term in rare[:PROBES]:
+        shared.update(postings[term])
+        value = weight[term]
+        for j in postings[term]:
+            score[j] = score.get(j, 0.0) + value
+    del shared[i]
+    lang = live[i].lang
+
+    def rank(j: int) -> tuple[bool, float, int, int]:
+        return (live[j].lang != lang, -round(score[j], 6), abs(j - i), j)
+
+    # One shared term is a coincidence as often as not: two are the least that relates.
+    return tuple(live[j] for j in sorted((j for j, n in shared.items() if n > 1), key=rank)[:SHOWN])
