@@ -292,10 +292,7 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
 
 def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
     """Every page a reader sees, with the languages its header links to."""
-    links = tuple(
-        Link(url=language_url(g.slug), label=f"language:{g.slug}", count=len(g.articles))
-        for g in languages
-    )
+    links = tuple(replace(group_link("languages", g), count=len(g.articles)) for g in languages)
     return [replace(p, languages=links) if p.url.endswith("/") else p for p in pages]
 
 

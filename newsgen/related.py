@@ -119,7 +119,7 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
     for found in term_sets:
         counts.update(found)
     # A term found in more articles than this names a subject too broad to relate them.
-    common = min(40, max(3, len(live) // 20))
+    common = min(40, max(10, len(live) // 20))
     postings: dict[str, list[int]] = {}
     for i, found in enumerate(term_sets):
         for term in found:
