@@ -36,7 +36,7 @@ from newsgen.collect import (
     unit_salt,
 )
 from newsgen.config import Config
-from newsgen.plan import Page, article_page, article_slug, page_fields
+from newsgen.plan import Link, Page, article_page, article_slug, page_fields
 from newsgen.records import Article, Draft, Problem
 
 MEMO = "delta"
@@ -325,6 +325,9 @@ def load_pages(
     page is not on record."""
     wanted = set(urls) | shortcut.urls
     listings = {url: marshal.loads(blob) for url, blob in cache.pages(wanted).items()}
+    languages = _languages(cache)
+    if languages is None:
+        return None
     own = {row.path for row in cache.placed("slug", _slugs(wanted - listings.keys())) if row.live}
     if len(listings) + len(own) < len(wanted):
         return None
@@ -345,8 +348,22 @@ def load_pages(
         row = rows[path]
         prev, next_ = articles.get(row.prev), articles.get(row.next)
         shown = tuple(articles[p] for p in related[path])
-        pages.append(article_page(articles[path], prev=prev, next=next_, related=shown))
+        page = article_page(articles[path], prev=prev, next=next_, related=shown)
+        pages.append(replace(page, languages=languages))
     return pages, content
+
+
+def _languages(cache: Cache) -> tuple[Link, ...] | None:
+    """The languages every page's header links, as the front page has them (None: the
+    front page is not on record)."""
+    blob = cache.pages(["/"]).get("/")
+    if blob is None:
+        return None
+    names = [name for name, _, _ in page_fields()]
+    name, kind, record = page_fields()[names.index("languages")]
+    return cast(
+        tuple[Link, ...], _unpack_field(kind, record, marshal.loads(blob)[names.index(name)], {})
+    )
 
 
 def _slugs(urls: Iterable[str]) -> list[str]:

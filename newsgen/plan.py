@@ -291,8 +291,9 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
 
 
 def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
-    """Every page a reader sees, with the languages its header links to."""
-    links = tuple(replace(group_link("languages", g), count=len(g.articles)) for g in languages)
+    """Every page a reader sees, with the languages its header links to (without counts,
+    which would change every page's key whenever an article comes or goes)."""
+    links = tuple(group_link("languages", g) for g in languages)
     return [replace(p, languages=links) if p.url.endswith("/") else p for p in pages]
 
 

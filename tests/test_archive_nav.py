@@ -78,7 +78,8 @@ def test_a_site_of_several_languages_lists_each_with_a_feed() -> None:
     assert (feed.lang, [a.slug for a in feed.articles]) == ("fr", ["a2"])
     assert pages["/languages/fr/"].feed == "/languages/fr/feed.xml"
     # The header of every page a reader sees links the languages.
-    assert pages["/"].languages == top.groups and pages["/articles/a1/"].languages
+    assert pages["/"].languages == tuple(replace(g, count=0) for g in top.groups)
+    assert pages["/articles/a1/"].languages == pages["/"].languages
     assert pages["/feed.xml"].languages == ()
 
 
