@@ -568,7 +568,8 @@ def feeds(
                 template="feed.xml",
                 kind="feed",
                 title="" if language else group.name,
-                lang=group.slug if language else settings.language,
+                # The feed's own words are the site's; each entry carries its language.
+                lang=settings.language,
                 articles=group.articles[:size],
                 crumbs=(group_link(names, group),) if language else (),
             )

@@ -266,8 +266,12 @@ def after_headline(summary: str, title: str) -> str:
         return summary
     rest = summary[len(stem) :]
     if title.endswith("…"):
-        return "…" + rest.lstrip() if rest.strip(" .…") else ""
+        # The end of a sentence the headline all but holds is a scrap, not a summary.
+        return "…" + rest.lstrip() if len(rest.strip(" .…")) >= SCRAP else ""
     return rest.lstrip(" .!?…").lstrip()
+
+
+SCRAP = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +281,7 @@ class LeadIn:
 
     body: Markup
     found: bool
+    kicker: bool = False  # the dateline before it, set above it (linked to its place)
 
 
 # Where in the first paragraph a headline taken from the lede may start: after a dateline.
@@ -287,10 +292,11 @@ LONG_LEAD = 140
 _FIRST_PARAGRAPH = re.compile(r"\A(\s*<p>)([^<]*)</p>")
 
 
-def lead_in(body: Markup, title: str) -> LeadIn:
+def lead_in(body: Markup, title: str, place: str = "", dateline: str = "") -> LeadIn:
     """Wrap the first sentence of `body` in `<span class="lead-in">` when the headline is
     that sentence (or its start, cut): the page then shows the sentence once, large, where
-    the paragraph begins. A first paragraph with markup in it is left alone."""
+    the paragraph begins; the text before it (the dateline) is set above it, the place
+    `dateline` in it linked to `place`. A first paragraph with markup in it is left alone."""
     stem = title.removesuffix("…").rstrip()
     first = _FIRST_PARAGRAPH.match(body)
     if not stem or first is None:
@@ -303,19 +309,22 @@ def lead_in(body: Markup, title: str) -> LeadIn:
     end = max(end, start + len(stem))
     size = " long" if end - start > LONG_LEAD else ""
     marked = (
-        f'{first[1]}{_kicker(text[:start])}<span class="lead-in{size}">'
+        f'{first[1]}{_kicker(text[:start], place, dateline)}<span class="lead-in{size}">'
         f"{escape(text[start:end])}</span>{escape(text[end:])}</p>"
     )
-    return LeadIn(Markup(marked) + body[first.end() :], True)
+    return LeadIn(Markup(marked) + body[first.end() :], True, bool(text[:start].strip()))
 
 
-def _kicker(before: str) -> Markup:
-    """The dateline before a lead-in, set above it like a kicker."""
-    return (
-        Markup('<span class="kicker">{}</span> ').format(before.strip())
-        if before.strip()
-        else Markup("")
-    )
+def _kicker(before: str, place: str, dateline: str) -> Markup:
+    """The dateline before a lead-in ("Lyon, 3 mars 2014 –"), its place linked."""
+    before = before.strip()
+    if not before:
+        return Markup("")
+    if place and dateline and before.startswith(dateline):
+        return Markup('<span class="kicker"><a href="{}">{}</a>{}</span> ').format(
+            place, dateline, before[len(dateline) :]
+        )
+    return Markup('<span class="kicker">{}</span> ').format(before)
 
 
 _TAG = re.compile(r"<[^>]*>")

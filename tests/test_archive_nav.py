@@ -75,7 +75,7 @@ def test_a_site_of_several_languages_lists_each_with_a_feed() -> None:
         ("/languages/it/", "language:it", 3),
     ]
     feed = pages["/languages/fr/feed.xml"]
-    assert (feed.lang, [a.slug for a in feed.articles]) == ("fr", ["a2"])
+    assert (feed.lang, [a.slug for a in feed.articles]) == ("it", ["a2"])
     assert pages["/languages/fr/"].feed == "/languages/fr/feed.xml"
     # The header of every page a reader sees links the languages.
     assert pages["/"].languages == tuple(replace(g, count=0) for g in top.groups)

@@ -16,14 +16,22 @@ def test_a_teaser_shows_what_follows_a_whole_sentence_headline() -> None:
 
 
 def test_a_teaser_continues_a_cut_headline_with_an_ellipsis() -> None:
-    summary = "Le conseil municipal a voté hier soir le budget de la ville pour 2014."
+    summary = "Le conseil municipal a voté hier soir le budget de 2014 après six heures de débat."
     title = "Le conseil municipal a voté hier soir…"
-    assert after_headline(summary, title) == "…le budget de la ville pour 2014."
+    assert after_headline(summary, title) == "…le budget de 2014 après six heures de débat."
 
 
 def test_a_teaser_shows_nothing_more_when_the_summary_is_the_headline() -> None:
     assert after_headline("Storm hits Lyon.", "Storm hits Lyon") == ""
     assert after_headline("Storm hits Lyon", "Storm hits Lyon…") == ""
+
+
+def test_a_teaser_leaves_out_the_scrap_of_a_sentence_its_cut_headline_all_but_holds() -> None:
+    assert after_headline("Le maire a fait rire.", "Le maire a fait…") == ""
+    assert after_headline("Le maire a fait " + "x" * 39 + ".", "Le maire a fait…") == ""
+    assert after_headline("Le maire a fait " + "x" * 40 + ".", "Le maire a fait…") == (
+        "…" + "x" * 40 + "."
+    )
 
 
 def test_a_written_headline_leaves_the_summary_whole() -> None:
@@ -39,6 +47,17 @@ def test_the_lede_sentence_is_marked_in_place_after_the_dateline() -> None:
         '<p><span class="kicker">Lyon –</span> <span class="lead-in">Le conseil a voté.</span>'
         " La séance fut longue.</p>\n<p>Suite.</p>"
     )
+
+
+def test_the_dateline_above_a_lead_in_links_its_place() -> None:
+    body = Markup("<p>Reggio di Calabria, 29 marzo 2022 – Il porto riapre. Poi.</p>")
+    found = lead_in(body, "Il porto riapre", "/places/reggio-di-calabria/", "Reggio di Calabria")
+    assert found.kicker
+    assert found.body == Markup(
+        '<p><span class="kicker"><a href="/places/reggio-di-calabria/">Reggio di Calabria</a>'
+        ', 29 marzo 2022 –</span> <span class="lead-in">Il porto riapre.</span> Poi.</p>'
+    )
+    assert not lead_in(Markup("<p>Il porto riapre. Poi.</p>"), "Il porto riapre").kicker
 
 
 def test_a_cut_headline_marks_its_whole_sentence_and_a_long_one_is_set_smaller() -> None:
