@@ -483,7 +483,10 @@ def test_seed_page_headline_lang_and_paragraphs(seed_page: str) -> None:
     import lxml.html
 
     page = lxml.html.fromstring(seed_page)
-    assert page.get("lang") == "it"
+    # The interface speaks the site's language (English here); the article, its own.
+    assert page.get("lang") == "en"
+    (story,) = page.xpath("//article[contains(@class, 'story')]")
+    assert story.get("lang") == "it"
     (h1,) = page.xpath("//h1")
     assert h1.text_content().startswith("Il governo federale del Belgio ha annunciato")
     assert "Bruxelles" not in h1.text_content()
@@ -496,14 +499,14 @@ def test_seed_page_related_images_with_credits_apart(seed_page: str) -> None:
     import lxml.html
 
     page = lxml.html.fromstring(seed_page)
-    images = page.xpath("//section[contains(@class, 'related')]//img")
+    images = page.xpath("//section[@class='source-images']//img")
     assert [img.get("alt") for img in images] == [
         "Valdis Dombrovskis e Stephanie Lose, 12/12/25",
         "da sinistra: il ministro delle Finanze belga, Vincent van Peteghem, e il ministro "
         "delle Finanze greco, Kyriakos Pierrakakis. Sono i due candidati alla presidenza "
         "dell'eurogruppo",
     ]
-    credits = page.xpath("//section[contains(@class, 'related')]//figcaption/*[@class='credit']")
+    credits = page.xpath("//section[@class='source-images']//figcaption/*[@class='credit']")
     assert [c.text_content().split(": ", 1)[-1] for c in credits] == [
         "Council of the EU",
         "Wikimedia Commons",
