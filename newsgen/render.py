@@ -260,17 +260,22 @@ def label(link: Link, lang: str) -> str:
 
 def after_headline(summary: str, title: str) -> str:
     """What a teaser shows under a headline that was taken from the start of the lede: the
-    text that follows it, not the same words again ("…" where the headline was cut)."""
+    text that follows it, not the same words again. After a whole sentence, the next one;
+    after a headline cut inside its sentence (with "…" or at a comma), "…" and the rest."""
     stem = title.removesuffix("…").rstrip()
     if not stem or not summary.startswith(stem):
         return summary
     rest = summary[len(stem) :]
-    if title.endswith("…"):
+    whole = _ENDS.search(stem) or _ENDS.match(rest)
+    if title.endswith("…") or not whole:
         # The end of a sentence the headline all but holds is a scrap, not a summary.
-        return "…" + rest.lstrip() if len(rest.strip(" .…")) >= SCRAP else ""
-    return rest.lstrip(" .!?…").lstrip()
+        rest = rest.lstrip(" ,;:–—-")
+        return "…" + rest if len(rest.strip(" .…")) >= SCRAP else ""
+    return rest.lstrip(' .!?…"”»’)]').lstrip()
 
 
+# The end of a sentence: its mark and any closing quotes or brackets.
+_ENDS = re.compile(r"[.!?…]+[\"”»’)\]]*$|^[\"”»’)\]]*[.!?…]")
 SCRAP = 40
 
 

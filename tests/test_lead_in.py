@@ -21,6 +21,19 @@ def test_a_teaser_continues_a_cut_headline_with_an_ellipsis() -> None:
     assert after_headline(summary, title) == "…le budget de 2014 après six heures de débat."
 
 
+def test_a_teaser_continues_a_headline_cut_at_a_clause_without_an_ellipsis() -> None:
+    summary = "Il sindaco ha firmato il decreto, dopo una lunga trattativa con i sindacati."
+    assert after_headline(summary, "Il sindaco ha firmato il decreto") == (
+        "…dopo una lunga trattativa con i sindacati."
+    )
+
+
+def test_a_sentence_ending_in_a_closing_quote_is_a_whole_headline() -> None:
+    summary = "He said “no.” Then the meeting ended without a vote."
+    assert after_headline(summary, "He said “no.”") == "Then the meeting ended without a vote."
+    assert after_headline(summary, "He said “no") == "Then the meeting ended without a vote."
+
+
 def test_a_teaser_shows_nothing_more_when_the_summary_is_the_headline() -> None:
     assert after_headline("Storm hits Lyon.", "Storm hits Lyon") == ""
     assert after_headline("Storm hits Lyon", "Storm hits Lyon…") == ""
