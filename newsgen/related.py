@@ -125,15 +125,21 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
         for term in found:
             if 1 < counts[term] <= common:
                 postings.setdefault(term, []).append(i)
-    # Rarer terms say more: each weighs its inverse document frequency.
+    # Rarer terms say more: each weighs its inverse document frequency. An article looks
+    # through its rarest (ties by the term itself: never the order of a set).
     weight = {term: math.log(len(live) / counts[term]) for term in postings}
     return [
         _best(
             i,
             live,
-            sorted((t for t in found if t in postings), key=weight.__getitem__)[::-1],
+            term_sets,
+            [
+                (t, weight[t])
+                for t in sorted((t for t in found if t in postings), key=lambda t: (-weight[t], t))[
+                    :PROBES
+                ]
+            ],
             postings,
-            weight,
         )
         for i, found in enumerate(term_sets)
     ]
@@ -152,22 +158,22 @@ def terms(article: Article) -> set[str]:
 def _best(
     i: int,
     live: Sequence[Article],
-    rare: list[str],
+    term_sets: Sequence[set[str]],
+    probes: list[tuple[str, float]],
     postings: dict[str, list[int]],
-    weight: dict[str, float],
 ) -> tuple[Article, ...]:
     shared: Counter[int] = Counter()
-    score: dict[int, float] = {}
-    for term in rare[:PROBES]:
+    for term, _ in probes:
         shared.update(postings[term])
-        value = weight[term]
-        for j in postings[term]:
-            score[j] = score.get(j, 0.0) + value
     del shared[i]
+    # One shared term is a coincidence as often as not: two are the least that relates.
+    strong = [j for j, n in shared.items() if n > 1]
+    if not strong:
+        return ()
     lang = live[i].lang
 
     def rank(j: int) -> tuple[bool, float, int, int]:
-        return (live[j].lang != lang, -round(score[j], 6), abs(j - i), j)
+        score = sum(w for term, w in probes if term in term_sets[j])
+        return (live[j].lang != lang, -round(score, 6), abs(j - i), j)
 
-    # One shared term is a coincidence as often as not: two are the least that relates.
-    return tuple(live[j] for j in sorted((j for j, n in shared.items() if n > 1), key=rank)[:SHOWN])
+    return tuple(live[j] for j in sorted(strong, key=rank)[:SHOWN])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,3 +139,34 @@ def test_related_articles_are_linked_and_stay_exact_through_edits(
     assert related_links(config.output_dir, first) == [
         "i-voli-riprendono-dopo-la-cenere-dell-eyjafjallajokull"
     ]
+
+
+def test_the_same_articles_are_related_whatever_the_hash_seed() -> None:
+    """An article's terms are a set: which of its rarest it looks through must not depend
+    on the order a set iterates in, which the hash seed changes."""
+    script = (
+        "from tests.test_related import tie_corpus\n"
+        "from newsgen.related import related_articles\n"
+        "print([[a.slug for a in found] for found in related_articles(tie_corpus())])\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(seen) == 1
+    assert seen.pop().startswith("[['a2', 'a3'], ")
+
+
+def tie_corpus() -> list[Article]:
+    """Twenty terms of one rarity in article 0, more than it looks through, each shared with
+    two of the others."""
+    words = [f"alpha{chr(97 + n)}" for n in range(20)]
+    first = story(0, " ".join(words))
+    others = [story(n + 2, f"{words[n]} {words[(n + 7) % 20]} gamma{n}") for n in range(20)]
+    return corpus(first, story(1, f"{words[3]} {words[11]} delta"), *others)
