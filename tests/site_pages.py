@@ -16,11 +16,12 @@ from urllib.parse import unquote, urlsplit
 
 SUB_PATH = "/archivio/"
 
-# One page of every kind the sample site has, by the file that holds it.
+# One page of every kind the sample site has, by the file that holds it (the sample site has
+# articles in four languages, so it has a listing per language and their index).
 KINDS = {
     "front page": "index.html",
     "front page 2": "page/2/index.html",
-    "article (it, undated, image, related)": (
+    "article (it, undated, lead-in, source images)": (
         "articles/il-governo-federale-del-belgio-ha-annunciato-che-espellera-21-diplomatici-russi/"
         "index.html"
     ),
@@ -39,6 +40,8 @@ KINDS = {
     "place": "places/bruxelles/index.html",
     "tags": "tags/index.html",
     "tag": "tags/covid-19/index.html",
+    "languages": "languages/index.html",
+    "language": "languages/fr/index.html",
     "not found": "404.html",
 }
 

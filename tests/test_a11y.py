@@ -45,7 +45,7 @@ def test_axe_checks_the_dark_scheme_for_real(page: Page, site_url: str) -> None:
         page.emulate_media(color_scheme=scheme)
         page.goto(site_url)
         backgrounds.append(page.evaluate("getComputedStyle(document.body).backgroundColor"))
-    assert backgrounds == ["rgb(251, 250, 246)", "rgb(22, 22, 21)"]
+    assert backgrounds == ["rgb(251, 250, 247)", "rgb(26, 25, 23)"]
 
 
 def test_every_request_of_every_kind_of_page_succeeds_under_the_sub_path(
@@ -83,6 +83,7 @@ def test_header_links_lead_to_their_pages(page: Page, site_url: str) -> None:
         "Archivio": ("archive/", "Archivio"),
         "Luoghi": ("places/", "Articoli per luogo"),
         "Argomenti": ("tags/", "Articoli per argomento"),
+        "Lingue": ("languages/", "Articoli per lingua"),
     }
     for name, (path, heading) in expected.items():
         page.get_by_role("navigation", name="Principale").get_by_role("link", name=name).click()
@@ -92,13 +93,20 @@ def test_header_links_lead_to_their_pages(page: Page, site_url: str) -> None:
         assert page.url == site_url
 
 
-def test_the_feed_link_serves_atom(page: Page, site_url: str) -> None:
+def test_the_footer_s_atom_link_serves_atom_with_the_theme_s_stylesheet(
+    page: Page, site_url: str
+) -> None:
     page.goto(site_url)
-    href = page.get_by_role("link", name="Feed", exact=True).get_attribute("href")
-    assert href == "/archivio/feed.xml"
+    assert page.get_by_role("banner").get_by_role("link", name="Feed").count() == 0
+    link = page.get_by_role("contentinfo").get_by_role("link", name="Atom", exact=True)
+    assert link.get_attribute("href") == "/archivio/feed.xml"
     response = page.request.get(site_url + "feed.xml")
     assert response.ok
-    assert response.text().startswith('<?xml version="1.0" encoding="utf-8"?>\n<feed')
+    assert response.text().startswith(
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<?xml-stylesheet type="text/xsl" href="/archivio/assets/feed.xsl"?>\n<feed'
+    )
+    assert page.request.get(site_url + "assets/feed.xsl").ok
 
 
 def test_skip_link_is_the_first_stop_and_moves_focus_to_main(page: Page, site_url: str) -> None:
@@ -107,7 +115,7 @@ def test_skip_link_is_the_first_stop_and_moves_focus_to_main(page: Page, site_ur
     skip = page.locator("a.skip")
     assert skip.evaluate("e => e === document.activeElement")
     assert skip.is_visible()
-    assert skip.inner_text() == "Aller au contenu"
+    assert skip.inner_text() == "Vai al contenuto"  # the site's language, on a French article
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
@@ -120,7 +128,14 @@ def no_script_page(browser: Browser) -> Iterator[Page]:
 
 
 def test_an_article_reads_without_javascript(no_script_page: Page, site_url: str) -> None:
-    no_script_page.goto(site_url + path_of("article (it, undated, image, related)"))
+    no_script_page.goto(site_url + path_of("article (it, undated, lead-in, source images)"))
+    # The headline is the lede's first sentence: the h1 stays for assistive technology and
+    # the sentence is shown once, in place, where the text begins.
     assert no_script_page.locator("h1").inner_text().startswith("Il governo federale del Belgio")
+    lead = no_script_page.locator(".story .body p .lead-in")
+    assert lead.inner_text().startswith("Il governo federale del Belgio")
+    assert lead.is_visible()
     assert no_script_page.locator(".story .body p").count() == 6
-    assert no_script_page.get_by_role("heading", name="Articoli correlati").is_visible()
+    heading = no_script_page.get_by_role("heading", name="Immagini dalla pagina originale")
+    assert heading.is_visible()
+    assert no_script_page.locator(".source-images img").count() == 2

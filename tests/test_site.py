@@ -20,6 +20,10 @@ from tests.util import VNU_COMMAND
 
 BASE = "https://example.org/archivio/"
 LANGUAGES = ("it", "en", "fr", "de", "es")
+FEED_START = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<?xml-stylesheet type="text/xsl" href="/archivio/assets/feed.xsl"?>\n<feed '
+)
 
 
 def parse(path: Path) -> lxml_html.HtmlElement:
@@ -110,8 +114,8 @@ def structured(sample: tuple[Config, BuildResult], kind: str) -> dict[str, list[
 def test_article_json_ld_is_a_news_article_with_every_field(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
-    [data] = structured(sample_site, "article (it, undated, image, related)")["json-ld"]
-    url = BASE + KINDS["article (it, undated, image, related)"].removesuffix("index.html")
+    [data] = structured(sample_site, "article (it, undated, lead-in, source images)")["json-ld"]
+    url = BASE + KINDS["article (it, undated, lead-in, source images)"].removesuffix("index.html")
     assert data["@type"] == "NewsArticle"
     assert data["headline"] == (
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
@@ -139,8 +143,8 @@ def test_dated_article_json_ld_has_its_publication_date(
 
 
 def test_article_opengraph_and_twitter_card(sample_site: tuple[Config, BuildResult]) -> None:
-    [og] = structured(sample_site, "article (it, undated, image, related)")["opengraph"]
-    url = BASE + KINDS["article (it, undated, image, related)"].removesuffix("index.html")
+    [og] = structured(sample_site, "article (it, undated, lead-in, source images)")["opengraph"]
+    url = BASE + KINDS["article (it, undated, lead-in, source images)"].removesuffix("index.html")
     assert og["@type"] == "article"
     assert og["og:title"] == (
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
@@ -149,7 +153,7 @@ def test_article_opengraph_and_twitter_card(sample_site: tuple[Config, BuildResu
     assert og["og:url"] == url
     assert og["og:locale"] == "it_IT"
     assert str(og["og:image"]).startswith("https://www.eunews.it/")
-    tree = page(sample_site, "article (it, undated, image, related)")
+    tree = page(sample_site, "article (it, undated, lead-in, source images)")
     assert tree.xpath("//link[@rel='canonical']/@href") == [url]
     assert tree.xpath("//meta[@name='twitter:card']/@content") == ["summary_large_image"]
     [fr] = structured(sample_site, "article (fr, dated, tags)")["opengraph"]
@@ -174,14 +178,26 @@ def test_every_kind_of_page_has_landmarks_a_skip_link_and_the_header_links(
     assert len(tree.xpath("//main[@id='main']")) == 1
     assert len(tree.xpath("//body/header")) == len(tree.xpath("//body/footer")) == 1
     assert all(nav.get("aria-label") for nav in tree.xpath("//nav"))
-    header = tree.xpath("//header//nav//a/@href")
-    wanted = ["archive/", "places/", "tags/", "feed.xml"]
-    # A search link may join them: only these four, in this order, are required.
-    assert [h for h in header if h in [SUB_PATH + w for w in wanted]] == [
-        SUB_PATH + w for w in wanted
+    # The sample site has articles in several languages, so the header links their index.
+    assert tree.xpath("//body/header/nav[@aria-label='Principale']//a/@href") == [
+        SUB_PATH + path for path in ("archive/", "places/", "tags/", "languages/")
     ]
-    assert tree.xpath("//header//a[@href='/archivio/']/text()") == ["Archivio di prova"]
+    assert texts(tree, "//body/header/nav//a") == ["Archivio", "Luoghi", "Argomenti", "Lingue"]
+    assert tree.xpath("//body/header//a[@href='/archivio/']/text()") == ["Archivio di prova"]
+    assert tree.xpath("//body/header/a[@class='search-link']/@href") == ["/archivio/search/"]
+    assert tree.xpath("//body/header/form[@role='search']/@action") == ["/archivio/search/"]
+    # Feeds are linked from the footer (and from each listing), never from the header.
+    assert [h for h in tree.xpath("//body/header//a/@href") if "feed" in h] == []
+    assert tree.xpath("//body/footer//a[.='Atom']/@href") == ["/archivio/feed.xml"]
     assert len(tree.xpath("//h1")) == 1
+
+
+def test_the_search_page_has_no_search_form_in_its_header(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = parse(sample_site[0].output_dir / "search" / "index.html")
+    assert tree.xpath("//body/header//form") == []
+    assert tree.xpath("//body/header/a[@class='search-link']/@href") == ["/archivio/search/"]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +211,9 @@ def test_every_kind_of_page_has_landmarks_a_skip_link_and_the_header_links(
         ("place", ["Home", "Luoghi", "Bruxelles"]),
         ("tags", ["Home", "Argomenti"]),
         ("tag", ["Home", "Argomenti", "COVID-19"]),
-        ("article (fr, dated, tags)", ["Accueil", "Archives", "2012", "Juillet 2012"]),
+        ("languages", ["Home", "Lingue"]),
+        ("language", ["Home", "Lingue", "Francese"]),
+        ("article (fr, dated, tags)", ["Home", "Archivio", "2012", "Luglio 2012"]),
     ],
 )
 def test_breadcrumbs(sample_site: tuple[Config, BuildResult], kind: str, trail: list[str]) -> None:
@@ -206,7 +224,7 @@ def test_breadcrumbs(sample_site: tuple[Config, BuildResult], kind: str, trail: 
     assert current == expected
 
 
-def test_listing_pages_link_prev_and_next_in_head_and_pager(
+def test_listing_pages_link_prev_and_next_in_head_and_number_their_pages(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
     output = sample_site[0].output_dir
@@ -217,67 +235,236 @@ def test_listing_pages_link_prev_and_next_in_head_and_pager(
     assert first.xpath("//head/link[@rel='next']/@href") == ["/archivio/page/2/"]
     assert second.xpath("//head/link[@rel='prev']/@href") == ["/archivio/"]
     assert second.xpath("//head/link[@rel='next']/@href") == ["/archivio/page/3/"]
-    assert second.xpath("//nav[@class='pager']/a/@rel") == ["prev", "next"]
-    assert texts(second, "//nav[@class='pager']/span") == ["Pagina 2 di 4"]
     assert last.xpath("//head/link[@rel='next']") == []
     assert not (output / "page" / "5").exists()
+    assert texts(first, "//h1") == ["Ultimi articoli"]
+    assert texts(second, "//h1") == ["Pagina 2 di 4"]
+    assert texts(second, "//title") == ["Pagina 2 di 4 · Archivio di prova"]
+    pager = "//nav[@class='pager'][@aria-label='Paginazione']"
+    steps = [(a.get("rel"), a.get("href")) for a in second.xpath(f"{pager}/a[@class='step']")]
+    assert steps == [("prev", "/archivio/"), ("next", "/archivio/page/3/")]
+    assert texts(second, f"{pager}/a") == ["← Più recenti", "Meno recenti →"]
+    assert texts(first, f"{pager}/a") == ["Meno recenti →"]
+    assert texts(last, f"{pager}/a") == ["← Più recenti"]
+    numbers = [
+        (a.text, a.get("href"), a.get("aria-label"), a.get("aria-current"))
+        for a in second.xpath(f"{pager}/ol/li/a")
+    ]
+    assert numbers == [
+        ("1", "/archivio/", "Pagina 1", None),
+        ("2", "/archivio/page/2/", "Pagina 2", "page"),
+        ("3", "/archivio/page/3/", "Pagina 3", None),
+        ("4", "/archivio/page/4/", "Pagina 4", None),
+    ]
+
+
+def test_a_listing_s_later_page_names_its_number_after_the_heading(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = parse(sample_site[0].output_dir / "languages" / "fr" / "page" / "2" / "index.html")
+    assert texts(tree, "//h1") == ["Francese Pagina 2 di 2"]
+    assert texts(tree, "//h1/span[@class='page-number']") == ["Pagina 2 di 2"]
+    assert texts(tree, "//title") == ["Francese · Pagina 2 di 2 · Archivio di prova"]
+    assert tree.xpath("//nav[@class='pager']/a/@rel") == ["prev"]
+
+
+def test_a_long_listing_leaves_a_gap_for_the_numbers_it_does_not_show(
+    make_site: MakeSite,
+) -> None:
+    seeds = {
+        f"seeds/00{n}_000000000000000{n}.txt": f"Roma – Notizia numero {n} sul tempo.\n"
+        for n in range(1, 7)
+    }
+    config, _ = build_site(make_site({**seeds, "newsgen.yaml": "language: it\nper_page: 1\n"}))
+    front = parse(config.output_dir / "index.html")
+    items = front.xpath("//nav[@class='pager']/ol/li")
+    assert [" ".join(li.text_content().split()) for li in items] == ["1", "2", "3", "…", "6"]
+    assert [(li.get("class"), li.get("aria-hidden")) for li in items][3] == ("gap", "true")
+    assert front.xpath("//nav[@class='pager']/ol/li/a/@href")[-1] == "/page/6/"
 
 
 def test_archive_pages_show_years_and_months_with_counts(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
-    assert texts(page(sample_site, "archive"), "//main//ul[@class='counts']/li") == [
+    archive = page(sample_site, "archive")
+    assert texts(archive, "//main//ul[@class='counts years']/li") == [
         "2020 1",
         "2012 4",
         "Senza data 6",
     ]
-    assert texts(page(sample_site, "year"), "//main//ul[@class='counts']/li") == [
+    assert texts(archive, "//main/h2") == ["Articoli per anno", "Sfoglia"]
+    browse = archive.xpath("//main/h2[.='Sfoglia']/following-sibling::ul[1]//a")
+    assert [(a.text, a.get("href")) for a in browse] == [
+        ("Articoli per luogo", "/archivio/places/"),
+        ("Articoli per argomento", "/archivio/tags/"),
+        ("Articoli per lingua", "/archivio/languages/"),
+    ]
+    assert texts(page(sample_site, "year"), "//main//ul[@class='counts months']/li") == [
         "Novembre 2012 2",
         "Agosto 2012 1",
         "Luglio 2012 1",
     ]
 
 
-def test_article_links_its_place_tags_and_neighbours(
+def periods(tree: lxml_html.HtmlElement) -> list[tuple[str, str, str]]:
+    links = tree.xpath("//nav[@class='periods']/a")
+    return [(a.get("rel"), a.get("href"), " ".join(a.text_content().split())) for a in links]
+
+
+def test_months_and_years_link_their_neighbours_with_articles(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    output = sample_site[0].output_dir
+    assert periods(page(sample_site, "month")) == [
+        ("next", "/archivio/archive/2012/08/", "Agosto 2012 →")
+    ]
+    assert periods(parse(output / "archive" / "2012" / "08" / "index.html")) == [
+        ("prev", "/archivio/archive/2012/07/", "← Luglio 2012"),
+        ("next", "/archivio/archive/2012/11/", "Novembre 2012 →"),
+    ]
+    assert periods(page(sample_site, "year")) == [("next", "/archivio/archive/2020/", "2020 →")]
+    assert periods(parse(output / "archive" / "2020" / "index.html")) == [
+        ("prev", "/archivio/archive/2012/", "← 2012")
+    ]
+
+
+def test_article_links_its_place_tags_and_neighbours_in_its_language(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
     tree = page(sample_site, "article (fr, dated, tags)")
-    assert tree.xpath("//span[@class='dateline']/a/@href") == ["/archivio/places/quebec/"]
-    assert tree.xpath("//ul[@class='tags']//a/@href") == [
+    assert tree.xpath("//p[@class='byline']/span[@class='dateline']/a/@href") == [
+        "/archivio/places/quebec/"
+    ]
+    assert tree.xpath("//ul[@class='tag-list']//a/@href") == [
         "/archivio/tags/langue-francaise/",
         "/archivio/tags/quebec/",
     ]
-    assert [a.get("rel") for a in tree.xpath("//nav[@class='prevnext']/a")] == ["prev", "next"]
+    # The oldest French article: no previous one in French, though older ones in Italian.
+    [link] = tree.xpath("//nav[@class='prevnext']/a")
+    assert (link.get("rel"), link.get("href")) == (
+        "next",
+        "/archivio/articles/rafael-correa-president-de-la-republique-equatorienne-a-decide-hier-"
+        "jeudi-16/",
+    )
+    assert [(s.get("lang"), s.text) for s in link.findall("span")] == [
+        (None, "Successivo"),
+        (
+            "fr",
+            "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 "
+            "août 2012…",
+        ),
+    ]
+    assert tree.xpath("//p[@class='to-top']/a/@href") == ["#top"]
+    assert tree.xpath("//body/header/@id") == ["top"]
+
+
+def test_an_article_alone_in_its_language_has_no_empty_article_nav(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    """The sample site's only German article: a navigation landmark with no link in it is
+    noise to a screen reader."""
+    assert page(sample_site, "article (de)").xpath("//nav[@class='prevnext']") == []
+
+
+def test_a_lede_headline_is_set_in_place_under_its_linked_dateline(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = page(sample_site, "article (it, undated, lead-in, source images)")
+    [story] = tree.xpath("//article[@lang='it']")
+    assert story.get("class") == "story lead-titled"
+    assert texts(story, ".//h1") == [
+        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+        "dall’Ambasciata…"
+    ]
+    first = story.xpath(".//div[@class='body']/p[1]")[0]
+    assert first.xpath("span[@class='kicker']/a/@href") == ["/archivio/places/bruxelles/"]
+    assert texts(first, "span[@class='kicker']") == ["Bruxelles –"]
+    [lead] = texts(first, "span[@class='lead-in long']")
+    assert lead.startswith(
+        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+        "dall’Ambasciata russa a Bruxelles"
+    )
+    # The dateline is above the lead-in, so the byline does not repeat it.
+    assert story.xpath(".//p[@class='byline']/span[@class='dateline']") == []
+    assert texts(story, ".//p[@class='byline']/span[@class='reading']") == ["Lettura: 1 min"]
+
+
+def test_the_source_images_are_shown_under_their_own_heading_outside_the_article(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = page(sample_site, "article (it, undated, lead-in, source images)")
+    assert tree.xpath("//article//figure") == []
+    [section] = tree.xpath("//main/section[@class='source-images']")
+    assert texts(section, "h2") == ["Immagini dalla pagina originale"]
+    assert section.xpath("h2/@lang") == ["it"]
+    assert section.xpath(".//img/@src") == [
+        "https://www.eunews.it/wp-content/uploads/2025/12/"
+        "80e7e8f3-c691-4833-912d-fc86a6077194-350x250.jpg",
+        "https://www.eunews.it/wp-content/uploads/2025/12/van-kyr-350x250.png",
+    ]
+    # They are not articles of this archive: no related section claims them.
+    assert tree.xpath("//section[@class='related']") == []
+
+
+def test_languages_are_listed_with_counts_and_each_has_a_listing_and_a_feed(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    output = sample_site[0].output_dir
+    index = page(sample_site, "languages")
+    assert texts(index, "//h1") == ["Articoli per lingua"]
+    assert texts(index, "//main//ul[@class='counts columns']/li") == [
+        "Tedesco 1",
+        "Inglese 3",
+        "Francese 4",
+        "Italiano 3",
+    ]
+    french = page(sample_site, "language")
+    assert texts(french, "//h1") == ["Francese"]
+    assert french.xpath("//p[@class='feed-link']/a/@href") == ["/archivio/languages/fr/feed.xml"]
+    assert french.xpath("//head/link[@type='application/atom+xml']/@href") == [
+        "/archivio/languages/fr/feed.xml",
+        "/archivio/feed.xml",
+    ]
+    assert {t.get("lang") for t in french.xpath("//article[@class='teaser']")} == {"fr"}
+    feed = (output / "languages" / "fr" / "feed.xml").read_text(encoding="utf-8")
+    assert feed.startswith(FEED_START)
+    assert "<title>Archivio di prova · Francese</title>" in feed
+    assert feed.count('<entry xml:lang="fr">') == 4
 
 
 # --- languages and dates --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("kind", "lang", "skip", "archive", "date"),
+    ("kind", "story", "date", "reading"),
     [
-        ("article (fr, dated, tags)", "fr", "Aller au contenu", "Archives", "3 juillet 2012"),
-        ("article (de)", "de", "Zum Inhalt springen", "Archiv", None),
-        ("article (it, undated, image, related)", "it", "Vai al contenuto", "Archivio", None),
-        ("month", "it", "Vai al contenuto", "Archivio", None),
-        ("not found", "it", "Vai al contenuto", "Archivio", None),
+        ("article (fr, dated, tags)", "fr", ["3 juillet 2012"], "Lettura: 2 min"),
+        ("article (de)", "de", [], "Lettura: 1 min"),
+        ("article (it, undated, lead-in, source images)", "it", [], "Lettura: 1 min"),
+        ("month", None, [], None),
+        ("language", None, [], None),
+        ("not found", None, [], None),
     ],
 )
-def test_interface_speaks_the_page_language(
+def test_the_interface_speaks_the_site_language_and_an_article_its_own(
     sample_site: tuple[Config, BuildResult],
     kind: str,
-    lang: str,
-    skip: str,
-    archive: str,
-    date: str | None,
+    story: str | None,
+    date: list[str],
+    reading: str | None,
 ) -> None:
     tree = page(sample_site, kind)
-    assert tree.get("lang") == lang
-    assert texts(tree, "//a[@class='skip']") == [skip]
-    assert texts(tree, "//header//nav//li")[0] == archive
+    assert (tree.get("lang"), tree.get("dir")) == ("it", "ltr")
+    assert texts(tree, "//a[@class='skip']") == ["Vai al contenuto"]
+    assert tree.xpath("//body/header/nav/@aria-label") == ["Principale"]
+    assert texts(tree, "//body/header/nav//li")[0] == "Archivio"
     assert tree.xpath("//p[@class='site-title']/@lang") == ["it"]
-    if date:
-        assert texts(tree, "//article//p[@class='byline']/time") == [date]
+    stories = tree.xpath("//article[contains(concat(' ', @class, ' '), ' story ')]")
+    assert [s.get("lang") for s in stories] == ([story] if story else [])
+    # The date in the article's language; the reading time, inside it, in the site's.
+    assert [t for s in stories for t in texts(s, ".//p[@class='byline']/time")] == date
+    spans = [r for s in stories for r in s.xpath(".//p[@class='byline']/span[@class='reading']")]
+    assert [(s.get("lang"), s.text) for s in spans] == ([("it", reading)] if reading else [])
 
 
 def test_teasers_carry_their_own_language_and_date_format(
@@ -290,6 +477,41 @@ def test_teasers_carry_their_own_language_and_date_format(
         ("fr", ["11 novembre 2012"]),
         ("fr", ["2 novembre 2012"]),
     ]
+    # The language of an article not in the site's is named in the site's language.
+    marks = [m for t in teasers for m in t.xpath(".//span[@class='lang-mark']")]
+    assert [(m.get("lang"), m.text) for m in marks] == [
+        ("it", "Inglese"),
+        ("it", "Francese"),
+        ("it", "Francese"),
+    ]
+
+
+def test_a_teaser_shows_what_follows_its_headline_and_no_empty_byline(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    tree = page(sample_site, "front page 2")
+    teasers = tree.xpath("//article[@class='teaser']")
+    shown = [
+        (texts(t, "h2"), texts(t, "p[@class='byline']"), texts(t, "p[@class='summary']"))
+        for t in teasers
+    ]
+    assert shown[0] == (
+        [
+            "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 août "
+            "2012…"
+        ],
+        ["17 août 2012Francese"],
+        ["…d'accorder l'asile politique, au fondateur de WikiLeaks Julian Assange."],
+    )
+    # An Italian article with no dateline and no date: nothing to show in a byline.
+    assert shown[2] == (
+        [
+            "Un aereo si è schiantato al suolo a Lexington, nel Kentucky, poco dopo le sei del "
+            "mattino ora locale"
+        ],
+        [],
+        ["Cinquanta persone erano a bordo dell'aereo."],
+    )
 
 
 SPANISH = """---
@@ -300,6 +522,14 @@ dateline: Quebec
 ---
 El primer foro mundial de la lengua francesa celebra hoy su segunda jornada.
 """
+GERMAN_SLUG = "ein-alterer-artikel-uber-den-regen"
+EVE = """---
+title: La víspera del foro
+lang: es
+date: 2012-07-02
+---
+Los delegados llegaron ayer a la ciudad para la apertura del foro.
+"""
 
 
 @pytest.mark.parametrize(
@@ -309,14 +539,15 @@ El primer foro mundial de la lengua francesa celebra hoy su segunda jornada.
         ("pt", "Skip to content", "3 de julho de 2012", "Previous"),
     ],
 )
-def test_an_article_in_a_language_without_strings_falls_back_to_english(
+def test_a_site_in_a_language_without_strings_speaks_english(
     make_site: MakeSite, lang: str, skip: str, date: str, previous: str
 ) -> None:
     site = make_site(
         {
             "articles/foro.md": SPANISH.replace("lang: es", f"lang: {lang}"),
+            "articles/vispera.md": EVE.replace("lang: es", f"lang: {lang}"),
             "seeds/001_0000000000000001.txt": "Berlin – Ein älterer Artikel über den Regen.\n",
-            "newsgen.yaml": "language: de\n",
+            "newsgen.yaml": f"language: {lang}\n",
         }
     )
     config, _ = build_site(site)
@@ -324,9 +555,12 @@ def test_an_article_in_a_language_without_strings_falls_back_to_english(
     assert tree.get("lang") == lang
     assert texts(tree, "//a[@class='skip']") == [skip]
     assert texts(tree, "//article//time") == [date]
-    assert texts(tree, "//nav[@class='prevnext']/a/span") == [previous]
-    front = parse(config.output_dir / "index.html")
-    assert texts(front, "//a[@class='skip']") == ["Zum Inhalt springen"]
+    assert texts(tree, "//nav[@class='prevnext']/a/span[1]") == [previous]
+    assert tree.xpath("//nav[@class='prevnext']/a/@href") == ["/articles/la-vispera-del-foro/"]
+    # The German article's page speaks the site's language too: only its text is German.
+    german = parse(config.output_dir / "articles" / GERMAN_SLUG / "index.html")
+    assert (german.get("lang"), texts(german, "//a[@class='skip']")) == (lang, [skip])
+    assert german.xpath("//article/@lang") == ["de"]
 
 
 def test_every_language_has_every_interface_string() -> None:
