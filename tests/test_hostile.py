@@ -432,11 +432,21 @@ def test_the_symlinked_file_outside_the_site_is_never_read(built: Built) -> None
     assert not (built.output / "articles" / "secret").exists()
 
 
-def test_arabic_pages_are_right_to_left(built: Built) -> None:
+def test_arabic_articles_are_right_to_left_in_an_english_site(built: Built) -> None:
+    """The interface speaks the site's language (English, left to right); an Arabic article's
+    own text, its teasers and its title beside a link run right to left."""
     for slug in ("nfjr-kbyr-fy-mrf-byrwt", "nwn-rby-llmql"):
         root = built.page(slug)
-        assert (root.get("lang"), root.get("dir")) == ("ar", "rtl")
-    assert built.page("good-control-article").get("dir") == "ltr"
+        assert (root.get("lang"), root.get("dir")) == ("en", "ltr")
+        [story] = root.findall(".//article")
+        assert (story.get("lang"), story.get("dir")) == ("ar", "rtl")
+        titles = root.findall(".//nav[@class='prevnext']/a/span[@lang='ar']")
+        assert [t.get("dir") for t in titles] == ["rtl"]
+    [control] = built.page("good-control-article").findall(".//article")
+    assert (control.get("lang"), control.get("dir")) == ("en", "ltr")
+    listing = html.parse(str(built.output / "languages" / "ar" / "index.html")).getroot()
+    teasers = listing.findall(".//article[@class='teaser']")
+    assert [(t.get("lang"), t.get("dir")) for t in teasers] == [("ar", "rtl"), ("ar", "rtl")]
 
 
 def test_legacy_encodings_are_read_as_written(built: Built) -> None:
@@ -466,8 +476,10 @@ def test_a_line_of_3000_words_is_one_paragraph_with_a_cut_headline(built: Built)
     page = built.page(
         "parola-parola-parola-parola-parola-parola-parola-parola-parola-parola-parola"
     )
+    assert page.findtext(".//h1") == " ".join(["parola"] * 14) + "…"
+    assert page.find(".//article").get("class") == "story lead-titled"
     (paragraph,) = page.findall(".//div[@class='body']/p")
-    assert paragraph.text == " ".join(["parola"] * 3000)
+    assert paragraph.text_content() == " ".join(["parola"] * 3000)
 
 
 def test_nested_brackets_keep_captions_credits_and_links(built: Built) -> None:
@@ -481,7 +493,7 @@ def test_nested_brackets_keep_captions_credits_and_links(built: Built) -> None:
     assert figure.find("img").get("src") == "https://example.org/fig.jpg"
     assert figure.findtext("figcaption") == "Inline figure [with [nested]] brackets "
     assert figure.findtext("figcaption/span[@class='credit']") == "Council of the EU"
-    gallery = page.findall(".//section[@class='related']//figure")
+    gallery = page.findall(".//section[@class='source-images']//figure")
     assert [f.find("figcaption").text_content() for f in gallery] == [
         "Valdis Dombrovskis e Stephanie Lose, 12/12/25 Credit: Council of the EU"
     ]
@@ -500,7 +512,9 @@ def test_script_urls_are_never_links_or_images(built: Built) -> None:
     assert body.findall(".//a") == []
     assert body.findall(".//img") == []
     assert "[a](javascript:alert(1))" in body.text_content()
-    captions = built.page("captions-with-markup").findall(".//section[@class='related']//figure")
+    captions = built.page("captions-with-markup").findall(
+        ".//section[@class='source-images']//figure"
+    )
     assert [len(f.findall("img")) for f in captions] == [1, 0, 0, 0, 1]
     assert captions[4].find("img").get("alt") == '" onerror="alert(8)'
 
@@ -523,7 +537,7 @@ def test_front_matter_markup_is_text_everywhere(built: Built) -> None:
     page = built.page("script-alert-slug-script")
     dateline = page.find(".//span[@class='dateline']")
     assert "".join(dateline.itertext()) == "<script>alert('dateline')</script>"
-    tags = [a.text for a in page.findall(".//ul[@class='tags']//a")]
+    tags = [a.text for a in page.findall(".//ul[@class='tag-list']//a")]
     assert tags == [
         "<script>alert('tag')</script>",
         '" onmouseover="alert(5)',
@@ -757,7 +771,18 @@ def test_every_page_keeps_the_theme_title_and_opens_no_dialog_in_chromium(
 
     page.on("dialog", dismiss)
     files = sorted(built.output.rglob("*.html"))
-    assert len(files) == 68  # 67 pages of the theme and articles, and /search/
+    # 73 pages of the theme and articles, and /search/; the articles' four languages give
+    # six of them: the languages' index and a listing per language (two pages of English).
+    assert len(files) == 74
+    folders = [f.parent.relative_to(built.output).as_posix() for f in files]
+    assert sorted(f for f in folders if f.startswith("languages")) == [
+        "languages",
+        "languages/ar",
+        "languages/en",
+        "languages/en/page/2",
+        "languages/fr",
+        "languages/ja",
+    ]
     for file in files:
         relative = file.relative_to(built.output).as_posix()
         if relative in THEME_FILES:  # the search page runs the theme's own scripts
