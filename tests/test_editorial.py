@@ -444,7 +444,9 @@ def test_drafts_build_shows_them_marked_and_records_nothing(make_site: MakeSite)
     page = (config.output_dir / "articles/notizia-riservatissima/index.html").read_text(
         encoding="utf-8"
     )
-    assert '<p class="draft" role="note"><strong>Bozza</strong></p>' in page
+    # The note speaks the site's language (English), not the Italian article's.
+    assert '<p class="draft" role="note" lang="en"><strong>Draft</strong></p>' in page
+    assert '<article class="story" lang="it"' in page
     assert "notizia-riservatissima" in (config.output_dir / "index.html").read_text(
         encoding="utf-8"
     )
@@ -602,8 +604,8 @@ def test_a_new_draft_is_built_only_with_drafts(
         "Note: drafts are included (--drafts): do not publish this build\n",
     )
     page = site / "build" / "articles" / "il-sindaco-parla" / "index.html"
-    # The body `new` writes is English, so the article (and its marker) is English.
-    assert '<p class="draft" role="note"><strong>Draft</strong></p>' in page.read_text(
+    # The marker speaks the site's language: English, the default.
+    assert '<p class="draft" role="note" lang="en"><strong>Draft</strong></p>' in page.read_text(
         encoding="utf-8"
     )
 

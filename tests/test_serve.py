@@ -232,7 +232,7 @@ def test_bad_front_matter_keeps_the_article_served_then_recovers(
 
     save(curated, good.replace("Québec]", "Québec, Yaoundé]"))
 
-    expect(page.locator("ul.tags")).to_contain_text("Yaoundé", timeout=RECOVER_DEADLINE_MS)
+    expect(page.locator("ul.tag-list")).to_contain_text("Yaoundé", timeout=RECOVER_DEADLINE_MS)
     expect(overlay).to_have_count(0)
 
 
