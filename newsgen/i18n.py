@@ -54,6 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "newer_period": "Later",
         "language": "Language",
         "browse": "Browse",
+        "draft": "Draft",
     },
     "it": {
         "archive": "Archivio",
@@ -97,6 +98,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "newer_period": "Dopo",
         "language": "Lingua",
         "browse": "Sfoglia",
+        "draft": "Bozza",
     },
     "fr": {
         "archive": "Archives",
@@ -140,6 +142,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "newer_period": "Après",
         "language": "Langue",
         "browse": "Parcourir",
+        "draft": "Brouillon",
     },
     "de": {
         "archive": "Archiv",
@@ -183,6 +186,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "newer_period": "Später",
         "language": "Sprache",
         "browse": "Durchsuchen",
+        "draft": "Entwurf",
     },
     "es": {
         "archive": "Archivo",
@@ -226,6 +230,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "newer_period": "Después",
         "language": "Idioma",
         "browse": "Explorar",
+        "draft": "Borrador",
     },
 }
 

@@ -294,7 +294,10 @@ def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
     """Every page a reader sees, with the languages its header links to (without counts,
     which would change every page's key whenever an article comes or goes)."""
     links = tuple(group_link("languages", g) for g in languages)
-    return [replace(p, languages=links) if p.url.endswith("/") else p for p in pages]
+    return [
+        replace(p, languages=links) if p.url.endswith("/") or p.kind == "404" else p
+        for p in pages
+    ]
 
 
 def article_pages(

@@ -294,6 +294,7 @@ _LEAD_WINDOW = 160
 # A first sentence longer than this is set smaller: a headline's weight on a paragraph's length
 # reads as shouting.
 LONG_LEAD = 140
+LONGEST_LEAD = 400
 _FIRST_PARAGRAPH = re.compile(r"\A(\s*<p>)([^<]*)</p>")
 
 
@@ -311,6 +312,8 @@ def lead_in(body: Markup, title: str, place: str = "", dateline: str = "") -> Le
     if start < 0:
         return LeadIn(body, False)
     end = start + (first_sentence_end(text[start:]) or len(text) - start)
+    if end - start > LONGEST_LEAD:
+        end = start + len(stem)  # no sentence end in sight: the headline's words, no more
     end = max(end, start + len(stem))
     size = " long" if end - start > LONG_LEAD else ""
     marked = (
