@@ -445,7 +445,7 @@ def test_drafts_build_shows_them_marked_and_records_nothing(make_site: MakeSite)
         encoding="utf-8"
     )
     # The note speaks the site's language (English), not the Italian article's.
-    assert '<p class="draft" role="note" lang="en"><strong>Draft</strong></p>' in page
+    assert '<p class="draft" role="note" lang="en" dir="ltr"><strong>Draft</strong></p>' in page
     assert '<article class="story" lang="it"' in page
     assert "notizia-riservatissima" in (config.output_dir / "index.html").read_text(
         encoding="utf-8"
@@ -605,7 +605,7 @@ def test_a_new_draft_is_built_only_with_drafts(
     )
     page = site / "build" / "articles" / "il-sindaco-parla" / "index.html"
     # The marker speaks the site's language: English, the default.
-    assert '<p class="draft" role="note" lang="en"><strong>Draft</strong></p>' in page.read_text(
+    assert '<p class="draft" role="note" lang="en" dir="ltr"><strong>Draft</strong></p>' in page.read_text(
         encoding="utf-8"
     )
 

@@ -19,6 +19,7 @@ from newsgen.plan import SITEMAP_LIMIT, sitemaps
 from tests.conftest import SAMPLE, MakeSite, build_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 SCHEMA = Path(__file__).resolve().parent / "data" / "sitemap.xsd"
 BASE = "https://example.org/archivio/"
@@ -84,13 +85,17 @@ def entry_ids(path: Path) -> dict[str, str]:
 # --- feeds of the sample site ---------------------------------------------------------------
 
 
-def test_sample_site_has_a_site_feed_and_one_per_place_and_tag(
+def test_sample_site_has_a_site_feed_and_one_per_place_tag_and_language(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
     output = sample_site[0].output_dir
     names = [str(p.relative_to(output)) for p in feeds_of(output)]
     assert names == [
         "feed.xml",
+        "languages/de/feed.xml",
+        "languages/en/feed.xml",
+        "languages/fr/feed.xml",
+        "languages/it/feed.xml",
         "places/berlin/feed.xml",
         "places/bruxelles/feed.xml",
         "places/quebec/feed.xml",
@@ -115,7 +120,7 @@ def test_every_feed_parses_and_has_the_required_atom_elements(
         assert parsed.feed.id == url
         assert [link.href for link in parsed.feed.links if link.rel == "self"] == [url]
         checked += 1
-    assert checked == 8
+    assert checked == 12
 
 
 def test_site_feed_holds_the_newest_feed_size_entries_with_full_content(
@@ -149,6 +154,59 @@ def test_place_feed_holds_that_place_only(sample_site: tuple[Config, BuildResult
     assert [link.href for link in parsed.feed.links if link.rel == "alternate"] == [
         BASE + "places/quebec/"
     ]
+
+
+def test_language_feed_holds_that_language_only_in_the_sites_words(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    """The feed's title names the language in the site's language (Italian) and the feed
+    speaks it; each entry carries its own language."""
+    output = sample_site[0].output_dir
+    path = output / "languages" / "fr" / "feed.xml"
+    parsed = feedparser.parse(path.read_bytes())
+    assert parsed.feed.title == "Archivio di prova · Francese"
+    assert [link.href for link in parsed.feed.links if link.rel == "alternate"] == [
+        BASE + "languages/fr/"
+    ]
+    assert [e.title for e in parsed.entries] == [
+        "Marc Guillemot (Safran), qui comptait parmi les favoris de cette édition du Vendée"
+        " Globe, a préféré…",
+        "Plusieurs milliers de personnes se sont rassemblées vendredi dans le centre de Téhéran"
+        " pour une…",
+        "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 août"
+        " 2012…",
+        "Camfranglais évoqué au Forum mondial de la langue française",
+    ]
+    root = etree.parse(str(path)).getroot()
+    assert root.get(XML_LANG) == "it"
+    assert [e.get(XML_LANG) for e in root.iter(f"{ATOM}entry")] == ["fr"] * 4
+
+
+def test_language_feeds_exist_only_when_the_site_has_several_languages(
+    make_site: MakeSite,
+) -> None:
+    files = {
+        "articles/uno.md": "---\ntitle: Uno\ndate: 2022-03-28\nlang: it\n---\n\n"
+        "Il consiglio ha approvato il bilancio.\n",
+        "newsgen.yaml": "base_url: https://example.org/archivio/\nlanguage: it\n",
+    }
+    config, _ = build_site(make_site(files))
+    assert [p.relative_to(config.output_dir).as_posix() for p in feeds_of(config.output_dir)] == [
+        "feed.xml"
+    ]
+    files["articles/deux.md"] = (
+        "---\ntitle: Deux\ndate: 2022-03-29\nlang: fr\n---\n\nLe conseil a voté le budget.\n"
+    )
+    config, _ = build_site(make_site(files))
+    output = config.output_dir
+    assert [p.relative_to(output).as_posix() for p in feeds_of(output)] == [
+        "feed.xml",
+        "languages/fr/feed.xml",
+        "languages/it/feed.xml",
+    ]
+    for code, title in (("fr", "Deux"), ("it", "Uno")):
+        parsed = feedparser.parse((output / "languages" / code / "feed.xml").read_bytes())
+        assert [e.title for e in parsed.entries] == [title]
 
 
 # --- stability ------------------------------------------------------------------------------

@@ -83,7 +83,8 @@ def test_the_shared_rules_import_no_stage(module: str) -> None:
 PURE = {
     "load": {"records", "markup", "frontmatter"},
     "enrich": {"records", "markup", "slugs", "langmodel"},
-    "plan": {"records", "slugs"},
+    "plan": {"records", "slugs", "related"},
+    "related": {"records"},
 }
 
 

@@ -14,6 +14,13 @@ from tests.test_plan import article
 
 A1, A2, A3, A4 = (article(n, "2020-04-05") for n in range(1, 5))
 CONTENT = {a.path: f"unit{n}" for n, a in enumerate((A1, A2, A3, A4))}
+PAGER = Pager(
+    number=1,
+    count=2,
+    prev=None,
+    next="/archive/2020/page/2/",
+    pages=(("1", "/archive/2020/"), ("2", "/archive/2020/page/2/")),
+)
 PAGE = Page(
     url="/archive/2020/",
     template="list.html",
@@ -24,12 +31,16 @@ PAGE = Page(
     prev=A2,
     next=A3,
     articles=(A1, A2),
-    pager=Pager(number=1, count=2, prev=None, next="/archive/2020/page/2/"),
+    pager=PAGER,
     crumbs=(Link(url="/", label="home", localize=True),),
     groups=(Link(url="/archive/2020/04/", label="2020-04", count=2, localize=True),),
     feed="/feed.xml",
     urls=("/articles/a1/",),
     redirects=(Redirect(source="/old/", href="/old/", target="/new/", title="T", lang="it"),),
+    related=(A2, A3),
+    older=Link(url="/archive/2019/", label="2019"),
+    newer=None,
+    languages=(Link(url="/languages/en/", label="language:en", localize=True),),
 )
 # Another value for every field of a page.
 CHANGED: dict[str, object] = {
@@ -48,6 +59,10 @@ CHANGED: dict[str, object] = {
     "feed": None,
     "urls": ("/articles/a2/",),
     "redirects": (),
+    "related": (A3, A2),
+    "older": Link(url="/archive/2018/", label="2018"),
+    "newer": Link(url="/archive/2021/", label="2021"),
+    "languages": (),
 }
 
 
@@ -69,6 +84,13 @@ def test_a_change_of_any_field_changes_the_key(name: str) -> None:
 def test_a_shown_article_changes_the_key_by_its_content_and_its_slug() -> None:
     assert key(PAGE, {**CONTENT, A2.path: "edited"}) != key(PAGE)
     assert key(replace(PAGE, prev=replace(A2, slug="other"))) != key(PAGE)
+
+
+def test_the_numbered_links_of_a_pager_change_the_key() -> None:
+    """The pager's numbered links are drawn: other links with the same number and count
+    make the page again."""
+    pager = replace(PAGER, pages=(("1", "/archive/2020/"), ("2", "/archive/2020/p2/")))
+    assert key(replace(PAGE, pager=pager)) != key(PAGE)
 
 
 def test_the_salt_and_nothing_else_keys_the_same_page_the_same() -> None:

@@ -112,14 +112,19 @@ def probe(ref: Reference) -> str:
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Reference, list[dict[str, str]]]:
     """The sample site, with an undated article holding an alias (the undated listing, a
-    redirect page and `_redirects`) and a sitemap limit of 10 (the sitemap index), built once
-    with a probe in place of every template: what each written page reported."""
+    redirect page and `_redirects`) and another whose headline shares its words (related
+    articles, which the sample's have none of), and a sitemap limit of 10 (the sitemap
+    index), built once with a probe in place of every template: what each written page
+    reported."""
     ref = reference()
     site = tmp_path_factory.mktemp("context") / "site"
     shutil.copytree(SAMPLE, site)
     (site / "articles" / "undated-note.md").write_text(
         "---\ntitle: A note without a date\naliases: [/old/note.html]\n---\nSome text.\n",
         encoding="utf-8",
+    )
+    (site / "articles" / "another-note.md").write_text(
+        "---\ntitle: Another note without a date\n---\nMore text.\n", encoding="utf-8"
     )
     text = probe(ref)
     theme = THEME / "templates"

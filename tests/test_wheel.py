@@ -187,7 +187,7 @@ def test_installed_wheel_runs_the_editorial_workflow(newsgen: Path, tmp_path: Pa
 
     run.ok("build", "--drafts")
     draft = (build / "articles" / "titolo-di-prova" / "index.html").read_text()
-    assert '<p class="draft" role="note" lang="en"><strong>Draft</strong></p>' in draft
+    assert '<p class="draft" role="note" lang="en" dir="ltr"><strong>Draft</strong></p>' in draft
     assert (site / "urls.yaml").read_text() == registry
     run.ok("build", "--strict")
     assert "titolo-di-prova" not in everything(build)
