@@ -295,8 +295,7 @@ def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
     which would change every page's key whenever an article comes or goes)."""
     links = tuple(group_link("languages", g) for g in languages)
     return [
-        replace(p, languages=links) if p.url.endswith("/") or p.kind == "404" else p
-        for p in pages
+        replace(p, languages=links) if p.url.endswith("/") or p.kind == "404" else p for p in pages
     ]
 
 

@@ -267,7 +267,8 @@ def page_keys(pages: Sequence[Page], salt: str, content: dict[str, str]) -> dict
         articles: list[Article | None] = []
         for name, many in shown_fields:
             value = getattr(page, name)
-            articles += value if many else [value]
+            # A field's count first: (A, B) + () and (A,) + (B,) are two pages.
+            articles += [*value, None] if many else [value]
         shown = "\0".join(f"{content[a.path]}:{a.slug}" if a else "-" for a in articles)
         # A month's articles share one breadcrumb trail: its (dataclass) repr is made once.
         trail = trails.get(id(page.crumbs))

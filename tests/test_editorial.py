@@ -605,9 +605,8 @@ def test_a_new_draft_is_built_only_with_drafts(
     )
     page = site / "build" / "articles" / "il-sindaco-parla" / "index.html"
     # The marker speaks the site's language: English, the default.
-    assert '<p class="draft" role="note" lang="en" dir="ltr"><strong>Draft</strong></p>' in page.read_text(
-        encoding="utf-8"
-    )
+    note = '<p class="draft" role="note" lang="en" dir="ltr"><strong>Draft</strong></p>'
+    assert note in page.read_text(encoding="utf-8")
 
 
 # --- import ---------------------------------------------------------------------------------

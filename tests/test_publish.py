@@ -86,6 +86,12 @@ def test_a_shown_article_changes_the_key_by_its_content_and_its_slug() -> None:
     assert key(replace(PAGE, prev=replace(A2, slug="other"))) != key(PAGE)
 
 
+def test_articles_moved_from_one_field_to_another_change_the_key() -> None:
+    """Two fields that hold articles are two lists, not one run of articles."""
+    both = replace(PAGE, articles=(A1, A2), related=())
+    assert key(both) != key(replace(PAGE, articles=(A1,), related=(A2,)))
+
+
 def test_the_numbered_links_of_a_pager_change_the_key() -> None:
     """The pager's numbered links are drawn: other links with the same number and count
     make the page again."""
