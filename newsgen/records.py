@@ -96,3 +96,6 @@ class Article:
     body_key: str
     draft: bool = False
     aliases: tuple[str, ...] = ()
+    # For an article identified by its file (not by its name or `id:`), a sketch of its text
+    # (newsgen.identity): a file renamed with nearly the same text keeps the identity.
+    sketch: str = ""
