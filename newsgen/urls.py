@@ -3,8 +3,10 @@
 The registry (`urls.yaml` in the site, committed with it) maps each article id to every URL the
 article has been published at. When a slug changes, the old URL stays in the registry and
 becomes a redirect to the current one; `aliases:` in front matter add more old URLs. A
-redirect never replaces a page of the site. Only a real build records URLs: a preview with
-drafts must not make a draft's URL permanent.
+redirect never replaces a page of the site. Only a real build records URLs in the site: a
+preview (`newsgen serve`, `build --drafts`) publishes the URLs and redirects a build would, but
+records them in the build cache, so that a page it showed is redirected when its headline
+changes, and no draft's or preview's URL becomes permanent.
 """
 
 from __future__ import annotations
