@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -22,7 +22,17 @@ from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
 from newsgen.records import Article, Problem
-from newsgen.result import DRAFTS_NOTE, Options, Progress, Run, Stopwatch
+from newsgen.result import (
+    DRAFT,
+    DRAFTS_NOTE,
+    SAME_TEXT,
+    WARNED,
+    Options,
+    Progress,
+    Run,
+    Stopwatch,
+    Tally,
+)
 from newsgen.result import BuildResult as BuildResult  # what `build` returns
 
 CACHE_DIR = ".newsgen"
@@ -221,12 +231,44 @@ def _index(run: Run, articles: Sequence[Article]) -> search.IndexReport | None:
     return publish.index_search(run, articles, run.folder.into)
 
 
+def tally(
+    collected: Collected, kept: Sequence[Article], problems: Sequence[Problem], drafts: bool
+) -> Tally:
+    """What became of every input file: the files of each published article (a seed, the
+    curated file over it) are built; the files of a draft, or of an article that finalize
+    dropped as having the same text as another, are skipped; any other file has failed when
+    it has an error, else it is skipped as its warning says."""
+    found = collected.found
+    files = {s.path for s in (*found.seeds, *found.curated)} | {p.path for p in found.problems}
+    units = collected.article_units
+
+    def sources(articles: Iterable[Article]) -> set[str]:
+        return {path for a in articles for path in (a.path, units[a.path])}
+
+    errors = {p.path for p in problems if p.level == "error"}
+    built = sources(a for a in kept if drafts or not a.draft)
+    draft = sources(a for a in kept if a.draft and not drafts) - built
+    kept_paths = {a.path for a in kept}
+    dropped = sources(a for a in collected.articles if a.path not in kept_paths)
+    same = dropped - errors - built - draft
+    failed = (files & errors) - built - draft - same
+    warned = files - built - draft - same - failed
+    reasons = ((SAME_TEXT, len(same)), (DRAFT, len(draft)), (WARNED, len(warned)))
+    return Tally(
+        files=len(files),
+        built=len(built & files),
+        skipped=tuple((why, n) for why, n in reasons if n),
+        failed=len(failed),
+    )
+
+
 def _result(
     planned: Planned, collected: Collected, options: Options, clock: Stopwatch
 ) -> BuildResult:
     """What a full build did, before anything is written."""
     drafts, articles, problems = options.drafts, planned.articles, planned.problems
     return BuildResult(
+        tally=tally(collected, articles, problems, drafts),
         articles=sum(1 for a in articles if drafts or not a.draft),
         pages=len(planned.pages),
         written=0,
