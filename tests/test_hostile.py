@@ -355,7 +355,10 @@ def test_the_build_succeeds_without_a_traceback(built: Built) -> None:
     assert built.code == 0, built.stderr
     assert "Traceback" not in built.stderr
     assert built.stderr.splitlines()[-1].startswith("Built 40 articles, ")
-    assert "; 23 warnings, 27 errors, 24 skipped files." in built.stderr
+    assert (
+        "; 23 warnings, 27 errors; 65 input files: 40 built, 1 skipped (1 with the same text as "
+        "another file), 24 failed."
+    ) in built.stderr
 
 
 def test_every_problem_is_reported_exactly_once_and_nothing_else(built: Built) -> None:
@@ -599,7 +602,7 @@ def test_an_unreadable_file_is_skipped_with_its_name_and_the_rest_is_built(
     (site / "seeds" / "unreadable.txt").chmod(0)
     done = run_unprivileged("build", "--site", str(site))
     assert (done.returncode, problem_lines(done.stderr)) == (0, [UNREADABLE]), done.stderr
-    assert "1 error, 1 skipped file." in done.stderr
+    assert "1 error; 2 input files: 1 built, 0 skipped, 1 failed." in done.stderr
     assert article_pages(site) == ["good-seed"]
     strict = run_unprivileged("build", "--site", str(site), "--strict", "--quiet")
     assert (strict.returncode, problem_lines(strict.stderr)) == (1, [UNREADABLE])
