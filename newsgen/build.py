@@ -10,19 +10,29 @@ from __future__ import annotations
 import functools
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from newsgen import delta, incremental, publish, search, urls, write
+from newsgen import delta, identity, incremental, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
 from newsgen.collect import Collected, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
 from newsgen.records import Article, Problem
-from newsgen.result import DRAFTS_NOTE, Options, Progress, Run, Stopwatch
+from newsgen.result import (
+    DRAFT,
+    DRAFTS_NOTE,
+    SAME_TEXT,
+    WARNED,
+    Options,
+    Progress,
+    Run,
+    Stopwatch,
+    Tally,
+)
 from newsgen.result import BuildResult as BuildResult  # what `build` returns
 
 CACHE_DIR = ".newsgen"
@@ -106,7 +116,7 @@ def _build_into(run: Run) -> BuildResult:
     collected = collect(config, cache, found, jobs=run.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
     clock.lap("read")
-    planned = _plan(run, collected)
+    planned = _plan(run, collected, state.registry)
     clock.lap("plan")
     if options.hold is not None and options.hold(planned.problems):
         return _result(planned, collected, options, clock)
@@ -124,9 +134,12 @@ def _build_into(run: Run) -> BuildResult:
         statics=planned.statics,
         meanwhile=lambda: recorded.append(make_plan()),
     )
-    if not options.drafts:
-        saved = urls.save_registry(config.root, planned.registry, planned.articles)
+    if options.drafts:
+        urls.keep_preview(cache, state.registry, planned.registry, planned.articles, planned.files)
+    else:
+        saved = urls.save_registry(config.root, planned.registry, planned.articles, planned.files)
         planned = replace(planned, problems=[*planned.problems, *saved])
+        urls.forget_previews(cache)
     clock.lap("write")
     indexed = _index(run, planned.articles)
     clock.lap("search" if indexed else "")
@@ -144,19 +157,25 @@ def _build_into(run: Run) -> BuildResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Planned:
     """The site as planned: the articles finalize kept, every page (redirects included),
-    the static files, the URL registry as read, and every problem so far."""
+    the static files, the URL registry as read, the file that identifies each article
+    identified by its file (by article id), and every problem so far."""
 
     articles: list[Article]
     pages: list[Page]
     statics: dict[str, Path]
     registry: urls.Registry
+    files: dict[str, str]
     problems: list[Problem]
 
 
-def _plan(run: Run, collected: Collected) -> Planned:
+def _plan(run: Run, collected: Collected, registry_key: str) -> Planned:
+    """Plan the site; `registry_key` is the hash of `urls.yaml` (for a preview's own)."""
     config = run.config
-    articles, duplicates = finalize(collected.articles)
     registry, url_problems = urls.load_registry(config.root, run.cache)
+    if run.options.drafts:
+        registry = urls.previewed(registry, run.cache, registry_key)
+    identified = identify(collected, registry)
+    articles, duplicates = finalize(identified)
     pages = plan_site(articles, settings(config, run.options.drafts))
     statics = publish.static_files(config.source_dir("templates"))
     redirects, redirect_problems = urls.plan_redirects(
@@ -168,8 +187,29 @@ def _plan(run: Run, collected: Collected) -> Planned:
         pages=pages + redirect_pages(redirects),
         statics=statics,
         registry=registry,
+        files={a.id: collected.files[a.path] for a in articles if a.path in collected.files},
         problems=delta.sort_problems(problems),
     )
+
+
+def identify(collected: Collected, registry: urls.Registry) -> list[Article]:
+    """The collected articles, each identified by its file with the id `identity.assign`
+    gives it (the others as they are)."""
+    files = collected.files
+    claims = [
+        identity.Claim(path=files[a.path], made=a.id, sketch=a.sketch, settled=not a.draft)
+        for a in collected.articles
+        if a.path in files
+    ]
+    if not claims:
+        return collected.articles
+    present = {s.path for s in (*collected.found.seeds, *collected.found.curated)}
+    present |= {p.path for p in collected.found.problems}
+    ids = identity.assign(claims, registry.known(), present)
+    return [
+        replace(a, id=ids[files[a.path]]) if a.path in files and a.id != ids[files[a.path]] else a
+        for a in collected.articles
+    ]
 
 
 def settings(config: Config, drafts: bool = False) -> Settings:
@@ -191,12 +231,44 @@ def _index(run: Run, articles: Sequence[Article]) -> search.IndexReport | None:
     return publish.index_search(run, articles, run.folder.into)
 
 
+def tally(
+    collected: Collected, kept: Sequence[Article], problems: Sequence[Problem], drafts: bool
+) -> Tally:
+    """What became of every input file: the files of each published article (a seed, the
+    curated file over it) are built; the files of a draft, or of an article that finalize
+    dropped as having the same text as another, are skipped; any other file has failed when
+    it has an error, else it is skipped as its warning says."""
+    found = collected.found
+    files = {s.path for s in (*found.seeds, *found.curated)} | {p.path for p in found.problems}
+    units = collected.article_units
+
+    def sources(articles: Iterable[Article]) -> set[str]:
+        return {path for a in articles for path in (a.path, units[a.path])}
+
+    errors = {p.path for p in problems if p.level == "error"}
+    built = sources(a for a in kept if drafts or not a.draft)
+    draft = sources(a for a in kept if a.draft and not drafts) - built
+    kept_paths = {a.path for a in kept}
+    dropped = sources(a for a in collected.articles if a.path not in kept_paths)
+    same = dropped - errors - built - draft
+    failed = (files & errors) - built - draft - same
+    warned = files - built - draft - same - failed
+    reasons = ((SAME_TEXT, len(same)), (DRAFT, len(draft)), (WARNED, len(warned)))
+    return Tally(
+        files=len(files),
+        built=len(built & files),
+        skipped=tuple((why, n) for why, n in reasons if n),
+        failed=len(failed),
+    )
+
+
 def _result(
     planned: Planned, collected: Collected, options: Options, clock: Stopwatch
 ) -> BuildResult:
     """What a full build did, before anything is written."""
     drafts, articles, problems = options.drafts, planned.articles, planned.problems
     return BuildResult(
+        tally=tally(collected, articles, problems, drafts),
         articles=sum(1 for a in articles if drafts or not a.draft),
         pages=len(planned.pages),
         written=0,

@@ -23,7 +23,7 @@ from newsgen.cache import Busy, CacheUnusable
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
-from newsgen.result import BuildResult
+from newsgen.result import DRAFT, SAME_TEXT, WARNED, BuildResult, Tally
 from newsgen.search import IndexReport, SearchError
 from newsgen.write import OutputError
 
@@ -250,9 +250,26 @@ def summary(result: BuildResult) -> str:
     return (
         f"Built {_count(result.articles, 'article')}, {_count(result.pages, 'page')} "
         f"({result.written} written, {result.removed} removed) in {result.seconds:.2f} s; "
-        f"{_count(warnings, 'warning')}, {_count(errors, 'error')}, "
-        f"{_count(result.skipped, 'skipped file')}."
+        f"{_count(warnings, 'warning')}, {_count(errors, 'error')}; {files_summary(result.tally)}."
     )
+
+
+def files_summary(tally: Tally) -> str:
+    """Every input file accounted for: "12 input files: 9 built, 2 skipped (1 with the same
+    text as another file, 1 draft), 1 failed"."""
+    skipped = sum(n for _, n in tally.skipped)
+    why = ", ".join(_SKIPPED[reason](n) for reason, n in tally.skipped)
+    return (
+        f"{_count(tally.files, 'input file')}: {tally.built:,} built, {skipped:,} skipped"
+        f"{f' ({why})' if why else ''}, {tally.failed:,} failed"
+    )
+
+
+_SKIPPED: dict[str, Callable[[int], str]] = {
+    SAME_TEXT: lambda n: f"{n:,} with the same text as another file",
+    DRAFT: lambda n: _count(n, "draft"),
+    WARNED: lambda n: f"{n:,} as warned above",
+}
 
 
 def _template_failure(exc: Exception, config: Config) -> Problem | None:

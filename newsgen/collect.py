@@ -22,6 +22,7 @@ from pathlib import Path
 from time import time_ns
 from typing import cast
 
+from newsgen import identity
 from newsgen.cache import CODE, Cache, Enrichment, pack, pickled, unpack
 from newsgen.config import MB, Config, site_relative
 from newsgen.enrich import (
@@ -85,6 +86,9 @@ class Collected:
     pairing: Pairing
     # The scan collected, with the hashes of the seeds it left unread.
     found: Scan
+    # The file that identifies each article identified by its file (see `identity_file`),
+    # by article path.
+    files: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,6 +175,7 @@ def collect(
     articles: list[Article] = []
     article_keys: dict[str, str] = {}
     article_units: dict[str, str] = {}
+    files: dict[str, str] = {}
     for unit in units:
         article, unit_problems = done[unit.order][1]
         problems += unit_problems
@@ -178,6 +183,8 @@ def collect(
             articles.append(article)
             article_keys[article.path] = unit.key
             article_units[article.path] = unit.order
+            if file := identity_file(unit, article):
+                files[article.path] = file
     cache.commit()
     return Collected(
         articles=articles,
@@ -188,7 +195,25 @@ def collect(
         article_units=article_units,
         pairing=pairing,
         found=found,
+        files=files,
     )
+
+
+def identity_file(unit: Unit, article: Article) -> str:
+    """The file that identifies the unit's article: the seed, when its name does not carry
+    the id; a curated article standing alone; "" when the name or `id:` gives the id."""
+    if article.id_given:
+        return ""
+    if unit.seed is None:
+        return unit.order
+    return "" if identity.named(unit.seed.path) else unit.seed.path
+
+
+def by_file(unit: Unit, draft: Draft) -> bool:
+    """Whether the unit's article will be identified by its file (see `identity_file`)."""
+    if draft.meta.id is not None:
+        return False
+    return unit.seed is None or not identity.named(unit.seed.path)
 
 
 def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
@@ -602,13 +627,17 @@ class Enricher:
         """Units `span[0]` to `span[1]`, each as the hash of its seed when `scan` left it
         unread (else ""), its packed enrichment (pickled here, in parallel: the parent stores
         it as it is and unpacks it as it does cached rows), body HTML and language sample."""
-        parsed = [self.draft(self.units[i]) for i in range(*span)]
+        units = [self.units[i] for i in range(*span)]
+        parsed = [self.draft(unit) for unit in units]
         drafts = [draft for _, draft, _ in parsed if draft is not None]
         languages: dict[str, str] = {}
         for start in range(0, len(drafts), LANGUAGE_GROUP):
             group = drafts[start : start + LANGUAGE_GROUP]
             languages.update(detect_languages(group, self.language, self.known))
-        return [self.enriched(sha, draft, problems, languages) for sha, draft, problems in parsed]
+        return [
+            self.enriched(sha, draft, problems, languages, unit)
+            for unit, (sha, draft, problems) in zip(units, parsed, strict=True)
+        ]
 
     def draft(self, unit: Unit) -> tuple[str, Draft | None, list[Problem]]:
         """The unit's seed parsed, with the curated file over it; and the seed's hash, when
@@ -627,14 +656,22 @@ class Enricher:
         return sha, (merge(seed, unit.curated) if unit.curated else seed), problems
 
     def enriched(
-        self, sha: str, draft: Draft | None, problems: list[Problem], languages: Mapping[str, str]
+        self,
+        sha: str,
+        draft: Draft | None,
+        problems: list[Problem],
+        languages: Mapping[str, str],
+        unit: Unit,
     ) -> Enriched:
         if draft is None:
             return sha, pickled(pack((None, problems))), "", ""
         enriched = enrich(
             draft, default_lang=self.language, timezone=self.timezone, languages=languages
         )
-        packed = pack((enriched.article, problems + list(enriched.problems)))
+        article = enriched.article
+        if by_file(unit, draft):
+            article = replace(article, sketch=identity.sketch("\n".join(draft.blocks)))
+        packed = pack((article, problems + list(enriched.problems)))
         return sha, pickled(packed), enriched.body_html, enriched.sample
 
 

@@ -66,11 +66,14 @@ PLANNED_FIELDS = (
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Memo:
     """What the last build read: each source file's hash by path, the curated pairing, and
-    the problems that belong to no single article (finding files, pairing)."""
+    the problems that belong to no single article (finding files, pairing); and the id it
+    gave each article identified by its file (newsgen.identity), by article path: the
+    registry then records that file, so a build of the same files gives the same ids."""
 
     sources: dict[str, str]
     pairing: Pairing
     shared: tuple[Problem, ...]
+    ids: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +176,7 @@ def record(
         sources={s.path: s.sha for s in (*found.seeds, *found.curated)},
         pairing=collected.pairing,
         shared=found.problems + collected.pairing.problems,
+        ids={a.path: a.id for a in kept if a.path in collected.files},
     )
     return Plan(rows=rows, listings=listings, memo=memo)
 
@@ -220,15 +224,21 @@ def prepare(
     packed = cache.articles(row.unit for row in rows.values())
     if len(rows) != len(units) or len(packed) != len(rows):
         return None  # an edited file made no article last time, or the cache lost it
-    before = {row.unit_order: _unpack(packed[row.unit], row.position) for row in rows.values()}
+    before = {
+        row.unit_order: _unpack(packed[row.unit], row.position, memo.ids) for row in rows.values()
+    }
     for _, old_problems in before.values():
         problems.subtract(old_problems)
     positions = {u.order: rows[u.order].position for u in units}
     cached = cache.articles(u.key for u in units)
-    done = {u.order: _unpack(cached[u.key], positions[u.order]) for u in units if u.key in cached}
+    done = {
+        u.order: _unpack(cached[u.key], positions[u.order], memo.ids)
+        for u in units
+        if u.key in cached
+    }
     fresh = [u for u in units if u.order not in done]
     enriched = enrich_units(fresh, positions, config, cache, jobs=jobs, progress=progress)
-    done.update((order, enrichment) for order, (_, enrichment) in enriched.items())
+    done.update((order, _identified(e, memo.ids)) for order, (_, e) in enriched.items())
     placed, articles = [], {}
     for unit in units:
         row, (article, unit_problems) = rows[unit.order], done[unit.order]
@@ -248,12 +258,22 @@ def prepare(
             sources={path: s.sha for path, s in sources.items()},
             pairing=pairing,
             shared=found.problems + pairing.problems,
+            ids=memo.ids,
         ),
     )
 
 
-def _unpack(value: object, position: int) -> Enrichment:
-    return unpack(cast(Any, value), position)
+def _unpack(value: object, position: int, ids: dict[str, str] | None = None) -> Enrichment:
+    """A cached enrichment; with `ids`, its article identified as the last build did."""
+    enrichment = unpack(cast(Any, value), position)
+    return _identified(enrichment, ids) if ids else enrichment
+
+
+def _identified(enrichment: Enrichment, ids: dict[str, str]) -> Enrichment:
+    article, problems = enrichment
+    if article is None or ids.get(article.path, article.id) == article.id:
+        return enrichment
+    return replace(article, id=ids[article.path]), problems
 
 
 def _same_place(cache: Cache, row: Placed, old: Article | None, new: Article) -> bool:
@@ -379,8 +399,9 @@ def _articles(
     packed = cache.articles(row.unit for row in rows)
     articles = dict(shortcut.changed)
     content = dict(shortcut.content)
+    ids = shortcut.memo.ids
     for row in rows:
-        article = _unpack(packed[row.unit], row.position)[0] if row.unit in packed else None
+        article = _unpack(packed[row.unit], row.position, ids)[0] if row.unit in packed else None
         if article is None:
             return None
         articles[row.path] = _with_slug(article, row.slug)
@@ -442,14 +463,15 @@ def _record(record: type, values: tuple[Any, ...]) -> Any:
     return record(**dict(zip((f.name for f in fields(record)), values, strict=True)))
 
 
-def all_articles(cache: Cache, changed: dict[str, Article]) -> list[Article]:
+def all_articles(cache: Cache, shortcut: Shortcut) -> list[Article]:
     """Every article the last plan kept, in source order, the changed ones replaced (for
     the search index, which reads them all)."""
+    changed, ids = shortcut.changed, shortcut.memo.ids
     rows = [row for row in cache.all_placed() if row.slug]
     packed = cache.articles(row.unit for row in rows if row.path not in changed)
     articles = []
     for row in rows:
-        article = changed.get(row.path) or _unpack(packed[row.unit], row.position)[0]
+        article = changed.get(row.path) or _unpack(packed[row.unit], row.position, ids)[0]
         assert article is not None
         articles.append(_with_slug(article, row.slug))
     return articles

@@ -167,7 +167,7 @@ def _rebuild(
     clock.lap("write")
     indexed = None
     if config.search:
-        articles = delta.all_articles(cache, edits.changed)
+        articles = delta.all_articles(cache, edits)
         indexed = publish.index_search(run, articles, output)
         clock.lap("search")
     else:

@@ -10,7 +10,7 @@ import codecs
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from newsgen.frontmatter import parse_front_matter
 from newsgen.markup import parse_image_line, strip_controls
@@ -324,26 +324,125 @@ def split_title(lines: list[str]) -> tuple[str | None, list[str], int]:
     rest = [x for x in lines[first + 1 :] if x.strip()]
     followed_by_blank = first + 1 < len(lines) and not lines[first + 1].strip()
     starts_list = bool(rest) and _line_kind(rest[0]) == "list"
-    if followed_by_blank and rest and not starts_list and is_title_line(line):
+    if (
+        followed_by_blank
+        and rest
+        and not starts_list
+        and is_title_line(line)
+        and not _blank_line_layout(lines[first + 1 :])
+    ):
         return line, lines[first + 1 :], first + 1
     return None, lines, 0
+
+
+def _blank_line_layout(lines: Sequence[str]) -> bool:
+    """Whether the file separates all its paragraphs by blank lines (two or more follow):
+    then the blank line after the first line says nothing, and a short first paragraph is
+    a paragraph (a caption, a kicker), not a title line. Only a file that writes its other
+    paragraphs one a line sets a title line apart with a blank line."""
+    paragraphs = 0
+    previous = ""
+    for line in lines:
+        kind = _line_kind(line)
+        if kind == "para" and previous == "para":
+            return False
+        paragraphs += kind == "para"
+        previous = kind
+    return paragraphs >= 2
 
 
 def lede_at(blocks: Sequence[str], dateline_end: int) -> tuple[int, int]:
     """The first block of prose (not an image, heading, table or quote), and where its text
     starts after its dateline; `dateline_end` is where the first block's dateline ends."""
     for index, block in enumerate(blocks):
-        if not block.startswith(("![", "#", "|", ">")):
+        if _is_prose(block):
             return index, dateline_end if index == 0 else find_dateline(block)[2]
     return -1, 0
 
 
+def _is_prose(block: str) -> bool:
+    return not block.startswith(("![", "#", "|", ">"))
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What opens an article: its dateline's place and date, where its news text starts
+    (block, offset), and the lead-in before the dateline (block, end; -1: none), a teaser
+    sentence or a title-like first paragraph that stays in the body."""
+
+    place: str | None
+    date: str | None
+    lede: tuple[int, int]
+    lead_in: tuple[int, int] = (-1, 0)
+
+
+def read_opening(blocks: Sequence[str]) -> Opening:
+    """The dateline at the opening of the first paragraph; else after a teaser sentence in
+    it (`Neue Regeln ab Juli. Graz – Die …`); else at the opening of the second paragraph
+    when the first is a title-like line (any dateline) or one sentence (a dated one only,
+    which no sentence of news opens with by chance)."""
+    place, date, end = find_dateline(blocks[0]) if blocks else (None, None, 0)
+    if place or date or not blocks or not _is_prose(blocks[0]):
+        return Opening(place, date, lede_at(blocks, end))
+    teaser = _teaser_dateline(blocks[0])
+    if teaser:
+        place, date, start, end = teaser
+        return Opening(place, date, (0, end), (0, start))
+    if len(blocks) < 2 or not _is_prose(blocks[1]) or "\n" in blocks[0]:
+        return Opening(None, None, lede_at(blocks, 0))
+    titled = is_title_line(blocks[0])
+    place, date, end = find_dateline(blocks[1])
+    if titled or (date and _one_sentence(blocks[0])):
+        # A title-like first paragraph is a lead-in even without a dateline after it.
+        return Opening(place, date, (1, end), (0, len(blocks[0])))
+    return Opening(None, None, lede_at(blocks, 0))
+
+
+_TEASER_END = re.compile(r"[.!?][\"”»’)]*\s+(?=[^\W\d_])")
+_TEASER_LENGTH = 200
+_TITLE_WORDS = "dr prof st mr mrs ms sig dott ing avv mme sr sra hr fr nr on sen"
+_TITLES = frozenset(_TITLE_WORDS.split())
+
+
+def _teaser_dateline(block: str) -> tuple[str | None, str | None, int, int] | None:
+    """(place, date, where the dateline starts, where it ends) after the first sentence."""
+    match = _TEASER_END.search(block, 0, _TEASER_LENGTH)
+    if not match or len(block[: match.start()].split()) < 3:
+        return None
+    last = block[: match.start()].rsplit(None, 1)[-1].lower().strip('"“«(')
+    if len(last) < 2 or last in _TITLES or not block[match.end()].isupper():
+        return None
+    place, date, length = find_dateline(block[match.end() :])
+    after = block[match.end() + length : match.end() + length + 1]
+    if not place or not after.isupper():
+        return None
+    return place, date, match.end(), match.end() + length
+
+
+def _one_sentence(block: str) -> bool:
+    text = block.strip()
+    return (
+        len(text) <= _TEASER_LENGTH
+        and text.endswith((".", "!", "?"))
+        and not (_TEASER_END.search(text))
+    )
+
+
 def find_dateline(block: str) -> tuple[str | None, str | None, int]:
-    """(place, date text, length of the dateline prefix) at the opening of the first
-    paragraph: `Place – `, `PLACE — `, `Place (Agency) - `, `Place, 29 marzo 2022 – `,
-    `3 juillet 2012. - Québec - `. The text itself stays as written."""
+    """(place, date text, length of the dateline prefix) at the opening of a paragraph:
+    `Place – `, `PLACE — `, `Place (Agency) - `, `Place, 29 marzo 2022 – `,
+    `Place – 3 mars 2014. - `, `3 juillet 2012. - Québec - `, `14 août 2013, Portugal. - `,
+    and, closed by a full stop, `Torino, 4 maggio 2011. ` and `14 août 2013, Portugal. `.
+    A date is read only in these shapes. The text itself stays as written."""
     text = block.lstrip()
     skipped = len(block) - len(text)
+    place, date, end = _dash_dateline(text)
+    if not (place or date):
+        place, date, end = _stop_dateline(text)
+    return (place, date, skipped + end) if place or date else (None, None, 0)
+
+
+def _dash_dateline(text: str) -> tuple[str | None, str | None, int]:
     dash = _PLACE_DASH.search(text, 0, 90)
     if not dash:
         return None, None, 0
@@ -351,9 +450,52 @@ def find_dateline(block: str) -> tuple[str | None, str | None, int]:
     date = date_only(head)
     if date:
         place, end = _leading_place(text, dash.end())
-        return place, date, skipped + end
-    place, date = _place_and_date(head)
-    return (place, date, skipped + dash.end()) if place else (None, None, 0)
+        return place, date, end
+    place, date = _place_and_date(_closed(head))
+    if not place:
+        place, date = _date_and_place(head)
+        return (place, date, dash.end()) if place else (None, None, 0)
+    if date:
+        return place, date, dash.end()
+    # `Lyon – 3 mars 2014. - Le conseil`: the date follows the place.
+    after = _weekday_end(text[dash.end() :]) + dash.end()
+    stated = _DATE_AFTER.match(text, after)
+    if stated and text[stated.end() : stated.end() + 1].isupper():
+        return place, stated["date"], stated.end()
+    return place, None, dash.end()
+
+
+def _stop_dateline(text: str) -> tuple[str | None, str | None, int]:
+    """`Torino, 4 maggio 2011. Il sindaco`, `14 août 2013, Portugal. Le`: a place and a
+    date, closed by a full stop and followed by a capital."""
+    for stop in _STOP.finditer(text, 0, 90):
+        if not text[stop.end() : stop.end() + 1].isupper():
+            continue
+        head = text[: stop.start()]
+        place, date = _place_and_date(head)
+        if not (place and date):
+            place, date = _date_and_place(head)
+        if place and date:
+            return place, date, stop.end()
+    return None, None, 0
+
+
+_STOP = re.compile(r"\.\s+")
+_DATE_AFTER = re.compile(rf"(?P<date>{DATE})(?:\s*[.,:]?\s*{_DASH}\s+|[.,:]\s+)")
+_CLOSED_DATE = re.compile(r"(\d{4})\s*[.,]$")
+
+
+def _closed(head: str) -> str:
+    """`MILANO, 12 aprile 2016.` before the dash: the stop closes the date."""
+    return _CLOSED_DATE.sub(r"\1", head)
+
+
+def _date_and_place(head: str) -> tuple[str | None, str | None]:
+    """`14 août 2013, Portugal.`: a date, then the place."""
+    date_part, comma, place = head.rpartition(",")
+    date = date_only(date_part) if comma else None
+    place = place.strip().rstrip(".").strip()
+    return (place, date) if date and is_place(place) else (None, None)
 
 
 def _leading_place(text: str, start: int) -> tuple[str | None, int]:
@@ -465,17 +607,18 @@ def parse_seed_text(path: str, text: str) -> Draft | None:
     if not blocks:
         return None
     texts = tuple(b for _, b in blocks)
-    place, date_text, end = find_dateline(texts[0])
+    opening = read_opening(texts)
     name = path.rsplit("/", 1)[-1]
     return Draft(
         path=path,
         id=seed_id(name, text),
         title=title,
-        dateline=place,
-        date_text=date_line or date_text,
+        dateline=opening.place,
+        date_text=date_line or opening.date,
         blocks=texts,
         related=related,
-        lede=lede_at(texts, end),
+        lede=opening.lede,
+        lead_in=opening.lead_in,
         body_line=blocks[0][0],
     )
 
@@ -518,16 +661,17 @@ def parse_curated(path: str, data: bytes) -> tuple[Draft | None, list[Problem]]:
         )
         return None, problems
     texts = tuple(b for _, b in blocks)
-    place, date_text, end = find_dateline(texts[0]) if texts else (None, None, 0)
+    opening = read_opening(texts)
     return Draft(
         path=path,
         id=curated_id(path, meta),
         title=meta.title,
-        dateline=place,
-        date_text=date_text,
+        dateline=opening.place,
+        date_text=opening.date,
         blocks=texts,
         related=related,
-        lede=lede_at(texts, end),
+        lede=opening.lede,
+        lead_in=opening.lead_in,
         meta=meta,
         body_line=blocks[0][0] if blocks else body_start,
         curated=True,
@@ -634,6 +778,7 @@ def merge(seed: Draft, curated: Draft) -> Draft:
         date_text=curated.date_text if curated.blocks else seed.date_text,
         blocks=curated.blocks or seed.blocks,
         lede=curated.lede if curated.blocks else seed.lede,
+        lead_in=curated.lead_in if curated.blocks else seed.lead_in,
         related=curated.related or seed.related,
         meta=meta,
         body_line=curated.body_line if curated.blocks else seed.body_line,

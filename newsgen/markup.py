@@ -23,7 +23,7 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # markdown-it's own protection against runaway recursion (its commonmark preset's value).
 NESTING_LIMIT = 20
 _CREDIT = re.compile(
-    r"\s*\[\s*(?:credits?|crédits?|foto|fotos|photos?|photo credit|bild|immagine)\s*:\s*"
+    r"\s*\[\s*(?P<label>credits?|crédits?|foto|fotos|photos?|photo credit|bild|immagine)\s*:\s*"
     r"(?P<credit>[^\]]*)\]\s*$",
     re.IGNORECASE,
 )
@@ -258,8 +258,12 @@ def _matching(s: str, start: int, open_: str, close: str) -> int | None:
 
 
 def split_credit(caption: str) -> tuple[str, str]:
-    """A final `[Credit: …]`, `[foto: …]` or `[Photo: …]` group is the credit, kept apart."""
+    """A final `[Credit: …]`, `[foto: …]` or `[Photo: …]` group is the credit, kept apart
+    with its label as the source wrote it ("Photo: Reuters"): a page in another language
+    must not rewrite it."""
     match = _CREDIT.search(caption)
     if not match:
         return caption.strip(), ""
-    return caption[: match.start()].strip().rstrip(",;").strip(), match["credit"].strip()
+    name = " ".join(match["credit"].split())
+    credit = f"{match['label']}: {name}" if name else ""
+    return caption[: match.start()].strip().rstrip(",;").strip(), credit

@@ -57,6 +57,8 @@ class Draft:
     `blocks` are Markdown source blocks, one per paragraph, in order; the dateline stays in the
     first block's text, as written. `lede` is the first block of prose (-1: none) and where
     its text starts, after its dateline: the headline and summary are made from there.
+    `lead_in` is the block and the end of a text before the dateline that the headline is
+    made from instead (a teaser sentence, a title-like first paragraph; -1: none).
     """
 
     path: str
@@ -67,6 +69,7 @@ class Draft:
     blocks: tuple[str, ...]
     related: tuple[Image, ...]
     lede: tuple[int, int]
+    lead_in: tuple[int, int] = (-1, 0)
     meta: FrontMatter = field(default_factory=FrontMatter)
     body_line: int = 1
     curated: bool = False
@@ -96,3 +99,6 @@ class Article:
     body_key: str
     draft: bool = False
     aliases: tuple[str, ...] = ()
+    # For an article identified by its file (not by its name or `id:`), a sketch of its text
+    # (newsgen.identity): a file renamed with nearly the same text keeps the identity.
+    sketch: str = ""

@@ -47,6 +47,24 @@ class Run:
         return self.options.jobs
 
 
+# Why an input file gave no article, though nothing was wrong with it, in the summary's order.
+SAME_TEXT = "same text as another file"
+DRAFT = "draft"
+WARNED = "as warned above"
+SKIP_REASONS = (SAME_TEXT, DRAFT, WARNED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tally:
+    """Every input file once: built into a published article, skipped (how many for each
+    reason of SKIP_REASONS), or failed (an error in it, reported)."""
+
+    files: int = 0
+    built: int = 0
+    skipped: tuple[tuple[str, int], ...] = ()
+    failed: int = 0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
     articles: int
@@ -61,11 +79,12 @@ class BuildResult:
     search: search.IndexReport | None = None
     # True when only the pages that show changed articles were considered (newsgen.delta).
     kept_plan: bool = False
+    tally: Tally = field(default_factory=Tally)
 
     @property
     def skipped(self) -> int:
-        """Input files that produced no article."""
-        return len({p.path for p in self.problems if p.level == "error"})
+        """Input files that gave no article, though nothing was wrong with them."""
+        return sum(count for _, count in self.tally.skipped)
 
 
 class Stopwatch:

@@ -3,8 +3,10 @@
 The registry (`urls.yaml` in the site, committed with it) maps each article id to every URL the
 article has been published at. When a slug changes, the old URL stays in the registry and
 becomes a redirect to the current one; `aliases:` in front matter add more old URLs. A
-redirect never replaces a page of the site. Only a real build records URLs: a preview with
-drafts must not make a draft's URL permanent.
+redirect never replaces a page of the site. Only a real build records URLs in the site: a
+preview (`newsgen serve`, `build --drafts`) publishes the URLs and redirects a build would, but
+records them in the build cache, so that a page it showed is redirected when its headline
+changes, and no draft's or preview's URL becomes permanent.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 import yaml
 
-from newsgen import write
+from newsgen import identity, write
 from newsgen.plan import Page, Redirect, article_url, url_to_path
 from newsgen.records import Article, Problem
 
 REGISTRY_NAME = "urls.yaml"
+# What previews (`newsgen serve`, `build --drafts`) published, kept in the build cache.
+PREVIEW = "preview-urls"
 REDIRECTS_FILE = "_redirects"
 HEADER = (
     "# Every URL at which this site has published an article, by article id. newsgen adds\n"
@@ -43,11 +47,17 @@ _FOLDER_URL = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/", re.ASCII)  # 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registry:
-    """Published URLs by article id. `writable` is False when the file could not be read:
-    then it is left as it is, so that no history is ever lost."""
+    """Published URLs by article id; for the ids of articles identified by their file (see
+    newsgen.identity), the file and a sketch of its text. `writable` is False when the file
+    could not be read: then it is left as it is, so that no history is ever lost."""
 
     urls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     writable: bool = True
+    files: Mapping[str, str] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+
+    def known(self) -> identity.Known:
+        return identity.Known(ids=self.urls.keys(), files=self.files, texts=self.texts)
 
 
 # --- the registry file ----------------------------------------------------------------------
@@ -74,8 +84,8 @@ def load_registry(
         raw = path.read_bytes()
         key = hashlib.sha256(raw).hexdigest()
         known = remembered.recall(REGISTRY_NAME, key) if remembered else None
-        if isinstance(known, dict):
-            return Registry(urls=known), []
+        if isinstance(known, Registry):
+            return known, []
         text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
         data = read_registry(text)
     except yaml.YAMLError as exc:
@@ -88,7 +98,7 @@ def load_registry(
         return Registry(writable=False), [_registry_problem(f"cannot be read ({exc})")]
     registry, problems = parse_registry(data)
     if remembered and not problems:
-        remembered.remember(REGISTRY_NAME, key, dict(registry.urls))
+        remembered.remember(REGISTRY_NAME, key, registry)
     return registry, problems
 
 
@@ -105,7 +115,8 @@ def _registry_problem(what: str, line: int | None = None) -> Problem:
 
 
 def parse_registry(data: object) -> tuple[Registry, list[Problem]]:
-    """The registry from YAML data: `id: [URL, …]` entries. Bad entries are reported and
+    """The registry from YAML data: `id: [URL, …]` entries, or `id: {file: …, text: …,
+    urls: [URL, …]}` for an article identified by its file. Bad entries are reported and
     ignored, and the registry is then not rewritten."""
     if data is None:
         return Registry(), []
@@ -114,16 +125,37 @@ def parse_registry(data: object) -> tuple[Registry, list[Problem]]:
             _registry_problem("expected 'id: [URL, ...]' entries, one per article")
         ]
     urls: dict[str, tuple[str, ...]] = {}
+    files: dict[str, str] = {}
+    texts: dict[str, str] = {}
     problems: list[Problem] = []
     for key, value in data.items():
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(_is_site_url(u) for u in items):
+        entry = _entry(value)
+        if entry is None:
             problems.append(
                 _registry_problem(f"'{key}': expected a list of URLs such as ['/articles/name/']")
             )
             continue
-        urls[str(key)] = tuple(sorted(set(items)))
-    return Registry(urls=urls, writable=not problems), problems
+        urls[str(key)] = entry[0]
+        if entry[1]:
+            files[str(key)], texts[str(key)] = entry[1], entry[2]
+    return Registry(urls=urls, files=files, texts=texts, writable=not problems), problems
+
+
+def _entry(value: object) -> tuple[tuple[str, ...], str, str] | None:
+    """An entry's URLs, file and text sketch ("" for none); None when it is not one."""
+    file: object = ""
+    text: object = ""
+    if isinstance(value, dict):
+        if not value.keys() <= {"file", "text", "urls"}:
+            return None
+        file, text = value.get("file", ""), value.get("text", "")
+        value = value.get("urls", [])
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(_is_site_url(u) for u in items):
+        return None
+    if not isinstance(file, str) or not isinstance(text, str):
+        return None
+    return tuple(sorted(set(items))), file, text
 
 
 def _is_site_url(value: object) -> bool:
@@ -134,11 +166,31 @@ def _is_site_url(value: object) -> bool:
 
 def recorded(registry: Registry, articles: Iterable[Article]) -> dict[str, tuple[str, ...]]:
     """The registry plus the current URL of every published (not draft) article."""
+    return dict(updated(registry, articles, {}).urls)
+
+
+def updated(registry: Registry, articles: Iterable[Article], files: Mapping[str, str]) -> Registry:
+    """The registry plus the current URL of every published (not draft) article; and for
+    those identified by their file (`files`: the file by article id), the file and the
+    sketch of its text, written when the entry changes: a new URL, another file, or none
+    recorded yet (so that an edit alone never rewrites the file)."""
     urls = {key: set(values) for key, values in registry.urls.items()}
+    known_files, texts = dict(registry.files), dict(registry.texts)
     for article in articles:
-        if not article.draft:
-            urls.setdefault(article.id, set()).add(article_url(article.slug))
-    return {key: tuple(sorted(values)) for key, values in sorted(urls.items())}
+        if article.draft:
+            continue
+        had = urls.setdefault(article.id, set())
+        url = article_url(article.slug)
+        file = files.get(article.id)
+        if file and (url not in had or known_files.get(article.id) != file):
+            known_files[article.id], texts[article.id] = file, article.sketch
+        had.add(url)
+    return replace(
+        registry,
+        urls={key: tuple(sorted(values)) for key, values in sorted(urls.items())},
+        files=known_files,
+        texts=texts,
+    )
 
 
 # PyYAML needs about 27 s to read, and as long to write, a registry of 100,000 articles; the
@@ -147,12 +199,24 @@ def recorded(registry: Registry, articles: Iterable[Article]) -> dict[str, tuple
 _PLAIN_URL = re.compile(r"/[A-Za-z0-9/._~-]*", re.ASCII)
 
 
-def dump_registry(urls: Mapping[str, Sequence[str]]) -> str:
-    """The registry file's text, valid YAML: the same URLs always give the same bytes."""
+def dump_registry(
+    urls: Mapping[str, Sequence[str]],
+    files: Mapping[str, str] | None = None,
+    texts: Mapping[str, str] | None = None,
+) -> str:
+    """The registry file's text, valid YAML: the same URLs always give the same bytes. An id
+    with a file (`files`) is a mapping of its file, its text's sketch and its URLs."""
+    files, texts = files or {}, texts or {}
     lines = [HEADER.rstrip("\n")]
     for key, values in sorted(urls.items()):
         lines.append(f"{json.dumps(key, ensure_ascii=False)}:")
-        lines += (f"- {_scalar(url)}" for url in sorted(set(values)))
+        indent = ""
+        if key in files:
+            lines.append(f"  file: {json.dumps(files[key], ensure_ascii=False)}")
+            lines.append(f"  text: {json.dumps(texts.get(key, ''))}")
+            lines.append("  urls:")
+            indent = "  "
+        lines += (f"{indent}- {_scalar(url)}" for url in sorted(set(values)))
     return "\n".join(lines) + "\n"
 
 
@@ -163,39 +227,94 @@ def _scalar(url: str) -> str:
 def read_registry(text: str) -> object:
     """The data of a registry file: quickly when it has the shape `dump_registry` writes,
     through the YAML parser otherwise."""
-    data: dict[str, list[str]] = {}
+    data: dict[str, object] = {}
     current: list[str] | None = None
+    entry: dict[str, object] = {}
     for line in text.split("\n"):
         if not line or line.startswith("#"):
             continue
         if line.startswith('"') and line.endswith('":'):
             # json.dumps escapes with backslashes only: without one, the key is as written.
             key = line[1:-2] if "\\" not in line else json.loads(line[:-1])
-            current = data.setdefault(key, [])
-        elif line.startswith("- ") and current is not None and _PLAIN_URL.fullmatch(line[2:]):
-            current.append(line[2:])
-        elif line.startswith('- "') and line.endswith('"') and current is not None:
-            current.append(json.loads(line[2:]))
+            current, entry = [], {}
+            data[key] = current
+        elif line.startswith("  ") and current is not None:
+            if not _entry_line(line[2:], key, current, entry, data):
+                return yaml.load(text, Loader=_LOADER)
+        elif line.startswith("- ") and current is not None and not entry:
+            url = _url_item(line)
+            if url is None:
+                return yaml.load(text, Loader=_LOADER)
+            current.append(url)
         else:
             return yaml.load(text, Loader=_LOADER)
     return data
 
 
+def _entry_line(
+    line: str, key: str, urls: list[str], entry: dict[str, object], data: dict[str, object]
+) -> bool:
+    """One line of an entry written as a mapping (`file:`, `text:`, `urls:`, a URL); False
+    when it is not one that `dump_registry` writes."""
+    name, _, value = line.partition(": ")
+    if name in ("file", "text") and value.startswith('"') and value.endswith('"'):
+        entry[name] = json.loads(value)
+        entry["urls"] = urls
+        data[key] = entry
+        return True
+    if line == "urls:" and entry:
+        return True
+    url = _url_item(line) if entry else None
+    if url is not None:
+        urls.append(url)
+    return url is not None
+
+
+def _url_item(line: str) -> str | None:
+    if line.startswith("- ") and _PLAIN_URL.fullmatch(line[2:]):
+        return line[2:]
+    if line.startswith('- "') and line.endswith('"'):
+        value = json.loads(line[2:])
+        return value if isinstance(value, str) else None
+    return None
+
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def save_registry(root: Path, registry: Registry, articles: Sequence[Article]) -> list[Problem]:
-    """Record the published articles' URLs in `<root>/urls.yaml`, writing only when
-    something is new."""
+def news(
+    registry: Registry, articles: Sequence[Article], files: Mapping[str, str]
+) -> Registry | None:
+    """The registry `updated` with this build's articles, or None when it has nothing new
+    (checked first without building a new registry: a site of 100,000 articles builds)."""
+    unchanged = all(
+        article_url(a.slug) in registry.urls.get(a.id, ())
+        and (a.id not in files or registry.files.get(a.id) == files[a.id])
+        for a in articles
+        if not a.draft
+    )
+    if unchanged:
+        return None
+    new = updated(registry, articles, files)
+    return None if new == registry else new
+
+
+def save_registry(
+    root: Path,
+    registry: Registry,
+    articles: Sequence[Article],
+    files: Mapping[str, str] | None = None,
+) -> list[Problem]:
+    """Record the published articles' URLs (and the files of those identified by their
+    file: `files`, by article id) in `<root>/urls.yaml`, writing only when something is
+    new."""
     if not registry.writable:
         return []
-    articles = [a for a in articles if not a.draft]
-    known = registry.urls
-    if all(article_url(a.slug) in known.get(a.id, ()) for a in articles):
+    new = news(registry, articles, files or {})
+    if new is None:
         return []  # nothing new: the file stays as it is
-    urls = recorded(registry, articles)
     path = root / REGISTRY_NAME
-    data = dump_registry(urls).encode()
+    data = dump_registry(new.urls, new.files, new.texts).encode()
     if write.same_bytes(path, data):
         return []
     try:
@@ -214,6 +333,32 @@ def save_registry(root: Path, registry: Registry, articles: Sequence[Article]) -
             )
         ]
     return []
+
+
+def previewed(registry: Registry, remembered: Remembered, key: str) -> Registry:
+    """The registry a preview works with: what earlier previews recorded since `urls.yaml`
+    last changed (`key`, the hash of its bytes), else the file's. A preview publishes what
+    a build would, but records it in the build cache, never in the site."""
+    kept = remembered.recall(PREVIEW, key)
+    return kept if isinstance(kept, Registry) else registry
+
+
+def keep_preview(
+    remembered: Remembered,
+    key: str,
+    registry: Registry,
+    articles: Sequence[Article],
+    files: Mapping[str, str],
+) -> None:
+    """Record what a preview published, as `save_registry` would in the site."""
+    new = news(registry, articles, files)
+    if new is not None:
+        remembered.remember(PREVIEW, key, new)
+
+
+def forget_previews(remembered: Remembered) -> None:
+    """A build published the site: what previews showed before it is theirs no more."""
+    remembered.remember(PREVIEW, "", None)
 
 
 # --- aliases --------------------------------------------------------------------------------

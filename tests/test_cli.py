@@ -55,7 +55,11 @@ def test_clean_build_prints_one_summary_line(
     site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
     code, out, err = run(capsys, "build", "--site", str(site))
     assert (code, out) == (0, [])
-    assert err == [summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files")]
+    assert err == [
+        summary_line(
+            site, "1 article", "0 warnings, 0 errors; 1 input file: 1 built, 0 skipped, 0 failed"
+        )
+    ]
 
 
 def test_second_build_writes_nothing(
@@ -64,7 +68,12 @@ def test_second_build_writes_nothing(
     site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
     run(capsys, "build", "--site", str(site))
     assert run(capsys, "build", "--site", str(site))[2] == [
-        summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files", written=0)
+        summary_line(
+            site,
+            "1 article",
+            "0 warnings, 0 errors; 1 input file: 1 built, 0 skipped, 0 failed",
+            written=0,
+        )
     ]
 
 
@@ -74,7 +83,11 @@ def test_no_search_overrides_the_setting(
     site = make_site({"seeds/a.txt": "Roma – Un testo.\n", "newsgen.yaml": "search: true\n"})
     code, _, err = run(capsys, "build", "--site", str(site), "--no-search")
     assert code == 0
-    assert err == [summary_line(site, "1 article", "0 warnings, 0 errors, 0 skipped files")]
+    assert err == [
+        summary_line(
+            site, "1 article", "0 warnings, 0 errors; 1 input file: 1 built, 0 skipped, 0 failed"
+        )
+    ]
     assert not (site / "build" / "pagefind").exists()
     assert not (site / "build" / "search").exists()
 
@@ -89,7 +102,9 @@ def test_problems_then_the_summary_and_exit_0(
         "seeds/b.txt:1: URL /articles/stesso-titolo/ is already used by seeds/a.txt; "
         "published as /articles/stesso-titolo-2/; set 'slug:' in front matter to choose",
         "seeds/c.txt:1: file is not text (NUL bytes); skipped",
-        summary_line(site, "2 articles", "1 warning, 1 error, 1 skipped file"),
+        summary_line(
+            site, "2 articles", "1 warning, 1 error; 3 input files: 2 built, 0 skipped, 1 failed"
+        ),
     ]
 
 
@@ -99,7 +114,7 @@ def test_strict_turns_a_warning_into_exit_1(
     site = make_site(TWO_ARTICLES)
     code, _, err = run(capsys, "build", "--site", str(site), "--strict")
     assert code == 1
-    assert err[-1].endswith("1 warning, 0 errors, 0 skipped files.")
+    assert err[-1].endswith("1 warning, 0 errors; 2 input files: 2 built, 0 skipped, 0 failed.")
 
 
 def test_strict_without_problems_is_exit_0(
@@ -204,7 +219,9 @@ def test_a_legacy_encoding_is_a_warning_naming_the_file(
     assert err == [
         "seeds/latin1.txt:1: not UTF-8; read as cp1252; re-save the file as UTF-8 to be sure "
         "of the text",
-        summary_line(site, "1 article", "1 warning, 0 errors, 0 skipped files"),
+        summary_line(
+            site, "1 article", "1 warning, 0 errors; 1 input file: 1 built, 0 skipped, 0 failed"
+        ),
     ]
     page = (
         site
@@ -345,7 +362,7 @@ def test_a_build_on_a_terminal_draws_progress_and_clears_it_before_the_summary(
     text = shown.decode()
     bars = r"(?:\r(?:reading|writing) {2}\[[#.]{30}\] \d+/\d+)+"
     summary = r"Built 1 article, (\d+) pages \(\d+ written, 0 removed\) in \d+\.\d\d s; "
-    summary += r"0 warnings, 0 errors, 0 skipped files\."
+    summary += r"0 warnings, 0 errors; 1 input file: 1 built, 0 skipped, 0 failed\."
     found = re.fullmatch(bars + r"\r\x1b\[K" + summary + r"\r\n", text)
     assert found, text
     pages = found[1]
@@ -406,3 +423,41 @@ def test_a_pagefind_that_cannot_run_is_exit_1_on_a_first_build_too(
         "was kept; run the build again, and report the error if it persists"
     ]
     assert not (site / "build").exists()
+
+
+def test_every_input_file_is_built_skipped_or_failed_in_the_summary(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """20 copies of one text, a draft with its seed, a file `source:` already curates, a
+    file that is not text and one with bad front matter: 26 files, each counted once."""
+    text = "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta.\n"
+    copies = {f"seeds/copia-{n:02}.txt": text for n in range(21)}
+    site = make_site(
+        {
+            **copies,
+            "seeds/bozza.txt": "Milano – Una notizia ancora da verificare in redazione.\n",
+            "articles/a-bozza.md": "---\nsource: seeds/bozza.txt\ndraft: true\n---\n",
+            "articles/ancora.md": "---\nsource: seeds/bozza.txt\ntitle: Ancora\n---\n",
+            "seeds/rotto.txt": b"x\x00y",
+            "articles/guasto.md": "---\ntitle: [\n---\nTesto.\n",
+        }
+    )
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0
+    assert err[-1].endswith(
+        "; 26 input files: 1 built, 23 skipped (20 with the same text as another file, "
+        "2 drafts, 1 as warned above), 2 failed."
+    )
+    assert err[:-1] == [
+        "articles/ancora.md:1: 'source: seeds/bozza.txt' is already curated by "
+        "articles/a-bozza.md; skipped",
+        "articles/guasto.md:2: front matter is not valid YAML (expected the node content, "
+        "but found '<stream end>'); fix it; skipped",
+        *(
+            f"seeds/copia-{n:02}.txt:1: same text as seeds/copia-00.txt; skipped; delete one "
+            "of the two files"
+            for n in range(1, 6)
+        ),
+        "... and 15 more: same text as seeds/copia-00.txt; skipped; delete one of the two files",
+        "seeds/rotto.txt:1: file is not text (NUL bytes); skipped",
+    ]

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from newsgen import scaffold, urls
+from newsgen import identity, scaffold, urls
 from newsgen.build import build
 from newsgen.cache import Cache
 from newsgen.config import Config, load_config
-from newsgen.load import parse_curated, text_id
+from newsgen.load import parse_curated
 from newsgen.plan import Page, Redirect, url_to_path
 from newsgen.records import Article
 from tests.conftest import REPO, MakeSite, build_site
@@ -35,7 +35,6 @@ ROMA_URL = (
     "/articles/il-consiglio-comunale-ha-approvato-il-bilancio-dopo-una-lunga-seduta-notturna/"
 )
 PARIS_URL = "/articles/le-conseil-municipal-a-adopte-le-budget-apres-une-longue-seance-de-nuit/"
-ROMA_ID = text_id(ROMA)
 SUBPATH = "base_url: https://example.org/archivio/\n"
 
 
@@ -313,7 +312,7 @@ def test_retitled_article_leaves_a_redirect_at_its_old_url(make_site: MakeSite) 
     )
     assert ROMA_URL not in (config.output_dir / "sitemap.xml").read_text(encoding="utf-8")
     assert (site / "urls.yaml").read_text(encoding="utf-8") == registry.replace(
-        f"- {ROMA_URL}", f"- {new}\n- {ROMA_URL}"
+        f"  - {ROMA_URL}", f"  - {new}\n  - {ROMA_URL}"
     )
 
 
@@ -462,8 +461,10 @@ def test_only_a_real_build_writes_the_registry(make_site: MakeSite) -> None:
     build(load_config(site), jobs=1, drafts=True)
     assert not (site / "urls.yaml").exists()
     build_site(site)
+    sketch = identity.sketch(ROMA)
     assert (site / "urls.yaml").read_text(encoding="utf-8") == urls.HEADER + (
-        f'"{ROMA_ID}":\n- {ROMA_URL}\n'
+        f'"{identity.path_id("seeds/roma.txt")}":\n  file: "seeds/roma.txt"\n'
+        f'  text: "{sketch}"\n  urls:\n  - {ROMA_URL}\n'
     )
 
 

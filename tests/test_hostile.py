@@ -299,7 +299,7 @@ PAGES = {
     "bom-and-crlf-title": "BOM and CRLF title",
     "a-five-megabyte-article": "A five megabyte article",
     "parola-parola-parola-parola-parola-parola-parola-parola-parola-parola-parola": (
-        "parola " * 14
+        "parola " * 21
     ).strip()
     + "…",
     "nested-brackets": "Nested brackets",
@@ -355,7 +355,10 @@ def test_the_build_succeeds_without_a_traceback(built: Built) -> None:
     assert built.code == 0, built.stderr
     assert "Traceback" not in built.stderr
     assert built.stderr.splitlines()[-1].startswith("Built 40 articles, ")
-    assert "; 23 warnings, 27 errors, 24 skipped files." in built.stderr
+    assert (
+        "; 23 warnings, 27 errors; 65 input files: 40 built, 1 skipped (1 with the same text as "
+        "another file), 24 failed."
+    ) in built.stderr
 
 
 def test_every_problem_is_reported_exactly_once_and_nothing_else(built: Built) -> None:
@@ -492,8 +495,9 @@ def test_nested_brackets_keep_captions_credits_and_links(built: Built) -> None:
     figure = page.find(".//div[@class='body']/figure")
     assert figure.find("img").get("src") == "https://example.org/fig.jpg"
     assert figure.findtext("figcaption") == "Inline figure [with [nested]] brackets "
-    assert figure.findtext("figcaption/span[@class='credit']") == "Council of the EU"
+    assert figure.findtext("figcaption/span[@class='credit']") == "Credit: Council of the EU"
     gallery = page.findall(".//section[@class='source-images']//figure")
+    # The credit's label as the seed writes it.
     assert [f.find("figcaption").text_content() for f in gallery] == [
         "Valdis Dombrovskis e Stephanie Lose, 12/12/25 Credit: Council of the EU"
     ]
@@ -613,7 +617,7 @@ def test_an_unreadable_file_is_skipped_with_its_name_and_the_rest_is_built(
     (site / "seeds" / "unreadable.txt").chmod(0)
     done = run_unprivileged("build", "--site", str(site))
     assert (done.returncode, problem_lines(done.stderr)) == (0, [UNREADABLE]), done.stderr
-    assert "1 error, 1 skipped file." in done.stderr
+    assert "1 error; 2 input files: 1 built, 0 skipped, 1 failed." in done.stderr
     assert article_pages(site) == ["good-seed"]
     strict = run_unprivileged("build", "--site", str(site), "--strict", "--quiet")
     assert (strict.returncode, problem_lines(strict.stderr)) == (1, [UNREADABLE])

@@ -78,14 +78,14 @@ def test_seed_related_block_splits_captions_and_credits(real_seed: Draft) -> Non
             url="https://www.eunews.it/wp-content/uploads/2025/12/"
             "80e7e8f3-c691-4833-912d-fc86a6077194-350x250.jpg",
             caption="Valdis Dombrovskis e Stephanie Lose, 12/12/25",
-            credit="Council of the EU",
+            credit="Credit: Council of the EU",
         ),
         Image(
             url="https://www.eunews.it/wp-content/uploads/2025/12/van-kyr-350x250.png",
             caption="da sinistra: il ministro delle Finanze belga, Vincent van Peteghem, e il "
             "ministro delle Finanze greco, Kyriakos Pierrakakis. Sono i due candidati alla "
             "presidenza dell'eurogruppo",
-            credit="Wikimedia Commons",
+            credit="foto: Wikimedia Commons",
         ),
     )
 
@@ -401,23 +401,31 @@ def test_nested_brackets_in_a_caption() -> None:
         "![Lose, 12/12/25 [a [b] c] [Credit: Council of the EU]](https://x.org/i.jpg)"
     )
     assert image == Image(
-        url="https://x.org/i.jpg", caption="Lose, 12/12/25 [a [b] c]", credit="Council of the EU"
+        url="https://x.org/i.jpg",
+        caption="Lose, 12/12/25 [a [b] c]",
+        credit="Credit: Council of the EU",
     )
 
 
 @pytest.mark.parametrize(
-    "group",
+    ("group", "credit"),
     [
-        "[Credit: X Y]",
-        "[credit: X Y]",
-        "[foto: X Y]",
-        "[FOTO: X Y]",
-        "[Photo: X Y]",
-        "[photo:X Y ]",
+        ("[Credit: X Y]", "Credit: X Y"),
+        ("[credit: X Y]", "credit: X Y"),
+        ("[foto: X Y]", "foto: X Y"),
+        ("[FOTO: X Y]", "FOTO: X Y"),
+        ("[Photo: X Y]", "Photo: X Y"),
+        ("[photo:X  Y ]", "photo: X Y"),
+        ("[Bild: dpa]", "Bild: dpa"),
+        ("[Crédit : AFP]", "Crédit: AFP"),
     ],
 )
-def test_credit_labels_in_any_case(group: str) -> None:
-    assert split_credit(f"Una didascalia {group}") == ("Una didascalia", "X Y")
+def test_credit_labels_in_any_case_are_kept_as_written(group: str, credit: str) -> None:
+    assert split_credit(f"Una didascalia {group}") == ("Una didascalia", credit)
+
+
+def test_a_credit_group_without_a_name_is_no_credit() -> None:
+    assert split_credit("Una didascalia [Photo: ]") == ("Una didascalia", "")
 
 
 def test_a_bracket_group_that_is_not_a_credit_stays_in_the_caption() -> None:
@@ -443,7 +451,7 @@ def test_related_block_is_the_trailing_run_of_images_with_blank_lines() -> None:
     )
     assert draft.blocks == ("Testo.", "![Nel testo](https://x.org/0.jpg)", "Ancora testo.")
     assert draft.related == (
-        Image(url="https://x.org/1.jpg", caption="Uno", credit="A"),
+        Image(url="https://x.org/1.jpg", caption="Uno", credit="foto: A"),
         Image(url="https://x.org/2.jpg", caption="Due"),
     )
 
@@ -538,7 +546,7 @@ def test_a_curated_article_is_read_whole() -> None:
             blocks=("  Roma, 29 marzo 2022 – Il testo\n  segue.", "Secondo."),
             lede=(0, 24),  # the headline and summary start at "Il testo"
             related=(
-                Image(url="https://x.org/1.jpg", caption="Uno", credit="F"),
+                Image(url="https://x.org/1.jpg", caption="Uno", credit="foto: F"),
                 Image(url="https://x.org/2.jpg", caption="Due"),
             ),
             meta=FrontMatter(title="T"),
@@ -885,3 +893,40 @@ def test_a_title_is_a_heading_or_a_line_then_a_blank_line_then_text(
     lines: list[str], split: tuple[str | None, list[str], int]
 ) -> None:
     assert load.split_title(lines) == split
+
+
+# --- title line and the file's layout (issue 16) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "Logo della W Series",
+        "Interview with the mayor",
+        "Qu'est-ce qu'Ubuntu ?",
+        "Der Bürgermeister im Gespräch",
+        "Entrevista con el alcalde",
+    ],
+)
+def test_a_short_first_paragraph_of_a_blank_line_file_stays_in_the_body(first: str) -> None:
+    draft = seed(f"{first}\n\nPrimo paragrafo.\n\nSecondo paragrafo.\n")
+    assert draft.title is None
+    assert draft.blocks == (first, "Primo paragrafo.", "Secondo paragrafo.")
+
+
+def test_a_title_line_is_set_apart_in_a_file_of_one_paragraph_a_line() -> None:
+    draft = seed("Un titolo\n\nPrimo paragrafo.\nSecondo paragrafo.\n")
+    assert (draft.title, draft.blocks) == ("Un titolo", ("Primo paragrafo.", "Secondo paragrafo."))
+
+
+def test_a_title_line_before_a_single_paragraph_is_still_a_title() -> None:
+    assert seed("Un titolo\n\nUn solo paragrafo.\n").title == "Un titolo"
+
+
+def test_a_short_first_paragraph_is_the_headline_and_the_dateline_follows_it() -> None:
+    from newsgen.enrich import enrich
+
+    draft = seed("Logo della W Series\n\nRoma – La W Series si ferma. Altro.\n\nSecondo.\n")
+    assert (draft.title, draft.dateline, draft.blocks[0]) == (None, "Roma", "Logo della W Series")
+    found = enrich(draft, default_lang="it", timezone="UTC").article
+    assert (found.title, found.summary) == ("Logo della W Series", "La W Series si ferma. Altro.")

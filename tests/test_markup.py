@@ -94,16 +94,16 @@ def test_safe_url(url: str, safe: bool) -> None:
     assert safe_url(url) is safe
 
 
-def test_an_image_alone_is_a_figure_with_its_credit_apart() -> None:
+def test_an_image_alone_is_a_figure_with_its_credit_apart_labelled_as_written() -> None:
     assert render_block("![Il vertice [foto: Ansa]](https://x.org/a.jpg)") == (
         '<figure><img src="https://x.org/a.jpg" alt="Il vertice" loading="lazy">'
-        '<figcaption>Il vertice <span class="credit">Ansa</span></figcaption></figure>\n'
+        '<figcaption>Il vertice <span class="credit">foto: Ansa</span></figcaption></figure>\n'
     )
 
 
 def test_an_image_with_an_unsafe_url_keeps_only_its_caption() -> None:
     assert render_block("![x [Credit: A]](javascript:alert(1))") == (
-        '<figure><figcaption>x <span class="credit">A</span></figcaption></figure>\n'
+        '<figure><figcaption>x <span class="credit">Credit: A</span></figcaption></figure>\n'
     )
 
 

@@ -119,7 +119,7 @@ def test_article_json_ld_is_a_news_article_with_every_field(
     assert data["@type"] == "NewsArticle"
     assert data["headline"] == (
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
-        "dall’Ambasciata…"
+        "dall’Ambasciata russa a Bruxelles e dal Consolato Generale ad Anversa…"
     )
     assert data["inLanguage"] == "it"
     assert data["image"] == [
@@ -148,7 +148,7 @@ def test_article_opengraph_and_twitter_card(sample_site: tuple[Config, BuildResu
     assert og["@type"] == "article"
     assert og["og:title"] == (
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
-        "dall’Ambasciata…"
+        "dall’Ambasciata russa a Bruxelles e dal Consolato Generale ad Anversa…"
     )
     assert og["og:url"] == url
     assert og["og:locale"] == "it_IT"
