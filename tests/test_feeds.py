@@ -170,11 +170,11 @@ def test_language_feed_holds_that_language_only_in_the_sites_words(
     ]
     assert [e.title for e in parsed.entries] == [
         "Marc Guillemot (Safran), qui comptait parmi les favoris de cette édition du Vendée"
-        " Globe, a préféré…",
+        " Globe, a préféré être prudent",
         "Plusieurs milliers de personnes se sont rassemblées vendredi dans le centre de Téhéran"
-        " pour une…",
+        " pour une manifestation anti-américaine à l'occasion du 33e…",
         "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 août"
-        " 2012…",
+        " 2012, d'accorder l'asile politique",
         "Camfranglais évoqué au Forum mondial de la langue française",
     ]
     root = etree.parse(str(path)).getroot()

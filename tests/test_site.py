@@ -351,7 +351,7 @@ def test_article_links_its_place_tags_and_neighbours_in_its_language(
         (
             "fr",
             "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 "
-            "août 2012…",
+            "août 2012, d'accorder l'asile politique",
         ),
     ]
     assert tree.xpath("//p[@class='to-top']/a/@href") == ["#top"]
@@ -374,7 +374,7 @@ def test_a_lede_headline_is_set_in_place_under_its_linked_dateline(
     assert story.get("class") == "story lead-titled"
     assert texts(story, ".//h1") == [
         "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
-        "dall’Ambasciata…"
+        "dall’Ambasciata russa a Bruxelles e dal Consolato Generale ad Anversa…"
     ]
     first = story.xpath(".//div[@class='body']/p[1]")[0]
     assert first.xpath("span[@class='kicker']/a/@href") == ["/archivio/places/bruxelles/"]
@@ -498,10 +498,11 @@ def test_a_teaser_shows_what_follows_its_headline_and_no_empty_byline(
     assert shown[0] == (
         [
             "Rafael Correa, président de la république équatorienne, a décidé hier, jeudi 16 août "
-            "2012…"
+            "2012, d'accorder l'asile politique"
         ],
         ["17 août 2012Francese"],
-        ["…d'accorder l'asile politique, au fondateur de WikiLeaks Julian Assange."],
+        # The headline stops at a comma: the teaser goes on from there.
+        ["…au fondateur de WikiLeaks Julian Assange."],
     )
     # An Italian article with no dateline and no date: nothing to show in a byline.
     assert shown[2] == (
