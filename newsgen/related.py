@@ -18,6 +18,10 @@ SHOWN = 5
 PROBES = 8
 # Words shorter than this are mostly function words in every language the site speaks.
 WORD = re.compile(r"[^\W\d_]{4,}")
+# A capitalised word that does not open a sentence (or that follows an elision: l'Etna,
+# dell'Eyjafjallajökull): a name, most of the time. Sharing one is what tells a related
+# article from one that only shares common words.
+NAME = re.compile(r"(?:(?<=\s)(?<![.!?:;«\"“”'(\[]\s)|(?<=\w['’]))[^\W\d_a-zà-öø-ÿ][^\W\d_]{3,}")
 # Names of days and months (en, it, fr, de, es): news ledes are full of them, and two
 # articles that both happened on a Saturday are not related by it.
 CALENDAR = frozenset(
@@ -112,9 +116,11 @@ CALENDAR = frozenset(
 
 
 def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
-    """For each article of `live` (in that order), up to SHOWN related articles: same
-    language first, then most terms shared, then nearest in the listing's order."""
+    """For each article of `live` (in that order), up to SHOWN related articles, those that
+    share two of its rarer terms, one of them a name: same language first, then the rarest
+    shared, then nearest in the listing's order."""
     term_sets = [terms(article) for article in live]
+    named = [names(article) for article in live]
     counts: Counter[str] = Counter()
     for found in term_sets:
         counts.update(found)
@@ -133,6 +139,7 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
             i,
             live,
             term_sets,
+            named[i],
             [
                 (t, weight[t])
                 for t in sorted((t for t in found if t in postings), key=lambda t: (-weight[t], t))[
@@ -155,10 +162,23 @@ def terms(article: Article) -> set[str]:
     return found
 
 
+def names(article: Article) -> set[str]:
+    """The terms that name something: capitalised words inside a sentence (case folded), the
+    place and the tags."""
+    # Summaries often open with the headline's words: a full stop between keeps the opening
+    # capital of either from passing for a name.
+    found = {word.casefold() for word in NAME.findall(f"{article.title}. {article.summary}")}
+    if article.dateline:
+        found.add("@" + article.dateline.casefold())
+    found.update("#" + tag.casefold() for tag in article.tags)
+    return found - CALENDAR
+
+
 def _best(
     i: int,
     live: Sequence[Article],
     term_sets: Sequence[set[str]],
+    named: set[str],
     probes: list[tuple[str, float]],
     postings: dict[str, list[int]],
 ) -> tuple[Article, ...]:
@@ -166,8 +186,12 @@ def _best(
     for term, _ in probes:
         shared.update(postings[term])
     del shared[i]
-    # One shared term is a coincidence as often as not: two are the least that relates.
-    strong = [j for j, n in shared.items() if n > 1]
+    # One shared term is a coincidence as often as not: two are the least that relates, and
+    # one of them must name something (a person, a place, a tag), not only describe.
+    naming = [term for term, _ in probes if term in named]
+    strong = [
+        j for j, n in shared.items() if n > 1 and any(term in term_sets[j] for term in naming)
+    ]
     if not strong:
         return ()
     lang = live[i].lang

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from newsgen.records import Article
-from newsgen.related import SHOWN, related_articles, terms
+from newsgen.related import SHOWN, names, related_articles, terms
 from tests.conftest import MakeSite, build_site
 from tests.test_plan import article
 from tests.util import clean_build, snapshot
@@ -30,6 +30,30 @@ def corpus(*stories: Article) -> list[Article]:
 
 def related_slugs(live: list[Article], n: int) -> list[str]:
     return [a.slug for a in related_articles(live)[n]]
+
+
+def test_names_are_capitalised_words_inside_a_sentence_or_after_an_elision() -> None:
+    found = names(
+        story(1, "Yesterday Volodymyr Zelensky met l'ONU", "«Vergogna», said the President.")
+    )
+    assert found == {"volodymyr", "zelensky", "president"}
+    assert (
+        names(story(2, "Eyjafjallajökull erupts", "Eyjafjallajökull erupts. Ash falls.")) == set()
+    )
+    assert names(story(3, "La cenere dell'Eyjafjallajökull")) == {"eyjafjallajökull"}
+
+
+def test_two_shared_terms_relate_only_when_one_is_a_name() -> None:
+    live = corpus(
+        story(1, "Glaciers retreat quickly", "Scientists measured glaciers retreating quickly."),
+        story(2, "Why glaciers retreat quickly", "A report on glaciers."),
+    )
+    assert related_slugs(live, 0) == []
+    live = corpus(
+        story(1, "Glaciers of Svalbard retreat", "Scientists measured glaciers."),
+        story(2, "Svalbard glaciers in retreat", "A report on glaciers."),
+    )
+    assert related_slugs(live, 0) == ["a2"]
 
 
 def test_two_shared_rare_names_relate_two_articles() -> None:
@@ -72,9 +96,7 @@ def test_days_and_months_relate_nothing() -> None:
 
 
 def test_at_most_five_are_shown_nearest_first_among_equals() -> None:
-    same = [
-        story(n, f"Quasar {n} observed", "Astronomers saw the quasar blazar.") for n in range(9)
-    ]
+    same = [story(n, f"Quasar {n} seen", "Astronomers saw it near Andromeda.") for n in range(9)]
     found = related_slugs(corpus(*same), 4)
     assert len(found) == SHOWN
     assert found == ["a3", "a5", "a2", "a6", "a1"]
@@ -166,7 +188,7 @@ def test_the_same_articles_are_related_whatever_the_hash_seed() -> None:
 def tie_corpus() -> list[Article]:
     """Twenty terms of one rarity in article 0, more than it looks through, each shared with
     two of the others."""
-    words = [f"alpha{chr(97 + n)}" for n in range(20)]
-    first = story(0, " ".join(words))
-    others = [story(n + 2, f"{words[n]} {words[(n + 7) % 20]} gamma{n}") for n in range(20)]
-    return corpus(first, story(1, f"{words[3]} {words[11]} delta"), *others)
+    words = [f"Alpha{chr(97 + n)}" for n in range(20)]
+    first = story(0, "About " + " ".join(words))
+    others = [story(n + 2, f"About {words[n]} {words[(n + 7) % 20]} gamma{n}") for n in range(20)]
+    return corpus(first, story(1, f"About {words[3]} {words[11]} delta"), *others)

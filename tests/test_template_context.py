@@ -120,11 +120,13 @@ def probed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Reference, list[di
     site = tmp_path_factory.mktemp("context") / "site"
     shutil.copytree(SAMPLE, site)
     (site / "articles" / "undated-note.md").write_text(
-        "---\ntitle: A note without a date\naliases: [/old/note.html]\n---\nSome text.\n",
+        "---\ntitle: A note on Lake Toba without a date\naliases: [/old/note.html]\n---\n"
+        "Some text.\n",
         encoding="utf-8",
     )
     (site / "articles" / "another-note.md").write_text(
-        "---\ntitle: Another note without a date\n---\nMore text.\n", encoding="utf-8"
+        "---\ntitle: Another note on Lake Toba without a date\n---\nMore text.\n",
+        encoding="utf-8",
     )
     text = probe(ref)
     theme = THEME / "templates"
