@@ -132,23 +132,17 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
             if 1 < counts[term] <= common:
                 postings.setdefault(term, []).append(i)
     # Rarer terms say more: each weighs its inverse document frequency. An article looks
-    # through its rarest (ties by the term itself: never the order of a set).
+    # through its rarest, ranked once for all (ties by the term itself: never the order of a
+    # set, which the hash seed changes).
     weight = {term: math.log(len(live) / counts[term]) for term in postings}
+    rank = {term: n for n, term in enumerate(sorted(postings, key=lambda t: (counts[t], t)))}
+    probes = [
+        sorted(filter(rank.__contains__, found), key=rank.__getitem__)[:PROBES]
+        for found in term_sets
+    ]
     return [
-        _best(
-            i,
-            live,
-            term_sets,
-            named[i],
-            [
-                (t, weight[t])
-                for t in sorted((t for t in found if t in postings), key=lambda t: (-weight[t], t))[
-                    :PROBES
-                ]
-            ],
-            postings,
-        )
-        for i, found in enumerate(term_sets)
+        _best(i, live, term_sets, named[i], [(t, weight[t]) for t in probes[i]], postings)
+        for i in range(len(live))
     ]
 
 
