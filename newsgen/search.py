@@ -39,6 +39,8 @@ MANIFEST = "shards.json"
 SHARD_SIZE = 1000
 """Articles per shard at most (before the next doubling): small enough that re-indexing one
 shard after an edit is cheap, large enough that the browser merges few indexes."""
+RECORDS = 2
+"""The shape of the records given to Pagefind: a new shape re-indexes every shard."""
 _BATCH = 500
 # Files of a Pagefind bundle that the search page never loads: Pagefind's own UIs (the theme
 # draws its results itself, as text), 280 kB a shard.
@@ -75,6 +77,7 @@ class Record:
     title: str
     content: str
     filters: dict[str, list[str]]
+    meta: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,9 +113,10 @@ def shard_site(articles: Sequence[Article], site_language: str) -> list[Shard]:
         if not article.draft:
             by_lang[_lang_code(article.lang)].append(article)
     shards: list[Shard] = []
+    size = shard_size(sum(len(members) for members in by_lang.values()))
     for lang in sorted(by_lang, key=lambda code: (code != _lang_code(site_language), code)):
         members = by_lang[lang]
-        count = bucket_count(len(members))
+        count = bucket_count(len(members), size)
         buckets: dict[int, list[Article]] = defaultdict(list)
         for article in members:
             buckets[bucket_of(article.id, count)].append(article)
@@ -129,12 +133,23 @@ def shard_site(articles: Sequence[Article], site_language: str) -> list[Shard]:
     return shards
 
 
-def bucket_count(articles: int) -> int:
-    """1 up to SHARD_SIZE articles, then doubling: an article changes bucket only when its
+def shard_size(articles: int) -> int:
+    """SHARD_SIZE, or a sixteenth of the archive when that is more: the browser loads every
+    shard's metadata and an index chunk per shard and word, so a large archive must not be
+    thousands of small shards (100k articles: 24 shards, not 160), while one edit still
+    re-indexes at most a tenth of the articles."""
+    return max(SHARD_SIZE, articles // SHARDS_AT_SCALE)
+
+
+SHARDS_AT_SCALE = 16
+
+
+def bucket_count(articles: int, size: int = SHARD_SIZE) -> int:
+    """1 up to `size` articles, then doubling: an article changes bucket only when its
     language's count crosses a power of two, so shards stay stable between builds."""
-    if articles <= SHARD_SIZE:
+    if articles <= size:
         return 1
-    return int(2 ** math.ceil(math.log2(articles / SHARD_SIZE)))
+    return int(2 ** math.ceil(math.log2(articles / size)))
 
 
 def bucket_of(article_id: str, count: int) -> int:
@@ -144,7 +159,9 @@ def bucket_of(article_id: str, count: int) -> int:
 def shard_digest(articles: Iterable[Article], site_language: str) -> str:
     """Every input of a shard's index: the fields indexed (the body by its content key), the
     filter names, and the newsgen and Pagefind versions that write it."""
-    digest = hashlib.sha256(f"{__version__}\0{_pagefind_version()}\0{site_language}".encode())
+    digest = hashlib.sha256(
+        f"{__version__}\0{RECORDS}\0{_pagefind_version()}\0{site_language}".encode()
+    )
     for a in articles:
         fields = (a.slug, a.title, a.dateline, a.date, a.lang, a.body_key)
         digest.update(repr(fields).encode() + b"\0")
@@ -174,16 +191,42 @@ def make_record(article: Article, body_html: str, site_language: str) -> Record:
     filters = {lang_name: [language_name(article.lang, site_language)]}
     if article.dateline:
         filters[place_name] = [article.dateline]
+    # Undated articles get a year value of their own, so that a reader can choose them.
+    filters[year_name] = [str(article.date.year) if article.date else UNDATED]
+    # The headline and the place are searched as metadata (Pagefind indexes every meta
+    # field); the content is the body without the headline, so that an excerpt never
+    # repeats what the result's heading already says.
+    meta = {"title": article.title, "lang": article.lang}
+    if article.dateline:
+        meta["place"] = article.dateline
     if article.date:
-        filters[year_name] = [str(article.date.year)]
-    parts = [article.title, article.dateline or "", body_text(body_html)]
+        meta["date"] = article.date.isoformat()
     return Record(
         url=article_url(article.slug),
         lang=_lang_code(article.lang),
         title=article.title,
-        content="\n".join(p for p in parts if p),
+        content=without_headline(body_text(body_html), article.title, article.dateline),
         filters=filters,
+        meta=meta,
     )
+
+
+UNDATED = "–"
+"""The year filter's value for articles without a date (the page shows it in words)."""
+
+_DASHES = " \t–—-:,."
+
+
+def without_headline(text: str, title: str, dateline: str | None) -> str:
+    """The body after the headline, where the headline is the body's first words (a headline
+    taken from the lede, cut with "…" or not), a dateline before it allowed; else all of it."""
+    stem = title.removesuffix("…").rstrip()
+    rest = text
+    if dateline and rest.casefold().startswith(dateline.casefold()):
+        rest = rest[len(dateline) :].lstrip(_DASHES)
+    if not stem or not rest.startswith(stem):
+        return text
+    return rest[len(stem) :].lstrip(_DASHES + '.!?…"”»’)]') or text
 
 
 def language_name(lang: str, site_language: str) -> str:
@@ -365,9 +408,9 @@ def _add_record(index: int, record: Record) -> dict[str, object]:
         "url": record.url,
         "content": record.content,
         "language": record.lang,
-        "meta": {"title": record.title},
+        "meta": record.meta,
         "filters": record.filters,
-        "sort": None,
+        "sort": {"date": record.meta.get("date", "0000-00-00")},
     }
 
 

@@ -1,4 +1,5 @@
-// newsgen search page: a search box, filters and results over the site's Pagefind shards.
+// newsgen search page: the header's search box, filters, a sort and results over the site's
+// Pagefind shards, drawn as the theme's teasers.
 // Headlines, excerpts and filter values come from the index, which is built from articles that
 // anyone contributing to the site may have written: every one of them goes into the page as
 // text (createElement, textContent, text nodes), never as markup.
@@ -6,34 +7,210 @@
   "use strict";
   const PAGE_SIZE = 10;
   const box = document.getElementById("search");
-  if (!box) return;
+  const form = document.querySelector("form.site-search");
+  if (!box || !form) return;
+  const input = form.querySelector("input[name=q]");
   const text = box.dataset;
+  const siteLang = document.documentElement.lang || "en";
+  const UNDATED = "–"; // the year filter's value of undated articles (newsgen/search.py)
 
-  // --- the engine: Pagefind's JS API over every shard, or nothing on a site without articles
+  // --- the engine ---------------------------------------------------------------------------
+  // One Pagefind per language, each imported from its own shard's pagefind.js: a separate
+  // module has its own worker and WebAssembly, so each language is searched with its own
+  // stemmer (mergeIndex would search every shard with the first one's). The other shards of
+  // a language are merged into it, all at once.
 
   const loadEngine = async () => {
     const response = await fetch(text.bundle + "shards.json", {cache: "no-cache"});
     if (!response.ok) throw new Error(`${text.bundle}shards.json: HTTP ${response.status}`);
-    const shards = (await response.json()).shards;
-    if (!shards.length) return {filters: {}, search: async () => ({results: [], filters: {}})};
-    // The first shard is the site language's: Pagefind's primary index. Every other shard is
-    // merged in its own language, so each keeps its stemming.
-    const [primary, ...others] = shards;
-    const pagefind = await import(text.bundle + primary.name + "/pagefind.js");
-    await pagefind.options({baseUrl: text.base});
-    for (const shard of others) {
-      await pagefind.mergeIndex(text.bundle + shard.name + "/", {
-        language: shard.lang,
-        baseUrl: text.base,
-      });
+    const byLang = new Map();
+    for (const shard of (await response.json()).shards) {
+      if (!byLang.has(shard.lang)) byLang.set(shard.lang, []);
+      byLang.get(shard.lang).push(shard);
     }
+    const languages = await Promise.all(
+      [...byLang].map(async ([lang, [first, ...others]]) => {
+        const module = await import(text.bundle + first.name + "/pagefind.js");
+        const pagefind = module.createInstance({basePath: text.bundle + first.name + "/"});
+        await pagefind.options({baseUrl: text.base, excerptLength: 24});
+        await Promise.all(
+          others.map((shard) =>
+            pagefind.mergeIndex(text.bundle + shard.name + "/", {language: lang, baseUrl: text.base}),
+          ),
+        );
+        return {lang, pagefind};
+      }),
+    );
+    const all = await Promise.all(languages.map(({pagefind}) => pagefind.filters()));
+    return {languages, filters: addCounts({}, all)};
+  };
+
+  const addCounts = (into, many) => {
+    for (const filters of many) {
+      for (const [name, values] of Object.entries(filters || {})) {
+        into[name] = into[name] || {};
+        for (const [value, count] of Object.entries(values)) {
+          into[name][value] = (into[name][value] || 0) + count;
+        }
+      }
+    }
+    return into;
+  };
+
+  // The words of a query as Pagefind reads them: lower case, punctuation around them dropped.
+  const termsOf = (query) =>
+    query
+      .split(/\s+/)
+      .map((word) => word.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, ""))
+      .filter(Boolean);
+
+  // Every word of the query must be in a result, as written or as a form its language's
+  // stemmer gives the same stem: Pagefind's quoted search of one word matches exactly that,
+  // where its ordinary search also takes any longer word (the last word as a prefix) and,
+  // for a word in no article, the longest prefix that is in one ("zzqx" finding "z").
+  // So a language's results are those of the ordinary search (its ranking, its excerpts)
+  // that the quoted search of every word finds too.
+  const searchLanguage = async ({pagefind}, terms, query, filters, sort) => {
+    const exact = [];
+    for (const term of terms) {
+      const found = await pagefind.search(`"${term}"`, {filters});
+      if (!found.results.length) return {results: [], counts: {}, missing: term};
+      exact.push(found);
+    }
+    let allowed = new Set(exact[0].results.map((r) => r.id));
+    for (const found of exact.slice(1)) {
+      const ids = new Set(found.results.map((r) => r.id));
+      allowed = new Set([...allowed].filter((id) => ids.has(id)));
+    }
+    const ranked = await pagefind.search(query, {filters, sort: sort === "date" ? {date: "desc"} : {}});
+    const results = ranked.results.filter((r) => allowed.has(r.id));
+    const counts = terms.length === 1 ? exact[0].filters : await countsOf(pagefind, terms[0], filters, exact[0].filters, allowed);
+    return {results, counts, missing: null};
+  };
+
+  // Filter counts of a query of several words: for each value the first word's quoted search
+  // finds, the results with that value that every word's search found.
+  const countsOf = async (pagefind, term, filters, first, allowed) => {
+    const counts = {};
+    for (const [name, values] of Object.entries(first)) {
+      counts[name] = {};
+      for (const [value, n] of Object.entries(values)) {
+        if (!n) continue;
+        const found = await pagefind.search(`"${term}"`, {filters: {...filters, [name]: {any: [value]}}});
+        counts[name][value] = found.results.filter((r) => allowed.has(r.id)).length;
+      }
+    }
+    return counts;
+  };
+
+  const run = async (engine, state) => {
+    const terms = termsOf(state.q);
+    const filters = {};
+    for (const [name, values] of state.filters) if (values.size) filters[name] = {any: [...values]};
+    if (!terms.length) {
+      if (!Object.keys(filters).length) return null;
+      const found = await Promise.all(
+        engine.languages.map(({pagefind}) => pagefind.search(null, {filters, sort: {date: "desc"}})),
+      );
+      return {
+        lists: found.map((f) => f.results),
+        counts: addCounts({}, found.map((f) => f.filters)),
+        sort: "date", // no words to rank by: the newest first
+        missing: [],
+      };
+    }
+    const found = await Promise.all(
+      engine.languages.map((language) => searchLanguage(language, terms, state.q, filters, state.sort)),
+    );
     return {
-      filters: await pagefind.filters(),
-      search: (query, filters) => pagefind.search(query || null, {filters}),
+      lists: found.map((f) => f.results),
+      counts: addCounts({}, found.map((f) => f.counts)),
+      sort: state.sort,
+      missing: terms.filter((t) => found.every((f) => f.missing === t)),
     };
   };
 
-  // --- drawing, with text only
+  // Results in one list. By relevance: Pagefind's scores, each language's from its own index
+  // (BM25 over its own words). By date: newest first, each language's list already in date
+  // order, merged by the dates in their metadata as they are read.
+  const cursorOf = (outcome) => {
+    if (outcome.sort !== "date") {
+      const all = outcome.lists.flat().sort((a, b) => b.score - a.score);
+      let at = 0;
+      return {total: all.length, next: async (n) => Promise.all(all.slice(at, (at += n)).map(dataOf))};
+    }
+    const lists = outcome.lists.map((list) => ({list, at: 0}));
+    return {
+      total: outcome.lists.reduce((sum, list) => sum + list.length, 0),
+      next: async (n) => {
+        const out = [];
+        while (out.length < n) {
+          const heads = await Promise.all(
+            lists.map(async (l) => (l.at < l.list.length ? dataOf(l.list[l.at]) : null)),
+          );
+          let best = -1;
+          heads.forEach((head, i) => {
+            if (head && (best < 0 || (head.meta.date || "") > (heads[best].meta.date || ""))) best = i;
+          });
+          if (best < 0) break;
+          out.push(heads[best]);
+          lists[best].at += 1;
+        }
+        return out;
+      },
+    };
+  };
+
+  const loaded = new WeakMap();
+  const dataOf = (result) => {
+    if (!loaded.has(result)) loaded.set(result, result.data());
+    return loaded.get(result);
+  };
+
+  // "Did you mean": words of the index close to a word that is in no article. Pagefind's
+  // ordinary search of the word lands on the indexed words nearest to it in spelling order;
+  // only those within an edit or two of it, or that it begins (a word being typed), are offered.
+  const suggestionsFor = async (engine, term) => {
+    const want = fold(term);
+    const seen = new Set();
+    await Promise.all(
+      engine.languages.map(async ({pagefind}) => {
+        const found = await pagefind.search(term);
+        for (const result of found.results.slice(0, 8)) {
+          const data = await dataOf(result);
+          const words = data.content.split(/\s+/);
+          for (const at of data.locations) {
+            const word = (words[at] || "").replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
+            const folded = fold(word);
+            if (!folded || folded === want) continue;
+            const near = distance(folded, want) <= (want.length > 6 ? 2 : 1);
+            if (near || (want.length >= 3 && folded.startsWith(want))) seen.add(word.toLocaleLowerCase());
+          }
+        }
+      }),
+    );
+    return [...seen].sort((a, b) => distance(fold(a), want) - distance(fold(b), want)).slice(0, 3);
+  };
+
+  const fold = (word) => word.normalize("NFD").replace(/\p{M}/gu, "").toLocaleLowerCase();
+
+  // Edits (insert, delete, replace, swap two neighbours) from one word to the other.
+  const distance = (a, b) => {
+    const d = Array.from({length: a.length + 1}, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length][b.length];
+  };
+
+  // --- drawing, with text only --------------------------------------------------------------
 
   const element = (tag, className, content) => {
     const node = document.createElement(tag);
@@ -50,7 +227,7 @@
   const unescapeExcerpt = (piece) => piece.replace(/&lt;|&gt;/g, (m) => (m === "&lt;" ? "<" : ">"));
 
   const excerptOf = (excerpt) => {
-    const paragraph = element("p", "search-excerpt");
+    const paragraph = element("p", "summary search-excerpt");
     let marked = false;
     for (const piece of String(excerpt).split(/(<mark>|<\/mark>)/)) {
       if (piece === "<mark>" || piece === "</mark>") {
@@ -72,10 +249,42 @@
     }
   };
 
+  const RTL = /^(ar|arc|ckb|dv|fa|ha|he|iw|khw|ks|ps|sd|ur|yi)(-|$)/i;
+  const directionOf = (lang) => (RTL.test(lang) ? "rtl" : "ltr");
+  const codeOf = (lang) => (/^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/.test(lang) ? lang.replace(/_/g, "-") : "");
+
+  const languageName = (code) => {
+    try {
+      return new Intl.DisplayNames([siteLang], {type: "language"}).of(code) || code;
+    } catch {
+      return code;
+    }
+  };
+
+  const dateOf = (iso, lang) => {
+    const [y, m, d] = iso.split("-").map(Number);
+    try {
+      return new Intl.DateTimeFormat(lang || siteLang, {dateStyle: "long", timeZone: "UTC"}).format(
+        new Date(Date.UTC(y, m - 1, d)),
+      );
+    } catch {
+      return iso;
+    }
+  };
+
+  // A result as the theme's teaser: headline, then place, date and (in another language than
+  // the site's) the language, then an excerpt of the body with the words found marked.
   const resultOf = (data) => {
+    const meta = data.meta || {};
+    const lang = codeOf(String(meta.lang || ""));
     const item = element("li", "search-result");
+    const teaser = element("article", "teaser");
+    if (lang) {
+      teaser.lang = lang;
+      teaser.dir = directionOf(lang);
+    }
     const heading = element("h2", "search-result-title");
-    const title = (data.meta && data.meta.title) || data.url;
+    const title = meta.title || data.url;
     if (sameSite(data.url)) {
       const link = element("a", "", title);
       link.setAttribute("href", data.url);
@@ -83,7 +292,23 @@
     } else {
       heading.textContent = title;
     }
-    item.append(heading, excerptOf(data.excerpt || ""));
+    teaser.append(heading);
+    const byline = element("p", "byline");
+    if (meta.place) byline.append(element("span", "dateline", meta.place));
+    if (/^\d{4}-\d\d-\d\d$/.test(meta.date || "")) {
+      const time = element("time", "", dateOf(meta.date, lang));
+      time.dateTime = meta.date;
+      byline.append(time);
+    }
+    if (lang && lang.split("-")[0].toLowerCase() !== siteLang.split("-")[0].toLowerCase()) {
+      const mark = element("span", "lang-mark", languageName(lang));
+      mark.lang = siteLang;
+      mark.dir = directionOf(siteLang);
+      byline.append(mark);
+    }
+    if (byline.childNodes.length) teaser.append(byline);
+    if (data.excerpt) teaser.append(excerptOf(data.excerpt));
+    item.append(teaser);
     return item;
   };
 
@@ -95,57 +320,89 @@
     return query ? amount + " " + fill(text.for, {query}) : amount;
   };
 
-  // Years newest first; places and languages in the reader's alphabetical order.
+  // Years newest first, undated last; places and languages in the reader's alphabetical order.
   const sortValues = (values) => {
-    if (values.every((v) => /^\d+$/.test(v))) return values.sort((a, b) => b - a);
-    const lang = document.documentElement.lang || undefined;
-    return values.sort((a, b) => a.localeCompare(b, lang, {numeric: true}));
+    const lang = siteLang || undefined;
+    return values.sort((a, b) => {
+      if (a === UNDATED || b === UNDATED) return (a === UNDATED) - (b === UNDATED);
+      if (/^\d+$/.test(a) && /^\d+$/.test(b)) return b - a;
+      return a.localeCompare(b, lang, {numeric: true});
+    });
   };
 
-  // --- the page
+  // --- state: the URL holds it all ----------------------------------------------------------
+  // ?q=words&sort=date&f=Name:value (one f a value chosen); history.state also keeps how
+  // many results were shown and where the page was scrolled, for Back.
+
+  const stateFrom = (search) => {
+    const params = new URLSearchParams(search);
+    const filters = new Map();
+    for (const pair of params.getAll("f")) {
+      const at = pair.indexOf(":");
+      if (at < 1) continue;
+      const name = pair.slice(0, at);
+      if (!filters.has(name)) filters.set(name, new Set());
+      filters.get(name).add(pair.slice(at + 1));
+    }
+    return {q: params.get("q") || "", sort: params.get("sort") === "date" ? "date" : "relevance", filters};
+  };
+
+  const urlOf = (state) => {
+    const params = new URLSearchParams();
+    if (state.q) params.set("q", state.q);
+    if (state.sort === "date") params.set("sort", "date");
+    for (const [name, values] of state.filters) for (const value of values) params.append("f", `${name}:${value}`);
+    const query = params.toString();
+    return location.pathname + (query ? "?" + query : "");
+  };
+
+  // --- the page -----------------------------------------------------------------------------
 
   const build = (engine) => {
-    const form = element("form", "search-form");
-    form.setAttribute("role", "search");
-    const input = element("input");
-    input.type = "search";
-    input.name = "q";
-    input.id = "search-query";
-    input.autocomplete = "off";
-    input.setAttribute("aria-label", text.label);
-    const submit = element("button", "", text.submit);
-    submit.type = "submit";
-    form.append(input, submit);
-
+    const controls = element("div", "search-controls");
+    const sortBox = element("fieldset", "search-sort");
+    sortBox.append(element("legend", "", text.sort));
+    const sortInputs = {};
+    for (const [value, label] of [["relevance", text.relevance], ["date", text.newest]]) {
+      const choice = element("label");
+      const radio = element("input");
+      radio.type = "radio";
+      radio.name = "sort";
+      radio.value = value;
+      radio.addEventListener("change", () => update({push: true}));
+      sortInputs[value] = radio;
+      choice.append(radio, " ", label);
+      sortBox.append(choice);
+    }
     const filterBox = element("div", "search-filters");
     const status = element("p", "search-status");
     status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    const suggestions = element("p", "search-suggestions");
+    suggestions.hidden = true;
     const list = element("ol", "search-results");
     const more = element("button", "search-more", text.more);
     more.type = "button";
     more.hidden = true;
 
-    const chosen = new Map(); // filter name -> Set of values checked
-    const counts = new Map(); // "name\0value" -> the <span> that shows its count
-    const groups = Object.keys(engine.filters);
-    if (groups.length) filterBox.append(element("h2", "search-filters-title", text.filters));
+    const checkboxes = new Map(); // "name\0value" -> checkbox
+    const countSpans = new Map(); // "name\0value" -> the <span> that shows its count
+    const groups = Object.keys(engine.filters).sort((a, b) => a.localeCompare(b, siteLang));
     for (const name of groups) {
       const group = element("details", "search-filter");
-      group.append(element("summary", "", name));
+      const summary = element("summary", "", name);
+      group.append(summary);
       const values = element("ul");
-      chosen.set(name, new Set());
       for (const value of sortValues(Object.keys(engine.filters[name]))) {
         const label = element("label");
         const checkbox = element("input");
         checkbox.type = "checkbox";
-        checkbox.addEventListener("change", () => {
-          if (checkbox.checked) chosen.get(name).add(value);
-          else chosen.get(name).delete(value);
-          run();
-        });
+        checkbox.addEventListener("change", () => update({push: true}));
+        checkboxes.set(name + "\0" + value, checkbox);
         const count = element("span", "count", String(engine.filters[name][value]));
-        counts.set(name + "\0" + value, count);
-        label.append(checkbox, " ", element("span", "search-filter-value", value), " ", count);
+        countSpans.set(name + "\0" + value, count);
+        const shown = value === UNDATED ? text.undated : value;
+        label.append(checkbox, element("span", "search-filter-value", shown), count);
         const item = element("li");
         item.append(label);
         values.append(item);
@@ -153,74 +410,141 @@
       group.append(values);
       filterBox.append(group);
     }
+    controls.append(sortBox, filterBox);
 
-    const showCounts = (found) => {
-      for (const [key, span] of counts) {
+    const read = () => {
+      const filters = new Map();
+      for (const [key, checkbox] of checkboxes) {
+        if (!checkbox.checked) continue;
         const [name, value] = key.split("\0");
-        const n = found && found[name] ? found[name][value] || 0 : engine.filters[name][value];
-        span.textContent = String(n);
+        if (!filters.has(name)) filters.set(name, new Set());
+        filters.get(name).add(value);
+      }
+      return {q: input.value.trim(), sort: sortInputs.date.checked ? "date" : "relevance", filters};
+    };
+
+    const show = (state) => {
+      input.value = state.q;
+      sortInputs[state.sort].checked = true;
+      for (const [key, checkbox] of checkboxes) {
+        const [name, value] = key.split("\0");
+        checkbox.checked = Boolean(state.filters.get(name)?.has(value));
+        if (checkbox.checked) checkbox.closest("details").open = true;
       }
     };
 
-    // Each group's values are alternatives (an article has one language, place, year).
-    const filterQuery = () => {
-      const filters = {};
-      for (const [name, values] of chosen) if (values.size) filters[name] = {any: [...values]};
-      return filters;
+    const showCounts = (found) => {
+      for (const [key, span] of countSpans) {
+        const [name, value] = key.split("\0");
+        span.textContent = String(found ? (found[name] && found[name][value]) || 0 : engine.filters[name][value]);
+      }
     };
 
-    let latest = 0;
-    let pending = [];
-    const showMore = async () => {
-      const ticket = latest;
-      const batch = pending.slice(0, PAGE_SIZE);
-      pending = pending.slice(PAGE_SIZE);
-      const items = await Promise.all(batch.map((result) => result.data()));
-      if (ticket !== latest) return;
+    let ticket = 0;
+    let cursor = null;
+    let shownCount = 0;
+
+    const showMore = async (count = PAGE_SIZE) => {
+      const mine = ticket;
+      const items = await cursor.next(count);
+      if (mine !== ticket) return;
       list.append(...items.map(resultOf));
-      more.hidden = pending.length === 0;
+      shownCount += items.length;
+      more.hidden = shownCount >= cursor.total;
+      remember();
     };
 
-    const run = async () => {
-      const ticket = ++latest;
-      const query = input.value.trim();
-      const filters = filterQuery();
-      const params = query ? "?" + new URLSearchParams({q: query}) : "";
-      history.replaceState(null, "", location.pathname + params);
-      if (!query && !Object.keys(filters).length) {
-        list.replaceChildren();
+    const draw = async (state, {shown = PAGE_SIZE, scroll = null} = {}) => {
+      const mine = ++ticket;
+      const outcome = await run(engine, state);
+      if (mine !== ticket) return;
+      list.replaceChildren();
+      suggestions.replaceChildren();
+      suggestions.hidden = true;
+      shownCount = 0;
+      if (!outcome) {
+        cursor = null;
         status.textContent = "";
         more.hidden = true;
         showCounts(null);
         return;
       }
-      const found = await engine.search(query, filters);
-      if (ticket !== latest) return;
-      list.replaceChildren();
-      pending = found.results;
-      status.textContent = statusOf(found.results.length, query);
-      showCounts(found.filters);
-      await showMore();
+      cursor = cursorOf(outcome);
+      status.textContent = statusOf(cursor.total, state.q);
+      showCounts(outcome.counts);
+      await showMore(Math.max(PAGE_SIZE, shown));
+      if (mine !== ticket) return;
+      if (scroll !== null) window.scrollTo(0, scroll);
+      if (!cursor.total && outcome.missing.length) offer(state, outcome.missing, mine);
+    };
+
+    const offer = async (state, missing, mine) => {
+      const found = [];
+      for (const term of missing) {
+        for (const word of await suggestionsFor(engine, term)) found.push([term, word]);
+      }
+      if (mine !== ticket || !found.length) return;
+      suggestions.append(text.didYouMean + " ");
+      found.slice(0, 3).forEach(([term, word], i) => {
+        if (i) suggestions.append(", ");
+        const q = termsOf(state.q).map((t) => (t === term ? word : t)).join(" ");
+        const link = element("a", "", q);
+        link.setAttribute("href", urlOf({...state, q}));
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          input.value = q;
+          update({push: true});
+        });
+        suggestions.append(link);
+      });
+      suggestions.append("?");
+      suggestions.hidden = false;
+    };
+
+    // What Back needs besides the URL: how many results were shown and the scroll position.
+    const remember = () => {
+      history.replaceState({shown: shownCount, scroll: window.scrollY}, "", location.href);
+    };
+
+    const update = ({push}) => {
+      const state = read();
+      const url = urlOf(state);
+      if (push) history.pushState({shown: PAGE_SIZE, scroll: 0}, "", url);
+      else history.replaceState({shown: PAGE_SIZE, scroll: 0}, "", url);
+      draw(state);
     };
 
     let timer = 0;
     input.addEventListener("input", () => {
       clearTimeout(timer);
-      timer = setTimeout(run, 250);
+      timer = setTimeout(() => update({push: false}), 200);
     });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       clearTimeout(timer);
-      run();
+      update({push: true});
     });
-    more.addEventListener("click", showMore);
+    more.addEventListener("click", () => showMore());
+    let scrollTimer = 0;
+    window.addEventListener("scroll", () => {
+      clearTimeout(scrollTimer);
+      scrollTimer = setTimeout(remember, 100);
+    });
+    window.addEventListener("pagehide", remember);
+    window.addEventListener("popstate", (event) => {
+      const state = stateFrom(location.search);
+      show(state);
+      draw(state, {shown: event.state?.shown || PAGE_SIZE, scroll: event.state?.scroll ?? 0});
+    });
 
-    box.replaceChildren(form, filterBox, status, list, more);
+    box.replaceChildren(controls, status, suggestions, list, more);
     document.getElementById("search-needs-js")?.remove();
-    input.value = new URLSearchParams(location.search).get("q") || "";
-    input.focus();
-    if (input.value) run();
+    const state = stateFrom(location.search);
+    show(state);
+    if (!state.q) input.focus();
+    draw(state, {shown: history.state?.shown || PAGE_SIZE, scroll: history.state?.scroll ?? null});
   };
 
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
   loadEngine().then(build, (error) => console.error("newsgen search:", error));
 })();
