@@ -86,6 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_editorial_commands(commands)
     add_serve_command(commands)
     add_check_command(commands)
+    add_images_command(commands)
     return parser
 
 
@@ -186,6 +187,40 @@ def _waiting(holder: str, config: Config) -> None:
         file=sys.stderr,
         flush=True,
     )
+
+
+def add_images_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub = commands.add_parser("images", help="the site's media store of mirrored images")
+    actions = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fetch = actions.add_parser(
+        "fetch",
+        help="copy every image the articles show (remote or in the site) into the media store",
+    )
+    add_site_option(fetch)
+    fetch.add_argument(
+        "--jobs", "-j", type=int, default=8, help="downloads at a time (at most 2 per host)"
+    )
+    fetch.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    fetch.set_defaults(run=run_images_fetch)
+
+
+def run_images_fetch(args: argparse.Namespace) -> int:
+    from newsgen.fetch import fetch_images  # the network and Pillow: only for this command
+
+    config = editorial_config(args)
+    bar = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    report = fetch_images(
+        config,
+        jobs=max(1, args.jobs),
+        progress=None if bar is None else (lambda done, total: bar("images", done, total)),
+    )
+    if bar:
+        bar.clear()
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not args.quiet or report.problems:
+        print(report.summary(), file=sys.stderr)
+    return 1 if report.problems else 0
 
 
 def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

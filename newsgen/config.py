@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import hashlib
 import math
+import os
 import re
 import zoneinfo
 from dataclasses import dataclass, fields, replace
@@ -44,6 +45,12 @@ class Config:
     templates: str = "templates"
     output: str = "build"
     max_file_mb: float = 10
+    media: str = "media"
+    # Images not in the media store: linked where they are, or left out (captions stay).
+    remote_images: str = "link"
+    # Hosts `newsgen images fetch` may reach though they resolve to a private address.
+    allow_hosts: tuple[str, ...] = ()
+    max_image_mb: float = 20
 
     @property
     def base_path(self) -> str:
@@ -67,15 +74,41 @@ class Config:
         parts = [
             f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS
         ]
+        parts.append(f"media={self.media_state()}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    def media_state(self) -> str:
+        """The media store as a build publishes it: the manifest's bytes and the names of
+        the store's files (content-addressed: a name is its content). No image is read."""
+        store = self.source_dir("media")
+        manifest = store / MEDIA_MANIFEST
+        digest = hashlib.sha256(manifest.read_bytes() if manifest.is_file() else b"")
+        try:
+            names = sorted(n for n in os.listdir(store) if not n.startswith("."))
+            digest.update("\0".join(names).encode())
+        except OSError:
+            pass
+        return digest.hexdigest()[:16]
 
 
 MB = 1024 * 1024
-_PATH_KEYS = ("seeds", "articles", "templates", "output")
-_OUTPUT_KEYS = ("title", "base_url", "language", "timezone", "per_page", "feed_size", "search")
+MEDIA_MANIFEST = "manifest.yaml"
+REMOTE_IMAGES = ("link", "omit")
+_PATH_KEYS = ("seeds", "articles", "templates", "output", "media")
+_OUTPUT_KEYS = (
+    "title",
+    "base_url",
+    "language",
+    "timezone",
+    "per_page",
+    "feed_size",
+    "search",
+    "remote_images",
+)
 # Which files are read at all: the scan applies it, so the output follows it without it being
-# in the fingerprint.
-_LIMIT_KEYS = ("max_file_mb",)
+# in the fingerprint. The fetch settings only decide what reaches the media store, whose
+# state is in the fingerprint.
+_LIMIT_KEYS = ("max_file_mb", "max_image_mb", "allow_hosts")
 _KEYS = _OUTPUT_KEYS + _LIMIT_KEYS + _PATH_KEYS
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -141,7 +174,9 @@ def _check(key: str, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             return None, f"expected a whole number of at least 1, got {shown(value)}"
         return value, None
-    if key == "max_file_mb":
+    if key == "allow_hosts":
+        return _check_hosts(value)
+    if key in ("max_file_mb", "max_image_mb"):
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value) or value <= 0:
             return None, f"expected a number of megabytes above 0 such as 10, got {shown(value)}"
@@ -159,7 +194,21 @@ def _check(key: str, value: Any) -> tuple[Any, str | None]:
         return value.replace("_", "-"), None
     if key == "timezone":
         return _check_timezone(value)
+    if key == "remote_images" and value not in REMOTE_IMAGES:
+        return None, f"expected 'link' or 'omit', got {value!r}"
     return value, None
+
+
+def _check_hosts(value: Any) -> tuple[Any, str | None]:
+    expected = f"expected a list of host names such as [images.example.org], got {shown(value)}"
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(h, str) and h.strip() for h in value):
+        return None, expected
+    hosts = [h.strip().lower() for h in value]
+    if any("/" in h or " " in h for h in hosts):
+        return None, f"a host is a name or an address, without scheme or path: {hosts!r}"
+    return tuple(dict.fromkeys(hosts)), None
 
 
 def shown(value: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from newsgen.markup import strip_controls
+from newsgen.markup import safe_url, strip_controls
 from newsgen.records import FrontMatter, Problem
 
 _TAG = re.compile(r"tag '([^']+)'")
@@ -28,6 +28,9 @@ KEYS = (
     "aliases",
     "source",
     "id",
+    "image",
+    "image_caption",
+    "image_credit",
 )
 # Half of a UTF-16 surrogate pair: valid YAML as an escape ("\\uD800"), but not a character,
 # and no file, id or page can hold it.
@@ -291,6 +294,14 @@ def _id(value: Any) -> tuple[Any, str | None]:
     return (value, None) if ok else (None, "an id of 1 to 64 letters, digits, '-' or '_'")
 
 
+def _image(value: Any) -> tuple[Any, str | None]:
+    expected = "a path in the site such as images/photo.jpg, or an http(s) URL"
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        return None, expected
+    text = value.strip()
+    return (text, None) if safe_url(text) and not text.startswith("mailto:") else (None, expected)
+
+
 _CHECKS: dict[str, Check] = {
     "title": _text,
     "date": _date,
@@ -303,4 +314,7 @@ _CHECKS: dict[str, Check] = {
     "aliases": _text_list,
     "source": _text,
     "id": _id,
+    "image": _image,
+    "image_caption": _text,
+    "image_credit": _text,
 }

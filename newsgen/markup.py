@@ -197,6 +197,32 @@ def figure(image: Image) -> str:
     return f"<figure>{img}<figcaption>{caption}{credit}</figcaption></figure>\n"
 
 
+def image_urls(blocks: tuple[str, ...]) -> list[str]:
+    """The URL of every image in `blocks`, as written (unsafe ones too: the media store
+    refuses them with a reason), in order."""
+    urls = []
+    for block in blocks:
+        if "![" not in block:
+            continue
+        image = _image_block(block)
+        if image is not None:
+            urls.append(image.url)
+            continue
+        for token in _parser().parse(block):
+            urls += [_source(c) for c in token.children or [] if c.type == "image"]
+        urls += [url for url in _IMAGE_URL.findall(block) if not safe_url(url)]
+    return urls
+
+
+# An inline image's URL, for those markdown-it drops as unsafe (`data:`, `file:`).
+_IMAGE_URL = re.compile(r"!\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
+
+
+def _source(token: Token) -> str:
+    # markdown-it leaves an image whose URL it refused as text, not as an image token.
+    return str(token.attrGet("src") or "")
+
+
 def plain_text(markdown: str) -> str:
     """The words a reader sees, without Markdown syntax: for titles, summaries and search."""
     if not has_syntax(markdown):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsgen import parallel, search, theme, write
+from newsgen import images, media, parallel, search, theme, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.config import Config
 from newsgen.plan import Page, page_fields, url_to_path
@@ -81,9 +81,21 @@ def missing_files(output: Path, urls: Iterable[str]) -> set[str]:
                 listed[parent] = _folders(output / parent)
             if folder not in listed[parent]:
                 missing.add(url)
+        elif head == media.OUTPUT_DIR:  # tens of thousands of variants: one listing
+            if head not in listed:
+                listed[head] = _names(output / head)
+            if name not in listed[head]:
+                missing.add(url)
         elif not os.path.isfile(os.path.join(output, path)):
             missing.add(url)
     return missing
+
+
+def _names(path: Path) -> set[str]:
+    try:
+        return set(os.listdir(path))
+    except OSError:
+        return set()
 
 
 def _folders(path: Path) -> set[str]:
@@ -142,8 +154,13 @@ def write_site(
     recorded = previous
     templates = config.source_dir("templates")
     site = site_info(config)
-    salt = "\0".join([CODE, theme.fingerprint(theme.template_dirs(templates)), repr(site)])
+    mirror = media.load(config)
+    theme_key = theme.fingerprint(theme.template_dirs(templates))
+    salt = "\0".join([CODE, theme_key, repr(site), mirror.state])
     found = statics if statics is not None else static_files(templates)
+    # A rebuild of some pages keeps the store as the last build published it (the store's
+    # state is part of what a rebuild must have in common with it).
+    variants = {} if partial else media_files(run, mirror)
     keys: dict[str, str] = {}
 
     def key_all() -> None:
@@ -151,6 +168,7 @@ def write_site(
         keys.update(
             {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in found.items()}
         )
+        keys.update({url: path.name for url, path in variants.items()})  # named by content
 
     if previous:
         key_all()
@@ -179,6 +197,7 @@ def write_site(
     # tenth of a second per 10,000 pages.
     ordered, spans = render_order(stale)
     renderer = Renderer(templates, site, cache.path, into, ordered, out.folder.new)
+    renderer.media = mirror if mirror.publishes() else None
     try:  # nothing replaces a page of the old site until every new file is on disk
         work = parallel.run(
             renderer.span,
@@ -191,7 +210,7 @@ def write_site(
             meanwhile=alongside,
         )
         staged = [one for span in work for one in span]
-        copied = _copy_statics(found, keys, previous, into)
+        copied = _copy_statics({**found, **variants}, keys, previous, into)
         staged += copied.values()
         listed = _listed(out)
         if out.known:
@@ -216,6 +235,31 @@ def write_site(
     cache.set_outputs(name, keys, recorded if out.known else None)
     cache.commit()
     return written, removed, keys
+
+
+def media_files(run: Run, mirror: media.Media) -> dict[str, Path]:
+    """The variant files of every image in the store, by URL, as the variant cache holds
+    them: those it lacks are encoded first, on every core (never again for the same image,
+    also when the output folder is deleted: the cache is beside the build cache)."""
+    stored = mirror.stored()
+    cache = variant_cache(run.cache)
+    todo = images.missing(stored, cache)
+    if todo:
+        progress = run.options.progress
+        images.encode_all(
+            todo,
+            media.store_dir(run.config),
+            cache,
+            jobs=run.jobs,
+            progress=progress and (lambda n: progress("images", n, len(todo))),
+        )
+    return {
+        f"/{media.OUTPUT_DIR}/{v.name}": cache / v.name for e in stored for v in media.variants(e)
+    }
+
+
+def variant_cache(cache: Cache) -> Path:
+    return cache.path.parent / "variants"
 
 
 def _listed(out: Output) -> set[str]:
@@ -328,6 +372,7 @@ class Renderer:
         self.output, self.pages, self.in_place = output, pages, in_place
         self.env: jinja2.Environment | None = None
         self.bodies: BodyReader | None = None
+        self.media: media.Media | None = None
 
     def start(self) -> None:
         """In each process that renders, before its first span."""
@@ -352,9 +397,19 @@ class Renderer:
         staged = []
         for page in pages:
             data = render.render_page(self.env, page, body_of)
+            if self.media is not None:
+                data = with_media(data, page, self.media)
             path = write.target_path(self.output, url_to_path(page.url))
             staged.append(write.put(path, data) if self.in_place else write.stage(path, data))
         return staged
+
+
+def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:
+    """A rendered page with its images as the media store has them (see media.rewrite)."""
+    image = page.article.image if page.article and page.kind == "article" else None
+    if b"<img" not in data and not (image and mirror.find(image)):
+        return data
+    return media.rewrite(data.decode(), mirror, image).encode()
 
 
 RENDER_SPAN = 64

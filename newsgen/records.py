@@ -46,6 +46,10 @@ class FrontMatter:
     draft: bool = False
     aliases: tuple[str, ...] = ()
     source: str | None = None
+    # The lead image: a path in the site or a mirrored URL, shown above the article.
+    image: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
     # The article's identity (feed entry ids, the URL registry), when not its file's path.
     id: str | None = None
 
@@ -95,6 +99,8 @@ class Article:
     summary: str
     tags: tuple[str, ...]
     related: tuple[Image, ...]
+    # The picture that stands for the article (Open Graph, JSON-LD): its lead image, else
+    # its first picture.
     image: str | None
     body_key: str
     draft: bool = False
@@ -102,3 +108,6 @@ class Article:
     # For an article identified by its file (not by its name or `id:`), a sketch of its text
     # (newsgen.identity): a file renamed with nearly the same text keeps the identity.
     sketch: str = ""
+    # The lead image of a curated article (`image:` in front matter): at the top of its
+    # page and in its teasers. A seed's gallery is never one.
+    lead: Image | None = None
