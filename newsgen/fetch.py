@@ -443,7 +443,7 @@ def _save(response: IO[bytes], headers: Message, part: Path, policy: Policy) -> 
     if length and length.isdigit() and int(length) > policy.max_bytes:
         raise Refused("too big", _too_big(int(length), policy.max_bytes))
     total = 0
-    with part.open("wb") as out:
+    with part.open("wb", buffering=0) as out:
         for block in _blocks(response):
             total += len(block)
             if total > policy.max_bytes:
@@ -460,6 +460,8 @@ def _save(response: IO[bytes], headers: Message, part: Path, policy: Policy) -> 
 
 def _blocks(response: IO[bytes]) -> Iterator[bytes]:
     try:
-        yield from iter(lambda: response.read(CHUNK), b"")
+        # read1: what has arrived, not a whole CHUNK (a slow server's bytes reach the disk).
+        read = getattr(response, "read1", response.read)
+        yield from iter(lambda: read(CHUNK), b"")
     except (OSError, http.client.IncompleteRead) as exc:
         raise Refused("cut off", f"the download was cut off ({exc!r})", transient=True) from exc
