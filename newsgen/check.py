@@ -59,6 +59,7 @@ class Link:
     url: str
     line: int
     navigates: bool = True  # a link a reader follows (not an image or a stylesheet)
+    image: bool = False  # a picture of the page (img src, srcset)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +80,8 @@ class Report:
     pages: int
     links: int
     external: int = 0
+    # `file:line: url` of every image a page still shows from another host.
+    remote_images: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -126,7 +129,16 @@ def check_site(
     problems += _orphans(scans, edges)
     if external:
         problems += check_external(outside, timeout, fetch or fetch_status)
-    return Report(problems=tuple(problems), pages=len(scans), links=count, external=len(outside))
+    remote = tuple(
+        f"{where}: {url}" for url in sorted(outside) for where, link in outside[url] if link.image
+    )
+    return Report(
+        problems=tuple(problems),
+        pages=len(scans),
+        links=count,
+        external=len(outside),
+        remote_images=remote,
+    )
 
 
 # --- one file -------------------------------------------------------------------------------
@@ -189,7 +201,14 @@ class _PageParser(HTMLParser):
             navigates = tag in ("a", "area") or (
                 tag == "link" and values.get("rel", "") in ("prev", "next", "canonical")
             )
-            self.links.append(Link(url=values[attribute], line=line, navigates=navigates))
+            image = tag in ("img", "source")
+            link = Link(url=values[attribute], line=line, navigates=navigates, image=image)
+            self.links.append(link)
+        if tag in ("img", "source") and values.get("srcset"):
+            for candidate in values["srcset"].split(","):
+                url = candidate.split()[0] if candidate.split() else ""
+                if url:
+                    self.links.append(Link(url=url, line=line, navigates=False, image=True))
         if tag == "meta":
             kind = values.get("property") or values.get("name") or ""
             if kind in URL_METAS and values.get("content"):

@@ -257,6 +257,14 @@ def run_check(args: argparse.Namespace) -> int:
     )
     for problem in report.problems:
         print(problem)
+    if report.remote_images:  # not problems: `remote_images: link` asks for them
+        print(
+            f"Note: {_count(len(report.remote_images), 'image')} still shown from other hosts; "
+            "'newsgen images fetch' mirrors them:",
+            file=sys.stderr,
+        )
+        for line in report.remote_images:
+            print(f"  {line}", file=sys.stderr)
     outside = f", {_count(report.external, 'outside link')}" if args.external else ""
     print(
         f"Checked {_count(report.pages, 'file')}, {_count(report.links, 'link')}{outside}: "

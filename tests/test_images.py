@@ -492,3 +492,23 @@ def test_a_fully_mirrored_page_asks_no_other_host_and_every_image_decodes(
     assert len(sizes) == 2
     assert all(src.startswith(own) and width > 0 and height > 0 for src, width, height in sizes)
     assert all("/media/" in src and src.endswith(".webp") for src, _, _ in sizes)
+
+
+def test_check_lists_the_images_still_remote_and_finds_every_variant(mirrored: Path) -> None:
+    config, _ = build_site(mirrored)
+    page = next((config.output_dir / "articles").iterdir()).name
+    ran = in_process("check", "--site", str(mirrored))
+    code, out, err = ran.lines()
+    line = next(
+        n
+        for n, text in enumerate(article_html(mirrored).splitlines(), start=1)
+        if "images.invalid" in text
+    )
+    assert (code, out) == (0, [])
+    assert err[:2] == [
+        "Note: 1 image still shown from other hosts; 'newsgen images fetch' mirrors them:",
+        f"  articles/{page}/index.html:{line}: http://images.invalid/gone.jpg",
+    ]
+    (config.output_dir / "media" / sorted(os.listdir(config.output_dir / "media"))[0]).unlink()
+    code, out, _ = in_process("check", "--site", str(mirrored)).lines()
+    assert code == 1 and len(out) == 1 and "leads nowhere (no such file in the output)" in out[0]
