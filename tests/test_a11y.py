@@ -1,14 +1,13 @@
-"""The sample site in Debian's Chromium, served under its sub-path on 127.0.0.1: axe-core finds
-no violation on one page of every kind in light and dark colour schemes, every request a page
-makes succeeds, and the pages read without JavaScript."""
+"""The sample site in Debian's Chromium, served under its sub-path on 127.0.0.1: the dark scheme
+is its own, every request a page makes succeeds, the header, skip link and feed link work, and
+the pages read without JavaScript. (axe-core runs in tests/test_reader.py, on a phone and a
+desktop in both schemes.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Request, Response
 
 from newsgen.build import BuildResult
@@ -24,18 +23,6 @@ def site_url(sample_site: tuple[Config, BuildResult]) -> Iterator[str]:
 
 def path_of(kind: str) -> str:
     return KINDS[kind].removesuffix("index.html")
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("kind", list(KINDS))
-def test_axe_finds_no_violations(
-    page: Page, site_url: str, kind: str, scheme: Literal["light", "dark"]
-) -> None:
-    page.emulate_media(color_scheme=scheme)
-    response = page.goto(site_url + path_of(kind))
-    assert response is not None and response.ok
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_axe_checks_the_dark_scheme_for_real(page: Page, site_url: str) -> None:
