@@ -29,7 +29,7 @@ SEED_URL = (
 )
 GERMAN_URL = "articles/die-bundesregierung-hat-am-mittwoch-ein-neues-gesetz-zum-schutz-von-mooren/"
 # The search page as assets/search.js draws it.
-BOX = ".search-form input[type=search]"
+BOX = ".site-search input[type=search]"
 LINK = ".search-result-title a"
 FILTER = ".search-filter summary"
 
@@ -109,14 +109,33 @@ def test_record_holds_headline_dateline_body_and_localised_filters() -> None:
         url="/articles/titolo/",
         lang="de",
         title="Titolo",
-        content="Titolo\nRoma\nBerlin – Text.",
+        content="Berlin – Text.",
         filters={"Lingua": ["tedesco"], "Luogo": ["Roma"], "Anno": ["2022"]},
+        meta={"title": "Titolo", "lang": "de", "place": "Roma", "date": "2022-03-29"},
     )
 
 
-def test_undated_article_without_place_has_only_the_language_filter() -> None:
+def test_undated_article_without_place_has_the_language_and_undated_year_filters() -> None:
     record = search.make_record(article(dateline=None, date=None), "<p>x</p>", "en")
-    assert record.filters == {"Language": ["Italian"]}
+    assert record.filters == {"Language": ["Italian"], "Year": ["–"]}
+    assert record.meta == {"title": "Titolo", "lang": "it"}
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "dateline", "content"),
+    [
+        ("Roma – Il governo ha deciso. Poi altro.", "Il governo ha deciso.", "Roma", "Poi altro."),
+        ("Il governo ha deciso oggi, dopo mesi.", "Il governo ha deciso oggi…", None, "dopo mesi."),
+        ("Tutt'altro testo.", "Il governo ha deciso.", "Roma", "Tutt'altro testo."),
+        ("Il governo ha deciso.", "Il governo ha deciso.", None, "Il governo ha deciso."),
+    ],
+)
+def test_the_searched_body_leaves_out_a_headline_it_begins_with(
+    text: str, title: str, dateline: str | None, content: str
+) -> None:
+    """The excerpt then never repeats the result's heading; a body that is only its headline
+    is kept whole (else the article had no text to find)."""
+    assert search.without_headline(text, title, dateline) == content
 
 
 def test_verbose_build_prints_the_index_figures() -> None:
@@ -261,10 +280,12 @@ def test_query_parameter_runs_the_search(page: Page, served: str) -> None:
     page.goto(served + "search/?q=diplomatici%20russi")
     expect(page.locator(BOX)).to_have_value("diplomatici russi")
     expect(page.locator("#search-needs-js")).to_have_count(0)
-    expect(page.locator(".search-status")).to_have_text("3 risultati per «diplomatici russi»")
-    expect(page.locator(LINK).first).to_have_text(
-        "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
-        "dall’Ambasciata…"
+    expect(page.locator(".search-status")).to_have_text("1 risultato per «diplomatici russi»")
+    expect(page.locator(LINK)).to_have_text(
+        [
+            "Il governo federale del Belgio ha annunciato che espellerà 21 diplomatici russi "
+            "dall’Ambasciata russa a Bruxelles e dal Consolato Generale ad Anversa…"
+        ]
     )
     assert errors == []
 

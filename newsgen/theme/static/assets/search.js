@@ -514,16 +514,6 @@
       draw(state);
     };
 
-    let timer = 0;
-    input.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => update({push: false}), 200);
-    });
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      clearTimeout(timer);
-      update({push: true});
-    });
     more.addEventListener("click", () => showMore());
     let scrollTimer = 0;
     window.addEventListener("scroll", () => {
@@ -540,11 +530,33 @@
     box.replaceChildren(controls, status, suggestions, list, more);
     document.getElementById("search-needs-js")?.remove();
     const state = stateFrom(location.search);
+    // Words typed while the index was loading win over an empty query in the URL.
+    const typed = input.value.trim();
     show(state);
-    if (!state.q) input.focus();
-    draw(state, {shown: history.state?.shown || PAGE_SIZE, scroll: history.state?.scroll ?? null});
+    if (typed && !state.q) {
+      input.value = typed;
+      update({push: false});
+    } else {
+      draw(state, {shown: history.state?.shown || PAGE_SIZE, scroll: history.state?.scroll ?? null});
+    }
+    return update;
   };
 
   if ("scrollRestoration" in history) history.scrollRestoration = "manual";
-  loadEngine().then(build, (error) => console.error("newsgen search:", error));
+  // The query of a link is in the box at once, before the index has loaded.
+  if (!input.value) input.value = stateFrom(location.search).q;
+  if (!input.value) input.focus();
+  const ready = loadEngine().then(build);
+  ready.catch((error) => console.error("newsgen search:", error));
+  // Typing and submitting are heard from the start; they act once the index is loaded.
+  let timer = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ready.then((update) => update({push: false})), 200);
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    ready.then((update) => update({push: true}));
+  });
 })();
