@@ -323,25 +323,25 @@ def lead_in(body: Markup, title: str, place: str = "", dateline: str = "") -> Le
     return LeadIn(Markup(marked) + body[first.end() :], True, bool(text[:start].strip()))
 
 
-def _kicker(before: str, place: str, dateline: str) -> Markup:
-    """The dateline before a lead-in ("Lyon, 3 mars 2014 –"), its place linked."""
+def _kicker(before: str, place: str, dateline: str) -> str:
+    """The dateline before a lead-in ("Lyon, 3 mars 2014 –"), its place linked, as HTML."""
     before = before.strip()
     if not before:
-        return Markup("")
+        return ""
     if place and dateline and before.startswith(dateline):
-        return Markup('<span class="kicker"><a href="{}">{}</a>{}</span> ').format(
-            place, dateline, before[len(dateline) :]
-        )
-    return Markup('<span class="kicker">{}</span> ').format(before)
+        link = f'<a href="{escape(place)}">{escape(dateline)}</a>'
+        return f'<span class="kicker">{link}{escape(before[len(dateline) :])}</span> '
+    return f'<span class="kicker">{escape(before)}</span> '
 
 
-_TAG = re.compile(r"<[^>]*>")
 WORDS_A_MINUTE = 220
 
 
 def reading_minutes(body: str) -> int:
-    """Minutes a reader takes over `body` (HTML), at least one."""
-    return max(1, round(len(_TAG.sub(" ", body).split()) / WORDS_A_MINUTE))
+    """Minutes a reader takes over `body` (HTML), at least one. Words are counted by the
+    spaces and line ends between them: a tag's attributes add a few, a page's worth of
+    them not a minute, and counting so costs a microsecond where parsing costs ten."""
+    return max(1, round((body.count(" ") + body.count("\n")) / WORDS_A_MINUTE))
 
 
 def feed_updated(articles: Sequence[Article], fallback: dt.datetime) -> str:
