@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 
@@ -119,7 +120,9 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
     """For each article of `live` (in that order), up to SHOWN related articles, those that
     share two of its rarer terms, one of them a name: same language first, then the rarest
     shared, then nearest in the listing's order."""
-    term_sets = [terms(article) for article in live]
+    # Tuples of interned strings, not sets: a 100k archive holds millions of terms here, and
+    # a tuple of 30 costs a tenth of a set's memory while `in` still takes microseconds.
+    term_sets = [tuple(map(sys.intern, terms(article))) for article in live]
     named = [names(article) for article in live]
     counts: Counter[str] = Counter()
     for found in term_sets:
@@ -171,7 +174,7 @@ def names(article: Article) -> set[str]:
 def _best(
     i: int,
     live: Sequence[Article],
-    term_sets: Sequence[set[str]],
+    term_sets: Sequence[tuple[str, ...]],
     named: set[str],
     probes: list[tuple[str, float]],
     postings: dict[str, list[int]],
