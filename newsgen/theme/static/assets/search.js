@@ -168,19 +168,34 @@
   };
 
   // "Did you mean": words of the index close to a word that is in no article. Pagefind's
-  // ordinary search of the word lands on the indexed words nearest to it in spelling order;
-  // only those within an edit or two of it, or that it begins (a word being typed), are offered.
+  // ordinary search takes a word as the beginning of longer ones: the word's beginnings,
+  // longest first, find the indexed words that share most of its spelling; only those within
+  // an edit or two of it, or that it begins (a word being typed), are offered.
   const suggestionsFor = async (engine, term) => {
     const want = fold(term);
     const seen = new Set();
-    await Promise.all(
+    for (let length = want.length; length >= Math.max(3, want.length - 6) && !seen.size; length--) {
+      await nearWords(engine, term.slice(0, length), want, seen);
+    }
+    return [...seen].sort((a, b) => distance(fold(a), want) - distance(fold(b), want)).slice(0, 3);
+  };
+
+  const nearWords = async (engine, prefix, want, seen) =>
+    Promise.all(
       engine.languages.map(async ({pagefind}) => {
-        const found = await pagefind.search(term);
+        const found = await pagefind.search(prefix);
         for (const result of found.results.slice(0, 8)) {
           const data = await dataOf(result);
           const words = data.content.split(/\s+/);
-          for (const at of data.locations) {
-            const word = (words[at] || "").replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
+          // The words found in the body, and those of the headline and place (searched as
+          // metadata) that begin as the prefix does.
+          const start = fold(prefix);
+          const candidates = [
+            ...data.locations.map((at) => words[at] || ""),
+            ...termsOf(`${data.meta?.title || ""} ${data.meta?.place || ""}`).filter((w) => fold(w).startsWith(start)),
+          ];
+          for (const candidate of candidates) {
+            const word = candidate.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, "");
             const folded = fold(word);
             if (!folded || folded === want) continue;
             const near = distance(folded, want) <= (want.length > 6 ? 2 : 1);
@@ -189,8 +204,6 @@
         }
       }),
     );
-    return [...seen].sort((a, b) => distance(fold(a), want) - distance(fold(b), want)).slice(0, 3);
-  };
 
   const fold = (word) => word.normalize("NFD").replace(/\p{M}/gu, "").toLocaleLowerCase();
 
