@@ -41,8 +41,11 @@
         return {lang, pagefind};
       }),
     );
-    const all = await Promise.all(languages.map(({pagefind}) => pagefind.filters()));
-    return {languages, filters: addCounts({}, all)};
+    // The filters are not waited for: the first results need only the words' index chunks.
+    const filters = Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) =>
+      addCounts({}, all),
+    );
+    return {languages, filters};
   };
 
   const addCounts = (into, many) => {
@@ -71,18 +74,18 @@
   // So a language's results are those of the ordinary search (its ranking, its excerpts)
   // that the quoted search of every word finds too.
   const searchLanguage = async ({pagefind}, terms, query, filters, sort) => {
-    const exact = [];
-    for (const term of terms) {
-      const found = await pagefind.search(`"${term}"`, {filters});
-      if (!found.results.length) return {results: [], counts: {}, missing: term};
-      exact.push(found);
-    }
+    const sorting = {filters, sort: sort === "date" ? {date: "desc"} : {}};
+    const [ranked, ...exact] = await Promise.all([
+      pagefind.search(query, sorting),
+      ...terms.map((term) => pagefind.search(`"${term}"`, {filters})),
+    ]);
+    const missing = terms.find((_, i) => !exact[i].results.length);
+    if (missing !== undefined) return {results: [], counts: {}, missing};
     let allowed = new Set(exact[0].results.map((r) => r.id));
     for (const found of exact.slice(1)) {
       const ids = new Set(found.results.map((r) => r.id));
       allowed = new Set([...allowed].filter((id) => ids.has(id)));
     }
-    const ranked = await pagefind.search(query, {filters, sort: sort === "date" ? {date: "desc"} : {}});
     const results = ranked.results.filter((r) => allowed.has(r.id));
     const counts = terms.length === 1 ? exact[0].filters : await countsOf(pagefind, terms[0], filters, exact[0].filters, allowed);
     return {results, counts, missing: null};
@@ -137,7 +140,7 @@
     if (outcome.sort !== "date") {
       const all = outcome.lists.flat().sort((a, b) => b.score - a.score);
       let at = 0;
-      return {total: all.length, next: async (n) => Promise.all(all.slice(at, (at += n)).map(dataOf))};
+      return {total: all.length, next: async (n) => all.slice(at, (at += n)).map(dataOf)};
     }
     const lists = outcome.lists.map((list) => ({list, at: 0}));
     return {
@@ -156,7 +159,7 @@
           out.push(heads[best]);
           lists[best].at += 1;
         }
-        return out;
+        return out.map((data) => Promise.resolve(data));
       },
     };
   };
@@ -400,19 +403,28 @@
 
     const checkboxes = new Map(); // "name\0value" -> checkbox
     const countSpans = new Map(); // "name\0value" -> the <span> that shows its count
-    const groups = Object.keys(engine.filters).sort((a, b) => a.localeCompare(b, siteLang));
-    for (const name of groups) {
+    let totals = null; // every filter value's count over the whole index, once loaded
+    let lastCounts = null; // the counts of the results shown
+    let wanted = new Map(); // filters chosen (from the URL) before the filters were loaded
+    const drawFilters = (all) => {
+      totals = all;
+      const groups = Object.keys(all).sort((a, b) => a.localeCompare(b, siteLang));
+      for (const name of groups) drawGroup(name, all[name]);
+      show({...read(), filters: wanted});
+      showCounts(lastCounts);
+    };
+    const drawGroup = (name, all) => {
       const group = element("details", "search-filter");
       const summary = element("summary", "", name);
       group.append(summary);
       const values = element("ul");
-      for (const value of sortValues(Object.keys(engine.filters[name]))) {
+      for (const value of sortValues(Object.keys(all))) {
         const label = element("label");
         const checkbox = element("input");
         checkbox.type = "checkbox";
         checkbox.addEventListener("change", () => update({push: true}));
         checkboxes.set(name + "\0" + value, checkbox);
-        const count = element("span", "count", String(engine.filters[name][value]));
+        const count = element("span", "count", String(all[value]));
         countSpans.set(name + "\0" + value, count);
         const shown = value === UNDATED ? text.undated : value;
         label.append(checkbox, element("span", "search-filter-value", shown), count);
@@ -422,10 +434,11 @@
       }
       group.append(values);
       filterBox.append(group);
-    }
+    };
     controls.append(sortBox, filterBox);
 
     const read = () => {
+      if (!totals) return {q: input.value.trim(), sort: sortInputs.date.checked ? "date" : "relevance", filters: wanted};
       const filters = new Map();
       for (const [key, checkbox] of checkboxes) {
         if (!checkbox.checked) continue;
@@ -437,6 +450,7 @@
     };
 
     const show = (state) => {
+      if (!totals) wanted = state.filters;
       input.value = state.q;
       sortInputs[state.sort].checked = true;
       for (const [key, checkbox] of checkboxes) {
@@ -447,9 +461,10 @@
     };
 
     const showCounts = (found) => {
+      lastCounts = found;
       for (const [key, span] of countSpans) {
         const [name, value] = key.split("\0");
-        span.textContent = String(found ? (found[name] && found[name][value]) || 0 : engine.filters[name][value]);
+        span.textContent = String(found ? (found[name] && found[name][value]) || 0 : totals[name][value]);
       }
     };
 
@@ -459,10 +474,13 @@
 
     const showMore = async (count = PAGE_SIZE) => {
       const mine = ticket;
-      const items = await cursor.next(count);
-      if (mine !== ticket) return;
-      list.append(...items.map(resultOf));
-      shownCount += items.length;
+      // Each result is drawn as soon as it and those before it are loaded.
+      for (const item of await cursor.next(count)) {
+        const data = await item;
+        if (mine !== ticket) return;
+        list.append(resultOf(data));
+        shownCount += 1;
+      }
       more.hidden = shownCount >= cursor.total;
       remember();
     };
@@ -541,6 +559,7 @@
     });
 
     box.replaceChildren(controls, status, suggestions, list, more);
+    engine.filters.then(drawFilters, (error) => console.error("newsgen search:", error));
     document.getElementById("search-needs-js")?.remove();
     const state = stateFrom(location.search);
     // Words typed while the index was loading win over an empty query in the URL.

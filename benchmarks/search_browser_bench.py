@@ -1,0 +1,203 @@
+"""Search in the browser at scale: time to first result, cold, in Chromium against a local
+server, with the indexing behind it (time, peak memory of all processes, index size) and the
+bytes a query transfers.
+
+For each size, N articles are made in memory from the real seeds' paragraphs (as
+`search_bench.py --synthetic` makes them), indexed into the output of a site built with no
+articles (its search page, theme and assets), and the search page is opened in a new browser
+context (an empty cache) at `search/?q=WORD` for each word; the time is from navigation start
+to the first result in the page. Prints one JSON line per size:
+
+    python benchmarks/search_browser_bench.py 1000 10000 100000 --out /tmp/sbb
+
+Memory: the peak of the summed PSS of this process and all its children (the Pagefind
+services), sampled every 50 ms; the summed RSS and the largest process's RSS beside it.
+Run the same script with another newsgen on PYTHONPATH to compare versions: the harness only
+needs the search page to draw `.search-result` elements for `?q=`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
+from search_bench import fake_article, real_paragraphs  # noqa: E402
+
+from newsgen import search  # noqa: E402
+from newsgen.build import build  # noqa: E402
+from newsgen.config import load_config  # noqa: E402
+from newsgen.records import Article  # noqa: E402
+from tests.site_pages import serve  # noqa: E402
+
+WORDS = ("governo", "president", "Londra", "Bruxelles")
+# Set before any script of the page runs: the moment the first result is in the document.
+FIRST = """
+window.__first = null;
+new MutationObserver((_, observer) => {
+  if (document.querySelector('.search-result')) {
+    window.__first = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
+BYTES = """() => {
+  const entries = [...performance.getEntriesByType('navigation'),
+                   ...performance.getEntriesByType('resource')];
+  const pagefind = entries.filter((e) => e.name.includes('/pagefind/'));
+  const sum = (list) => list.reduce((n, e) => n + (e.transferSize || e.encodedBodySize || 0), 0);
+  return {all: sum(entries), pagefind: sum(pagefind), requests: entries.length};
+}"""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", type=int, nargs="+")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/newsgen-search-browser"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--runs", type=int, default=3, help="cold page loads per word")
+    args = parser.parse_args()
+    texts = real_paragraphs()
+    for size in args.sizes:
+        output = site_output(args.out / str(size))
+        articles = [fake_article(n, texts) for n in range(size)]
+
+        def body_of(article: Article) -> str:
+            rng = random.Random(article.id)
+            chosen = rng.sample(texts[article.lang], 6)
+            return "".join(f"<p>{html.escape(p)}</p>" for p in chosen)
+
+        with peak_memory() as memory:
+            started = time.perf_counter()
+            report = search.index_site(articles, body_of, output, "it", jobs=args.jobs)
+            seconds = time.perf_counter() - started
+        line: dict[str, object] = {
+            "articles": size,
+            "index_s": round(seconds, 2),
+            "shards": report.shards,
+            "index_mb": round(report.bytes / 1e6, 1),
+            **{key: round(value / 2**20) for key, value in memory.items()},
+        }
+        line.update(in_browser(output, args.runs))
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+def site_output(folder: Path) -> Path:
+    """A site with no articles, built: the theme's search page and assets, no index yet."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "newsgen.yaml").write_text(
+        "title: Bench\nbase_url: http://127.0.0.1/\nlanguage: it\n", encoding="utf-8"
+    )
+    config = load_config(folder)
+    build(config, jobs=1)
+    return config.output_dir
+
+
+def in_browser(output: Path, runs: int) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    firsts: list[float] = []
+    transferred: list[dict[str, int]] = []
+    with serve(output, "/") as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        for word in WORDS:
+            for _ in range(runs):
+                context = browser.new_context()  # its own, empty cache
+                page = context.new_page()
+                page.add_init_script(FIRST)
+                page.goto(url + "search/?q=" + word)
+                page.wait_for_selector(".search-result", state="attached", timeout=120_000)
+                firsts.append(page.evaluate("window.__first"))
+                page.wait_for_load_state("networkidle")
+                transferred.append(page.evaluate(BYTES))
+                context.close()
+        browser.close()
+    return {
+        "first_result_ms": round(statistics.median(firsts)),
+        "first_result_ms_range": [round(min(firsts)), round(max(firsts))],
+        "query_kb": round(statistics.median(t["all"] for t in transferred) / 1000),
+        "query_pagefind_kb": round(statistics.median(t["pagefind"] for t in transferred) / 1000),
+        "requests": round(statistics.median(t["requests"] for t in transferred)),
+    }
+
+
+@contextmanager
+def peak_memory() -> Iterator[dict[str, int]]:
+    """Peak summed PSS (and summed RSS, largest RSS) of this process and its children."""
+    peaks = {"pss_peak_mb": 0, "rss_sum_peak_mb": 0, "rss_largest_peak_mb": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            pss, rss = [], []
+            for pid in _tree(os.getpid()):
+                fields = _rollup(pid)
+                pss.append(fields.get("Pss", 0))
+                rss.append(fields.get("Rss", 0))
+            peaks["pss_peak_mb"] = max(peaks["pss_peak_mb"], sum(pss) * 1024)
+            peaks["rss_sum_peak_mb"] = max(peaks["rss_sum_peak_mb"], sum(rss) * 1024)
+            peaks["rss_largest_peak_mb"] = max(peaks["rss_largest_peak_mb"], max(rss) * 1024)
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peaks
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = task.read_text(encoding="ascii").split()
+        except OSError:
+            continue
+        for child in children:
+            found += _tree(int(child))
+    return found
+
+
+def _rollup(pid: int) -> dict[str, int]:
+    """Fields of /proc/PID/smaps_rollup, in kB; nothing for a process that has ended."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text(encoding="ascii").splitlines()
+    except OSError:
+        return {}
+    fields = {}
+    for line in lines[1:]:
+        name, _, rest = line.partition(":")
+        value = rest.split()
+        if value and value[0].isdigit():
+            fields[name] = int(value[0])
+    return fields
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
