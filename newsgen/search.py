@@ -205,7 +205,7 @@ def make_record(article: Article, body_html: str, site_language: str) -> Record:
         url=article_url(article.slug),
         lang=_lang_code(article.lang),
         title=article.title,
-        content=without_headline(body_text(body_html), article.title, article.dateline),
+        content=without_headline(body_text(body_html), article.title),
         filters=filters,
         meta=meta,
     )
@@ -215,18 +215,19 @@ UNDATED = "–"
 """The year filter's value for articles without a date (the page shows it in words)."""
 
 _DASHES = " \t–—-:,."
+_LEAD = 80
+"""How far into the body a headline taken from the lede may start: after a dateline such as
+"Roma –" or "17 août 2012. -"."""
 
 
-def without_headline(text: str, title: str, dateline: str | None) -> str:
+def without_headline(text: str, title: str) -> str:
     """The body after the headline, where the headline is the body's first words (a headline
     taken from the lede, cut with "…" or not), a dateline before it allowed; else all of it."""
     stem = title.removesuffix("…").rstrip()
-    rest = text
-    if dateline and rest.casefold().startswith(dateline.casefold()):
-        rest = rest[len(dateline) :].lstrip(_DASHES)
-    if not stem or not rest.startswith(stem):
+    at = text.find(stem, 0, _LEAD + len(stem)) if stem else -1
+    if at < 0:
         return text
-    return rest[len(stem) :].lstrip(_DASHES + '.!?…"”»’)]') or text
+    return text[at + len(stem) :].lstrip(_DASHES + '.!?…"”»’)]') or text
 
 
 def language_name(lang: str, site_language: str) -> str:

@@ -122,20 +122,31 @@ def test_undated_article_without_place_has_the_language_and_undated_year_filters
 
 
 @pytest.mark.parametrize(
-    ("text", "title", "dateline", "content"),
+    ("text", "title", "content"),
     [
-        ("Roma – Il governo ha deciso. Poi altro.", "Il governo ha deciso.", "Roma", "Poi altro."),
-        ("Il governo ha deciso oggi, dopo mesi.", "Il governo ha deciso oggi…", None, "dopo mesi."),
-        ("Tutt'altro testo.", "Il governo ha deciso.", "Roma", "Tutt'altro testo."),
-        ("Il governo ha deciso.", "Il governo ha deciso.", None, "Il governo ha deciso."),
+        ("Roma – Il governo ha deciso. Poi altro.", "Il governo ha deciso.", "Poi altro."),
+        ("17 août 2012. - Rafael Correa a décidé. Puis.", "Rafael Correa a décidé.", "Puis."),
+        ("Il governo ha deciso oggi, dopo mesi.", "Il governo ha deciso oggi…", "dopo mesi."),
+        (
+            "Tutt'altro testo. Il governo ha deciso.",
+            "Il governo ha deciso.",
+            "Tutt'altro testo. Il governo ha deciso.",
+        ),
+        ("Il governo ha deciso.", "Il governo ha deciso.", "Il governo ha deciso."),
+        (
+            "x" * 81 + " Il governo ha deciso. Poi.",
+            "Il governo ha deciso.",
+            "x" * 81 + " Il governo ha deciso. Poi.",
+        ),
     ],
 )
 def test_the_searched_body_leaves_out_a_headline_it_begins_with(
-    text: str, title: str, dateline: str | None, content: str
+    text: str, title: str, content: str
 ) -> None:
     """The excerpt then never repeats the result's heading; a body that is only its headline
-    is kept whole (else the article had no text to find)."""
-    assert search.without_headline(text, title, dateline) == content
+    is kept whole (else the article had no text to find), and a headline met further than a
+    dateline's length into the body is the body's own sentence."""
+    assert search.without_headline(text, title) == content
 
 
 def test_verbose_build_prints_the_index_figures() -> None:
