@@ -39,7 +39,7 @@ MANIFEST = "shards.json"
 SHARD_SIZE = 1000
 """Articles per shard at most (before the next doubling): small enough that re-indexing one
 shard after an edit is cheap, large enough that the browser merges few indexes."""
-RECORDS = 2
+RECORDS = 3
 """The shape of the records given to Pagefind: a new shape re-indexes every shard."""
 _BATCH = 500
 # Files of a Pagefind bundle that the search page never loads: Pagefind's own UIs (the theme

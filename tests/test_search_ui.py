@@ -356,3 +356,20 @@ def test_nothing_shifts_while_the_results_load(browser: Browser, served: str, si
     expect(page.locator(LINK)).to_have_count(4)
     assert page.evaluate(CLS) == 0
     context.close()
+
+
+def test_filter_counts_are_those_of_the_results(reader: Page, served: str) -> None:
+    """Counted once the filters are loaded, whichever comes first (counts made before were
+    zero for values Pagefind had not loaded yet)."""
+    reader.goto(served + "search/?q=president")
+    expect(reader.locator(LINK)).to_have_count(4)
+    reader.locator(".search-filter summary", has_text="Anno").click()
+    year = reader.locator(".search-filter", has_text="Anno").locator("label")
+    expect(year.locator(".count")).to_have_text(["1", "2", "1"])
+    expect(year.locator(".search-filter-value")).to_have_text(["2020", "2012", "senza data"])
+    reader.locator(".search-filter summary", has_text="Lingua").click()
+    language = reader.locator(".search-filter", has_text="Lingua").locator("label")
+    expect(language.locator(".search-filter-value")).to_have_text(
+        ["francese", "inglese", "italiano", "tedesco"]
+    )
+    expect(language.locator(".count")).to_have_text(["2", "2", "0", "0"])

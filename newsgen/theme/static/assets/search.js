@@ -42,10 +42,12 @@
       }),
     );
     // The filters are not waited for: the first results need only the words' index chunks.
-    const filters = Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) =>
-      addCounts({}, all),
-    );
-    return {languages, filters};
+    const engine = {languages, filtersLoaded: false};
+    engine.filters = Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) => {
+      engine.filtersLoaded = true;
+      return addCounts({}, all);
+    });
+    return engine;
   };
 
   const addCounts = (into, many) => {
@@ -106,7 +108,10 @@
     return counts;
   };
 
+  // Pagefind counts only the filter values it has loaded: counts made before the filters
+  // were are made again once they are (`complete`).
   const run = async (engine, state) => {
+    const complete = engine.filtersLoaded;
     const terms = termsOf(state.q);
     const filters = {};
     for (const [name, values] of state.filters) if (values.size) filters[name] = {any: [...values]};
@@ -120,6 +125,7 @@
         counts: addCounts({}, found.map((f) => f.filters)),
         sort: "date", // no words to rank by: the newest first
         missing: [],
+        complete,
       };
     }
     const found = await Promise.all(
@@ -130,6 +136,7 @@
       counts: addCounts({}, found.map((f) => f.counts)),
       sort: state.sort,
       missing: terms.filter((t) => found.every((f) => f.missing === t)),
+      complete,
     };
   };
 
@@ -506,6 +513,11 @@
       await showMore(Math.max(PAGE_SIZE, shown));
       if (mine !== ticket) return;
       if (scroll !== null) window.scrollTo(0, scroll);
+      if (!outcome.complete) {
+        await engine.filters;
+        const again = await run(engine, state);
+        if (mine === ticket) showCounts(again.counts);
+      }
       if (!cursor.total && outcome.missing.length) offer(state, outcome.missing, mine);
     };
 
