@@ -136,8 +136,8 @@ def shard_site(articles: Sequence[Article], site_language: str) -> list[Shard]:
 def shard_size(articles: int) -> int:
     """SHARD_SIZE, or a sixteenth of the archive when that is more: the browser loads every
     shard's metadata and an index chunk per shard and word, so a large archive must not be
-    thousands of small shards (100k articles: 24 shards, not 160), while one edit still
-    re-indexes at most a tenth of the articles."""
+    many small shards (100k articles in three languages: 20 shards, not 128), while one edit
+    still re-indexes at most a tenth of the articles."""
     return max(SHARD_SIZE, articles // SHARDS_AT_SCALE)
 
 
