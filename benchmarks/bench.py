@@ -2,7 +2,10 @@
 peak memory. Each figure is the median of several runs of the real command line, measured
 with /usr/bin/time -v (wall clock and the peak resident memory of the largest process).
 
-    python benchmarks/bench.py 1000 10000 [--runs 3] [--no-search] [--out results.md]
+    python benchmarks/bench.py 1000 10000 [--runs 3] [--no-search] [--images] [--out results.md]
+
+--images gives every article two images in the site (480 × 320 JPEGs, put in the media store
+by `newsgen images fetch` once, when the corpus is made): each build publishes their variants.
 
 --no-search measures the site without its search index, like for like with Hugo.
 
@@ -23,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus import generate
+from corpus import generate, with_images
 
 WORK = Path(tempfile.gettempdir()) / "newsgen-bench"
 # Bytecode as an installed newsgen has it (pip compiles it on install): where the environment
@@ -66,12 +69,26 @@ def timed(args: list[str], cwd: Path) -> Run:
     return run
 
 
-def corpus(count: int) -> Path:
-    site = WORK / str(count)
+def corpus(count: int, images: bool = False) -> Path:
+    site = WORK / (f"{count}-images" if images else str(count))
     if not (site / "newsgen.yaml").exists():
         shutil.rmtree(site, ignore_errors=True)
         generate(count, site)
+        if images:
+            with_images(site)
+            # The galleries' remote images cannot be fetched offline (exit 1): they stay links.
+            started = time.perf_counter()
+            fetch = [*NEWSGEN, "images", "fetch", "--quiet"]
+            subprocess.run(fetch, cwd=site, env=ENV, capture_output=True, check=False)
+            seconds = time.perf_counter() - started
+            print(f"  images fetch (local copies): {seconds:.2f} s", flush=True)
     return site
+
+
+def variants(site: Path) -> int:
+    """The files in the variant cache: a rebuild that encodes none leaves the count."""
+    cache = site / ".newsgen" / "variants"
+    return len(os.listdir(cache)) if cache.is_dir() else 0
 
 
 TRASH = WORK / "trash"
@@ -118,19 +135,28 @@ def edit(site: Path, round_: int) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def measure(count: int, runs: int, extra: list[str]) -> dict[str, list[Run]]:
-    site = corpus(count)
+def measure(count: int, runs: int, extra: list[str], images: bool) -> dict[str, list[Run]]:
+    site = corpus(count, images)
     build = [*NEWSGEN, "build", "--verbose", *extra]
     figures: dict[str, list[Run]] = {"disk": [], "cold": [], "copy": [], "nochange": [], "edit": []}
     for round_ in range(runs):
         clean(site)
         figures["disk"].append(Run(seconds=disk_probe(site), peak_mb=0))
         figures["cold"].append(timed(build, site))
+        made = variants(site)
         copy = Path(tempfile.mkdtemp(dir=TRASH)) / "copy"
         figures["copy"].append(timed(["cp", "-r", "build", str(copy)], site))
         figures["nochange"].append(timed(build, site))
         edit(site, round_)
         figures["edit"].append(timed(build, site))
+        if images:
+            shutil.rmtree(site / "build")
+            figures.setdefault("deleted", []).append(timed(build, site))
+            print(
+                f"  variants: {made} encoded by the cold build; "
+                f"{variants(site) - made} more after the rebuilds (0: every one a cache hit)",
+                flush=True,
+            )
     return figures
 
 
@@ -143,10 +169,11 @@ def row(count: int, figures: dict[str, list[Run]]) -> str:
         return f"{statistics.median(seconds):.2f} s{spread}"
 
     peak = max(r.peak_mb for name, runs in figures.items() if name != "copy" for r in runs)
+    deleted = f" | {median('deleted')}" if "deleted" in figures else ""
     disk = statistics.median(r.seconds for r in figures["disk"])
     return (
         f"| {count:,} | {median('cold')} | {median('copy')} | {median('nochange')} "
-        f"| {median('edit')} | {peak:.0f} MB | {disk:.0f} µs | {len(figures['cold'])} |"
+        f"| {median('edit')} | {peak:.0f} MB | {disk:.0f} µs | {len(figures['cold'])}{deleted} |"
     )
 
 
@@ -163,6 +190,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--no-search", action="store_true", help="build without the search index")
     parser.add_argument(
+        "--images", action="store_true", help="two images in the site for every article"
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help=f"leave the old builds in {TRASH} (deleting them slows the disk for minutes)",
@@ -170,14 +200,15 @@ def main() -> None:
     args = parser.parse_args()
     lines = [
         "| articles | cold build | cp -r of the output | rebuild, no change | rebuild, one edit "
-        "| peak memory | disk: new folder | runs |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| peak memory | disk: new folder | runs |" + (" build/ deleted |" if args.images else ""),
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        + (" ---: |" if args.images else ""),
     ]
     compile_newsgen = [sys.executable, "-m", "compileall", "-q", newsgen_folder()]
     subprocess.run(compile_newsgen, check=True, env=ENV)
     for size in args.sizes:
         extra = ["--no-search"] if args.no_search else []
-        lines.append(row(size, measure(size, args.runs, extra)))
+        lines.append(row(size, measure(size, args.runs, extra, args.images)))
         print(lines[-1], flush=True)
     if not args.keep:
         shutil.rmtree(TRASH, ignore_errors=True)

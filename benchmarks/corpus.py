@@ -155,6 +155,23 @@ def curated(n: int, name: str, rng: random.Random) -> str:
     )
 
 
+def with_images(site: Path) -> None:
+    """Give every seed of `site` two images of its own in the site (`images/`, small JPEGs
+    of distinct content), placed after its first and third paragraphs; then copy them into
+    the media store as `newsgen images fetch` does."""
+    from PIL import Image
+
+    (site / "images").mkdir(exist_ok=True)
+    for n, path in enumerate(sorted((site / "seeds").glob("*.txt"))):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for k, at in ((0, 1), (1, 4)):
+            name = f"images/{n:06d}-{k}.jpg"
+            colour = (n * 7 % 256, n // 256 % 256, 60 + 120 * k)
+            Image.new("RGB", (480, 320), colour).save(site / name, quality=80)
+            lines.insert(min(at, len(lines)), f"![Photo {n}-{k} [Credit: Staff]]({name})")
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def generate(count: int, site: Path) -> None:
     """Write `count` seeds (and ~5 % curated articles) into `site`."""
     sources = real_articles()

@@ -425,7 +425,8 @@ def _check_host(url: str, policy: Policy) -> str:
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
     except (OSError, UnicodeError) as exc:
-        raise Refused("no answer", f"its host {host} is not found ({exc})", transient=True) from exc
+        # Not tried again: a name that does not resolve now will not in a second.
+        raise Refused("no answer", f"its host {host} is not found ({exc})") from exc
     for address in sorted(addresses):
         ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global or ip.is_multicast:
