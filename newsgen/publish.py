@@ -197,7 +197,7 @@ def write_site(
     # tenth of a second per 10,000 pages.
     ordered, spans = render_order(stale)
     renderer = Renderer(templates, site, cache.path, into, ordered, out.folder.new)
-    renderer.media = mirror if mirror.publishes() else None
+    renderer.media = mirror
     try:  # nothing replaces a page of the old site until every new file is on disk
         work = parallel.run(
             renderer.span,
@@ -406,6 +406,8 @@ class Renderer:
 
 def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:
     """A rendered page with its images as the media store has them (see media.rewrite)."""
+    if not mirror.publishes():  # nothing to change but the theme's own `data-sizes`
+        return media.rewrite(data.decode(), mirror).encode() if b" data-sizes=" in data else data
     image = page.article.image if page.article and page.kind == "article" else None
     if b"<img" not in data and not (image and mirror.find(image)):
         return data
