@@ -134,14 +134,16 @@ def shard_site(articles: Sequence[Article], site_language: str) -> list[Shard]:
 
 
 def shard_size(articles: int) -> int:
-    """SHARD_SIZE, or a sixteenth of the archive when that is more: the browser loads every
-    shard's metadata and an index chunk per shard and word, so a large archive must not be
-    many small shards (100k articles in three languages: 20 shards, not 128), while one edit
-    still re-indexes at most a tenth of the articles."""
-    return max(SHARD_SIZE, articles // SHARDS_AT_SCALE)
+    """SHARD_SIZE, or a sixteenth of the archive when that is more, up to MAX_SHARD_SIZE: the
+    browser loads every shard's metadata and an index chunk per shard and word, so a large
+    archive must not be many small shards (100k articles: 160 shards took 5 s to a first
+    result, 22 took 2 s), but a Pagefind process indexing a shard holds about 160 kB an
+    article (6,250: 1 GB), and one edit re-indexes a shard."""
+    return min(MAX_SHARD_SIZE, max(SHARD_SIZE, articles // SHARDS_AT_SCALE))
 
 
 SHARDS_AT_SCALE = 16
+MAX_SHARD_SIZE = 2500
 
 
 def bucket_count(articles: int, size: int = SHARD_SIZE) -> int:

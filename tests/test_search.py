@@ -66,15 +66,17 @@ def test_bucket_count_doubles_past_the_shard_size() -> None:
 
 def test_a_large_archive_has_few_shards_and_an_edit_reindexes_a_tenth_at_most() -> None:
     """The browser loads every shard's metadata and an index chunk per shard and word: 100k
-    articles in three languages are 20 shards (they were 128), and the largest holds at most a
-    tenth of the archive, which is what one edit re-indexes."""
-    assert [search.shard_size(n) for n in (0, 10_000, 16_000, 100_000)] == [1000, 1000, 1000, 6250]
+    articles in three languages are 56 shards (they were 128) of 2,500 articles at most (the
+    memory of indexing one), and the largest holds at most a tenth of the archive, which is
+    what one edit re-indexes."""
+    sizes = [search.shard_size(n) for n in (0, 10_000, 16_000, 32_000, 100_000, 10**6)]
+    assert sizes == [1000, 1000, 1000, 2000, 2500, 2500]
     for total, languages in ((10_000, (5000, 3000, 2000)), (100_000, (50_000, 30_000, 20_000))):
         size = search.shard_size(total)
         counts = [search.bucket_count(n, size) for n in languages]
         largest = max(n / count for n, count in zip(languages, counts, strict=True))
         assert largest <= total / 10, (total, counts)
-        assert sum(counts) == {10_000: 14, 100_000: 20}[total]
+        assert sum(counts) == {10_000: 14, 100_000: 56}[total]
 
 
 def test_an_article_keeps_its_bucket_between_builds() -> None:
