@@ -147,7 +147,12 @@ def enrich(
         summary=meta.summary or _summary(opening, lang),
         tags=meta.tags,
         related=draft.related,
-        image=_first_image(draft),
+        image=meta.image or _first_image(draft),
+        lead=(
+            Image(url=meta.image, caption=meta.image_caption or "", credit=meta.image_credit or "")
+            if meta.image
+            else None
+        ),
         body_key=hashlib.sha256(body_html.encode()).hexdigest()[:24],
         draft=meta.draft,
         aliases=meta.aliases,

@@ -44,6 +44,12 @@ _SETTINGS = {
     "seeds": "Folders, relative to this file: scraped seed texts, curated Markdown articles,\n"
     "templates that override the packaged theme, and the built site.",
     "max_file_mb": "A seed or article larger than this many megabytes is skipped unread.",
+    "media": "Folder of the mirrored images (`newsgen images fetch` fills it; commit it).",
+    "remote_images": "An image not mirrored yet: `link` shows it from its own host, `omit`\n"
+    "leaves it out and keeps its caption.",
+    "allow_hosts": "Hosts `newsgen images fetch` may reach although they resolve to this\n"
+    "machine or a private network (by name).",
+    "max_image_mb": "An image larger than this many megabytes is not mirrored.",
 }
 
 

@@ -78,7 +78,7 @@ def test_the_plan_reads_no_article_field_outside_the_planned_ones() -> None:
     before = [pack_page(p) for p in site_plan()]
     other = {f.name for f in fields(Article)} - set(PLANNED_FIELDS) - {"order"}
     # The sketch reaches the registry only with a new URL or file, which no rebuild makes.
-    assert other == {"related", "image", "body_key", "sketch"}
+    assert other == {"related", "image", "body_key", "sketch", "lead"}
     changed = [
         replace(
             a,
@@ -86,6 +86,7 @@ def test_the_plan_reads_no_article_field_outside_the_planned_ones() -> None:
             image="/x.jpg",
             body_key="other",
             sketch="other",
+            lead=Image(url="/y.jpg", caption="y"),
         )
         for a in _articles()
     ]

@@ -149,7 +149,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 # Every problem the build reports, exactly; files not listed here must report nothing.
 VALID = "a date such as 2022-03-29 or 2022-03-29T08:30:00+02:00"
-KEYS = "valid keys: title, date, slug, lang, dateline, tags, summary, draft, aliases, source, id"
+KEYS = (
+    "valid keys: title, date, slug, lang, dateline, tags, summary, draft, aliases, source, id, "
+    "image, image_caption, image_credit"
+)
 LINK_FIX = "point the link at a file, or delete it"
 NOT_REGULAR = "skipped; only regular files are read"
 HALF_PAIR = "holds half of a UTF-16 surrogate pair, not a character; write the character itself"

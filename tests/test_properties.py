@@ -203,6 +203,9 @@ RIGHT = {
     "draft": st.just(False),
     "aliases": st.lists(st.from_regex(r"/[a-z0-9-]{1,12}(/[a-z0-9-]{1,12})?/", fullmatch=True)),
     "id": st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    "image": st.from_regex(r"https://example\.org/[a-z]{1,8}\.jpg", fullmatch=True),
+    "image_caption": some_text,
+    "image_credit": some_text,
     "x": yaml_values,
 }
 
