@@ -186,7 +186,8 @@ def test_unknown_keys_warn_and_suggest_the_nearest_one() -> None:
     assert [f"{p} [{p.level}]" for p in problems] == [
         "articles/x.md:3: 'tagz' is not a front matter key; did you mean 'tags'? [warning]",
         "articles/x.md:4: 'colour' is not a front matter key; valid keys: title, date, slug, "
-        "lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, image_credit [warning]",
+        "lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, "
+        "image_credit [warning]",
     ]
 
 
@@ -225,12 +226,14 @@ def test_half_of_a_surrogate_pair_is_an_error_naming_line_and_key(front: str, me
         (
             '"\\uD800": x\n',
             "articles/x.md:2: '\\ud800' is not a front matter key; valid keys: title, date, slug, "
-            "lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, image_credit [warning]",
+            "lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, "
+            "image_credit [warning]",
         ),
         (
             '"\\e[2Jx": x\n',
             "articles/x.md:2: '\\x1b[2Jx' is not a front matter key; valid keys: title, date, "
-            "slug, lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, image_credit [warning]",
+            "slug, lang, dateline, tags, summary, draft, aliases, source, id, image, "
+            "image_caption, image_credit [warning]",
         ),
         (
             '"\\uD800": !!python/name:os.system\n',

@@ -587,8 +587,8 @@ def test_a_curated_article_reports_its_encoding_and_its_front_matter_together() 
         ),
         (
             "articles/b.md:3: 'colour' is not a front matter key; valid keys: title, date, "
-            "slug, lang, dateline, tags, summary, draft, aliases, source, id, image, image_caption, "
-            "image_credit",
+            "slug, lang, dateline, tags, summary, draft, aliases, source, id, image, "
+            "image_caption, image_credit",
             "warning",
         ),
     ]
