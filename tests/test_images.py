@@ -512,3 +512,37 @@ def test_check_lists_the_images_still_remote_and_finds_every_variant(mirrored: P
     (config.output_dir / "media" / sorted(os.listdir(config.output_dir / "media"))[0]).unlink()
     code, out, _ = in_process("check", "--site", str(mirrored)).lines()
     assert code == 1 and len(out) == 1 and "leads nowhere (no such file in the output)" in out[0]
+
+
+# --- lead images of curated articles --------------------------------------------------------
+
+
+def test_a_curated_lead_image_heads_its_page_its_teaser_and_its_card(tmp_path: Path) -> None:
+    """`image:` in front matter, a picture in the site: mirrored, it is the figure at the top
+    of the article, the teaser's thumbnail and the Open Graph image (its 1200-px variant); the
+    seed's gallery under it is not promoted."""
+    site = make_site(tmp_path / "s", [], ["![Gallery](images/g.png)"])
+    (site / "images").mkdir()
+    (site / "images" / "lead.jpg").write_bytes(JPEG)
+    (site / "images" / "g.png").write_bytes(PNG)
+    (site / "articles").mkdir()
+    (site / "articles" / "bilancio.md").write_text(
+        f"---\nsource: {SEED}\ntitle: Il bilancio approvato\nimage: images/lead.jpg\n"
+        "image_caption: L'aula del Senato\nimage_credit: 'Foto: Senato'\n---\n",
+        encoding="utf-8",
+    )
+    assert fetch(site).summary() == "Images: 2 fetched, 0 already there, 0 failed."
+    build_site(site)
+    html = article_html(site)
+    stem = f"{SUB_PATH}media/{manifest(site)['images/lead.jpg'].sha256[:24]}-{media.ENCODING}"
+    top = html.split('<div class="body">', 1)[0]
+    assert '<figure class="lead-image"><picture>' in top
+    assert f'srcset="{stem}-320.jpg 320w' in top
+    assert '<figcaption>L&#39;aula del Senato <span class="credit">Foto: Senato</span>' in top
+    assert f'<meta property="og:image" content="http://127.0.0.1{stem}-1200.jpg">' in html
+    gallery = html.split('class="source-images"', 1)[1]
+    assert "Gallery" in gallery and "lead-image" not in gallery
+    front = (site / "build" / "index.html").read_text(encoding="utf-8")
+    teaser = front.split('<article class="teaser"', 1)[1].split("</article>", 1)[0]
+    assert f'<img src="{stem}-640.jpg" srcset="{stem}-320.jpg 320w' in teaser
+    assert 'sizes="6rem" width="1500" height="1000" class="thumb" alt="" loading="lazy"' in teaser
