@@ -90,10 +90,13 @@ def handler_for(state: Server) -> type[BaseHTTPRequestHandler]:
             try:
                 if state.slow:
                     threading.Event().wait(state.slow)  # keeps requests in flight together
-                self.answer(hit)
             finally:
+                # Counted out before the answer is written: once the client has read it, it
+                # may send its next request before this thread would run again, and the two
+                # would look simultaneous here without being so for the client.
                 with state.lock:
                     state.busy -= 1
+            self.answer(hit)
 
         def answer(self, hit: int) -> None:
             found = state.answers.get(self.path, Answer(status=404, kind="text/plain"))
