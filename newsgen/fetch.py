@@ -177,18 +177,8 @@ def _remove_parts(store: Path) -> None:
     """Downloads a killed run left (`.part-<pid>-…`), unless their process still runs."""
     for path in store.glob(".part-*"):
         pid = path.name.split("-")[1]
-        if not (pid.isdigit() and _running(int(pid))):
+        if not (pid.isdigit() and write.running(int(pid))):
             path.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- what the articles show -----------------------------------------------------------------

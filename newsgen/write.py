@@ -311,11 +311,12 @@ def _remove_abandoned(output: Path) -> None:
     pattern = f"{glob.escape(str(output.parent))}/{TEMP_PREFIX}*-{glob.escape(output.name)}"
     for path in glob.glob(pattern + TEMP_SUFFIX):
         pid = os.path.basename(path)[len(TEMP_PREFIX) :].partition("-")[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not running(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether process `pid` is alive (for files named by the process that writes them)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
