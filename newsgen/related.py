@@ -152,11 +152,8 @@ def related_articles(live: Sequence[Article]) -> list[tuple[Article, ...]]:
 def terms(article: Article) -> set[str]:
     """What an article is about, as far as its headline and summary tell: its words of four
     letters or more (case folded), its place (`@`) and its tags (`#`)."""
-    found = set(WORD.findall(f"{article.title} {article.summary}".casefold())) - CALENDAR
-    if article.dateline:
-        found.add("@" + article.dateline.casefold())
-    found.update("#" + tag.casefold() for tag in article.tags)
-    return found
+    words = set(WORD.findall(f"{article.title} {article.summary}".casefold()))
+    return (words - CALENDAR) | _place_and_tags(article)
 
 
 def names(article: Article) -> set[str]:
@@ -164,11 +161,15 @@ def names(article: Article) -> set[str]:
     place and the tags."""
     # Summaries often open with the headline's words: a full stop between keeps the opening
     # capital of either from passing for a name.
-    found = {word.casefold() for word in NAME.findall(f"{article.title}. {article.summary}")}
+    words = {word.casefold() for word in NAME.findall(f"{article.title}. {article.summary}")}
+    return (words - CALENDAR) | _place_and_tags(article)
+
+
+def _place_and_tags(article: Article) -> set[str]:
+    found = {"#" + tag.casefold() for tag in article.tags}
     if article.dateline:
         found.add("@" + article.dateline.casefold())
-    found.update("#" + tag.casefold() for tag in article.tags)
-    return found - CALENDAR
+    return found
 
 
 def _best(

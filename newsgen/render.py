@@ -316,6 +316,8 @@ def lead_in(body: Markup, title: str, place: str = "", dateline: str = "") -> Le
         end = start + len(stem)  # no sentence end in sight: the headline's words, no more
     end = max(end, start + len(stem))
     size = " long" if end - start > LONG_LEAD else ""
+    # Markup from text: `first[1]` is the body's own `<p>` (the pattern admits nothing else)
+    # and every piece of the paragraph's text goes through escape(), in _kicker too.
     marked = (
         f'{first[1]}{_kicker(text[:start], place, dateline)}<span class="lead-in{size}">'
         f"{escape(text[start:end])}</span>{escape(text[end:])}</p>"

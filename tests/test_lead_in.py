@@ -94,6 +94,6 @@ def test_a_lede_with_markup_or_another_headline_is_left_alone() -> None:
     assert not lead_in(plain, "Weather report").found
 
 
-def test_reading_time_counts_words_not_markup() -> None:
+def test_reading_time_counts_the_spaces_between_words() -> None:
     assert reading_minutes("<p>" + "word " * 10 + "</p>") == 1
     assert reading_minutes("<p>" + "word " * 1100 + '<a href="x">x</a></p>') == 5
