@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from newsgen.headers import DIRECTIVES
+
 CONFIG_NAME = "newsgen.yaml"
 
 
@@ -51,6 +53,13 @@ class Config:
     # Hosts `newsgen images fetch` may reach though they resolve to a private address.
     allow_hosts: tuple[str, ...] = ()
     max_image_mb: float = 20
+    # Precompressed copies (.gz, and .br when the brotli package is installed) beside the
+    # HTML, CSS, JavaScript, XML and JSON files, for hosts that serve them as they are.
+    compress: bool = False
+    # Headers the site adds to build/_headers, per URL pattern: ((pattern, ((name, value),
+    # ...)), ...); sources the site allows per Content-Security-Policy directive.
+    headers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    csp: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def base_path(self) -> str:
@@ -104,6 +113,9 @@ _OUTPUT_KEYS = (
     "feed_size",
     "search",
     "remote_images",
+    "compress",
+    "headers",
+    "csp",
 )
 # Which files are read at all: the scan applies it, so the output follows it without it being
 # in the fingerprint. The fetch settings only decide what reaches the media store, whose
@@ -166,7 +178,11 @@ def _unknown_keys(raw: dict[str, Any]) -> list[str]:
 
 
 def _check(key: str, value: Any) -> tuple[Any, str | None]:
-    if key == "search":
+    if key == "headers":
+        return _check_headers(value)
+    if key == "csp":
+        return _check_csp(value)
+    if key in ("search", "compress"):
         if not isinstance(value, bool):
             return None, f"expected true or false, got {shown(value)}"
         return value, None
@@ -209,6 +225,80 @@ def _check_hosts(value: Any) -> tuple[Any, str | None]:
     if any("/" in h or " " in h for h in hosts):
         return None, f"a host is a name or an address, without scheme or path: {hosts!r}"
     return tuple(dict.fromkeys(hosts)), None
+
+
+# A header name is an HTTP token; a value is printable text on one line.
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_HEADER_VALUE = re.compile(r"^[^\x00-\x1f\x7f]+$")
+# A CSP source: a keyword in quotes, a scheme (`data:`), or a host with an optional scheme,
+# port and path; never a separator (`;`, `,`) that would start another directive or policy.
+_CSP_SOURCE = re.compile(
+    r"^(?:'[A-Za-z0-9+/=_-]+'|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?[^\s;,'\"]+)$"
+)
+
+
+def _check_headers(value: Any) -> tuple[Any, str | None]:
+    """`headers:` — a mapping of URL patterns (paths from the site's root, `*` for any
+    characters, `:name` for one segment) to mappings of header names to values."""
+    if not isinstance(value, dict):
+        return None, (
+            "expected a mapping of URL patterns to headers, such as "
+            f"{{'/*': {{'X-Robots-Tag': 'noindex'}}}}, got {shown(value)}"
+        )
+    rules = []
+    for pattern, values in value.items():
+        if not isinstance(pattern, str) or not pattern.startswith("/") or _blank(pattern):
+            return (
+                None,
+                f"a URL pattern is a path from the site's root such as '/*', got {shown(pattern)}",
+            )
+        if not isinstance(values, dict) or not values:
+            return (
+                None,
+                f"'{pattern}': expected a mapping of header names to values, got {shown(values)}",
+            )
+        pairs = []
+        for name, text in values.items():
+            if not isinstance(name, str) or not _HEADER_NAME.match(name):
+                return None, f"'{pattern}': {shown(name)} is not a header name"
+            if isinstance(text, bool) or not isinstance(text, str | int | float):
+                return None, f"'{pattern}': '{name}': expected a text value, got {shown(text)}"
+            if not _HEADER_VALUE.match(str(text).strip()):
+                return None, f"'{pattern}': '{name}': expected one line of text, got {shown(text)}"
+            pairs.append((name, str(text).strip()))
+        rules.append((pattern, tuple(pairs)))
+    return tuple(rules), None
+
+
+def _blank(text: str) -> bool:
+    return any(c.isspace() for c in text) or bool(_SURROGATE.search(text))
+
+
+_SOURCES = "give a host such as 'https://cdn.example.org', a scheme such as 'data:' or a keyword"
+
+
+def _check_csp(value: Any) -> tuple[Any, str | None]:
+    """`csp:` — a mapping of Content-Security-Policy directives to the sources the site
+    allows besides its own (a list, or one source)."""
+    if not isinstance(value, dict):
+        return None, (
+            "expected a mapping of directives to sources, such as "
+            f"{{'img-src': ['https://images.example.org']}}, got {shown(value)}"
+        )
+    policy = []
+    for name, sources in value.items():
+        if name not in DIRECTIVES:
+            near = difflib.get_close_matches(str(name), DIRECTIVES, n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"known: {', '.join(DIRECTIVES)}"
+            return None, f"{shown(name)} is not a directive newsgen sets; {hint}"
+        listed = [sources] if isinstance(sources, str) else sources
+        if not isinstance(listed, list) or not all(isinstance(s, str) for s in listed):
+            return None, f"'{name}': expected a list of sources, got {shown(sources)}"
+        for source in listed:
+            if not _CSP_SOURCE.match(source.strip()):
+                return None, f"'{name}': {source!r} is not a source; {_SOURCES}"
+        policy.append((name, tuple(dict.fromkeys(s.strip() for s in listed))))
+    return tuple(policy), None
 
 
 def shown(value: Any) -> str:

@@ -106,3 +106,150 @@ def render(rules: tuple[Rule, ...] | list[Rule]) -> str:
         lines += [f"  {name}: {value}" for name, value in rule.headers]
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
+
+
+# --- the file a build writes -------------------------------------------------------------
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Pages, feeds and every file with a fixed name: a browser or CDN may keep a copy but asks
+# the host whether it is still current before each use (a cheap 304 with the ETag both hosts
+# send), so a new build is seen at once and never mixed with an old page's assets.
+REVALIDATE = "public, max-age=0, must-revalidate"
+# The site's own files only. Inline script and style are refused (the theme has none; the
+# JSON-LD blocks are data, which CSP does not run). Pagefind compiles WebAssembly
+# ('wasm-unsafe-eval', which allows no JavaScript eval) and fetches its index (connect-src);
+# its worker is a file of the site (worker-src falls back to script-src).
+CSP = (
+    ("default-src", ("'none'",)),
+    ("script-src", ("'self'", "'wasm-unsafe-eval'")),
+    ("style-src", ("'self'",)),
+    ("img-src", ("'self'", "data:")),
+    ("font-src", ("'self'",)),
+    ("connect-src", ("'self'",)),
+    ("manifest-src", ("'self'",)),
+    ("base-uri", ("'self'",)),
+    ("form-action", ("'self'",)),
+    ("frame-ancestors", ("'none'",)),
+)
+DIRECTIVES = (*(name for name, _ in CSP), "media-src", "worker-src", "frame-src")
+SECURITY = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    (
+        "Permissions-Policy",
+        "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+        "microphone=(), payment=(), usb=()",
+    ),
+)
+# Named by their content: the theme's fingerprinted assets, the media store's variants and
+# Pagefind's index files (`pagefind.<lang>_<hash>.pf_meta`, fragment/, index/, filter/).
+# Not Pagefind's pagefind.js, pagefind-worker.js, pagefind-entry.json, wasm.<lang>.pagefind
+# nor shards.json: their names stay as their content changes.
+_IMMUTABLE = (
+    "assets/*",
+    "media/*",
+    "pagefind/:shard/*.pf_meta",
+    "pagefind/:shard/fragment/*",
+    "pagefind/:shard/index/*",
+    "pagefind/:shard/filter/*",
+)
+# Every other file of the site, by the URL layout (docs/urls.md). No pattern here matches a
+# file of _IMMUTABLE (so no path gets Cache-Control twice, which Cloudflare Pages would join
+# and Netlify would not). Files outside them (a site's own static files, the redirect pages
+# of `aliases:`) get the host's default, which on both hosts is REVALIDATE.
+_REVALIDATE = (
+    "",
+    "page/*",
+    "articles/*",
+    "archive/*",
+    "places/*",
+    "tags/*",
+    "languages/*",
+    "search/*",
+    "feed.xml",
+    "sitemap*",
+    "robots.txt",
+    "404.html",
+    "_redirects",
+    "pagefind/shards.json",
+    "pagefind/:shard/*.js",
+    "pagefind/:shard/*.json",
+    "pagefind/:shard/*.pagefind",
+)
+HOSTS_NOTE = "# Images of the articles also load from:"
+
+
+def site_rules(
+    base_path: str,
+    image_hosts: frozenset[str] | set[str],
+    csp: tuple[tuple[str, tuple[str, ...]], ...] = (),
+    extra: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (),
+) -> list[Rule]:
+    """The rules of a site served under `base_path`: its images also loaded from
+    `image_hosts` (origins such as `https://images.example.org`), `csp` the sources a
+    site adds per directive, `extra` the headers it adds per pattern (a pattern of newsgen's
+    gets them in its own rule, replacing a header of the same name)."""
+    policy = {name: list(sources) for name, sources in CSP}
+    policy["img-src"] += sorted(image_hosts)
+    for name, sources in csp:
+        known = policy.setdefault(name, [])
+        known += [s for s in sources if s not in known]
+    value = "; ".join(f"{name} {' '.join(sources)}" for name, sources in policy.items())
+    rules = [Rule(pattern="*", headers=(("Content-Security-Policy", value), *SECURITY))]
+    rules += [Rule(pattern=p, headers=(("Cache-Control", IMMUTABLE),)) for p in _IMMUTABLE]
+    rules += [Rule(pattern=p, headers=(("Cache-Control", REVALIDATE),)) for p in _REVALIDATE]
+    rules = _with_extra(rules, extra)
+    return [Rule(pattern=base_path + r.pattern, headers=r.headers) for r in rules]
+
+
+def _with_extra(
+    rules: list[Rule], extra: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+) -> list[Rule]:
+    by_pattern = {r.pattern: r for r in rules}
+    added = []
+    for pattern, values in extra:
+        relative = pattern.lstrip("/")
+        rule = by_pattern.get(relative)
+        if rule is None:
+            added.append(Rule(pattern=relative, headers=values))
+            continue
+        names = {name.lower() for name, _ in values}
+        kept = tuple((n, v) for n, v in rule.headers if n.lower() not in names)
+        by_pattern[relative] = Rule(pattern=relative, headers=(*kept, *values))
+    return [by_pattern[r.pattern] for r in rules] + added
+
+
+def file_text(rules: list[Rule], image_hosts: frozenset[str] | set[str]) -> str:
+    """The `_headers` file: the rules, after a comment that records the image hosts (read
+    back by `recorded_hosts`: the next build knows them without reading every page)."""
+    note = f"{HOSTS_NOTE} {' '.join(sorted(image_hosts))}".rstrip() + "\n"
+    head = "# Written by newsgen build: HTTP headers for Netlify and Cloudflare Pages.\n"
+    return head + note + "\n" + render(rules)
+
+
+def recorded_hosts(text: str) -> frozenset[str] | None:
+    """The image hosts a `_headers` file of `file_text` records; None when it is not one."""
+    for line in text.splitlines()[:4]:
+        if line.startswith(HOSTS_NOTE):
+            return frozenset(line[len(HOSTS_NOTE) :].split())
+    return None
+
+
+_TAG = re.compile(rb"<(?:img|source)\s[^>]*>")
+_ATTRIBUTE = re.compile(rb'\s(?:src|srcset)="([^"]*)"')
+_ORIGIN = re.compile(r"^(https?://[^/?#\s]+)", re.IGNORECASE)
+
+
+def image_hosts(page: bytes) -> set[str]:
+    """The origins (scheme and host) an HTML page loads images from, other than its own."""
+    if b"<img" not in page and b"<source" not in page:
+        return set()
+    found = set()
+    for tag in _TAG.findall(page):
+        for value in _ATTRIBUTE.findall(tag):
+            text = value.decode("utf-8", "replace").replace("&amp;", "&")
+            for candidate in text.split(","):
+                match = _ORIGIN.match(candidate.strip())
+                if match:
+                    found.add(match[1].lower())
+    return found

@@ -5,6 +5,7 @@ folder as built. Nothing replaces a file of the old site until every new file is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsgen import images, media, parallel, search, theme, write
+from newsgen import headers, images, media, parallel, search, theme, write
 from newsgen.cache import CODE, BodyReader, Cache
 from newsgen.config import Config
 from newsgen.plan import Page, page_fields, url_to_path
@@ -117,6 +118,7 @@ def build_time() -> dt.datetime:
 
 
 def site_info(config: Config) -> theme.Site:
+    published = theme.assets(all_static_files(config.source_dir("templates")))
     return theme.Site(
         title=config.title,
         base_url=config.base_url,
@@ -124,6 +126,7 @@ def site_info(config: Config) -> theme.Site:
         language=config.language,
         build_time=build_time(),
         search=config.search,
+        assets=tuple(sorted(published.urls.items())),
     )
 
 
@@ -158,6 +161,7 @@ def write_site(
     theme_key = theme.fingerprint(theme.template_dirs(templates))
     salt = "\0".join([CODE, theme_key, repr(site), mirror.state])
     found = statics if statics is not None else static_files(templates)
+    published = theme.assets(all_static_files(templates)).data
     # A rebuild of some pages keeps the store as the last build published it (the store's
     # state is part of what a rebuild must have in common with it).
     variants = {} if partial else media_files(run, mirror)
@@ -165,16 +169,23 @@ def write_site(
 
     def key_all() -> None:
         keys.update(page_keys(pages, salt, content))
-        keys.update(
-            {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in found.items()}
-        )
+        keys.update({url: _key(published.get(url) or path) for url, path in found.items()})
         keys.update({url: path.name for url, path in variants.items()})  # named by content
+        if config.compress:
+            keys.update(compressed_keys(keys))
 
+    copied_as = copies if config.compress else _no_copies
     if previous:
         key_all()
-        kept = (p.url for p in pages if previous.get(p.url) == keys[p.url])
-        missing = missing_files(into, kept)
-        stale = [p for p in pages if previous.get(p.url) != keys[p.url] or p.url in missing]
+        kept = [p.url for p in pages if _same(p.url, keys, previous)]
+        missing = missing_files(into, [*kept, *(c for u in kept for c in copied_as(u))])
+        stale = [
+            p
+            for p in pages
+            if not _same(p.url, keys, previous)
+            or p.url in missing
+            or any(c in missing for c in copied_as(p.url))
+        ]
         alongside = meanwhile
     else:
         # Nothing was written before, so every page is: its key can wait until the workers
@@ -198,6 +209,7 @@ def write_site(
     ordered, spans = render_order(stale)
     renderer = Renderer(templates, site, cache.path, into, ordered, out.folder.new)
     renderer.media = mirror
+    renderer.compress = config.compress
     try:  # nothing replaces a page of the old site until every new file is on disk
         work = parallel.run(
             renderer.span,
@@ -209,19 +221,27 @@ def write_site(
             progress=progress and (lambda n: progress("writing", spans[n - 1][1], len(stale))),
             meanwhile=alongside,
         )
-        staged = [one for span in work for one in span]
-        copied = _copy_statics({**found, **variants}, keys, previous, into)
+        staged, rendered = [], set()
+        for files, hosts in work:
+            staged += files
+            rendered |= hosts
+        copied = _copy_statics({**found, **variants}, keys, previous, into, published)
+        if config.compress:
+            copied.update(_compress_statics(found, published, keys, previous, into))
+        hosts = _image_hosts(config, out, pages, stale, rendered, partial)
+        copied.update(_headers_file(config, hosts, keys, previous, into))
         staged += copied.values()
         listed = _listed(out)
         if out.known:
-            recorded = {**previous, **_forget(cache, out, [*(p.url for p in stale), *copied])}
+            replaced = [*(p.url for p in stale), *(c for p in stale for c in copied_as(p.url))]
+            recorded = {**previous, **_forget(cache, out, [*replaced, *copied])}
         if not out.folder.new:
             _list_ahead(out, keys, listed)
         write.commit(staged)
     except BaseException:
         write.clean_temporaries(into)
         raise
-    written = len(stale) + len(copied)
+    written = len(stale) + sum(1 for url in copied if not url.endswith(COPIES))
     name = str(out.folder.path)
     if partial:
         cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
@@ -235,6 +255,123 @@ def write_site(
     cache.set_outputs(name, keys, recorded if out.known else None)
     cache.commit()
     return written, removed, keys
+
+
+HEADERS = "/_headers"
+COPIES = (".gz", ".br")  # the suffixes of compressed copies
+
+
+def _key(data: bytes | Path) -> str:
+    return hashlib.sha256(data if isinstance(data, bytes) else data.read_bytes()).hexdigest()[:32]
+
+
+def copies(url: str) -> list[str]:
+    """The URLs of the compressed copies of the file at `url` (see write.compressed)."""
+    path = "/" + url_to_path(url)
+    return [path + suffix for suffix in write.compressed_suffixes(path)]
+
+
+def _no_copies(url: str) -> list[str]:
+    return []
+
+
+def compressed_keys(keys: dict[str, str]) -> dict[str, str]:
+    """The keys of the compressed copies of the files of `keys`: those of their files."""
+    return {copy: key for url, key in keys.items() for copy in copies(url)}
+
+
+def _same(url: str, keys: dict[str, str], previous: dict[str, str]) -> bool:
+    """Whether the file at `url` and its copies are as the last build wrote them."""
+    return previous.get(url) == keys[url] and all(
+        previous.get(c) == keys[c] for c in copies(url) if c in keys
+    )
+
+
+def _compress_statics(
+    statics: dict[str, Path],
+    published: dict[str, bytes],
+    keys: dict[str, str],
+    previous: dict[str, str],
+    output: Path,
+) -> dict[str, write.Staged]:
+    """Stage the compressed copies of the static files that changed or are missing."""
+    staged = {}
+    for url, path in sorted(statics.items()):
+        wanted = [c for c in copies(url) if previous.get(c) != keys[c]]
+        wanted += [c for c in copies(url) if c not in wanted and not (output / c[1:]).is_file()]
+        if not wanted:
+            continue
+        data = published.get(url) or path.read_bytes()
+        for suffix, copy in write.compressed(url, data):
+            if "/" + url_to_path(url) + suffix in wanted:
+                destination = write.target(output, url_to_path(url) + suffix)
+                staged[url + suffix] = write.stage(destination, copy)
+    return staged
+
+
+def _headers_file(
+    config: Config, hosts: set[str], keys: dict[str, str], previous: dict[str, str], output: Path
+) -> dict[str, write.Staged]:
+    """Stage `_headers` (see newsgen.headers) when it changed or is missing; its key goes
+    into `keys`."""
+    rules = headers.site_rules(config.base_path, hosts, config.csp, config.headers)
+    data = headers.file_text(rules, hosts).encode()
+    keys[HEADERS] = _key(data)
+    destination = write.target(output, HEADERS[1:])
+    if previous.get(HEADERS) == keys[HEADERS] and destination.is_file():
+        return {}
+    return {HEADERS: write.stage(destination, data)}
+
+
+def _is_html(url: str) -> bool:
+    return url.endswith(("/", ".html", ".htm"))
+
+
+def _image_hosts(
+    config: Config,
+    out: Output,
+    pages: Sequence[Page],
+    stale: list[Page],
+    rendered: set[str],
+    partial: bool,
+) -> set[str]:
+    """The origins the site's pages load images from, besides its own (for the CSP's
+    img-src), from the pages rendered now (`rendered`), the hosts the last `_headers`
+    recorded and, only when an edit may have removed the last image of a host, the pages
+    kept as they were (read from the output folder)."""
+    if config.remote_images != "link":
+        return set()  # images not in the media store are left out of every page
+    if not partial and len(stale) == len(pages):
+        return rendered
+    into = out.folder.into
+    last = _recorded_hosts(into) if out.known else None
+    if last is not None and last <= rendered:
+        return set(rendered)  # every host of a page kept is among `last`
+    redone = {p.url for p in stale}
+    if last is not None:
+        gone = set() if partial else set(out.previous) - {p.url for p in pages}
+        if _hosts_in(into, (redone | gone)) <= rendered:
+            return last | rendered  # no host of a page replaced or removed is lost
+    everything = set(out.previous) if partial else {p.url for p in pages}
+    return rendered | _hosts_in(into, everything - redone)
+
+
+def _recorded_hosts(output: Path) -> set[str] | None:
+    try:
+        found = headers.recorded_hosts((output / HEADERS[1:]).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None if found is None else set(found)
+
+
+def _hosts_in(output: Path, urls: Iterable[str]) -> set[str]:
+    """The image origins of the HTML files of `urls` in the output folder, as they are."""
+    found: set[str] = set()
+    for url in urls:
+        if _is_html(url):
+            with contextlib.suppress(OSError):
+                found |= headers.image_hosts((output / url_to_path(url)).read_bytes())
+    return found
 
 
 def media_files(run: Run, mirror: media.Media) -> dict[str, Path]:
@@ -333,6 +470,14 @@ def _keyed_fields() -> tuple[list[str], list[tuple[str, bool]]]:
 
 
 def static_files(templates: Path) -> dict[str, Path]:
+    """Static files by the URL they are published at (an asset's named by its content,
+    see theme.assets), each with its source file."""
+    found = all_static_files(templates)
+    published = theme.assets(found).urls
+    return {published.get(url, url): path for url, path in found.items()}
+
+
+def all_static_files(templates: Path) -> dict[str, Path]:
     """Static files by URL; the site's `templates/static/` wins over the theme's."""
     found: dict[str, Path] = {}
     for base in reversed(theme.static_dirs(templates)):
@@ -342,14 +487,20 @@ def static_files(templates: Path) -> dict[str, Path]:
 
 
 def _copy_statics(
-    statics: dict[str, Path], keys: dict[str, str], previous: dict[str, str], output: Path
+    statics: dict[str, Path],
+    keys: dict[str, str],
+    previous: dict[str, str],
+    output: Path,
+    data: dict[str, bytes] | None = None,
 ) -> dict[str, write.Staged]:
-    """Stage the static files that changed or are missing, by URL."""
+    """Stage the static files that changed or are missing, by URL (`data`: the bytes of
+    those not published as their source file is, by URL)."""
     staged = {}
+    data = data or {}
     for url, path in sorted(statics.items()):
         destination = write.target(output, url.lstrip("/"))
         if previous.get(url) != keys[url] or not destination.is_file():
-            staged[url] = write.stage(destination, path.read_bytes())
+            staged[url] = write.stage(destination, data.get(url) or path.read_bytes())
     return staged
 
 
@@ -373,6 +524,7 @@ class Renderer:
         self.env: jinja2.Environment | None = None
         self.bodies: BodyReader | None = None
         self.media: media.Media | None = None
+        self.compress = False
 
     def start(self) -> None:
         """In each process that renders, before its first span."""
@@ -381,8 +533,10 @@ class Renderer:
         self.env = render.environment(self.templates, self.site, self.cache_path.parent / "jinja")
         self.bodies = BodyReader(self.cache_path)
 
-    def span(self, span: tuple[int, int]) -> list[write.Staged]:
-        """Render pages `span[0]` to `span[1]` and stage (or, in place, write) their files."""
+    def span(self, span: tuple[int, int]) -> tuple[list[write.Staged], set[str]]:
+        """Render pages `span[0]` to `span[1]` and stage (or, in place, write) their files
+        (with their compressed copies, when `compress`); returns them and the other
+        origins the pages load images from."""
         from newsgen import render
 
         assert self.env is not None and self.bodies is not None
@@ -395,13 +549,21 @@ class Renderer:
             return bodies.get(article.body_key) if body is None else body
 
         staged = []
+        hosts: set[str] = set()
+        save = write.put if self.in_place else write.stage
         for page in pages:
             data = render.render_page(self.env, page, body_of)
             if self.media is not None:
                 data = with_media(data, page, self.media)
             path = write.target_path(self.output, url_to_path(page.url))
-            staged.append(write.put(path, data) if self.in_place else write.stage(path, data))
-        return staged
+            staged.append(save(path, data))
+            if self.compress:
+                staged += [
+                    save(path + suffix, copy) for suffix, copy in write.compressed(path, data)
+                ]
+            if _is_html(page.url):
+                hosts |= headers.image_hosts(data)
+        return staged, hosts
 
 
 def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:

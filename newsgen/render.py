@@ -33,7 +33,7 @@ from newsgen.markup import safe_url
 from newsgen.plan import Link, Page, url_for, url_to_path
 from newsgen.plan import group_slug as slug
 from newsgen.records import Article, Problem
-from newsgen.theme import Site, template_dirs
+from newsgen.theme import ASSETS, Site, template_dirs
 
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -57,9 +57,26 @@ def environment(
         auto_reload=False,  # a build never sees a template change mid-run; saves a stat a page
     )
     env.context_class = DirectCalls
+    published = dict(site.assets)
+
+    def url(path: str) -> str:
+        """A path of the site under its base path; an asset's as it is published."""
+        return site.base_path + published.get(path, path).lstrip("/")
+
+    def asset(name: str) -> str:
+        """The URL of `assets/<name>`, named by its content (see theme.assets)."""
+        path = f"/{ASSETS}/{name.lstrip('/')}"
+        if path not in published:
+            raise jinja2.TemplateRuntimeError(
+                f"asset({name!r}): no such file in the site's templates/static/{ASSETS}/ "
+                "or the theme's"
+            )
+        return url(path)
+
     env.globals.update(
         site=site,
-        url=lambda path: site.base_path + path.lstrip("/"),
+        url=url,
+        asset=asset,
         abs_url=lambda path: site.base_url + path.lstrip("/"),
         t=i18n.translate,
         format_date=i18n.format_date,

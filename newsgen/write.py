@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import gzip
 import os
 import shutil
 from collections.abc import Iterable
@@ -56,6 +57,34 @@ def target_path(output: Path, relative: str) -> str:
 
 
 Staged = tuple[str, str]  # (temporary file, final path)
+
+# Precompressed beside themselves (`compress: true`): the text files a browser loads.
+COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".json", ".xml", ".xsl", ".svg")
+try:  # optional (pip install 'newsgen[brotli]'): without it, .gz files only
+    import brotli  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - the test extra installs it
+    brotli = None
+# Brotli's quality 11 takes a second per megabyte: 5 compresses better than gzip -9 at
+# gzip's speed, and a cold build of 10,000 articles stays within seconds of one without.
+BROTLI_QUALITY = 5
+
+
+def compressed(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """The precompressed copies of a file named `name` (suffix, bytes): none unless it is
+    COMPRESSIBLE. The same bytes always give the same copies (gzip's time field is 0)."""
+    if not name.endswith(COMPRESSIBLE):
+        return []
+    copies = [(".gz", gzip.compress(data, compresslevel=9, mtime=0))]
+    if brotli is not None:
+        copies.append((".br", brotli.compress(data, quality=BROTLI_QUALITY)))
+    return copies
+
+
+def compressed_suffixes(name: str) -> tuple[str, ...]:
+    """The suffixes of the copies `compressed` makes of a file named `name`."""
+    if not name.endswith(COMPRESSIBLE):
+        return ()
+    return (".gz", ".br") if brotli is not None else (".gz",)
 
 
 def stage(path: Path | str, data: bytes) -> Staged:

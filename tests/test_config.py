@@ -101,8 +101,8 @@ def test_a_base_url_whose_host_urllib_cannot_read_is_a_problem(tmp_path: Path) -
 def test_unknown_key_far_from_any_lists_the_settings(tmp_path: Path) -> None:
     assert problems_of(tmp_path, "zzz: 1\n") == [
         "newsgen.yaml: 'zzz' is not a setting; valid settings: title, base_url, language, "
-        "timezone, per_page, feed_size, search, remote_images, max_file_mb, max_image_mb, "
-        "allow_hosts, seeds, articles, templates, output, media"
+        "timezone, per_page, feed_size, search, remote_images, compress, headers, csp, "
+        "max_file_mb, max_image_mb, allow_hosts, seeds, articles, templates, output, media"
     ]
 
 

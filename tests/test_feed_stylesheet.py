@@ -5,6 +5,8 @@ site's style.css in both colour schemes, with no console error."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Literal
 
 import feedparser
@@ -22,14 +24,24 @@ from tests.test_feeds import BASE, atom_problems, feeds_of
 
 STYLESHEET = THEME / "static" / "assets" / "feed.xsl"
 HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
-INSTRUCTION = '<?xml-stylesheet type="text/xsl" href="/archivio/assets/feed.xsl"?>\n'
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def as_page(feed: bytes) -> tuple[html.HtmlElement, str]:
-    """The feed through the theme's stylesheet: (the page, its HTML as lxml writes it)."""
-    transform = etree.XSLT(etree.parse(str(STYLESHEET)))
+def published(output: Path, name: str) -> str:
+    """The name an asset of the theme (`style.css`) is published under in `output/assets/`:
+    with the first 8 hex digits of its hash before the extension."""
+    stem, extension = name.rsplit(".", 1)
+    found = [p.name for p in (output / "assets").iterdir()]
+    names = [n for n in found if re.fullmatch(rf"{stem}\.[0-9a-f]{{8}}\.{extension}", n)]
+    assert len(names) == 1, found
+    return names[0]
+
+
+def as_page(feed: bytes, stylesheet: Path = STYLESHEET) -> tuple[html.HtmlElement, str]:
+    """The feed through a stylesheet (the theme's own file, or one as a build published
+    it): (the page, its HTML as lxml writes it)."""
+    transform = etree.XSLT(etree.parse(str(stylesheet)))
     written = str(transform(etree.fromstring(feed, etree.XMLParser()).getroottree()))
     return html.document_fromstring(written), written
 
@@ -47,14 +59,20 @@ def test_every_feed_names_the_stylesheet_and_stays_valid_atom(
     output = sample_site[0].output_dir
     feeds = feeds_of(output)
     assert len(feeds) >= 8
+    xsl = published(output, "feed.xsl")
+    instruction = f'<?xml-stylesheet type="text/xsl" href="/archivio/assets/{xsl}"?>\n'
     for path in feeds:
         data = path.read_bytes()
-        assert data.decode().startswith(HEAD + INSTRUCTION + "<feed "), path
+        assert data.decode().startswith(HEAD + instruction + "<feed "), path
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, f"{path}: {parsed.get('bozo_exception')}"
         assert parsed.version == "atom10"
         assert atom_problems(path) == [], path
-    assert (output / "assets" / "feed.xsl").read_bytes() == STYLESHEET.read_bytes()
+    # The theme's file, but for the published names of the assets it links.
+    style, icon = published(output, "style.css"), published(output, "icon.svg")
+    theirs = STYLESHEET.read_text().replace("/style.css", f"/{style}")
+    assert (output / "assets" / xsl).read_text() == theirs.replace("/icon.svg", f"/{icon}")
+    assert not (output / "assets" / "feed.xsl").exists()
 
 
 # --- the stylesheet, applied by lxml ------------------------------------------------------------
@@ -64,11 +82,13 @@ def test_every_feed_of_the_sample_becomes_a_page_of_its_entries(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
     output = sample_site[0].output_dir
+    xsl = output / "assets" / published(output, "feed.xsl")
+    style = f"/archivio/assets/{published(output, 'style.css')}"
     for path in feeds_of(output):
         data = path.read_bytes()
         feed = etree.fromstring(data)
         parsed = feedparser.parse(data)
-        page, written = as_page(data)
+        page, written = as_page(data, xsl)
         where = str(path.relative_to(output))
         assert page.get("lang") == feed.get(XML_LANG), where
         assert texts(page, "//title") == texts(page, "//h1") == [parsed.feed.title], where
@@ -81,7 +101,7 @@ def test_every_feed_of_the_sample_becomes_a_page_of_its_entries(
         ], where
         assert texts(page, "//article/p[@class='summary']") == [e.summary for e in parsed.entries]
         assert texts(page, "//code") == [BASE + where], where
-        assert page.xpath("//link[@rel='stylesheet']/@href") == ["/archivio/assets/style.css"]
+        assert page.xpath("//link[@rel='stylesheet']/@href") == [style]
         assert page.xpath("//script | //style | //*[@style]") == [], where
         assert html_findings(written.encode(), where) == []
 
@@ -89,7 +109,9 @@ def test_every_feed_of_the_sample_becomes_a_page_of_its_entries(
 def test_the_site_feed_page_speaks_the_site_language_and_dates_its_entries(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
-    page, _ = as_page((sample_site[0].output_dir / "feed.xml").read_bytes())
+    output = sample_site[0].output_dir
+    xsl = output / "assets" / published(output, "feed.xsl")
+    page, _ = as_page((output / "feed.xml").read_bytes(), xsl)
     assert page.xpath("//*[@class='feed-about']/@lang") == []
     assert texts(page, "//*[@class='feed-about']/p") == [
         "Questo è un feed Atom: un lettore di notizie lo consulta e vi trova i nuovi articoli. "
@@ -123,9 +145,11 @@ HOSTILE_SITE = {
 
 def test_markup_in_a_feed_comes_out_as_text_on_a_site_at_the_root(make_site: MakeSite) -> None:
     config, _ = build_site(make_site(HOSTILE_SITE))
-    data = (config.output_dir / "feed.xml").read_bytes()
-    assert '<?xml-stylesheet type="text/xsl" href="/assets/feed.xsl"?>' in data.decode()
-    page, written = as_page(data)
+    output = config.output_dir
+    data = (output / "feed.xml").read_bytes()
+    xsl = published(output, "feed.xsl")
+    assert f'<?xml-stylesheet type="text/xsl" href="/assets/{xsl}"?>' in data.decode()
+    page, written = as_page(data, output / "assets" / xsl)
     assert texts(page, "//p[@class='site-title']") == ["Prova <b>&amp;</b>"]
     titles = texts(page, "//article/h2")
     assert HOSTILE_TITLE in titles
@@ -133,7 +157,8 @@ def test_markup_in_a_feed_comes_out_as_text_on_a_site_at_the_root(make_site: Mak
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in written
     assert page.xpath("//script | //img | //b") == []
     assert html_findings(written.encode(), "feed page") == []
-    assert page.xpath("//link[@rel='stylesheet']/@href") == ["/assets/style.css"]
+    style = f"/assets/{published(output, 'style.css')}"
+    assert page.xpath("//link[@rel='stylesheet']/@href") == [style]
     assert all(href.startswith("/articles/") for href in page.xpath("//article/h2/a/@href"))
     # The undated seed's `updated` is the build's time: no date is shown for it.
     dated = [a.xpath("h2")[0].text_content() for a in page.xpath("//article[.//time]")]

@@ -13,13 +13,14 @@
 <xsl:output method="html" encoding="utf-8" doctype-system="about:legacy-compat" indent="no"/>
 
 <!-- The site's path, from this stylesheet's own address in the feed's instruction
-     (`href="/archivio/assets/feed.xsl"` gives `/archivio/`): the feed does not name it. -->
+     (`href="/archivio/assets/feed.1a2b3c4d.xsl"` gives `/archivio/`): the feed does not
+     name it. The address is matched without its content hash, which this file cannot hold. -->
 <xsl:variable name="instruction" select="string(/processing-instruction('xml-stylesheet'))"/>
 <xsl:variable name="own" select="substring-before(substring-after($instruction, 'href=&quot;'), '&quot;')"/>
 <xsl:variable name="root">
   <xsl:choose>
-    <xsl:when test="contains($own, 'assets/feed.xsl')">
-      <xsl:value-of select="substring-before($own, 'assets/feed.xsl')"/>
+    <xsl:when test="contains($own, 'assets/feed.')">
+      <xsl:value-of select="substring-before($own, 'assets/feed.')"/>
     </xsl:when>
     <xsl:otherwise>/</xsl:otherwise>
   </xsl:choose>
