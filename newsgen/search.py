@@ -272,7 +272,7 @@ def index_site(
     sizes.update(_index_shards(stale, bodies, root, site_language, jobs))
     _remove_old(root, previous.keys() - {s.name for s in shards})
     _remove_old_ui(root)
-    _write_manifest(root, shards, sizes)
+    _write_manifest(root, shards, sizes, site_language)
     return IndexReport(
         shards=len(shards),
         indexed=len(stale),
@@ -520,9 +520,15 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
         return {}
 
 
-def _write_manifest(root: Path, shards: Sequence[Shard], sizes: dict[str, int]) -> None:
-    """Read by the search page too: which bundles to merge, in which language."""
+def _write_manifest(
+    root: Path, shards: Sequence[Shard], sizes: dict[str, int], site_language: str
+) -> None:
+    """Read by the search page too: which bundles to merge, in which language, and the files
+    each loads before its first search (its entry, named by the digest so that a browser may
+    keep it, its metadata and its WebAssembly), so the page can fetch them all at once; the
+    filters' names, so it can show the filters before it loads their values."""
     data = {
+        "filters": list(FILTER_NAMES.get(site_language, FILTER_NAMES["en"])),
         "shards": [
             {
                 "name": s.name,
@@ -530,11 +536,23 @@ def _write_manifest(root: Path, shards: Sequence[Shard], sizes: dict[str, int]) 
                 "digest": s.digest,
                 "articles": len(s.articles),
                 "bytes": sizes[s.name],
+                **_first_files(root / s.name),
             }
             for s in shards
-        ]
+        ],
     }
     write_atomic(root / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def _first_files(folder: Path) -> dict[str, str]:
+    """The metadata and WebAssembly file names of a bundle's one language."""
+    try:
+        entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
+        (index,) = entry["languages"].values()
+        wasm = index.get("wasm") or "unknown"
+        return {"meta": f"pagefind.{index['hash']}.pf_meta", "wasm": f"wasm.{wasm}.pagefind"}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _remove_old(root: Path, names: Iterable[str]) -> None:

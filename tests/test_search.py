@@ -212,7 +212,10 @@ def test_rebuild_reindexes_only_the_edited_shard(tmp_path: Path) -> None:
 def test_site_without_articles_has_an_empty_manifest(make_site: MakeSite) -> None:
     config, result = build_site(make_site({}))
     root = config.output_dir / "pagefind"
-    assert json.loads((root / "shards.json").read_text(encoding="utf-8")) == {"shards": []}
+    assert json.loads((root / "shards.json").read_text(encoding="utf-8")) == {
+        "filters": ["Language", "Place", "Year"],
+        "shards": [],
+    }
     assert sorted(p.name for p in root.iterdir()) == ["shards.json"]
     assert result.search is not None and result.search.shards == 0
 

@@ -98,11 +98,11 @@ def watched(page: Page) -> Iterator[tuple[Page, list[str]]]:
 
 
 # Elements that input could have made active: event handlers, scripts other than the theme's.
-INJECTED = """() => [...document.querySelectorAll('*')].flatMap((el) => {
+INJECTED = r"""() => [...document.querySelectorAll('*')].flatMap((el) => {
   const found = [...el.attributes].filter((a) => a.name.startsWith('on'))
     .map((a) => `${el.tagName} ${a.name}`);
   if (el.tagName === 'SCRIPT' && el.type !== 'application/ld+json'
-      && !el.src.endsWith('/assets/search.js')) found.push('SCRIPT');
+      && !/\/assets\/search(\.[0-9a-f]+)?\.js$/.test(el.src)) found.push('SCRIPT');
   return found;
 })"""
 

@@ -16,37 +16,98 @@
 
   // --- the engine ---------------------------------------------------------------------------
   // One Pagefind per language, each imported from its own shard's pagefind.js: a separate
-  // module has its own worker and WebAssembly, so each language is searched with its own
-  // stemmer (mergeIndex would search every shard with the first one's). The other shards of
-  // a language are merged into it, all at once.
+  // module has its own WebAssembly, so each language is searched with its own stemmer
+  // (mergeIndex would search every shard with the first one's). The other shards of a
+  // language are merged into it.
+  // What makes the first result slow is the chain of requests before it (page, script,
+  // shards.json, pagefind.js, then each shard's entry, then its metadata, the merged shards
+  // only once the first one's WebAssembly is in): shards.json names every file an engine
+  // loads before its first search, so they are all asked for at once, as preloads that
+  // Pagefind's own requests then take. Pagefind runs in the page (noWorker): its worker was
+  // one more script to load per language, and one more step in the chain. The filters'
+  // values, as many files again as there are shards, load only when a reader opens the
+  // filters or the URL chooses one.
+
+  const preload = (href) => {
+    const link = document.createElement("link");
+    link.rel = "preload";
+    link.as = "fetch";
+    link.crossOrigin = "anonymous";
+    link.href = href;
+    document.head.append(link);
+  };
+
+  // Pagefind's files are gzip, which Pagefind inflates in JavaScript: at 10k articles that
+  // was the first search's largest cost (over half a second of a loaded machine's time, more
+  // than the wasm's searches). The browser's own DecompressionStream does it in native code;
+  // given bytes that are already inflated (they begin "pagefind_dcd"), Pagefind uses them as
+  // they are. Only the bundle's gzip files go this way; all else is fetched as it was.
+  const nativeInflate = () => {
+    if (typeof DecompressionStream !== "function") return;
+    const fetchAsItWas = window.fetch.bind(window);
+    const bundle = new URL(text.bundle, location.href).href;
+    const ours = /\.(pf_meta|pf_index|pf_filter|pf_fragment|pagefind)$/;
+    window.fetch = async (input, init) => {
+      const response = await fetchAsItWas(input, init);
+      const url = new URL(typeof input === "string" ? input : input.url, location.href);
+      if (!response.ok || !url.href.startsWith(bundle) || !ours.test(url.pathname)) return response;
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new Response(bytes, response);
+      const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      return new Response(await new Response(inflated).arrayBuffer(), response);
+    };
+  };
 
   const loadEngine = async () => {
+    nativeInflate();
     const response = await fetch(text.bundle + "shards.json", {cache: "no-cache"});
     if (!response.ok) throw new Error(`${text.bundle}shards.json: HTTP ${response.status}`);
+    const manifest = await response.json();
     const byLang = new Map();
-    for (const shard of (await response.json()).shards) {
+    for (const shard of manifest.shards) {
       if (!byLang.has(shard.lang)) byLang.set(shard.lang, []);
       byLang.get(shard.lang).push(shard);
     }
+    const folder = (shard) => text.bundle + shard.name + "/";
+    // The scripts first: a browser opens only a few connections to a host at once.
+    const modules = new Map([...byLang].map(([lang, [first]]) => [lang, import(folder(first) + "pagefind.js")]));
+    // The entry is asked for with the shard's digest (metaCacheTag), a name that changes
+    // exactly when the shard does.
+    for (const [, [first, ...others]] of byLang) {
+      if (first.wasm) preload(folder(first) + first.wasm);
+      for (const shard of [first, ...others]) {
+        preload(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`);
+        if (shard.meta) preload(folder(shard) + shard.meta);
+      }
+    }
     const languages = await Promise.all(
       [...byLang].map(async ([lang, [first, ...others]]) => {
-        const module = await import(text.bundle + first.name + "/pagefind.js");
-        const pagefind = module.createInstance({basePath: text.bundle + first.name + "/"});
-        await pagefind.options({baseUrl: text.base, excerptLength: 24});
+        const module = await modules.get(lang);
+        const pagefind = module.createInstance({
+          basePath: folder(first),
+          baseUrl: text.base,
+          excerptLength: 24,
+          metaCacheTag: first.digest,
+          noWorker: true,
+        });
         await Promise.all(
           others.map((shard) =>
-            pagefind.mergeIndex(text.bundle + shard.name + "/", {language: lang, baseUrl: text.base}),
+            pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest}),
           ),
         );
         return {lang, pagefind};
       }),
     );
-    // The filters are not waited for: the first results need only the words' index chunks.
-    const engine = {languages, filtersLoaded: false};
-    engine.filters = Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) => {
-      engine.filtersLoaded = true;
-      return addCounts({}, all);
-    });
+    const engine = {languages, filterNames: (manifest.shards.length && manifest.filters) || [], filtersLoaded: false, filters: null};
+    engine.loadFilters = () => {
+      engine.filters =
+        engine.filters ||
+        Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) => {
+          engine.filtersLoaded = true;
+          return addCounts({}, all);
+        });
+      return engine.filters;
+    };
     return engine;
   };
 
@@ -413,18 +474,30 @@
     let totals = null; // every filter value's count over the whole index, once loaded
     let lastCounts = null; // the counts of the results shown
     let wanted = new Map(); // filters chosen (from the URL) before the filters were loaded
-    const drawFilters = (all) => {
+    let shownState = null; // the state whose results are shown
+    // The groups are drawn at once, closed, from the names in shards.json; their values load
+    // when one is opened (or the URL chooses a value), so a query alone never loads them.
+    const groups = new Map(); // name -> its list of values
+    const loadValues = () =>
+      engine.loadFilters().then(drawValues, (error) => console.error("newsgen search:", error));
+    for (const name of [...engine.filterNames].sort((a, b) => a.localeCompare(b, siteLang))) {
+      const group = element("details", "search-filter");
+      group.append(element("summary", "", name));
+      group.addEventListener("toggle", () => group.open && loadValues());
+      const values = element("ul");
+      group.append(values);
+      groups.set(name, values);
+      filterBox.append(group);
+    }
+    const drawValues = (all) => {
+      if (totals) return;
       totals = all;
-      const groups = Object.keys(all).sort((a, b) => a.localeCompare(b, siteLang));
-      for (const name of groups) drawGroup(name, all[name]);
+      for (const [name, values] of groups) drawGroup(values, name, all[name] || {});
       show({...read(), filters: wanted});
       showCounts(lastCounts);
+      recount();
     };
-    const drawGroup = (name, all) => {
-      const group = element("details", "search-filter");
-      const summary = element("summary", "", name);
-      group.append(summary);
-      const values = element("ul");
+    const drawGroup = (values, name, all) => {
       for (const value of sortValues(Object.keys(all))) {
         const label = element("label");
         const checkbox = element("input");
@@ -439,8 +512,6 @@
         item.append(label);
         values.append(item);
       }
-      group.append(values);
-      filterBox.append(group);
     };
     controls.append(sortBox, filterBox);
 
@@ -458,6 +529,7 @@
 
     const show = (state) => {
       if (!totals) wanted = state.filters;
+      if (state.filters.size) loadValues();
       input.value = state.q;
       sortInputs[state.sort].checked = true;
       for (const [key, checkbox] of checkboxes) {
@@ -473,6 +545,15 @@
         const [name, value] = key.split("\0");
         span.textContent = String(found ? (found[name] && found[name][value]) || 0 : totals[name][value]);
       }
+    };
+
+    // Pagefind counts only the filter values it has loaded: counts made before they were are
+    // made again once they are.
+    const recount = async () => {
+      const mine = ticket;
+      if (!shownState || !engine.filtersLoaded) return;
+      const again = await run(engine, shownState);
+      if (mine === ticket && again) showCounts(again.counts);
     };
 
     let ticket = 0;
@@ -496,6 +577,7 @@
       const mine = ++ticket;
       const outcome = await run(engine, state);
       if (mine !== ticket) return;
+      shownState = state;
       list.replaceChildren();
       suggestions.replaceChildren();
       suggestions.hidden = true;
@@ -508,16 +590,13 @@
         return;
       }
       cursor = cursorOf(outcome);
-      status.textContent = statusOf(cursor.total, state.q);
       showCounts(outcome.counts);
       await showMore(Math.max(PAGE_SIZE, shown));
       if (mine !== ticket) return;
+      // Announced once the results it counts are there to be read.
+      status.textContent = statusOf(cursor.total, state.q);
       if (scroll !== null) window.scrollTo(0, scroll);
-      if (!outcome.complete) {
-        await engine.filters;
-        const again = await run(engine, state);
-        if (mine === ticket) showCounts(again.counts);
-      }
+      if (!outcome.complete) await recount();
       if (!cursor.total && outcome.missing.length) offer(state, outcome.missing, mine);
     };
 
@@ -571,7 +650,6 @@
     });
 
     box.replaceChildren(controls, status, suggestions, list, more);
-    engine.filters.then(drawFilters, (error) => console.error("newsgen search:", error));
     document.getElementById("search-needs-js")?.remove();
     const state = stateFrom(location.search);
     // Words typed while the index was loading win over an empty query in the URL.
