@@ -7,6 +7,12 @@ script (added when served, never written to the output) that listens to the serv
 at `/__newsgen/events`: `reload` with the output files a build changed, `problems` when a
 change did not build (shown over the page), `ok` once it builds again.
 
+Each answer from the site carries the headers the build wrote into `_headers` for its path,
+as Netlify and Cloudflare Pages send them: the preview runs under the published
+Content-Security-Policy. The live-reload script and its event stream are of the page's own
+origin, which the policy allows (`script-src 'self'`, `connect-src 'self'`): nothing is
+added to it.
+
 What is not a request for a page of the site is refused before it reaches the file system,
 with a one-line plain-text answer and one line on the console: a malformed path (400), a path
 no file can have (414), a method other than GET and HEAD (405), a body it will not read (413),
@@ -35,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
+from newsgen import headers
 from newsgen.config import Config
 from newsgen.guard import (
     MAX_BODY,
@@ -209,6 +216,7 @@ class Hub:
         self.problems: tuple[str, ...] = ()
         self.streams = Streams(limit)
         self._lock = threading.Lock()
+        self.rules = Rules()
 
     def announce(self, news: News) -> None:
         with self._lock:
@@ -236,6 +244,31 @@ class Hub:
 
     def _send(self, name: str, data: dict[str, Any]) -> None:
         self.streams.send(_event(name, data).encode())
+
+
+class Rules:
+    """The rules of the served `_headers`, read again when the file changes."""
+
+    def __init__(self) -> None:
+        self._seen: tuple[Path, int, int] | None = None
+        self._rules: tuple[headers.Rule, ...] = ()
+        self._lock = threading.Lock()
+
+    def for_path(self, root: Path, path: str) -> dict[str, str]:
+        """The headers `_headers` in `root` gives `path`; none when it is missing or
+        cannot be read (a build that failed before writing it)."""
+        file = root / "_headers"
+        try:
+            stat = file.stat()
+            seen = (file, stat.st_mtime_ns, stat.st_size)
+            with self._lock:
+                if seen != self._seen:
+                    self._rules = headers.parse(file.read_text(encoding="utf-8"))
+                    self._seen = seen
+                rules = self._rules
+        except (OSError, UnicodeDecodeError, headers.HeadersError):
+            return {}
+        return headers.for_path(rules, path)
 
 
 def reloads(files: frozenset[str] | None) -> list[str] | None:
@@ -467,7 +500,12 @@ class Handler(BaseHTTPRequestHandler):
             answer = locate(self.path, self.server.hub.served)
             if isinstance(answer, Moved):
                 self._send(
-                    301, "text/plain; charset=utf-8", b"", head=head, location=answer.location
+                    301,
+                    "text/plain; charset=utf-8",
+                    b"",
+                    head=head,
+                    location=answer.location,
+                    site=self._site_headers(),
                 )
             elif isinstance(answer, Found):
                 self._file(answer, head=head)
@@ -482,7 +520,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         kind = content_type(found.name)
         page = inject(data, found.name) if kind.startswith("text/html") else data
-        self._send(200, kind, page, head=head)
+        self._send(200, kind, page, head=head, site=self._site_headers())
 
     def _missing(self, *, head: bool) -> None:
         served = self.server.hub.served
@@ -492,14 +530,36 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             data = FALLBACK_404
         kind = CONTENT_TYPES[".html"] if data is not FALLBACK_404 else CONTENT_TYPES[".txt"]
-        self._send(404, kind, data, head=head)
+        self._send(404, kind, data, head=head, site=self._site_headers())
 
-    def _send(self, status: int, kind: str, data: bytes, *, head: bool, location: str = "") -> None:
+    def _site_headers(self) -> dict[str, str]:
+        """The headers `_headers` gives the requested path (see Rules)."""
+        path = unquote(self.path.partition("?")[0])
+        return self.server.hub.rules.for_path(self.server.hub.served.root, path)
+
+    def _send(
+        self,
+        status: int,
+        kind: str,
+        data: bytes,
+        *,
+        head: bool,
+        location: str = "",
+        site: dict[str, str] | None = None,
+    ) -> None:
+        """Answer with `data`; `site` are headers of the site's, which replace the preview's
+        own (`Cache-Control: no-store`, `nosniff`) of the same name."""
+        sent = {"cache-control": ("Cache-Control", "no-store")}
+        sent["x-content-type-options"] = ("X-Content-Type-Options", "nosniff")
+        sent.update({name.lower(): (name, value) for name, value in (site or {}).items()})
+        sent.pop("content-type", None)
+        sent.pop("content-length", None)
+        sent.pop("location", None)
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in sent.values():
+            self.send_header(name, value)
         if location:
             self.send_header("Location", location)
         self.end_headers()
