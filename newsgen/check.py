@@ -18,12 +18,13 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from newsgen.parallel import run
+from newsgen.result import is_loopback
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -51,6 +52,14 @@ LINK_ATTRIBUTES = {
     "form": "action",
 }
 URL_METAS = frozenset({"og:url", "og:image", "twitter:image"})
+# An absolute URL's scheme and host, also with JSON's escaped slashes (`https:\/\/`).
+_ABSOLUTE = re.compile(r"https?:\\?/\\?/(\[[^\]/\s]*\]|[^/\\\s\"'<>?#:]*)", re.IGNORECASE)
+# Files a published page or reader reads as text, where an absolute URL can hide.
+# Where such a URL ends: also at an escaped quote or bracket, as in a feed's escaped HTML.
+_URL_END = re.compile(r"[\s\"'<>\\]|&(?:#34|#39|#x27|quot|apos|gt|lt);")
+TEXT_SUFFIXES = (".html", ".xml", ".xsl", ".txt", ".json", ".css", ".js", ".svg", ".webmanifest")
+TEXT_NAMES = frozenset({"_redirects", "_headers"})
+LOOPBACK_SHOWN = 5
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 
 
@@ -72,6 +81,8 @@ class Scan:
     ids: frozenset[str] = frozenset()
     redirect: bool = False
     html: bool = False
+    # (line, URL) of every absolute URL to a loopback host in the file.
+    loopback: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +126,9 @@ def check_site(
     names = sorted(f for f in site.files if f.endswith((".html", ".xml")))
     scans = {s.path: s for s in run(_scan_file, [(output, n) for n in names], jobs=jobs)}
     problems = [p for s in scans.values() for p in s.problems]
+    texts = sorted(f for f in site.files if _is_text(f) and f not in scans)
+    others = [_scan_text(output, name) for name in texts]
+    problems += loopback_problems(site.base_url, [*scans.values(), *others])
     edges: dict[str, set[str]] = defaultdict(set)
     outside: dict[str, list[tuple[str, Link]]] = defaultdict(list)
     count = 0
@@ -151,7 +165,89 @@ def _scan_file(args: tuple[Path, str]) -> Scan:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Scan(path=name, problems=(f"{name}: not UTF-8 (byte {exc.start}); rebuild",))
-    return scan_html(name, text) if name.endswith(".html") else scan_xml(name, data)
+    scan = scan_html(name, text) if name.endswith(".html") else scan_xml(name, data)
+    found = loopback_urls(text)
+    return replace(scan, loopback=found) if found else scan
+
+
+def _is_text(name: str) -> bool:
+    return name.endswith(TEXT_SUFFIXES) or name.rsplit("/", 1)[-1] in TEXT_NAMES
+
+
+def _scan_text(output: Path, name: str) -> Scan:
+    """A text file that is neither a page nor a feed: only its absolute URLs are checked."""
+    text = (output / name).read_bytes().decode("utf-8", "replace")
+    return Scan(path=name, loopback=loopback_urls(text))
+
+
+def loopback_urls(text: str) -> tuple[tuple[int, str], ...]:
+    """(line, URL) of each absolute URL in `text` whose host is this machine's."""
+    found = []
+    for match in _ABSOLUTE.finditer(text):
+        if is_loopback(match[1]):
+            end = _URL_END.search(text, match.end())
+            url = text[match.start() : end.start() if end else len(text)]
+            found.append((text.count("\n", 0, match.start()) + 1, url.replace("\\/", "/")))
+    return tuple(found)
+
+
+def loopback_problems(base_url: str, scans: list[Scan]) -> list[str]:
+    """Absolute URLs to a loopback host, which lead every reader to their own machine: those
+    made from base_url once for each file (past LOOPBACK_SHOWN files, one line counts the
+    others); any other (a link in an article) once, where it is first found."""
+    made = {_origin(base_url)} | {
+        _origin(url) for scan in scans if _generated(scan.path) for _, url in scan.loopback
+    }
+    built: list[str] = []
+    written: dict[str, list[str]] = defaultdict(list)
+    for scan in sorted(scans, key=lambda s: (not s.html, s.path)):  # pages before feeds
+        for line, url in scan.loopback:
+            if _origin(url) not in made:
+                written[url].append(f"{scan.path}:{line}")
+    for scan in sorted(scans, key=lambda s: (s.html, s.path)):  # feeds and sitemap first
+        found = [(line, url) for line, url in scan.loopback if _origin(url) in made]
+        if found:
+            line, url = found[0]
+            more = f" (and {_plural(len(found) - 1, 'other')} in the file)" if found[1:] else ""
+            built.append(
+                f"{scan.path}:{line}: {url}{more} points to this machine, not to the published "
+                "site; set base_url in newsgen.yaml to the site's public address (or build "
+                "with --base-url URL), then build again"
+            )
+    if len(built) > LOOPBACK_SHOWN:
+        rest = len(built) - LOOPBACK_SHOWN
+        built = [
+            *built[:LOOPBACK_SHOWN],
+            f"... and {_plural(rest, 'more file')} with URLs to this machine (base_url "
+            f"{base_url}); set base_url in newsgen.yaml to the site's public address",
+        ]
+    return built + [
+        f"{wheres[0]}: link {url} points to each reader's own machine (a loopback host)"
+        f"{_elsewhere(len(set(w.split(':')[0] for w in wheres)) - 1)}; fix or remove it in "
+        "the article's source"
+        for url, wheres in sorted(written.items(), key=lambda item: item[1][0])
+    ]
+
+
+def _elsewhere(files: int) -> str:
+    return f", also in {_plural(files, 'other file')}" if files else ""
+
+
+def _origin(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1]x/": a host that is no host
+        return url
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def _generated(name: str) -> bool:
+    """Files whose every absolute URL the build makes from base_url, none from an article."""
+    return name in ("robots.txt", "sitemap.xml") or name.startswith("sitemap")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 class _PageParser(HTMLParser):

@@ -23,7 +23,7 @@ from newsgen.cache import Busy, CacheUnusable
 from newsgen.config import Config, ConfigError, load_config
 from newsgen.parallel import default_jobs
 from newsgen.records import Problem
-from newsgen.result import DRAFT, SAME_TEXT, WARNED, BuildResult, Tally
+from newsgen.result import DRAFT, SAME_TEXT, WARNED, BuildResult, Tally, local_base_note
 from newsgen.search import IndexReport, SearchError
 from newsgen.write import OutputError
 
@@ -178,6 +178,9 @@ def run_build(args: argparse.Namespace) -> int:
         print(search_summary(result.search), file=sys.stderr)
     if not args.quiet:
         print(summary(result), file=sys.stderr)
+    local = local_base_note(config.base_url)
+    if local and not args.quiet and not args.drafts:  # --drafts says not to publish already
+        print(f"Note: {local}", file=sys.stderr)
     return 1 if args.strict and result.problems else 0
 
 
@@ -234,9 +237,31 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--external", action="store_true", help="also fetch links to other sites (needs a network)"
     )
     sub.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds to wait for each outside link"
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to wait for each outside link, or each answer of --published",
     )
-    add_jobs_option(sub, "worker processes for parsing")
+    add_jobs_option(sub, "worker processes for parsing, or requests at a time for --published")
+    published = sub.add_argument_group("a published site (checked over HTTP)")
+    published.add_argument(
+        "--published",
+        metavar="URL",
+        help="check the site deployed at URL against the local build instead: its pages, "
+        "files, redirects and headers",
+    )
+    published.add_argument(
+        "--rate", type=float, default=10.0, help="requests a second, at most (default: 10)"
+    )
+    published.add_argument(
+        "--redirects", type=int, default=20, help="old URLs of _redirects to try (default: 20)"
+    )
+    published.add_argument(
+        "--no-headers",
+        dest="headers",
+        action="store_false",
+        help="leave out the headers of build/_headers (for hosts that cannot send them)",
+    )
     sub.set_defaults(run=run_check)
 
 
@@ -245,9 +270,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     config = site_config(args)
     output = config.output_dir
+    root = checked_url("--published", args.published) if args.published is not None else None
     if not (output / "index.html").is_file():
         print(f"Error: {output} holds no built site; run 'newsgen build' first", file=sys.stderr)
         return 1
+    if root is not None:
+        return run_check_published(args, config, root)
     report = check_site(
         output,
         config.base_url,
@@ -268,6 +296,41 @@ def run_check(args: argparse.Namespace) -> int:
     outside = f", {_count(report.external, 'outside link')}" if args.external else ""
     print(
         f"Checked {_count(report.pages, 'file')}, {_count(report.links, 'link')}{outside}: "
+        f"{_count(len(report.problems), 'problem')}.",
+        file=sys.stderr,
+    )
+    return 1 if report.problems else 0
+
+
+def run_check_published(args: argparse.Namespace, config: Config, root: str) -> int:
+    from newsgen.published import Options, check_published
+
+    bar = Progress(sys.stderr) if sys.stderr.isatty() else None
+    options = Options(
+        jobs=max(1, args.jobs),
+        rate=args.rate,
+        timeout=args.timeout,
+        headers=args.headers,
+        redirects=max(0, args.redirects),
+    )
+    try:
+        report = check_published(
+            root,
+            config.output_dir,
+            config.base_path,
+            options,
+            progress=None if bar is None else (lambda done, total: bar("checked", done, total)),
+        )
+    finally:
+        if bar:
+            bar.clear()
+    for problem in report.problems:
+        print(problem)
+    for note in report.notes:
+        print(f"Note: {note}", file=sys.stderr)
+    print(
+        f"Checked {root}: {_count(report.requests, 'request')}, "
+        f"{_count(report.pages, 'page')} in its sitemap: "
         f"{_count(len(report.problems), 'problem')}.",
         file=sys.stderr,
     )
@@ -363,6 +426,11 @@ class Progress:
 def add_editorial_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub = commands.add_parser("init", help="make a new site in a new or empty folder")
     sub.add_argument("dir", type=Path, metavar="DIR", help="the folder of the new site")
+    sub.add_argument(
+        "--base-url",
+        help="the site's public address, such as https://example.org/archive/ (default: "
+        "http://localhost:8000/, this machine's, for a preview)",
+    )
     sub.set_defaults(run=run_init)
     sub = commands.add_parser("new", help="write a new draft article in articles/")
     sub.add_argument("title", metavar="TITLE", help="the headline")
@@ -416,14 +484,31 @@ def scaffolded(step: Callable[[], T]) -> T | None:
 def run_init(args: argparse.Namespace) -> int:
     from newsgen import scaffold
 
-    made = scaffolded(lambda: scaffold.init_site(args.dir))
+    base_url = checked_url("--base-url", args.base_url) if args.base_url is not None else None
+    made = scaffolded(lambda: scaffold.init_site(args.dir, base_url))
     if made is None:
         return 1
     print(f"Created a new site in {args.dir}:")
     for name in made:
         print(f"  {name}")
+    if base_url is None:
+        print(
+            "The site's address is http://localhost:8000/ (this machine) until you set "
+            f"base_url in {args.dir / 'newsgen.yaml'} to the public one."
+        )
     print(f"Next: add seed files to {args.dir / 'seeds'}, then: newsgen build --site {args.dir}")
     return 0
+
+
+def checked_url(option: str, value: str) -> str:
+    """A site's address given as `option`, read as `base_url` in newsgen.yaml is (ending in
+    `/`), or a usage error naming the option."""
+    from newsgen.config import _check_base_url  # the one check, shared with newsgen.yaml's
+
+    url, problem = _check_base_url(value.strip())
+    if problem:
+        raise ConfigError([f"{option}: {problem}"])
+    return str(url)
 
 
 def run_new(args: argparse.Namespace) -> int:

@@ -4,10 +4,13 @@ next build to compare."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newsgen import search, write
 from newsgen.cache import Cache
@@ -100,3 +103,42 @@ class Stopwatch:
         if name:
             self.laps.append((name, seconds))
         return seconds
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a URL's host is this machine for whoever opens it: `localhost` and its
+    subdomains (RFC 6761), 127.0.0.0/8 in any form a browser reads (`127.1`, `0x7f.1`),
+    `::1`, an IPv4-mapped loopback, and the unspecified 0.0.0.0 and `::`."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        try:  # the shorthand and hex forms that inet_aton (and a browser) accept
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def url_host(url: str) -> str:
+    """The host of `url`, or "" when it has none it can be read from."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def local_base_note(base_url: str) -> str | None:
+    """What a build says when its absolute URLs would lead each reader to their own machine."""
+    if not is_loopback(url_host(base_url)):
+        return None
+    return (
+        f"absolute URLs point to this machine (base_url: {base_url}): the feeds, sitemap.xml, "
+        "robots.txt and the pages' canonical links would not lead readers to the site. Set "
+        "base_url in newsgen.yaml to the site's public address (or build with --base-url URL) "
+        "before publishing."
+    )

@@ -1,5 +1,6 @@
-"""Editorial commands that write sources, never output: `init` (a new site), `new` (a draft
-article), `import` (curated files over seeds, for editors to correct).
+"""Editorial commands that write sources, never output: `init` (a new site, ready to publish
+on GitHub Pages), `new` (a draft article), `import` (curated files over seeds, for editors to
+correct).
 
 Nothing here overwrites a file unless asked: existing files are refused or skipped, and
 each refusal says what to do instead.
@@ -8,20 +9,23 @@ each refusal says what to do instead.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
+import json
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from newsgen import write
+from newsgen import __version__, write
 from newsgen.collect import Unreadable, read_source
 from newsgen.config import CONFIG_NAME, Config
 from newsgen.enrich import enrich
 from newsgen.load import pair_curated, parse_curated, parse_seed
 from newsgen.records import Article, Draft, Problem
+from newsgen.result import is_loopback, url_host
 from newsgen.slugs import make_slug
 from newsgen.theme import THEME
 
@@ -50,7 +54,21 @@ _SETTINGS = {
     "allow_hosts": "Hosts `newsgen images fetch` may reach although they resolve to this\n"
     "machine or a private network (by name).",
     "max_image_mb": "An image larger than this many megabytes is not mirrored.",
+    "compress": "Precompressed .gz (and .br) copies beside the text files, for hosts that\n"
+    "serve them as they are (nginx's gzip_static, an S3 bucket).",
+    "headers": "Headers added to build/_headers, by URL pattern, such as\n"
+    "{'/*': {'X-Robots-Tag': 'noindex'}}.",
+    "csp": "Sources the Content-Security-Policy allows beyond the site's own, by directive.",
 }
+LOCAL_BASE = (
+    "http://localhost:8000/ is this machine: right for `newsgen serve`, wrong for a published\n"
+    "site (`newsgen build` says so, `newsgen check` fails): set the site's public address."
+)
+# Settings whose value is a mapping: none set is written `{}`, which their check reads.
+_MAPPINGS = frozenset({"headers", "csp"})
+PYTHON = "3.12"
+REQUIREMENTS = "requirements.txt"
+WORKFLOW = ".github/workflows/pages.yml"
 
 
 def config_text(defaults: Config) -> str:
@@ -62,10 +80,137 @@ def config_text(defaults: Config) -> str:
     for f in fields(defaults):
         if f.name == "root":
             continue
-        if f.name in _SETTINGS:
-            lines += ["", *(f"# {line}" for line in _SETTINGS[f.name].split("\n"))]
-        lines.append(_yaml_line(f.name, getattr(defaults, f.name)))
+        value = getattr(defaults, f.name)
+        explained = _SETTINGS.get(f.name, "")
+        if f.name == "base_url" and is_loopback(url_host(value)):
+            explained += "\n" + LOCAL_BASE
+        if explained:
+            lines += ["", *(f"# {line}" for line in explained.split("\n"))]
+        lines.append(_yaml_line(f.name, {} if f.name in _MAPPINGS and not value else value))
     return "\n".join(lines) + "\n"
+
+
+def requirements_text() -> str:
+    """requirements.txt for a new site: the newsgen that made it, pinned where a CI runner can
+    install it from (see `pinned_newsgen`)."""
+    line, note = pinned_newsgen()
+    return "\n".join(
+        [
+            "# What the site's build installs (`python -m pip install -r requirements.txt`, as",
+            "# .github/workflows/pages.yml does): newsgen, pinned so that every build is made",
+            "# by the same version. Change the pin to upgrade.",
+            *(f"# {text}" for text in note.split("\n") if note),
+            line,
+            "",
+        ]
+    )
+
+
+def pinned_newsgen() -> tuple[str, str]:
+    """The requirement that installs this very newsgen, and a note when a runner cannot: from
+    where pip recorded it was installed (PEP 610's direct_url.json): a VCS commit or a
+    download URL as they are; else the version, from the package index."""
+    pin = f"newsgen=={__version__}"
+    try:
+        found = importlib.metadata.distribution("newsgen").read_text("direct_url.json")
+        origin = json.loads(found) if found else {}
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        origin = {}
+    url = origin.get("url", "") if isinstance(origin, dict) else ""
+    vcs = origin.get("vcs_info") if isinstance(origin, dict) else None
+    if isinstance(vcs, dict) and url.startswith(("https://", "ssh://", "git@")):
+        return f"newsgen @ {vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}", ""
+    if url.startswith("https://"):
+        return f"newsgen @ {url}", ""
+    if not url:
+        return pin, ""
+    return pin, (
+        f"This newsgen was installed from {url}, which a CI runner cannot reach. Unless\n"
+        f"newsgen {__version__} is on the package index, replace the line below with a git\n"
+        "URL (newsgen @ git+https://example.org/newsgen.git@v0.1.0) or a wheel committed\n"
+        "with the site (./wheels/newsgen-0.1.0-py3-none-any.whl): see Publishing in the manual."
+    )
+
+
+def workflow_text() -> str:
+    """.github/workflows/pages.yml: build, check and publish the site on GitHub Pages at every
+    push to main, with the build cache kept between runs."""
+    cache_key = "newsgen-${{ runner.os }}-${{ hashFiles('requirements.txt') }}-"
+    return f"""\
+# Builds the site with newsgen at every push to main and publishes build/ on GitHub Pages.
+# Once, in the repository's Settings > Pages: Build and deployment, Source: GitHub Actions.
+# The site's address is the one Pages gives it (its custom domain, if it has one): it
+# overrides base_url in newsgen.yaml.
+name: Publish on GitHub Pages
+
+on:
+  push:
+    branches: [main]
+  workflow_dispatch:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{PYTHON}"
+          cache: pip
+          cache-dependency-path: {REQUIREMENTS}
+      - id: pages
+        uses: actions/configure-pages@v5
+      # The build cache (.newsgen/): a push re-reads only the files it changed. A new key
+      # each run (caches cannot be replaced); the newest one is restored.
+      - uses: actions/cache@v4
+        with:
+          path: .newsgen
+          key: {cache_key}${{{{ github.sha }}}}
+          restore-keys: {cache_key}
+      - name: Install
+        run: python -m pip install -r {REQUIREMENTS}
+      - name: Build
+        run: newsgen build --base-url "$PAGES_URL"
+        env:
+          PAGES_URL: ${{{{ steps.pages.outputs.base_url }}}}
+      - name: Check
+        run: newsgen check --base-url "$PAGES_URL"
+        env:
+          PAGES_URL: ${{{{ steps.pages.outputs.base_url }}}}
+      - name: URLs committed
+        run: |
+          {URLS_STEP}
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: build
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+
+# The site's URL registry, when the build added to it: a warning, not a failure (the site
+# published is right; only the redirects of a later rename need the URLs committed).
+URLS_STEP = (
+    'test -z "$(git status --porcelain -- urls.yaml)" || echo "::warning file=urls.yaml::'
+    "The build recorded new URLs: build where you edit the site and commit urls.yaml, or an "
+    'article renamed later loses its old URL."'
+)
 
 
 def templates_readme(theme: Path = THEME) -> str:
@@ -109,23 +254,28 @@ def templates_readme(theme: Path = THEME) -> str:
     )
 
 
-def init_site(root: Path) -> list[str]:
-    """A new site in `root` (created, or empty): settings, source folders, a templates
-    README and a .gitignore. Returns what was made, relative to `root`."""
+def init_site(root: Path, base_url: str | None = None) -> list[str]:
+    """A new site in `root` (created, or empty): settings (with `base_url`, already checked,
+    when given), source folders, a templates README, a .gitignore, the pinned newsgen and a
+    GitHub Pages workflow. Returns what was made, relative to `root`."""
     if root.exists() and not root.is_dir():
         raise ScaffoldError(f"{root} is a file; give a new or empty folder")
     if root.is_dir() and any(p.name != ".git" for p in root.iterdir()):
         raise ScaffoldError(f"{root} is not empty; give a new or empty folder")
     defaults = Config(root=root)
+    defaults = replace(defaults, base_url=base_url) if base_url else defaults
     files = {
         CONFIG_NAME: config_text(defaults),
         f"{defaults.templates}/README.md": templates_readme(),
         ".gitignore": "# Made again by `newsgen build`: the built site and the build cache.\n"
         f"/{defaults.output}/\n/.newsgen/\n",
+        REQUIREMENTS: requirements_text(),
+        WORKFLOW: workflow_text(),
     }
     for folder in (defaults.seeds, defaults.articles, defaults.templates):
         (root / folder).mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         write.write_atomic(root / name, text.encode())
     made = [CONFIG_NAME, f"{defaults.seeds}/", f"{defaults.articles}/"]
     return made + [name for name in files if name != CONFIG_NAME]

@@ -40,6 +40,15 @@ def check(site: Path, *args: str) -> tuple[int, list[str], str]:
     return ran.code, ran.out.splitlines(), ran.err
 
 
+def on_this_machine(where: str, url: str) -> str:
+    """The problem of a link to a loopback host in an article (the outside links these tests
+    fetch are all on 127.0.0.1): named where first found, the page; the two feeds hold it too."""
+    return (
+        f"{where}: link {url} points to each reader's own machine (a loopback host), also in "
+        "2 other files; fix or remove it in the article's source"
+    )
+
+
 def line_of(path: Path, needle: str) -> int:
     """The line of `path` that holds `needle`: the checker names lines, and the templates
     belong to someone else."""
@@ -251,9 +260,17 @@ def test_external_links_are_checked_with_a_timeout(
             f"{name}:{line}: link {local_server}/missing.html is broken (HTTP 404)",
             f"{name}:{line}: link http://127.0.0.1:{closed_port}/ is broken "
             "(no answer: [Errno 111] Connection refused)",
+            *(
+                on_this_machine(f"{name}:{line}", url)
+                for url in (
+                    f"{local_server}/ok.html",
+                    f"{local_server}/missing.html",
+                    f"http://127.0.0.1:{closed_port}/",
+                )
+            ),
         ]
     )
-    assert ", 3 outside links: 2 problems." in err
+    assert ", 3 outside links: 5 problems." in err
     silent = f"Roma – Un articolo con un collegamento [muto](http://127.0.0.1:{silent_port}/).\n"
     site = make_site({**SEEDS, "seeds/a.txt": silent}, tmp_path / "silent")
     build_site(site)
@@ -262,9 +279,10 @@ def test_external_links_are_checked_with_a_timeout(
     name, line = page.relative_to(site / "build").as_posix(), line_of(page, f":{silent_port}/")
     assert code == 1
     assert lines == [
-        f"{name}:{line}: link http://127.0.0.1:{silent_port}/ is broken (no answer: timed out)"
+        on_this_machine(f"{name}:{line}", f"http://127.0.0.1:{silent_port}/"),
+        f"{name}:{line}: link http://127.0.0.1:{silent_port}/ is broken (no answer: timed out)",
     ]
-    assert ", 1 outside link: 1 problem." in err
+    assert ", 1 outside link: 2 problems." in err
 
 
 def test_without_external_no_outside_link_is_fetched(make_site: MakeSite) -> None:
@@ -273,7 +291,11 @@ def test_without_external_no_outside_link_is_fetched(make_site: MakeSite) -> Non
     )
     site = make_site({**SEEDS, "seeds/a.txt": body})
     build_site(site)
-    assert check(site)[:2] == (0, [])
+    page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
+    name = page.relative_to(site / "build").as_posix()
+    where = f"{name}:{line_of(page, '127.0.0.1:9')}"
+    # Not fetched: only the link's loopback host is a problem, not an answer.
+    assert check(site)[:2] == (1, [on_this_machine(where, "http://127.0.0.1:9/")])
 
 
 # --- what a damaged or hand-made site holds -------------------------------------------------
@@ -376,7 +398,12 @@ def test_a_server_that_refuses_head_is_asked_with_get(make_site: MakeSite) -> No
         server.server_close()
     page = next((site / "build" / "articles").glob("un-articolo-*/index.html"))
     name = page.relative_to(site / "build").as_posix()
+    where = f"{name}:{line_of(page, '/gone')}"
     assert (code, lines) == (
         1,
-        [f"{name}:{line_of(page, '/gone')}: link {root}/gone is broken (HTTP 404)"],
+        [
+            on_this_machine(where, f"{root}/ok"),
+            on_this_machine(where, f"{root}/gone"),
+            f"{where}: link {root}/gone is broken (HTTP 404)",
+        ],
     )

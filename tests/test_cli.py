@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,14 @@ def summary_line(site: Path, articles: str, problems: str, *, written: int | Non
     return f"Built {articles}, {pages} pages ({done} written, 0 removed) in 0.00 s; {problems}."
 
 
+def published(files: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
+    """A site with its public address: a build for this machine's adds a note to the summary
+    (see test_a_loopback_base_url_is_noted_after_the_summary)."""
+    settings = files.get("newsgen.yaml", "")
+    assert isinstance(settings, str)
+    return {**files, "newsgen.yaml": f"base_url: https://example.org/\n{settings}"}
+
+
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
     """Exit code, stdout lines and stderr lines, with the build time made constant."""
     return in_process(*args).lines()
@@ -52,7 +61,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str],
 def test_clean_build_prints_one_summary_line(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    site = make_site(published({"seeds/a.txt": "Roma – Un testo.\n"}))
     code, out, err = run(capsys, "build", "--site", str(site))
     assert (code, out) == (0, [])
     assert err == [
@@ -65,7 +74,7 @@ def test_clean_build_prints_one_summary_line(
 def test_second_build_writes_nothing(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    site = make_site(published({"seeds/a.txt": "Roma – Un testo.\n"}))
     run(capsys, "build", "--site", str(site))
     assert run(capsys, "build", "--site", str(site))[2] == [
         summary_line(
@@ -80,7 +89,9 @@ def test_second_build_writes_nothing(
 def test_no_search_overrides_the_setting(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site({"seeds/a.txt": "Roma – Un testo.\n", "newsgen.yaml": "search: true\n"})
+    site = make_site(
+        published({"seeds/a.txt": "Roma – Un testo.\n", "newsgen.yaml": "search: true\n"})
+    )
     code, _, err = run(capsys, "build", "--site", str(site), "--no-search")
     assert code == 0
     assert err == [
@@ -95,7 +106,7 @@ def test_no_search_overrides_the_setting(
 def test_problems_then_the_summary_and_exit_0(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site({**TWO_ARTICLES, "seeds/c.txt": b"x\x00y"})
+    site = make_site(published({**TWO_ARTICLES, "seeds/c.txt": b"x\x00y"}))
     code, out, err = run(capsys, "build", "--site", str(site))
     assert (code, out) == (0, [])
     assert err == [  # by file, then line
@@ -111,7 +122,7 @@ def test_problems_then_the_summary_and_exit_0(
 def test_strict_turns_a_warning_into_exit_1(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site(TWO_ARTICLES)
+    site = make_site(published(TWO_ARTICLES))
     code, _, err = run(capsys, "build", "--site", str(site), "--strict")
     assert code == 1
     assert err[-1].endswith("1 warning, 0 errors; 2 input files: 2 built, 0 skipped, 0 failed.")
@@ -213,7 +224,7 @@ def test_a_legacy_encoding_is_a_warning_naming_the_file(
     make_site: MakeSite, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = "Genève - Les négociations ont échoué à la dernière minute, selon les délégués.\n"
-    site = make_site({"seeds/latin1.txt": text.encode("latin-1")})
+    site = make_site(published({"seeds/latin1.txt": text.encode("latin-1")}))
     code, _, err = run(capsys, "build", "--site", str(site))
     assert code == 0
     assert err == [
@@ -257,7 +268,7 @@ def test_a_search_index_that_cannot_be_written_is_exit_1_and_the_next_build_writ
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    site = make_site(published({"seeds/a.txt": "Roma – Un testo.\n"}))
     run(capsys, "build", "--site", str(site))
     (site / "seeds" / "b.txt").write_text("Milano – Un altro testo.\n", encoding="utf-8")
     # A Pagefind that takes the first request and dies without answering.
@@ -333,7 +344,7 @@ def test_an_editorial_command_on_a_site_that_is_not_a_folder_is_exit_2(
 def test_a_build_on_a_terminal_draws_progress_and_clears_it_before_the_summary(
     make_site: MakeSite,
 ) -> None:
-    site = make_site({"seeds/a.txt": "Roma – Un testo.\n"})
+    site = make_site(published({"seeds/a.txt": "Roma – Un testo.\n"}))
     controller, terminal = pty.openpty()
     try:
         build = subprocess.Popen(
@@ -433,14 +444,16 @@ def test_every_input_file_is_built_skipped_or_failed_in_the_summary(
     text = "Roma – Il consiglio comunale ha approvato il bilancio dopo una lunga seduta.\n"
     copies = {f"seeds/copia-{n:02}.txt": text for n in range(21)}
     site = make_site(
-        {
-            **copies,
-            "seeds/bozza.txt": "Milano – Una notizia ancora da verificare in redazione.\n",
-            "articles/a-bozza.md": "---\nsource: seeds/bozza.txt\ndraft: true\n---\n",
-            "articles/ancora.md": "---\nsource: seeds/bozza.txt\ntitle: Ancora\n---\n",
-            "seeds/rotto.txt": b"x\x00y",
-            "articles/guasto.md": "---\ntitle: [\n---\nTesto.\n",
-        }
+        published(
+            {
+                **copies,
+                "seeds/bozza.txt": "Milano – Una notizia ancora da verificare in redazione.\n",
+                "articles/a-bozza.md": "---\nsource: seeds/bozza.txt\ndraft: true\n---\n",
+                "articles/ancora.md": "---\nsource: seeds/bozza.txt\ntitle: Ancora\n---\n",
+                "seeds/rotto.txt": b"x\x00y",
+                "articles/guasto.md": "---\ntitle: [\n---\nTesto.\n",
+            }
+        )
     )
     code, _, err = run(capsys, "build", "--site", str(site))
     assert code == 0
@@ -461,3 +474,36 @@ def test_every_input_file_is_built_skipped_or_failed_in_the_summary(
         "... and 15 more: same text as seeds/copia-00.txt; skipped; delete one of the two files",
         "seeds/rotto.txt:1: file is not text (NUL bytes); skipped",
     ]
+
+
+LOCAL_NOTE = (
+    "Note: absolute URLs point to this machine (base_url: {url}): the feeds, sitemap.xml, "
+    "robots.txt and the pages' canonical links would not lead readers to the site. Set "
+    "base_url in newsgen.yaml to the site's public address (or build with --base-url URL) "
+    "before publishing."
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "url"),
+    [
+        ("", "http://localhost:8000/"),  # base_url unset: the default
+        ("base_url: http://127.0.0.1:8080/notizie\n", "http://127.0.0.1:8080/notizie/"),
+        ("base_url: http://[::1]/\n", "http://[::1]/"),
+        ("base_url: http://news.localhost/\n", "http://news.localhost/"),
+    ],
+)
+def test_a_loopback_base_url_is_noted_after_the_summary(
+    make_site: MakeSite, capsys: pytest.CaptureFixture[str], settings: str, url: str
+) -> None:
+    site = make_site({"seeds/a.txt": "Roma – Un testo.\n", "newsgen.yaml": settings})
+    code, _, err = run(capsys, "build", "--site", str(site))
+    assert code == 0
+    assert err[-2].startswith("Built 1 article, ")
+    assert err[-1] == LOCAL_NOTE.format(url=url)
+    # Not in a quiet build, nor in one for another address, nor in a preview of drafts.
+    assert run(capsys, "build", "--site", str(site), "-q")[2] == []
+    public = run(capsys, "build", "--site", str(site), "--base-url", "https://example.org/")
+    assert [line for line in public[2] if line.startswith("Note:")] == []
+    drafts = run(capsys, "build", "--site", str(site), "--drafts")[2]
+    assert not any(line.startswith("Note: absolute URLs") for line in drafts)

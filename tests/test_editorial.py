@@ -488,14 +488,21 @@ def test_init_makes_a_site_that_builds_at_once(
     assert run(["init", str(site)], capsys) == (
         0,
         f"Created a new site in {site}:\n  newsgen.yaml\n  seeds/\n  articles/\n"
-        f"  templates/README.md\n  .gitignore\n"
+        f"  templates/README.md\n  .gitignore\n  requirements.txt\n"
+        "  .github/workflows/pages.yml\n"
+        "The site's address is http://localhost:8000/ (this machine) until you set base_url "
+        f"in {site}/newsgen.yaml to the public one.\n"
         f"Next: add seed files to {site}/seeds, then: newsgen build --site {site}\n",
         "",
     )
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == [
+        ".github",
+        ".github/workflows",
+        ".github/workflows/pages.yml",
         ".gitignore",
         "articles",
         "newsgen.yaml",
+        "requirements.txt",
         "seeds",
         "templates",
         "templates/README.md",

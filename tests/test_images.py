@@ -497,24 +497,36 @@ def test_a_fully_mirrored_page_asks_no_other_host_and_every_image_decodes(
     assert all("/media/" in src and src.endswith(".webp") for src, _, _ in sizes)
 
 
-def test_check_lists_the_images_still_remote_and_finds_every_variant(mirrored: Path) -> None:
-    config, _ = build_site(mirrored)
+def test_check_lists_the_images_still_remote_and_finds_every_variant(
+    mirrored: Path, server: Server
+) -> None:
+    # Built for a public address: one on 127.0.0.1 (the fixture's) is a problem of its own.
+    public = f"https://example.org{SUB_PATH}"
+    config, _ = build_site(mirrored, base_url=public)
     page = next((config.output_dir / "articles").iterdir()).name
-    ran = in_process("check", "--site", str(mirrored))
+    ran = in_process("check", "--site", str(mirrored), "--base-url", public)
     code, out, err = ran.lines()
     line = next(
         n
         for n, text in enumerate(article_html(mirrored).splitlines(), start=1)
         if "images.invalid" in text
     )
-    assert (code, out) == (0, [])
+    feed = (config.output_dir / "feed.xml").read_text(encoding="utf-8").splitlines()
+    at = next(n for n, text in enumerate(feed, start=1) if "/a.jpg" in text)
+    # The feeds keep the image's source address, here the fixture's server on this machine.
+    loopback = (
+        f"feed.xml:{at}: link {server.url}/a.jpg points to each reader's own machine (a "
+        "loopback host), also in 1 other file; fix or remove it in the article's source"
+    )
+    assert (code, out) == (1, [loopback])
     assert err[:2] == [
         "Note: 1 image still shown from other hosts; 'newsgen images fetch' mirrors them:",
         f"  articles/{page}/index.html:{line}: http://images.invalid/gone.jpg",
     ]
     (config.output_dir / "media" / sorted(os.listdir(config.output_dir / "media"))[0]).unlink()
-    code, out, _ = in_process("check", "--site", str(mirrored)).lines()
-    assert code == 1 and len(out) == 1 and "leads nowhere (no such file in the output)" in out[0]
+    code, out, _ = in_process("check", "--site", str(mirrored), "--base-url", public).lines()
+    assert code == 1 and len(out) == 2 and out[0] == loopback
+    assert "leads nowhere (no such file in the output)" in out[1]
 
 
 # --- lead images of curated articles --------------------------------------------------------
