@@ -56,7 +56,7 @@ URL_METAS = frozenset({"og:url", "og:image", "twitter:image"})
 _ABSOLUTE = re.compile(r"https?:\\?/\\?/(\[[^\]/\s]*\]|[^/\\\s\"'<>?#:]*)", re.IGNORECASE)
 # Files a published page or reader reads as text, where an absolute URL can hide.
 # Where such a URL ends: also at an escaped quote or bracket, as in a feed's escaped HTML.
-_URL_END = re.compile(r"[\s\"'<>\\]|&(?:#34|#39|#x27|quot|apos|gt|lt);")
+_URL_END = re.compile(r"[\s\"'<>]|&(?:#34|#39|#x27|quot|apos|gt|lt);")
 TEXT_SUFFIXES = (".html", ".xml", ".xsl", ".txt", ".json", ".css", ".js", ".svg", ".webmanifest")
 TEXT_NAMES = frozenset({"_redirects", "_headers"})
 LOOPBACK_SHOWN = 5
