@@ -258,6 +258,8 @@ def local_targets(root: str, output: Path, base_path: str) -> list[Target]:
     chosen: list[tuple[str, str]] = []
     shards: set[tuple[str, str]] = set()
     for name in files:
+        if name.endswith((".gz", ".br")):  # compressed copies: what a host may send instead
+            continue
         if name.startswith("assets/"):
             chosen.append((name, "asset"))
         elif name == "feed.xml" or name.endswith("/feed.xml"):

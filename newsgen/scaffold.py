@@ -107,26 +107,32 @@ def requirements_text() -> str:
 
 
 def pinned_newsgen() -> tuple[str, str]:
-    """The requirement that installs this very newsgen, and a note when a runner cannot: from
-    where pip recorded it was installed (PEP 610's direct_url.json): a VCS commit or a
-    download URL as they are; else the version, from the package index."""
-    pin = f"newsgen=={__version__}"
+    """The requirement that installs this very newsgen, and a note when a runner cannot
+    (see `pin_from`)."""
     try:
         found = importlib.metadata.distribution("newsgen").read_text("direct_url.json")
-        origin = json.loads(found) if found else {}
+        origin = json.loads(found) if found else None
     except (importlib.metadata.PackageNotFoundError, ValueError):
-        origin = {}
-    url = origin.get("url", "") if isinstance(origin, dict) else ""
-    vcs = origin.get("vcs_info") if isinstance(origin, dict) else None
-    if isinstance(vcs, dict) and url.startswith(("https://", "ssh://", "git@")):
-        return f"newsgen @ {vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}", ""
+        origin = None
+    return pin_from(origin if isinstance(origin, dict) else None)
+
+
+def pin_from(origin: dict[str, Any] | None, version: str = __version__) -> tuple[str, str]:
+    """(requirement, note) from where pip recorded newsgen was installed (PEP 610's
+    direct_url.json, None when it came from a package index): a VCS commit or a download
+    URL as they are; else the version, with a note when it came from this machine."""
+    url = str((origin or {}).get("url", ""))
+    vcs = (origin or {}).get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("commit_id") and not url.startswith("file:"):
+        return f"newsgen @ {vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}", ""
     if url.startswith("https://"):
         return f"newsgen @ {url}", ""
+    pin = f"newsgen=={version}"
     if not url:
         return pin, ""
     return pin, (
         f"This newsgen was installed from {url}, which a CI runner cannot reach. Unless\n"
-        f"newsgen {__version__} is on the package index, replace the line below with a git\n"
+        f"newsgen {version} is on the package index, replace the line below with a git\n"
         "URL (newsgen @ git+https://example.org/newsgen.git@v0.1.0) or a wheel committed\n"
         "with the site (./wheels/newsgen-0.1.0-py3-none-any.whl): see Publishing in the manual."
     )

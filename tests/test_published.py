@@ -172,7 +172,7 @@ def test_newsgen_serve_passes_but_for_the_headers_it_may_not_send(site: Path) ->
         code, out, err = check(site, server.url, "--no-headers")
     finally:
         server.stop()
-    assert (code, out) == (0, [])
+    assert (code, out) == (0, []), out
     assert err[-1].endswith(f"{pages_of(site)} pages in its sitemap: 0 problems.")
 
 
