@@ -176,6 +176,26 @@ def test_newsgen_serve_passes_but_for_the_headers_it_may_not_send(site: Path) ->
     assert err[-1].endswith(f"{pages_of(site)} pages in its sitemap: 0 problems.")
 
 
+def test_newsgen_serve_works_without_base_url_and_is_checked_on_loopback(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """A site with no base_url (http://localhost:8000/) previews as any other; its sitemap's
+    loopback address is no problem when the site checked is on loopback too."""
+    site = make_site({k: v for k, v in SITE.items() if k != "newsgen.yaml"}, tmp_path / "local")
+    server = Server(site)
+    try:
+        code, out, err = check(site, server.url, "--no-headers")
+    finally:
+        _, served = server.stop()
+    assert "absolute URLs point to this machine" not in served
+    assert (code, out) == (0, []), out
+    here = server.url.removesuffix("/")
+    assert err[0] == (
+        f"Note: the sitemap lists pages at http://localhost:8000/; their paths were asked of "
+        f"{here}/"
+    )
+
+
 # --- what a host gets wrong -----------------------------------------------------------------
 
 
