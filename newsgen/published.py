@@ -49,6 +49,7 @@ TYPES = {
     ".xsl": ("application/xml", "text/xml", "application/xslt+xml", "text/xsl"),
 }
 REDIRECTS = (301, 302, 303, 307, 308)
+ELSEWHERE = "another site, not asked"
 MAX_HOPS = 5
 MAX_SITEMAPS = 1_000
 MAX_BODY = 64 * 1024 * 1024  # a sitemap of 50,000 URLs is a few MB
@@ -57,6 +58,7 @@ _REFRESH = re.compile(
     rb"""<meta\s[^>]*http-equiv=["']?refresh["']?[^>]*content=["']\s*\d+\s*;\s*url=([^"'>]+)""",
     re.IGNORECASE,
 )
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FIX_FILES = "publish all of build/ (see Publishing in the manual)"
 FIX_HEADERS = "have the host send the headers of build/_headers (see Publishing in the manual)"
 
@@ -124,7 +126,7 @@ class _Problems:
     def lines(self) -> tuple[str, ...]:
         out = []
         for message, urls in self.found.items():
-            out += [f"{url}: {message}" for url in urls[:SHOWN]]
+            out += [f"{shown(url)}: {message}" for url in urls[:SHOWN]]
             if len(urls) > SHOWN:
                 out.append(f"... and {len(urls) - SHOWN:,} more URLs: {message}")
         return tuple(out)
@@ -161,15 +163,15 @@ def check_published(
         *redirect_targets(root, output, base_path, options.redirects),
     ]
     rules = _rules(output, options, notes)
-    done = 0
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        for target, answer in zip(
-            targets, pool.map(lambda t: _ask(t, paced), targets), strict=True
-        ):
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs))
+    try:
+        answers = pool.map(lambda t: _ask(t, paced), targets)
+        for done, (target, answer) in enumerate(zip(targets, answers, strict=True), start=1):
             judge(target, answer, rules, problems)
-            done += 1
             if progress:
                 progress(done, len(targets))
+    finally:  # Ctrl-C: the requests not sent yet are dropped, not waited for
+        pool.shutdown(wait=False, cancel_futures=True)
     return PublishedReport(
         problems=problems.lines(),
         requests=pacer.count,
@@ -315,12 +317,20 @@ def judge(
         return
     if target.kind == "redirect":
         if answer.status != 200 or _path(answer.url) != _path(target.target):
-            landed = f"lands on {answer.url} ({_said(answer)})"
+            landed = f"lands on {shown(answer.url)} ({_said(answer)})"
             problems.add(
                 url,
                 f"an old URL of urls.yaml {landed}, not on {target.target}; publish "
                 "build/_redirects, or the redirect pages of build/ (see Publishing)",
             )
+        return
+    if answer.status in REDIRECTS and target.kind == "page":
+        problems.add(
+            url,
+            f"{_said(answer)}: a page the sitemap lists must answer itself; when the host "
+            "moves every page (to https, to another name), set base_url to where it moves "
+            "them and build again",
+        )
         return
     if answer.status != 200:
         why = "the sitemap lists it" if target.kind == "page" else "the build has it"
@@ -338,7 +348,7 @@ def _type_problems(target: Target, answer: Answer, *, atom: bool) -> Iterable[st
     `atom` (headers are checked): hosts that cannot be told a type (GitHub Pages) send that,
     and feed readers take it."""
     kind = answer.media_type
-    shown = kind or "no Content-Type"
+    named = shown(kind) or "no Content-Type"
     if target.kind == "page":
         expected: tuple[str, ...] = TYPES[".html"]
     elif target.kind == "feed":
@@ -347,11 +357,11 @@ def _type_problems(target: Target, answer: Answer, *, atom: bool) -> Iterable[st
         expected = TYPES.get(Path(urlsplit(target.url).path).suffix, ())
     if expected and kind not in expected:
         yield (
-            f"served as {shown}, not {expected[0]}; have the host send that Content-Type "
+            f"served as {named}, not {expected[0]}; have the host send that Content-Type "
             "(see Publishing in the manual)"
         )
     elif not expected and kind == "text/html":
-        yield f"served as {shown}: a page where a file of the build was expected; {FIX_FILES}"
+        yield f"served as {named}: a page where a file of the build was expected; {FIX_FILES}"
 
 
 def header_problems(expected: dict[str, str], answer: Answer) -> Iterable[str]:
@@ -362,7 +372,10 @@ def header_problems(expected: dict[str, str], answer: Answer) -> Iterable[str]:
         if sent is None:
             yield f"no {name} header (build/_headers gives {value!r}); {FIX_HEADERS}"
         elif _squeezed(value) not in _squeezed(sent):
-            yield f"{name} is {sent!r}, not {value!r} as build/_headers gives; {FIX_HEADERS}"
+            yield (
+                f"{name} is {shown(repr(sent))}, not {value!r} as build/_headers gives; "
+                f"{FIX_HEADERS}"
+            )
 
 
 def _squeezed(value: str) -> str:
@@ -374,7 +387,15 @@ def _status(answer: Answer, why: str) -> str:
 
 
 def _said(answer: Answer) -> str:
-    return f"HTTP {answer.status}" if answer.status else f"no answer ({answer.error})"
+    if not answer.status:
+        return ELSEWHERE if answer.error == ELSEWHERE else f"no answer ({shown(answer.error)})"
+    location = answer.header("Location") if answer.status in REDIRECTS else None
+    return f"HTTP {answer.status}" + (f" to {shown(location)}" if location else "")
+
+
+def shown(text: str) -> str:
+    """Text an answer holds, fit for a terminal: control characters escaped."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def _origin(url: str) -> str:
@@ -393,16 +414,20 @@ def _path(url: str) -> str:
 def follow(url: str, fetch: Fetch) -> Answer:
     """Where `url` leads: HTTP redirects and redirect pages (`<meta http-equiv=refresh>`)
     followed, MAX_HOPS at most; the last answer, its `url` where it was found."""
+    origin = _origin(url)
     for _ in range(MAX_HOPS + 1):
         answer = fetch("GET", url)
         if answer.status in REDIRECTS and answer.header("Location"):
             url = urljoin(url, answer.header("Location") or "")
-            continue
-        refresh = _REFRESH.search(answer.body) if answer.status == 200 else None
-        if refresh and answer.media_type == "text/html":
+        elif answer.status == 200 and answer.media_type == "text/html":
+            refresh = _REFRESH.search(answer.body)
+            if not refresh:
+                return answer
             url = urljoin(url, refresh[1].decode("utf-8", "replace").strip())
-            continue
-        return answer
+        else:
+            return answer
+        if _origin(url) != origin:  # only the site is asked: where it leads elsewhere is said
+            return Answer(url=url, error=ELSEWHERE)
     return Answer(url=url, error=f"more than {MAX_HOPS} redirects")
 
 

@@ -91,6 +91,13 @@ class Host(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self) -> Any:
         self.seen.append((self.path, time.monotonic()))
+        moved = self.wrong.get("moved", {}).get(urlsplit(self.path).path)
+        if moved:
+            self.send_response(301)
+            self.send_header("Location", moved)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         if self.wrong.get("soft404") and not Path(self.translate_path(self.path)).exists():
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -236,6 +243,25 @@ def test_a_redirect_page_the_host_lacks_is_named(site: Path) -> None:
             "Publishing)"
         ],
     )
+
+
+def test_a_page_that_moves_and_a_redirect_that_leaves_the_site_are_named(site: Path) -> None:
+    moved = {
+        f"{PREFIX}{THIRD}/": f"http://localhost:1/archivio/{THIRD}/\x1b[2J",
+        f"{PREFIX}{OLD}": "https://elsewhere.example.org/x",
+    }
+    with host(site / "build", moved=moved) as (url, handler):
+        code, out, _ = check(site, url)
+    assert code == 1
+    assert out == [
+        f"{url}{THIRD}/: HTTP 301 to http://localhost:1/archivio/{THIRD}/\\x1b[2J: a page the "
+        "sitemap lists must answer itself; when the host moves every page (to https, to "
+        "another name), set base_url to where it moves them and build again",
+        f"{url}{OLD}: an old URL of urls.yaml lands on https://elsewhere.example.org/x "
+        f"(another site, not asked), not on {url}{THIRD}/; publish build/_redirects, or the "
+        "redirect pages of build/ (see Publishing)",
+    ]
+    assert all(not path.startswith("http") for path, _ in handler.seen)
 
 
 def test_types_that_a_browser_refuses_or_misreads_are_problems(site: Path) -> None:
