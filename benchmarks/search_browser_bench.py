@@ -12,8 +12,19 @@ to the first result in the page. Prints one JSON line per size:
 
 Memory: the peak of the summed PSS of this process and all its children (the Pagefind
 services), sampled every 50 ms; the summed RSS and the largest process's RSS beside it.
-Run the same script with another newsgen on PYTHONPATH to compare versions: the harness only
-needs the search page to draw `.search-result` elements for `?q=`.
+Bytes: the median of each kind of file (Pagefind's metadata, index chunks, filters,
+fragments, WebAssembly, scripts) beside the total, and the load average beside the times.
+
+Comparing versions: build each one's output with its own newsgen on PYTHONPATH (the harness
+only needs the search page to draw `.search-result` elements for `?q=`), then load them in
+turns, so that both see the same load:
+
+    PYTHONPATH=/tmp/before python benchmarks/search_browser_bench.py 10000 --out /tmp/a
+    python benchmarks/search_browser_bench.py 10000 --out /tmp/b
+    python benchmarks/search_browser_bench.py 10000 --browser-only /tmp/a /tmp/b
+
+`--log` prints each request of the last load (start, duration, bytes, path): the chain of
+round trips before the first result.
 """
 
 from __future__ import annotations
@@ -29,8 +40,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -69,7 +81,22 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("/tmp/newsgen-search-browser"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--runs", type=int, default=3, help="cold page loads per word")
+    parser.add_argument(
+        "--browser-only",
+        type=Path,
+        nargs="+",
+        metavar="OUT",
+        help="no indexing: load the outputs OUT/<size> written before, in turns",
+    )
+    parser.add_argument("--log", action="store_true", help="print the last load's requests")
     args = parser.parse_args()
+    if args.browser_only:
+        for size in args.sizes:
+            outputs = [out / str(size) / "build" for out in args.browser_only]
+            found = in_browser(outputs, args.runs, args.log)
+            for output, figures in zip(outputs, found, strict=True):
+                print(json.dumps({"articles": size, "output": str(output), **figures}), flush=True)
+        return 0
     texts = real_paragraphs()
     for size in args.sizes:
         output = site_output(args.out / str(size))
@@ -91,7 +118,7 @@ def main() -> int:
             "index_mb": round(report.bytes / 1e6, 1),
             **{key: round(value / 2**20) for key, value in memory.items()},
         }
-        line.update(in_browser(output, args.runs))
+        line.update(in_browser([output], args.runs, args.log)[0])
         print(json.dumps(line), flush=True)
     return 0
 
@@ -108,50 +135,83 @@ def site_output(folder: Path) -> Path:
     return config.output_dir
 
 
-def in_browser(output: Path, runs: int) -> dict[str, object]:
+KINDS = {
+    ".pf_meta": "meta",
+    ".pf_index": "index",
+    ".pf_filter": "filter",
+    ".pf_fragment": "fragment",
+    ".pagefind": "wasm",
+    ".js": "js",
+}
+
+
+def kind_of(url: str) -> str:
+    path = url.split("?")[0]
+    return next((kind for end, kind in KINDS.items() if path.endswith(end)), "other")
+
+
+def in_browser(outputs: list[Path], runs: int, log: bool) -> list[dict[str, object]]:
+    """Cold loads of each output's search page, the outputs in turns."""
     from playwright.sync_api import Request, sync_playwright
 
-    firsts: list[float] = []
-    transferred: list[dict[str, int]] = []
-    with serve(output, "/") as url, sync_playwright() as playwright:
+    firsts: list[list[float]] = [[] for _ in outputs]
+    transferred: list[list[dict[str, int]]] = [[] for _ in outputs]
+    loads: list[float] = []
+    with ExitStack() as stack, sync_playwright() as playwright:
+        urls = [stack.enter_context(serve(output, "/")) for output in outputs]
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
         for word in WORDS:
             for _ in range(runs):
-                context = browser.new_context()  # its own, empty cache
-                # Counted from the network, workers' requests included (Pagefind fetches its
-                # index in a worker, out of sight of the page's performance entries).
-                seen: list[tuple[str, int]] = []
+                for n, url in enumerate(urls):
+                    context = browser.new_context()  # its own, empty cache
+                    # Counted from the network, workers' requests included (Pagefind fetches
+                    # its index in a worker, out of sight of the page's performance entries).
+                    seen: list[tuple[float, float, str, int]] = []
 
-                def finished(request: Request, seen: list[tuple[str, int]] = seen) -> None:
-                    sizes = request.sizes()
-                    total = sizes["responseBodySize"] + sizes["responseHeadersSize"]
-                    seen.append((request.url, total))
+                    def finished(request: Request, seen: list[Any] = seen) -> None:
+                        sizes = request.sizes()
+                        total = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                        timing = request.timing
+                        start, took = timing["startTime"], timing["responseEnd"]
+                        seen.append((start, took, request.url, total))
 
-                context.on("requestfinished", finished)
-                page = context.new_page()
-                page.add_init_script(FIRST)
-                page.goto(url + "search/?q=" + word)
-                page.wait_for_selector(".search-result", state="attached", timeout=120_000)
-                firsts.append(page.evaluate("window.__first"))
-                page.wait_for_load_state("networkidle")
-                transferred.append(
-                    {
-                        "all": sum(n for _, n in seen),
-                        "pagefind": sum(n for u, n in seen if "/pagefind/" in u),
-                        "requests": len(seen),
-                    }
-                )
-                context.close()
+                    context.on("requestfinished", finished)
+                    page = context.new_page()
+                    page.add_init_script(FIRST)
+                    page.goto(url + "search/?q=" + word)
+                    page.wait_for_selector(".search-result", state="attached", timeout=120_000)
+                    firsts[n].append(page.evaluate("window.__first"))
+                    origin = page.evaluate("performance.timeOrigin")
+                    page.wait_for_load_state("networkidle")
+                    loads.append(os.getloadavg()[0])
+                    counts = {"all": sum(size for *_, size in seen), "requests": len(seen)}
+                    for *_, address, size in seen:
+                        kind = kind_of(address)
+                        counts[kind] = counts.get(kind, 0) + size
+                    transferred[n].append(counts)
+                    context.close()
+                    if log:
+                        print(f"{outputs[n]} {word}: first result {firsts[n][-1]:.0f} ms")
+                        for start, took, address, size in sorted(seen):
+                            path = address.removeprefix(url.rstrip("/"))
+                            print(f"  {start - origin:6.0f} +{took:5.0f} ms {size:8d} B  {path}")
         browser.close()
-    return {
-        "first_result_ms": round(statistics.median(firsts)),
-        "first_result_ms_range": [round(min(firsts)), round(max(firsts))],
-        "query_kb": round(statistics.median(t["all"] for t in transferred) / 1000),
-        "query_pagefind_kb": round(statistics.median(t["pagefind"] for t in transferred) / 1000),
-        "requests": round(statistics.median(t["requests"] for t in transferred)),
-    }
+    return [
+        {
+            "first_result_ms": round(statistics.median(times)),
+            "first_result_ms_range": [round(min(times)), round(max(times))],
+            "load_avg_1min": [round(min(loads), 1), round(max(loads), 1)],
+            "query_kb": round(statistics.median(t["all"] for t in counts) / 1000),
+            "requests": round(statistics.median(t["requests"] for t in counts)),
+            "kb_by_kind": {
+                kind: round(statistics.median(t.get(kind, 0) for t in counts) / 1000)
+                for kind in ("meta", "index", "filter", "fragment", "wasm", "js", "other")
+            },
+        }
+        for times, counts in zip(firsts, transferred, strict=True)
+    ]
 
 
 @contextmanager
