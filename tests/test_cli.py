@@ -34,13 +34,14 @@ STATIC = Path(newsgen.__file__).parent / "theme" / "static"
 
 def summary_line(site: Path, articles: str, problems: str, *, written: int | None = None) -> str:
     """The summary line of a clean build of `site`, its counts taken from the output folder
-    (other features add pages; the line's shape is what is tested here)."""
+    (other features add pages; the line's shape is what is tested here). `_headers` is
+    written, but is no page."""
     files = sum(
         1
         for f in (site / "build").rglob("*")
         if f.is_file() and "pagefind" not in f.parts and f.name != MARKER
     )
-    pages = files - sum(1 for f in STATIC.rglob("*") if f.is_file())
+    pages = files - 1 - sum(1 for f in STATIC.rglob("*") if f.is_file())
     done = files if written is None else written
     return f"Built {articles}, {pages} pages ({done} written, 0 removed) in 0.00 s; {problems}."
 
