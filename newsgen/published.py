@@ -155,6 +155,11 @@ def check_published(
 
     problems = _Problems()
     notes: list[str] = []
+    if urlsplit(root).path != base_path:
+        notes.append(
+            f"the build is for the path {base_path}, the URL checked has {urlsplit(root).path}: "
+            "its pages link to files that are not there; give the URL with the site's path"
+        )
     pages = sitemap_pages(root, paced, problems, notes)
     targets = [
         *(Target(url=url, kind="page", path=urlsplit(url).path) for url in pages),

@@ -76,7 +76,7 @@ class Host(http.server.SimpleHTTPRequestHandler):
     def translate_path(self, path: str) -> str:
         inside = urlsplit(path).path
         if not inside.startswith(PREFIX):
-            return str(Path(self.directory) / "\0missing")
+            return str(Path(self.directory) / "outside-the-prefix")  # no such file
         return super().translate_path("/" + inside[len(PREFIX) :])
 
     def handle_one_request(self) -> None:
@@ -332,6 +332,17 @@ def test_a_sitemap_index_is_followed(site: Path) -> None:
     assert err[-1].endswith(f"{len(urls)} pages in its sitemap: 0 problems.")
     asked = {urlsplit(path).path for path, _ in handler.seen}
     assert {f"{PREFIX}sitemap-0.xml", f"{PREFIX}sitemap-1.xml", f"{PREFIX}{THIRD}/"} <= asked
+
+
+def test_a_url_without_the_sites_path_is_noted(site: Path) -> None:
+    with host(site / "build") as (url, _):
+        code, out, err = check(site, url.removesuffix("archivio/"), "--redirects", "0")
+    assert code == 1
+    assert out[0].endswith(f"sitemap.xml: HTTP 404; the sitemap lists every page; {FIX_FILES}")
+    assert err[0] == (
+        "Note: the build is for the path /archivio/, the URL checked has /: its pages link to "
+        "files that are not there; give the URL with the site's path"
+    )
 
 
 def test_a_silent_host_is_no_answer_within_the_timeout(site: Path) -> None:
