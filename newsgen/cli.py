@@ -271,6 +271,9 @@ def run_check(args: argparse.Namespace) -> int:
     config = site_config(args)
     output = config.output_dir
     root = checked_url("--published", args.published) if args.published is not None else None
+    for option, value in (("--rate", args.rate), ("--timeout", args.timeout)):
+        if root is not None and not value > 0:  # also NaN
+            raise ConfigError([f"{option}: expected a number above 0, got {value:g}"])
     if not (output / "index.html").is_file():
         print(f"Error: {output} holds no built site; run 'newsgen build' first", file=sys.stderr)
         return 1

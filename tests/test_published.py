@@ -394,6 +394,14 @@ def test_a_url_that_is_no_site_address_is_a_usage_error(site: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(("option", "value"), [("--rate", "0"), ("--timeout", "-1")])
+def test_a_rate_or_timeout_of_nothing_is_a_usage_error(site: Path, option: str, value: str) -> None:
+    ran = in_process(
+        "check", "--site", str(site), "--published", "http://127.0.0.1:9/", option, value
+    )
+    assert ran.lines() == (2, [], [f"Error: {option}: expected a number above 0, got {value}"])
+
+
 def test_without_a_build_there_is_nothing_to_check_against(make_site: MakeSite) -> None:
     site = make_site(SITE)
     code, _, err = in_process(
