@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import gzip
 import hashlib
 import html
@@ -233,8 +234,10 @@ def without_headline(text: str, title: str) -> str:
     return text[at + len(stem) :].lstrip(_DASHES + '.!?…"”»’)]') or text
 
 
+@functools.cache
 def language_name(lang: str, site_language: str) -> str:
-    """`de` shown to an Italian reader as `tedesco`; an unknown code stays as written."""
+    """`de` shown to an Italian reader as `tedesco`; an unknown code stays as written. Cached:
+    asked once an article, Babel's parsing took 0.4 s of indexing 10k articles."""
     import babel
 
     try:
