@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from newsgen import render, theme
+from newsgen import publish, render, theme
 from newsgen.check import scan_html
 from newsgen.enrich import enrich, finalize
 from newsgen.frontmatter import KEYS, parse_front_matter
@@ -82,14 +82,16 @@ SETTINGS = settings(
 
 @cache
 def environment() -> object:
+    templates = Path("/nonexistent-site-templates")
     site = theme.Site(
         title="Archive",
         base_url="https://example.org/archive/",
         base_path="/archive/",
         language="en",
         build_time=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        assets=tuple(sorted(theme.assets(publish.all_static_files(templates)).urls.items())),
     )
-    return render.environment(Path("/nonexistent-site-templates"), site)
+    return render.environment(templates, site)
 
 
 @cache
