@@ -560,10 +560,10 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
 def _write_manifest(
     root: Path, shards: Sequence[Shard], sizes: dict[str, int], site_language: str
 ) -> None:
-    """Read by the search page too: which bundles to merge, in which language, and the files
-    each loads before its first search (its entry, named by the digest so that a browser may
-    keep it, its metadata and its WebAssembly), so the page can fetch them all at once; the
-    filters' names, so it can show the filters before it loads their values."""
+    """Read by the search page too: which bundles to merge, in which language, and what each
+    loads before its first search (its entry, its metadata and WebAssembly files), so the page
+    can fetch them all at once; the filters' names, so it can show the filters before it
+    loads their values."""
     data = {
         "filters": list(FILTER_NAMES.get(site_language, FILTER_NAMES["en"])),
         "shards": [
@@ -581,13 +581,18 @@ def _write_manifest(
     write_atomic(root / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
 
 
-def _first_files(folder: Path) -> dict[str, str]:
-    """The metadata and WebAssembly file names of a bundle's one language."""
+def _first_files(folder: Path) -> dict[str, Any]:
+    """A bundle's entry (the page hands it to Pagefind: a request less a shard) and the names
+    of its one language's metadata and WebAssembly."""
     try:
         entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
         (index,) = entry["languages"].values()
         wasm = index.get("wasm") or "unknown"
-        return {"meta": f"pagefind.{index['hash']}.pf_meta", "wasm": f"wasm.{wasm}.pagefind"}
+        return {
+            "entry": entry,
+            "meta": f"pagefind.{index['hash']}.pf_meta",
+            "wasm": f"wasm.{wasm}.pagefind",
+        }
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 

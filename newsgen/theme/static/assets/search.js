@@ -21,12 +21,12 @@
   // language are merged into it.
   // What makes the first result slow is the chain of requests before it (page, script,
   // shards.json, pagefind.js, then each shard's entry, then its metadata, the merged shards
-  // only once the first one's WebAssembly is in): shards.json names every file an engine
-  // loads before its first search, so they are all asked for at once, as preloads that
-  // Pagefind's own requests then take. Pagefind runs in the page (noWorker): its worker was
-  // one more script to load per language, and one more step in the chain. The filters'
-  // values, as many files again as there are shards, load only when a reader opens the
-  // filters or the URL chooses one.
+  // only once the first one's WebAssembly is in): shards.json holds every shard's entry and
+  // names the files an engine loads before its first search, so they are all asked for at
+  // once, as preloads that Pagefind's own requests then take. Pagefind runs in the page
+  // (noWorker): its worker was one more script to load per language, and one more step in
+  // the chain. The filters' values, as many files again as there are shards, load only when
+  // a reader opens the filters or the URL chooses one.
 
   const preload = (href) => {
     const link = document.createElement("link");
@@ -37,20 +37,28 @@
     document.head.append(link);
   };
 
-  // Pagefind's files are gzip, which Pagefind inflates in JavaScript: at 10k articles that
-  // was the first search's largest cost (over half a second of a loaded machine's time, more
-  // than the wasm's searches). The browser's own DecompressionStream does it in native code;
-  // given bytes that are already inflated (they begin "pagefind_dcd"), Pagefind uses them as
-  // they are. Only the bundle's gzip files go this way; all else is fetched as it was.
-  const nativeInflate = () => {
-    if (typeof DecompressionStream !== "function") return;
+  // Pagefind's requests, seen before they go: an entry that shards.json holds is answered
+  // from it (a request less a shard; at 100k articles, 44). And Pagefind's files are gzip,
+  // which Pagefind inflates in JavaScript: at 10k articles that was the first search's
+  // largest cost (over half a second of a loaded machine's time, more than the wasm's
+  // searches). The browser's own DecompressionStream does it in native code; given bytes
+  // that are already inflated (they begin "pagefind_dcd"), Pagefind uses them as they are.
+  // Only the bundle's files go this way; all else is fetched as it was.
+  const entries = new Map(); // URL of a shard's entry -> its text
+  const answerPagefind = () => {
     const fetchAsItWas = window.fetch.bind(window);
     const bundle = new URL(text.bundle, location.href).href;
-    const ours = /\.(pf_meta|pf_index|pf_filter|pf_fragment|pagefind)$/;
+    const gzipped = /\.(pf_meta|pf_index|pf_filter|pf_fragment|pagefind)$/;
+    const inflate = typeof DecompressionStream === "function";
     window.fetch = async (input, init) => {
-      const response = await fetchAsItWas(input, init);
       const url = new URL(typeof input === "string" ? input : input.url, location.href);
-      if (!response.ok || !url.href.startsWith(bundle) || !ours.test(url.pathname)) return response;
+      if (entries.has(url.href)) {
+        return new Response(entries.get(url.href), {headers: {"Content-Type": "application/json"}});
+      }
+      const response = await fetchAsItWas(input, init);
+      if (!inflate || !response.ok || !url.href.startsWith(bundle) || !gzipped.test(url.pathname)) {
+        return response;
+      }
       const bytes = new Uint8Array(await response.arrayBuffer());
       if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new Response(bytes, response);
       const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
@@ -59,7 +67,7 @@
   };
 
   const loadEngine = async () => {
-    nativeInflate();
+    answerPagefind();
     const response = await fetch(text.bundle + "shards.json", {cache: "no-cache"});
     if (!response.ok) throw new Error(`${text.bundle}shards.json: HTTP ${response.status}`);
     const manifest = await response.json();
@@ -71,12 +79,14 @@
     const folder = (shard) => text.bundle + shard.name + "/";
     // The scripts first: a browser opens only a few connections to a host at once.
     const modules = new Map([...byLang].map(([lang, [first]]) => [lang, import(folder(first) + "pagefind.js")]));
-    // The entry is asked for with the shard's digest (metaCacheTag), a name that changes
-    // exactly when the shard does.
+    // Pagefind asks for an entry with the shard's digest (metaCacheTag): a name that changes
+    // exactly when the shard does, and one this page knows.
     for (const [, [first, ...others]] of byLang) {
       if (first.wasm) preload(folder(first) + first.wasm);
       for (const shard of [first, ...others]) {
-        preload(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`);
+        const entry = new URL(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`, location.href);
+        if (shard.entry) entries.set(entry.href, JSON.stringify(shard.entry));
+        else preload(entry.href);
         if (shard.meta) preload(folder(shard) + shard.meta);
       }
     }
