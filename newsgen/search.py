@@ -578,7 +578,9 @@ def _write_manifest(
             for s in shards
         ],
     }
-    write_atomic(root / MANIFEST, (json.dumps(data, indent=1) + "\n").encode())
+    # One line: the search page loads it before anything else.
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    write_atomic(root / MANIFEST, (text + "\n").encode())
 
 
 def _first_files(folder: Path) -> dict[str, Any]:
