@@ -40,9 +40,11 @@ MANIFEST = "shards.json"
 SHARD_SIZE = 1000
 """Articles per shard at most (before the next doubling): small enough that re-indexing one
 shard after an edit is cheap, large enough that the browser merges few indexes."""
-RECORDS = 4
+RECORDS = 5
 """The shape of the records given to Pagefind and of the bundles kept: a new shape re-indexes
-every shard."""
+every shard. (5: pages keep Pagefind's names again. Named by their place in the shard, they
+made the metadata a third smaller, but one edit then renamed every fragment of its shard:
+at 100k, 2,250 files to publish again instead of one.)"""
 _BATCH = 500
 # Files of a Pagefind bundle that the search page never loads: Pagefind's own UIs (the theme
 # draws its results itself, as text), 280 kB a shard.
@@ -386,7 +388,6 @@ def _canonical(files: dict[str, bytes]) -> dict[str, bytes]:
             meta = _decode(data)
             meta[3] = sorted([title, renamed.get(file, file)] for title, file in meta[3])
             meta[4] = sorted(meta[4])
-            _number_pages(meta[1], out)
             fixed = _encode(meta)
             new = _rehash(match["hash"], fixed, 10)
             del out[name]
@@ -394,25 +395,6 @@ def _canonical(files: dict[str, bytes]) -> dict[str, bytes]:
             entry = out["pagefind-entry.json"]
             out["pagefind-entry.json"] = entry.replace(match["hash"].encode(), new.encode())
     return out
-
-
-def _number_pages(pages: list[list[Any]], files: dict[str, bytes]) -> None:
-    """Pages (their fragments) named by their place in the metadata after a hash of all their
-    fragments, instead of each by its own hash: the browser loads every page's name with the
-    metadata, and random names were two thirds of it (9.6 kB of a 1,000-article shard's, 6.5
-    with these). A name still changes whenever a fragment does, as a file kept for a year by
-    the browser's cache must. Left as they are if a fragment is missing."""
-    paths = [f"fragment/{page[0]}.pf_fragment" for page in pages]
-    if not all(path in files for path in paths):
-        return
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(hashlib.sha256(files[path]).digest())
-    prefix = digest.hexdigest()[:6]
-    contents = [files.pop(path) for path in paths]
-    for number, (page, content) in enumerate(zip(pages, contents, strict=True)):
-        page[0] = f"{prefix}{number:x}"
-        files[f"fragment/{page[0]}.pf_fragment"] = content
 
 
 def _decode(data: bytes) -> Any:

@@ -519,40 +519,6 @@ def test_a_bundle_is_made_canonical_file_by_file() -> None:
     assert canonical_bundle(out) == out
 
 
-def test_pages_are_named_by_their_place_after_a_hash_of_all_fragments() -> None:
-    """Short names make the metadata every search loads a third smaller; a name changes
-    when any fragment does, since a browser keeps a fragment for a year."""
-    magic = b"pagefind_dcd"
-
-    def bundle(second: bytes) -> dict[str, bytes]:
-        meta = ["1.5.2", [["de_b", 8], ["de_a", 9]], [], [], [], ["title"]]
-        return {
-            "pagefind.de_m1.pf_meta": gzip.compress(magic + cbor.dumps(meta)),
-            "pagefind-entry.json": b'{"languages": {"de": {"hash": "de_m1"}}}',
-            "fragment/de_b.pf_fragment": b"first",
-            "fragment/de_a.pf_fragment": second,
-        }
-
-    out = canonical_bundle(bundle(b"second"))
-    digest = hashlib.sha256(
-        hashlib.sha256(b"first").digest() + hashlib.sha256(b"second").digest()
-    ).hexdigest()[:6]
-    (meta,) = [name for name in out if name.endswith(".pf_meta")]
-    assert cbor.loads(gzip.decompress(out[meta])[len(magic) :])[1] == [
-        [f"{digest}0", 8],
-        [f"{digest}1", 9],
-    ]
-    assert out[f"fragment/{digest}0.pf_fragment"] == b"first"
-    assert out[f"fragment/{digest}1.pf_fragment"] == b"second"
-    assert sorted(name for name in out if name.startswith("fragment/")) == [
-        f"fragment/{digest}0.pf_fragment",
-        f"fragment/{digest}1.pf_fragment",
-    ]
-    assert canonical_bundle(out) == out
-    edited = canonical_bundle(bundle(b"second, edited"))
-    assert f"fragment/{digest}0.pf_fragment" not in edited
-
-
 def test_a_bundle_of_another_shape_is_left_as_it_is() -> None:
     files = {"pagefind.de_m1.pf_meta": gzip.compress(b"not pagefind"), "pagefind-entry.json": b"{}"}
     assert canonical_bundle(files) is files
