@@ -11,6 +11,7 @@ with a timeout. Returns problems; never prints.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.error
 import urllib.request
@@ -184,11 +185,16 @@ def loopback_urls(text: str) -> tuple[tuple[int, str], ...]:
     """(line, URL) of each absolute URL in `text` whose host is this machine's."""
     found = []
     for match in _ABSOLUTE.finditer(text):
-        if is_loopback(match[1]):
+        if _loopback_host(match[1].lower()):
             end = _URL_END.search(text, match.end())
             url = text[match.start() : end.start() if end else len(text)]
             found.append((text.count("\n", 0, match.start()) + 1, url.replace("\\/", "/")))
     return tuple(found)
+
+
+# A site names few hosts, each in thousands of URLs: each is judged once (a name that is no
+# address costs is_loopback two exceptions).
+_loopback_host = functools.cache(is_loopback)
 
 
 def loopback_problems(base_url: str, scans: list[Scan]) -> list[str]:
