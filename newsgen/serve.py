@@ -83,6 +83,7 @@ CONTENT_TYPES = {
     ".mjs": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".xml": "application/xml; charset=utf-8",
+    ".xsl": "application/xml; charset=utf-8",  # the feeds' stylesheet: browsers want XML
     ".txt": "text/plain; charset=utf-8",
     ".wasm": "application/wasm",
     ".svg": "image/svg+xml",

@@ -55,6 +55,7 @@ def fingerprint(dirs: list[Path]) -> str:
 ASSETS = "assets"  # the static folder whose files are named by their content
 # Files whose references to other assets are rewritten to the published names.
 _TEXT = frozenset({".css", ".js", ".mjs", ".xsl", ".xml", ".svg", ".json", ".html", ".txt"})
+_CSS_COMMENT = re.compile(r"(/\*.*?\*/)", re.DOTALL)
 _CSS_URL = re.compile(r"""(url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
 
 
@@ -122,12 +123,16 @@ def _rewrite(data: bytes, url: str, named: dict[str, str], suffix: str) -> bytes
         return data
     text = data.decode("utf-8", "surrogateescape")
     folder = posixpath.dirname(url)
-    if suffix == ".css":
-        text = _CSS_URL.sub(_relative(folder, named), text)
     inside = {u.removeprefix("/"): v.removeprefix("/") for u, v in named.items()}
     pattern = "|".join(re.escape(u) for u in sorted(inside, key=len, reverse=True))
-    text = re.sub(rf"(?<![\w.-])({pattern})(?![\w.-])", lambda m: inside[m[1]], text)
-    return text.encode("utf-8", "surrogateescape")
+    # A CSS comment that names an asset is left as written: the file's name (so its
+    # pages) must not change when an asset it only mentions does.
+    parts = _CSS_COMMENT.split(text) if suffix == ".css" else [text]
+    for at in range(0, len(parts), 2):
+        if suffix == ".css":
+            parts[at] = _CSS_URL.sub(_relative(folder, named), parts[at])
+        parts[at] = re.sub(rf"(?<![\w.-])({pattern})(?![\w.-])", lambda m: inside[m[1]], parts[at])
+    return "".join(parts).encode("utf-8", "surrogateescape")
 
 
 def _relative(folder: str, named: dict[str, str]) -> Callable[[re.Match[str]], str]:

@@ -133,3 +133,26 @@ def test_assets_that_name_each_other_are_named_in_one_way(tmp_path: Path) -> Non
     assert (
         first.data[first.urls["/assets/a.css"]] == f'@import "{b[len("/assets/") :]}";\n'.encode()
     )
+
+
+def test_a_css_comment_naming_an_asset_does_not_tie_the_names(tmp_path: Path) -> None:
+    """The theme's style.css mentions assets/search.js in a comment: a new search.js must not
+    rename style.css (and so change every page)."""
+    (tmp_path / "assets").mkdir()
+    style, script = tmp_path / "assets" / "style.css", tmp_path / "assets" / "search.js"
+    style.write_text("/* drawn by assets/search.js */\nbody { background: url(search.js) }\n")
+    script.write_text("let a = 1;\n")
+    found = {"/assets/style.css": style, "/assets/search.js": script}
+    first = theme.assets(found)
+    data = first.data[first.urls["/assets/style.css"]].decode()
+    assert data.startswith("/* drawn by assets/search.js */\n")
+    assert f"url({first.urls['/assets/search.js'].removeprefix('/assets/')})" in data
+    script.write_text("let a = 2;\n")
+    second = theme.assets(found)
+    assert second.urls["/assets/search.js"] != first.urls["/assets/search.js"]
+    # Named in code, the new name renames the CSS; named in a comment only, it would not.
+    assert second.urls["/assets/style.css"] != first.urls["/assets/style.css"]
+    style.write_text("/* drawn by assets/search.js */\nbody { margin: 0 }\n")
+    third = theme.assets(found)
+    script.write_text("let a = 3;\n")
+    assert theme.assets(found).urls["/assets/style.css"] == third.urls["/assets/style.css"]

@@ -267,6 +267,7 @@ def test_content_types(server: Server, site: Path) -> None:
         BASE + "robots.txt": "text/plain; charset=utf-8",
         BASE + "assets/" + named["style"]: "text/css; charset=utf-8",
         BASE + "assets/" + named["icon"]: "image/svg+xml",
+        BASE + "assets/" + named["feed"]: "application/xml; charset=utf-8",
         BASE + "favicon.ico": "image/x-icon",
         BASE + "pagefind/pagefind.js": "text/javascript; charset=utf-8",
         BASE + "pagefind/pagefind-entry.json": "application/json",
