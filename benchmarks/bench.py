@@ -99,6 +99,8 @@ def timed(args: list[str], cwd: Path, *, stages: bool = True) -> Run:
             f"{m.processes} processes, {m.samples} samples). {found[0] if found else ''}",
             flush=True,
         )
+        if m.processes > 1:
+            print(f"    at the peak, MB: {m.described()}", flush=True)
     return run
 
 

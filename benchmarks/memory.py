@@ -26,6 +26,32 @@ class Memory:
     largest: float = 0.0
     processes: int = 0
     samples: int = 0
+    each: tuple[Process, ...] = ()
+
+    def described(self) -> str:
+        """Each process at the peak: what it holds of its own and what it shares."""
+        return "; ".join(p.described() for p in self.each)
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """One process at the moment the tree's PSS peaked, in MB: its PSS, its RSS, the pages
+    only it maps (private), and its PSS in anonymous memory (the Python heap, inherited or
+    its own) and in files (code, the mapped cache)."""
+
+    pid: int
+    name: str
+    pss: float
+    rss: float
+    private: float
+    anon: float
+    file: float
+
+    def described(self) -> str:
+        return (
+            f"{self.name} {self.pid}: PSS {self.pss:.0f} (anon {self.anon:.0f}, file "
+            f"{self.file:.0f}), RSS {self.rss:.0f}, private {self.private:.0f}"
+        )
 
 
 def _parents() -> dict[int, int]:
@@ -57,19 +83,39 @@ def tree(root: int) -> list[int]:
     return found
 
 
+FIELDS = (b"Pss:", b"Rss:", b"Private_Clean:", b"Private_Dirty:", b"Pss_Anon:", b"Pss_File:")
+
+
+def smaps(pid: int) -> dict[bytes, int]:
+    """The fields of /proc/PID/smaps_rollup that count, in kB; {} once it has ended."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup_file:
+            for line in rollup_file:
+                name = line.split(maxsplit=1)[0]
+                if name in FIELDS:
+                    found[name] = int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return found
+
+
 def rollup(pid: int) -> tuple[int, int]:
     """(PSS, RSS) of one process in kB; (0, 0) once it has ended."""
-    pss = rss = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as smaps:
-            for line in smaps:
-                if line.startswith(b"Pss:"):
-                    pss = int(line.split()[1])
-                elif line.startswith(b"Rss:"):
-                    rss = int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0, 0
-    return pss, rss
+    found = smaps(pid)
+    return found.get(b"Pss:", 0), found.get(b"Rss:", 0)
+
+
+def _process(pid: int, fields: dict[bytes, int], parent: bool) -> Process:
+    return Process(
+        pid=pid,
+        name="parent" if parent else "worker",
+        pss=fields.get(b"Pss:", 0) / 1024,
+        rss=fields.get(b"Rss:", 0) / 1024,
+        private=(fields.get(b"Private_Clean:", 0) + fields.get(b"Private_Dirty:", 0)) / 1024,
+        anon=fields.get(b"Pss_Anon:", 0) / 1024,
+        file=fields.get(b"Pss_File:", 0) / 1024,
+    )
 
 
 class Sampler:
@@ -95,16 +141,24 @@ class Sampler:
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
-        pids = [pid for pid in tree(self.root) if pid != self.root]
-        sizes = [rollup(pid) for pid in pids]
-        pss = sum(s[0] for s in sizes) / 1024
-        rss = sum(s[1] for s in sizes) / 1024
-        largest = max((s[1] for s in sizes), default=0) / 1024
+        below = tree(self.root)
+        pids = [pid for pid in below if pid != self.root]
+        found = [smaps(pid) for pid in pids]
+        pss = sum(f.get(b"Pss:", 0) for f in found) / 1024
+        rss = sum(f.get(b"Rss:", 0) for f in found) / 1024
+        largest = max((f.get(b"Rss:", 0) for f in found), default=0) / 1024
         peak = self.peak
+        top = pss > peak.pss
         self.peak = Memory(
             pss=max(peak.pss, pss),
-            rss=rss if pss > peak.pss else peak.rss,
+            rss=rss if top else peak.rss,
             largest=max(peak.largest, largest),
-            processes=max(peak.processes, sum(1 for s in sizes if s[1])),
+            processes=max(peak.processes, sum(1 for f in found if f)),
             samples=peak.samples + 1,
+            each=self._each(pids, found) if top else peak.each,
         )
+
+    @staticmethod
+    def _each(pids: list[int], found: list[dict[bytes, int]]) -> tuple[Process, ...]:
+        pairs = zip(pids, found, strict=True)
+        return tuple(_process(pid, f, parent=pid == pids[0]) for pid, f in pairs if f)
