@@ -57,6 +57,7 @@ class Run:
     seconds: float
     peak_mb: float
     memory: Memory = field(default_factory=Memory)
+    cpu: float = 0.0  # user and system seconds of all its processes
 
 
 def timed(args: list[str], cwd: Path, *, stages: bool = True) -> Run:
@@ -84,18 +85,21 @@ def timed(args: list[str], cwd: Path, *, stages: bool = True) -> Run:
     found = re.search(r"^Stages: .*$", stderr, re.MULTILINE)
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", stderr)
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    cpu = re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr)
     assert wall and peak, stderr
     hours, minutes, seconds = int(wall[1] or 0), int(wall[2]), float(wall[3])
     run = Run(
         seconds=hours * 3600 + minutes * 60 + seconds,
         peak_mb=int(peak[1]) / 1024,
         memory=sampler.peak,
+        cpu=sum(map(float, cpu)),
     )
     if stages:
         m = run.memory
         print(
             f"  {Path(args[0]).name if args[0] != sys.executable else 'newsgen'}: "
-            f"{run.seconds:.2f} s, PSS {m.pss:.0f} MB (RSS {m.rss:.0f}, largest {m.largest:.0f}, "
+            f"{run.seconds:.2f} s (CPU {run.cpu:.1f} s), PSS {m.pss:.0f} MB "
+            f"(RSS {m.rss:.0f}, largest {m.largest:.0f}, "
             f"{m.processes} processes, {m.samples} samples). {found[0] if found else ''}",
             flush=True,
         )
