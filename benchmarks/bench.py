@@ -294,7 +294,7 @@ def ratios(count: int, figures: dict[str, list[Run]]) -> str:
             values = [a.memory.pss / b.memory.pss for a, b in pairs]
         else:
             values = [a.seconds / b.seconds for a, b in pairs]
-        return "/".join(f"{v:.2f}" for v in values)
+        return "/".join(f"{v:.2g}" if v < 0.1 else f"{v:.2f}" for v in values)
 
     return (
         f"{count:,} articles, newsgen / Hugo, each round: cold {each('cold')}, "
@@ -304,10 +304,14 @@ def ratios(count: int, figures: dict[str, list[Run]]) -> str:
 
 
 def commit() -> str:
-    """The commit of the newsgen measured, marked when its tree has changes."""
+    """The last commit that changed the newsgen measured (commits to the benchmarks alone do
+    not change what is measured), marked when its tree has changes."""
     folder = Path(newsgen_folder()).parent
     head = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True
+        ["git", "log", "-1", "--format=%h", "--", "newsgen"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no", "newsgen"],
