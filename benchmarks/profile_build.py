@@ -67,7 +67,7 @@ def heap(site: Path, top: int) -> None:
         print(f"at the fork: this process PSS {pss / 1024:.0f} MB, RSS {rss / 1024:.0f} MB")
         return write_site(*args, **kwargs)
 
-    publish.write_site = snapshot  # type: ignore[assignment]
+    publish.write_site = snapshot
     tracemalloc.start(1)
     run_build(site)
     tracemalloc.stop()
