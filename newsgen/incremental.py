@@ -114,13 +114,15 @@ def registry_digest(config: Config) -> str:
 
 
 def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildResult | None:
-    """The last result, when it was built from the same inputs and its files (and search
-    index, when `searched`) are all there."""
+    """The last result, when it was built from the same inputs and its files (image
+    variants and search index, when `searched`, included) are all there."""
     last = cache.last_build(str(output), state)
     if not isinstance(last, BuildResult):
         return None
     written = cache.outputs(str(output))
     if searched and not search.index_present(output):
+        return None
+    if not publish.variants_in_place(output, cache.variants(str(output))[1]):
         return None
     return None if publish.missing_files(output, written) else last
 
@@ -142,7 +144,10 @@ def _rebuild(
     previous = cache.outputs(str(output))
     statics = publish.static_files(config.source_dir("templates"))
     missing = publish.missing_files(output, previous) - statics.keys()
-    if len(missing) > MAX_MISSING:
+    # A missing variant (deleted by hand) is put back by a full build, which lists them all.
+    if len(missing) > MAX_MISSING or not publish.variants_in_place(
+        output, cache.variants(str(output))[1]
+    ):
         return None
     loaded = delta.load_pages(cache, missing, edits)
     if loaded is None:

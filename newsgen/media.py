@@ -41,6 +41,7 @@ FORMATS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "png"}
 DEFAULT_SIZES = "(min-width: 44rem) 42rem, 100vw"
 # Part of every variant's name: a change of how variants are encoded makes new names.
 ENCODING = "v1"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _IMG = re.compile(r"<img\s[^>]*>")
 _ATTRIBUTE = re.compile(r'([a-zA-Z][a-zA-Z0-9:-]*)(?:="([^"]*)")?')
 
@@ -74,7 +75,7 @@ def parse_line(line: str) -> Entry | None:
         return None
     ref, status, file, sha, width, height, reason = parts
     try:
-        return Entry(
+        entry = Entry(
             ref=ref,
             status=status,
             file=file,
@@ -85,6 +86,10 @@ def parse_line(line: str) -> Entry | None:
         )
     except ValueError:
         return None
+    # The checksum names the variants' files: a hand-edited one is never a path.
+    if entry.ok and (_SHA256.fullmatch(sha) is None or entry.width < 1 or entry.height < 1):
+        return None
+    return entry
 
 
 def store_dir(config: Config) -> Path:
@@ -164,6 +169,15 @@ def variants(entry: Entry) -> tuple[Variant, ...]:
         for kind in kinds
         for w in widths(entry.width)
     )
+
+
+_VARIANT_NAME = re.compile(r"[0-9a-f]{24}-v[0-9]+-[0-9]+\.(?:jpg|png|webp)")
+
+
+def is_variant(name: str) -> bool:
+    """Whether a file name under `/media/` is one `variants` makes (of any store, any
+    encoding): in an output folder of newsgen's, such files are newsgen's."""
+    return _VARIANT_NAME.fullmatch(name) is not None
 
 
 def og_variant(entry: Entry) -> Variant:

@@ -40,7 +40,7 @@ def finish(
 ) -> None:
     """Record the build, mark the output folder as the one recorded (it holds the files of
     `record`), and put it in place."""
-    marker = marker_of(record)
+    marker = marker_of(record, cache.variants_digest(str(folder.path)))
     write.write_marker(folder, marker, map(url_to_path, record))
     cache.finish_build(str(folder.path), state, result, marker)
     cache.commit()
@@ -69,15 +69,11 @@ def missing_files(output: Path, urls: Iterable[str]) -> set[str]:
     A page that is a folder's index.html (one per article) is found by listing the folder
     above it once, not by a system call per page: on 10,000 articles that is 5 ms instead of
     half a second. (An index.html deleted from a folder that is still there goes unseen;
-    deleting the page's folder, or the output folder, is seen.) Image variants, four times as
-    many as the pages of a site with two images an article, are one set difference against
-    one listing of their folder."""
-    prefix = f"/{media.OUTPUT_DIR}/"
-    urls = list(urls)
-    variants = {url[len(prefix) :] for url in urls if url.startswith(prefix)}
-    missing = {prefix + name for name in variants - _names(output / media.OUTPUT_DIR)}
+    deleting the page's folder, or the output folder, is seen.) Image variants are not
+    among them: see variants_in_place."""
     listed: dict[str, set[str]] = {}
-    for url in urls if not variants else [u for u in urls if not u.startswith(prefix)]:
+    missing = set()
+    for url in urls:
         path = url_to_path(url)
         head, _, name = path.rpartition("/")
         parent, _, folder = head.rpartition("/")
@@ -168,7 +164,6 @@ def write_site(
         keys.update(
             {url: hashlib.sha256(path.read_bytes()).hexdigest()[:32] for url, path in found.items()}
         )
-        keys.update({url: path.name for url, path in variants.items()})  # named by content
 
     if previous:
         key_all()
@@ -210,8 +205,10 @@ def write_site(
             meanwhile=alongside,
         )
         staged = [one for span in work for one in span]
-        copied = _copy_statics({**found, **variants}, keys, previous, into)
+        copied = _copy_statics(found, keys, previous, into)
         staged += copied.values()
+        shown, unused = ([], []) if partial else sync_variants(out, variants)
+        staged += shown
         listed = _listed(out)
         if out.known:
             recorded = {**previous, **_forget(cache, out, [*(p.url for p in stale), *copied])}
@@ -221,24 +218,28 @@ def write_site(
     except BaseException:
         write.clean_temporaries(into)
         raise
-    written = len(stale) + len(copied)
+    written = len(stale) + len(copied) + len(shown)
     name = str(out.folder.path)
     if partial:
         cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
         cache.commit()
         return written, 0, {**previous, **keys}
     if out.known:
-        gone = [url_to_path(u) for u in set(previous) - set(keys)]
+        gone = {url_to_path(u) for u in set(previous) - set(keys)}
     else:
-        gone = list(listed - {url_to_path(u) for u in keys})
-    removed = write.remove(into, gone)
+        gone = listed - {url_to_path(u) for u in keys}
+    # Variants are kept as sync_variants says (a record or marker of an older newsgen lists
+    # them one by one).
+    gone -= {f"{media.OUTPUT_DIR}/{name}" for name in variants}
+    removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
+    cache.set_variants(name, variants)
     cache.commit()
     return written, removed, keys
 
 
 def media_files(run: Run, mirror: media.Media) -> dict[str, Path]:
-    """The variant files of every image in the store, by URL, as the variant cache holds
+    """The variant files of every image in the store, by name, as the variant cache holds
     them: those it lacks are encoded first, on every core (never again for the same image,
     also when the output folder is deleted: the cache is beside the build cache)."""
     stored = mirror.stored()
@@ -253,9 +254,37 @@ def media_files(run: Run, mirror: media.Media) -> dict[str, Path]:
             jobs=run.jobs,
             progress=progress and (lambda n: progress("images", n, len(todo))),
         )
-    return {
-        f"/{media.OUTPUT_DIR}/{v.name}": cache / v.name for e in stored for v in media.variants(e)
-    }
+    return {v.name: cache / v.name for e in stored for v in media.variants(e)}
+
+
+def sync_variants(out: Output, variants: dict[str, Path]) -> tuple[list[write.Staged], list[str]]:
+    """Stage the image variants (by name, as media_files gives them) that the output
+    folder's `media/` lacks; and the variants there that the store no longer has (paths
+    in the folder, removed with the site's other old files).
+
+    One listing of the folder, not a check per file: a site with two images an article has
+    four times as many variants as pages, and recording each as a page is recorded made
+    every rebuild check and list them all. A variant's name is made of its content, so in a
+    folder of newsgen's (with a marker, or new) one there is the right one, and every file
+    named as one (media.is_variant) is newsgen's. Into a folder someone else made, each is
+    written and none removed."""
+    folder = out.folder.into / media.OUTPUT_DIR
+    ours = out.folder.new or out.folder.marker is not None
+    present = _names(folder) if ours else set()
+    staged = [
+        write.stage(write.target(out.folder.into, f"{media.OUTPUT_DIR}/{name}"), path.read_bytes())
+        for name, path in sorted(variants.items())
+        if name not in present
+    ]
+    unused = [f"{media.OUTPUT_DIR}/{n}" for n in present - variants.keys() if media.is_variant(n)]
+    return staged, unused
+
+
+def variants_in_place(output: Path, names: Iterable[str]) -> bool:
+    """Whether every variant of `names` (as the cache recorded them: Cache.variants) is in
+    the output folder's `media/`: one listing of the folder."""
+    wanted = set(names)
+    return not wanted or wanted <= _names(output / media.OUTPUT_DIR)
 
 
 def variant_cache(cache: Cache) -> Path:
@@ -284,10 +313,13 @@ def _list_ahead(out: Output, keys: dict[str, str], listed: set[str]) -> None:
         write.write_marker(out.folder, "", listed | {url_to_path(u) for u in keys})
 
 
-def marker_of(keys: dict[str, str]) -> str:
-    """The marker of an output folder holding the files of `keys` (see write.Folder): a
-    hash of its content, so that a rebuild and a clean build leave the same bytes."""
+def marker_of(keys: dict[str, str], variants: str = "") -> str:
+    """The marker of an output folder holding the files of `keys` and the image variants
+    of digest `variants` (see write.Folder and Cache.set_variants): a hash of its content,
+    so that a rebuild and a clean build leave the same bytes."""
     lines = "\n".join(f"{url} {key}" for url, key in sorted(keys.items()))
+    if variants:
+        lines += f"\n/{media.OUTPUT_DIR}/ {variants}"
     return hashlib.sha256(lines.encode()).hexdigest()[:32]
 
 
