@@ -269,15 +269,26 @@ class Cache:
         )
         self.commit()
 
-    def set_variants(self, output: str, names: Iterable[str]) -> None:
+    def set_variants(self, output: str, names: Iterable[str], stamp: str) -> None:
         """Record the image variants in `output` (see publish.sync_variants): one row for
-        tens of thousands of files, which no rebuild checks one by one."""
+        tens of thousands of files, which no rebuild checks one by one; and the stamp of
+        their folder as it holds them (see publish.variants_in_place)."""
         text = "\n".join(sorted(names))
         digest = hashlib.sha256(text.encode()).hexdigest()[:32] if text else ""
         self.db.execute(
             "INSERT OR REPLACE INTO memos VALUES (?, ?, ?)",
             (_variants_memo(self.output_name(output)), digest, text.encode()),
         )
+        self.set_variants_stamp(output, stamp)
+
+    def variants_stamp(self, output: str) -> str:
+        memo = _variants_memo(self.output_name(output), "stamp")
+        row = self.db.execute("SELECT key FROM memos WHERE name = ?", (memo,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def set_variants_stamp(self, output: str, stamp: str) -> None:
+        memo = _variants_memo(self.output_name(output), "stamp")
+        self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, NULL)", (memo, stamp))
 
     def variants(self, output: str) -> tuple[str, list[str]]:
         """The digest and the names of the variants recorded in `output` ("" and none when
@@ -411,8 +422,8 @@ class Cache:
         self.db.commit()
 
 
-def _variants_memo(output_name: str) -> str:
-    return f"variants {output_name}"
+def _variants_memo(output_name: str, what: str = "") -> str:
+    return f"variants{what} {output_name}"
 
 
 class _Languages(Mapping[str, str]):

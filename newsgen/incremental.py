@@ -122,7 +122,7 @@ def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildR
     written = cache.outputs(str(output))
     if searched and not search.index_present(output):
         return None
-    if not publish.variants_in_place(output, cache.variants(str(output))[1]):
+    if not publish.variants_in_place(cache, output):
         return None
     return None if publish.missing_files(output, written) else last
 
@@ -145,9 +145,7 @@ def _rebuild(
     statics = publish.static_files(config.source_dir("templates"))
     missing = publish.missing_files(output, previous) - statics.keys()
     # A missing variant (deleted by hand) is put back by a full build, which lists them all.
-    if len(missing) > MAX_MISSING or not publish.variants_in_place(
-        output, cache.variants(str(output))[1]
-    ):
+    if len(missing) > MAX_MISSING or not publish.variants_in_place(cache, output):
         return None
     loaded = delta.load_pages(cache, missing, edits)
     if loaded is None:

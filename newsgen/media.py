@@ -23,9 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 from markupsafe import escape
 
-from newsgen.config import Config
+from newsgen.config import MEDIA_MANIFEST, Config, media_digest
 
-MANIFEST = "manifest.tsv"
+MANIFEST = MEDIA_MANIFEST
 HEADER = (
     "# newsgen media store: reference, status, file, sha256, width, height, reason (tab-"
     "separated). Written by 'newsgen images fetch'; commit it with the files beside it.\n"
@@ -231,16 +231,19 @@ class Media:
 def load(config: Config) -> Media:
     store = store_dir(config)
     try:
-        text = (store / MANIFEST).read_text(encoding="utf-8")
-        names = frozenset(n for n in os.listdir(store) if not n.startswith("."))
+        data = (store / MANIFEST).read_bytes()
+        text, listed = data.decode("utf-8"), os.listdir(store)
+        state = media_digest(data, listed)  # what config.media_state() reads, read once
+        if "\r" in text:  # as a file read as text has its line ends
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError):
-        text, names = "", frozenset()
+        text, listed, state = "", [], config.media_state()
     return Media(
         lines="\n" + text,
-        files=names - {MANIFEST},
+        files=frozenset(n for n in listed if not n.startswith(".")) - {MANIFEST},
         remote=config.remote_images,
         base_url=config.base_url,
-        state=config.media_state(),
+        state=state,
     )
 
 

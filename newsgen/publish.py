@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,7 +234,7 @@ def write_site(
     gone -= {f"{media.OUTPUT_DIR}/{name}" for name in variants}
     removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
-    cache.set_variants(name, variants)
+    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR))
     cache.commit()
     return written, removed, keys
 
@@ -280,11 +281,45 @@ def sync_variants(out: Output, variants: dict[str, Path]) -> tuple[list[write.St
     return staged, unused
 
 
-def variants_in_place(output: Path, names: Iterable[str]) -> bool:
-    """Whether every variant of `names` (as the cache recorded them: Cache.variants) is in
-    the output folder's `media/`: one listing of the folder."""
-    wanted = set(names)
-    return not wanted or wanted <= _names(output / media.OUTPUT_DIR)
+def variants_in_place(cache: Cache, output: Path) -> bool:
+    """Whether every variant the cache records in the output folder is in its `media/`.
+
+    The folder is listed only when it may have changed since it was found complete: when
+    its stamp (device, inode, change times) is not the one recorded then. Listing 44,000
+    variants took 65 ms, a fifth of a rebuild's time; a stat takes microseconds."""
+    folder, name = output / media.OUTPUT_DIR, str(output)
+    stamp, settled = folder_stamp(folder)
+    if stamp and stamp == cache.variants_stamp(name):
+        return True
+    _, names = cache.variants(name)
+    if names and not set(names) <= _names(folder):
+        return False
+    if stamp and settled:  # taken before the listing: a change since gives another stamp
+        cache.set_variants_stamp(name, stamp)
+    return True
+
+
+# A folder changed less than this long ago may change again within the same tick of the
+# file system's clock (ext4's is a few milliseconds, FAT's 2 s), its times unchanged.
+SETTLED_NS = 2_000_000_000
+
+
+def folder_stamp(folder: Path) -> tuple[str, bool]:
+    """What tells a folder's later changes apart: its device, inode and change times ("" when
+    there is no folder); and whether it settled, so that a change from now on must change
+    the stamp (see SETTLED_NS)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return "", False
+    age = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", age >= SETTLED_NS
+
+
+def settled_stamp(folder: Path) -> str:
+    """The folder's stamp when it settled, else "" (its next check lists it)."""
+    stamp, settled = folder_stamp(folder)
+    return stamp if settled else ""
 
 
 def variant_cache(cache: Cache) -> Path:

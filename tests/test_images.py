@@ -668,3 +668,53 @@ def test_a_manifest_checksum_that_is_not_one_is_passed_over() -> None:
         ref="images/a.jpg", status="ok", file="a.jpg", sha256="ab" * 32, width=480, height=320
     )
     assert media.parse_line(line.format("ab" * 32).replace("\t480\t", "\t0\t")) is None
+
+
+def test_a_settled_variant_folder_is_listed_only_once_it_changed(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild that finds the variants' folder complete records its stamp, and the next
+    ones trust it while it holds; a variant deleted later changes it (and is put back)."""
+    from newsgen import publish
+    from newsgen.cache import Cache
+
+    monkeypatch.setattr(publish, "SETTLED_NS", 0)
+    folder = two / "build" / "media"
+    names = published(two)
+    build_site(two)  # no change: the folder is listed, found complete, its stamp recorded
+    cache = Cache(two / ".newsgen" / "cache.sqlite")
+    try:
+        assert cache.variants_stamp(str(two / "build")) == publish.folder_stamp(folder)[0] != ""
+    finally:
+        cache.close()
+    # A deletion within the same tick of the file system's clock would keep the folder's
+    # times (what SETTLED_NS guards against): wait for the next tick.
+    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
+    probe, deadline = two / "probe", time.monotonic() + DEADLINE
+    probe.write_bytes(b"")
+    while probe.stat().st_mtime_ns <= changed:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+        probe.write_bytes(b"")
+    (folder / names[3]).unlink()
+    _, result = build_site(two)
+    assert (result.written, published(two)) == (1, names)
+
+
+def test_an_edit_of_the_manifest_alone_is_a_change_of_the_site(tmp_path: Path) -> None:
+    """No file of the store changes when a reference is forgotten whose image another one
+    shares: the manifest's bytes are part of the store's state all the same."""
+    site = make_site(tmp_path / "site", ["![A](images/a.jpg)", "![Copy](images/copy.jpg)"])
+    (site / "images").mkdir()
+    (site / "images" / "a.jpg").write_bytes(JPEG)
+    (site / "images" / "copy.jpg").write_bytes(JPEG)
+    fetch(site)
+    assert len(store_files(site)) == 2  # one image (stored once) and the manifest
+    build_site(site)
+    assert article_html(site).count("<picture>") == 2
+    text = (site / "media" / media.MANIFEST).read_text(encoding="utf-8")
+    forgotten = "".join(line for line in text.splitlines(True) if "copy.jpg" not in line)
+    (site / "media" / media.MANIFEST).write_text(forgotten, encoding="utf-8")
+    _, result = build_site(site)
+    assert result.written > 0 and article_html(site).count("<picture>") == 1
+    assert differing(snapshot(site / "build"), clean_build(site, tmp_path)) == []
