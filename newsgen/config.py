@@ -70,11 +70,11 @@ class Config:
         return (self.root / str(getattr(self, name))).resolve()
 
     def fingerprint(self) -> str:
-        """A hash of every setting that can change the output (not the paths)."""
+        """A hash of every setting that can change the output (not the paths; not the
+        media store's content, which a build reads once: media.load)."""
         parts = [
             f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS
         ]
-        parts.append(f"media={self.media_state()}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     def media_state(self) -> str:

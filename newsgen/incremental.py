@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsgen import delta, publish, search, theme, urls
+from newsgen import delta, media, publish, search, theme, urls
 from newsgen.cache import CODE, Cache, output_name
 from newsgen.collect import Scan
 from newsgen.config import Config
@@ -23,13 +23,15 @@ MAX_MISSING = 1000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class State:
     """What the last build must have had in common with this one for a shortcut: the
-    `frame` (code, settings, theme), the input files, the URL registry, and the output
-    folder (`known`: the one the cache recorded)."""
+    `frame` (code, settings, theme, media store), the input files, the URL registry, and the
+    output folder (`known`: the one the cache recorded). `mirror` is the media store as the
+    frame has it, read once for the whole build."""
 
     frame: str
     inputs: str
     registry: str
     known: bool
+    mirror: media.Media
 
     @property
     def plan_key(self) -> str:
@@ -46,12 +48,14 @@ class State:
 
 
 def state_of(run: Run, found: Scan) -> State:
-    outline = frame(run.config, run.options.drafts)
+    mirror = media.load(run.config)
+    outline = frame(run.config, run.options.drafts, mirror.state)
     return State(
         frame=outline,
         inputs=input_state(outline, found),
         registry=registry_digest(run.config),
         known=publish.known(run.cache, run.folder),
+        mirror=mirror,
     )
 
 
@@ -84,13 +88,15 @@ def shortcut(run: Run, found: Scan, state: State, clock: Stopwatch) -> BuildResu
     return _rebuild(run, edits, last, state, clock)
 
 
-def frame(config: Config, drafts: bool) -> str:
+def frame(config: Config, drafts: bool, store: str) -> str:
     """A hash of everything a build reads but the source files: newsgen's code, the
-    settings, the templates and static files, SOURCE_DATE_EPOCH."""
+    settings, the media store (`store`, its state), the templates and static files,
+    SOURCE_DATE_EPOCH."""
     templates = config.source_dir("templates")
     parts = [
         CODE,
         config.fingerprint(),
+        f"media={store}",
         output_name(str(config.output_dir), config.root),
         repr(publish.site_info(config)),
         # The packaged static files too: a theme's new script must reach a built site.
@@ -164,6 +170,7 @@ def _rebuild(
         interrupted=False,
         statics=statics,
         partial=True,
+        mirror=state.mirror,
     )
     cache.replace_placed(edits.placed)
     cache.remember(delta.MEMO, state.plan_key, edits.memo)

@@ -135,11 +135,13 @@ def write_site(
     statics: dict[str, Path] | None = None,
     partial: bool = False,
     meanwhile: Callable[[], None] | None = None,
+    mirror: media.Media | None = None,
 ) -> tuple[int, int, dict[str, str]]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns the files
     written, the files removed, and the key of every file newsgen now has in the folder.
-    `known` and `previous` are as `Output` says; `meanwhile` runs while the workers render.
+    `known` and `previous` are as `Output` says; `meanwhile` runs while the workers render;
+    `mirror` is the media store as the build read it (else it is read now).
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
     they are (as `previous` records them), nothing is removed, and no progress is shown
@@ -151,7 +153,7 @@ def write_site(
     recorded = previous
     templates = config.source_dir("templates")
     site = site_info(config)
-    mirror = media.load(config)
+    mirror = mirror if mirror is not None else media.load(config)
     theme_key = theme.fingerprint(theme.template_dirs(templates))
     salt = "\0".join([CODE, theme_key, repr(site), mirror.state])
     found = statics if statics is not None else static_files(templates)
