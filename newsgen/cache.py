@@ -282,12 +282,12 @@ class Cache:
         self.set_variants_stamp(output, stamp)
 
     def variants_stamp(self, output: str) -> str:
-        memo = _variants_memo(self.output_name(output), "stamp")
+        memo = _variants_memo(self.output_name(output), "variant-stamp")
         row = self.db.execute("SELECT key FROM memos WHERE name = ?", (memo,)).fetchone()
         return "" if row is None else str(row[0])
 
     def set_variants_stamp(self, output: str, stamp: str) -> None:
-        memo = _variants_memo(self.output_name(output), "stamp")
+        memo = _variants_memo(self.output_name(output), "variant-stamp")
         self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, NULL)", (memo, stamp))
 
     def variants(self, output: str) -> tuple[str, list[str]]:
@@ -422,8 +422,8 @@ class Cache:
         self.db.commit()
 
 
-def _variants_memo(output_name: str, what: str = "") -> str:
-    return f"variants{what} {output_name}"
+def _variants_memo(output_name: str, what: str = "variants") -> str:
+    return f"{what}:{output_name}"
 
 
 class _Languages(Mapping[str, str]):
