@@ -133,6 +133,7 @@ def _build_into(run: Run) -> BuildResult:
         interrupted=interrupted,
         statics=planned.statics,
         meanwhile=lambda: recorded.append(make_plan()),
+        mirror=state.mirror,
     )
     if options.drafts:
         urls.keep_preview(cache, state.registry, planned.registry, planned.articles, planned.files)

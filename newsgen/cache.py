@@ -269,6 +269,42 @@ class Cache:
         )
         self.commit()
 
+    def set_variants(self, output: str, names: Iterable[str], stamp: str) -> None:
+        """Record the image variants in `output` (see publish.sync_variants): one row for
+        tens of thousands of files, which no rebuild checks one by one; and the stamp of
+        their folder as it holds them (see publish.variants_in_place)."""
+        text = "\n".join(sorted(names))
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32] if text else ""
+        self.db.execute(
+            "INSERT OR REPLACE INTO memos VALUES (?, ?, ?)",
+            (_variants_memo(self.output_name(output)), digest, text.encode()),
+        )
+        self.set_variants_stamp(output, stamp)
+
+    def variants_stamp(self, output: str) -> str:
+        memo = _variants_memo(self.output_name(output), "variant-stamp")
+        row = self.db.execute("SELECT key FROM memos WHERE name = ?", (memo,)).fetchone()
+        return "" if row is None else str(row[0])
+
+    def set_variants_stamp(self, output: str, stamp: str) -> None:
+        memo = _variants_memo(self.output_name(output), "variant-stamp")
+        self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, NULL)", (memo, stamp))
+
+    def variants(self, output: str) -> tuple[str, list[str]]:
+        """The digest and the names of the variants recorded in `output` ("" and none when
+        none are)."""
+        memo = _variants_memo(self.output_name(output))
+        row = self.db.execute("SELECT key, value FROM memos WHERE name = ?", (memo,)).fetchone()
+        if row is None or not row[1]:
+            return "", []
+        return str(row[0]), bytes(row[1]).decode().split("\n")
+
+    def variants_digest(self, output: str) -> str:
+        """The digest of the variants recorded in `output`, without their names."""
+        memo = _variants_memo(self.output_name(output))
+        row = self.db.execute("SELECT key FROM memos WHERE name = ?", (memo,)).fetchone()
+        return "" if row is None else str(row[0])
+
     # the last plan, for rebuilds that only replace articles (see newsgen.delta) -------------
 
     def set_plan(self, placed: Iterable[Placed], pages: Iterable[tuple[str, bytes]]) -> None:
@@ -384,6 +420,10 @@ class Cache:
     def commit(self) -> None:
         self._flush()
         self.db.commit()
+
+
+def _variants_memo(output_name: str, what: str = "variants") -> str:
+    return f"{what}:{output_name}"
 
 
 class _Languages(Mapping[str, str]):

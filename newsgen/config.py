@@ -79,29 +79,39 @@ class Config:
         return (self.root / str(getattr(self, name))).resolve()
 
     def fingerprint(self) -> str:
-        """A hash of every setting that can change the output (not the paths)."""
+        """A hash of every setting that can change the output (not the paths; not the
+        media store's content, which a build reads once: media.load)."""
         parts = [
             f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name in _OUTPUT_KEYS
         ]
-        parts.append(f"media={self.media_state()}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     def media_state(self) -> str:
-        """The media store as a build publishes it: the manifest's bytes and the names of
-        the store's files (content-addressed: a name is its content). No image is read."""
+        """The media store as a build publishes it (see media_digest)."""
         store = self.source_dir("media")
-        manifest = store / MEDIA_MANIFEST
-        digest = hashlib.sha256(manifest.read_bytes() if manifest.is_file() else b"")
         try:
-            names = sorted(n for n in os.listdir(store) if not n.startswith("."))
-            digest.update("\0".join(names).encode())
+            manifest = (store / MEDIA_MANIFEST).read_bytes()
         except OSError:
-            pass
-        return digest.hexdigest()[:16]
+            manifest = b""
+        try:
+            names: list[str] | None = os.listdir(store)
+        except OSError:
+            names = None
+        return media_digest(manifest, names)
+
+
+def media_digest(manifest: bytes, names: list[str] | None) -> str:
+    """The media store's state from its manifest's bytes and the names of its files (None:
+    it has none): a name is its file's content. No image is read."""
+    digest = hashlib.sha256(manifest)
+    if names is not None:
+        digest.update("\0".join(sorted(n for n in names if not n.startswith("."))).encode())
+    return digest.hexdigest()[:16]
 
 
 MB = 1024 * 1024
-MEDIA_MANIFEST = "manifest.yaml"
+# The media store's manifest (see newsgen.media): its bytes are part of the store's state.
+MEDIA_MANIFEST = "manifest.tsv"
 REMOTE_IMAGES = ("link", "omit")
 _PATH_KEYS = ("seeds", "articles", "templates", "output", "media")
 _OUTPUT_KEYS = (

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from newsgen import delta, publish, search, theme, urls
+from newsgen import delta, media, publish, search, theme, urls
 from newsgen.cache import CODE, Cache, output_name
 from newsgen.collect import Scan
 from newsgen.config import Config
@@ -23,13 +23,15 @@ MAX_MISSING = 1000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class State:
     """What the last build must have had in common with this one for a shortcut: the
-    `frame` (code, settings, theme), the input files, the URL registry, and the output
-    folder (`known`: the one the cache recorded)."""
+    `frame` (code, settings, theme, media store), the input files, the URL registry, and the
+    output folder (`known`: the one the cache recorded). `mirror` is the media store as the
+    frame has it, read once for the whole build."""
 
     frame: str
     inputs: str
     registry: str
     known: bool
+    mirror: media.Media
 
     @property
     def plan_key(self) -> str:
@@ -46,12 +48,14 @@ class State:
 
 
 def state_of(run: Run, found: Scan) -> State:
-    outline = frame(run.config, run.options.drafts)
+    mirror = media.load(run.config)
+    outline = frame(run.config, run.options.drafts, mirror.state)
     return State(
         frame=outline,
         inputs=input_state(outline, found),
         registry=registry_digest(run.config),
         known=publish.known(run.cache, run.folder),
+        mirror=mirror,
     )
 
 
@@ -84,13 +88,15 @@ def shortcut(run: Run, found: Scan, state: State, clock: Stopwatch) -> BuildResu
     return _rebuild(run, edits, last, state, clock)
 
 
-def frame(config: Config, drafts: bool) -> str:
+def frame(config: Config, drafts: bool, store: str) -> str:
     """A hash of everything a build reads but the source files: newsgen's code, the
-    settings, the templates and static files, SOURCE_DATE_EPOCH."""
+    settings, the media store (`store`, its state), the templates and static files,
+    SOURCE_DATE_EPOCH."""
     templates = config.source_dir("templates")
     parts = [
         CODE,
         config.fingerprint(),
+        f"media={store}",
         output_name(str(config.output_dir), config.root),
         repr(publish.site_info(config)),
         # The packaged static files too: a theme's new script must reach a built site.
@@ -114,13 +120,15 @@ def registry_digest(config: Config) -> str:
 
 
 def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildResult | None:
-    """The last result, when it was built from the same inputs and its files (and search
-    index, when `searched`) are all there."""
+    """The last result, when it was built from the same inputs and its files (image
+    variants and search index, when `searched`, included) are all there."""
     last = cache.last_build(str(output), state)
     if not isinstance(last, BuildResult):
         return None
     written = cache.outputs(str(output))
     if searched and not search.index_present(output):
+        return None
+    if not publish.variants_in_place(cache, output):
         return None
     return None if publish.missing_files(output, written) else last
 
@@ -142,7 +150,8 @@ def _rebuild(
     previous = cache.outputs(str(output))
     statics = publish.static_files(config.source_dir("templates"))
     missing = publish.missing_files(output, previous) - statics.keys()
-    if len(missing) > MAX_MISSING:
+    # A missing variant (deleted by hand) is put back by a full build, which lists them all.
+    if len(missing) > MAX_MISSING or not publish.variants_in_place(cache, output):
         return None
     loaded = delta.load_pages(cache, missing, edits)
     if loaded is None:
@@ -161,6 +170,7 @@ def _rebuild(
         interrupted=False,
         statics=statics,
         partial=True,
+        mirror=state.mirror,
     )
     cache.replace_placed(edits.placed)
     cache.remember(delta.MEMO, state.plan_key, edits.memo)

@@ -23,9 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 from markupsafe import escape
 
-from newsgen.config import Config
+from newsgen.config import MEDIA_MANIFEST, Config, media_digest
 
-MANIFEST = "manifest.tsv"
+MANIFEST = MEDIA_MANIFEST
 HEADER = (
     "# newsgen media store: reference, status, file, sha256, width, height, reason (tab-"
     "separated). Written by 'newsgen images fetch'; commit it with the files beside it.\n"
@@ -41,6 +41,7 @@ FORMATS = {"jpeg": "jpg", "png": "png", "webp": "webp", "gif": "png"}
 DEFAULT_SIZES = "(min-width: 44rem) 42rem, 100vw"
 # Part of every variant's name: a change of how variants are encoded makes new names.
 ENCODING = "v1"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _IMG = re.compile(r"<img\s[^>]*>")
 _ATTRIBUTE = re.compile(r'([a-zA-Z][a-zA-Z0-9:-]*)(?:="([^"]*)")?')
 
@@ -74,7 +75,7 @@ def parse_line(line: str) -> Entry | None:
         return None
     ref, status, file, sha, width, height, reason = parts
     try:
-        return Entry(
+        entry = Entry(
             ref=ref,
             status=status,
             file=file,
@@ -85,6 +86,10 @@ def parse_line(line: str) -> Entry | None:
         )
     except ValueError:
         return None
+    # The checksum names the variants' files: a hand-edited one is never a path.
+    if entry.ok and (_SHA256.fullmatch(sha) is None or entry.width < 1 or entry.height < 1):
+        return None
+    return entry
 
 
 def store_dir(config: Config) -> Path:
@@ -166,6 +171,15 @@ def variants(entry: Entry) -> tuple[Variant, ...]:
     )
 
 
+_VARIANT_NAME = re.compile(r"[0-9a-f]{24}-v[0-9]+-[0-9]+\.(?:jpg|png|webp)")
+
+
+def is_variant(name: str) -> bool:
+    """Whether a file name under `/media/` is one `variants` makes (of any store, any
+    encoding): in an output folder of newsgen's, such files are newsgen's."""
+    return _VARIANT_NAME.fullmatch(name) is not None
+
+
 def og_variant(entry: Entry) -> Variant:
     """The variant Open Graph and JSON-LD name: 1200 pixels wide, or the widest there is,
     in the image's own format (not every card reader takes WebP)."""
@@ -217,16 +231,19 @@ class Media:
 def load(config: Config) -> Media:
     store = store_dir(config)
     try:
-        text = (store / MANIFEST).read_text(encoding="utf-8")
-        names = frozenset(n for n in os.listdir(store) if not n.startswith("."))
+        data = (store / MANIFEST).read_bytes()
+        text, listed = data.decode("utf-8"), os.listdir(store)
+        state = media_digest(data, listed)  # what config.media_state() reads, read once
+        if "\r" in text:  # as a file read as text has its line ends
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError):
-        text, names = "", frozenset()
+        text, listed, state = "", [], config.media_state()
     return Media(
         lines="\n" + text,
-        files=names - {MANIFEST},
+        files=frozenset(n for n in listed if not n.startswith(".")) - {MANIFEST},
         remote=config.remote_images,
         base_url=config.base_url,
-        state=config.media_state(),
+        state=state,
     )
 
 

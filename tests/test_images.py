@@ -26,7 +26,7 @@ from newsgen.fetch import Policy, fetch_images
 from newsgen.publish import variant_cache
 from tests.conftest import build_site
 from tests.site_pages import SUB_PATH, serve
-from tests.util import differing, in_process, snapshot, start
+from tests.util import clean_build, differing, in_process, snapshot, start
 
 DEADLINE = 30.0
 SEED = "seeds/000_0123456789abcdef.txt"
@@ -561,3 +561,178 @@ def test_a_curated_lead_image_heads_its_page_its_teaser_and_its_card(tmp_path: P
     teaser = front.split('<article class="teaser"', 1)[1].split("</article>", 1)[0]
     assert f'<img src="{stem}-640.jpg" srcset="{stem}-320.jpg 320w' in teaser
     assert 'sizes="6rem" width="1500" height="1000" class="thumb" alt="" loading="lazy"' in teaser
+
+
+# --- the variants of a rebuild are a clean build's ------------------------------------------
+
+SECOND = "seeds/001_fedcba9876543210.txt"
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Path:
+    """Two articles, each with a picture in the site, mirrored and built."""
+    site = make_site(tmp_path / "site", ["![A](images/a.jpg)"])
+    (site / SECOND).write_text(
+        "Milano – La giunta ha presentato il piano per le nuove linee del tram in città.\n"
+        "![B](images/b.png)\nIl consiglio comunale lo discute la prossima settimana.\n",
+        encoding="utf-8",
+    )
+    (site / "images").mkdir()
+    (site / "images" / "a.jpg").write_bytes(JPEG)
+    (site / "images" / "b.png").write_bytes(PNG)
+    assert fetch(site).summary() == "Images: 2 fetched, 0 already there, 0 failed."
+    build_site(site)
+    return site
+
+
+def published(site: Path) -> list[str]:
+    return sorted(os.listdir(site / "build" / "media"))
+
+
+def test_variants_deleted_by_hand_are_put_back_by_the_next_build(two: Path, tmp_path: Path) -> None:
+    """Also by a rebuild that takes no shortcut for an edit: each finds them missing."""
+    names = published(two)
+    assert len(names) == 8 + 4
+    (two / "build" / "media" / names[0]).unlink()
+    _, result = build_site(two)
+    assert (result.written, published(two)) == (1, names)
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path / "1")) == []
+    (two / "build" / "media" / names[-1]).unlink()
+    seed = two / SEED
+    seed.write_text(seed.read_text().replace("Senato", "Senato della Repubblica"))
+    build_site(two)
+    assert published(two) == names
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path / "2")) == []
+
+
+def test_removing_an_article_or_deleting_build_gives_a_clean_build(
+    two: Path, tmp_path: Path
+) -> None:
+    (two / SECOND).unlink()
+    build_site(two)
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path / "1")) == []
+    import shutil
+
+    shutil.rmtree(two / "build")
+    build_site(two)
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path / "2")) == []
+
+
+def test_a_changed_image_replaces_its_variants(two: Path, tmp_path: Path) -> None:
+    before = published(two)
+    old = manifest(two)["images/b.png"].sha256[:24]
+    (two / "images" / "b.png").write_bytes(image_bytes("PNG", (900, 600), (10, 10, 10)))
+    fetch(two)
+    new = manifest(two)["images/b.png"].sha256[:24]
+    # Files named as variants are newsgen's (an older encoding's too); others are the user's.
+    stray, theirs = f"{'0' * 24}-v0-320.webp", "notes.txt"
+    for name in (stray, theirs):
+        (two / "build" / "media" / name).write_bytes(b"")
+    _, result = build_site(two)
+    assert theirs in published(two) and stray not in published(two)
+    (two / "build" / "media" / theirs).unlink()  # a clean build has none
+    after = published(two)
+    assert [n for n in after if n.startswith(old)] == []
+    assert len([n for n in after if n.startswith(new)]) == 2 * 3  # 320, 640 and 900 wide
+    assert result.removed == 4 + 1 and set(before) - set(after) == {
+        n for n in before if n.startswith(old)
+    }
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path)) == []
+
+
+def test_variants_are_recorded_once_not_file_by_file(two: Path) -> None:
+    """The output record and the folder's marker name pages and static files; the variants
+    are one row (their names), checked against one listing of their folder."""
+    from newsgen.cache import Cache
+
+    cache = Cache(two / ".newsgen" / "cache.sqlite")
+    try:
+        record = cache.outputs(str(two / "build"))
+        digest, names = cache.variants(str(two / "build"))
+    finally:
+        cache.close()
+    assert [u for u in record if u.startswith("/media/")] == []
+    assert names == published(two) and len(digest) == 32
+    listed = (two / "build" / ".newsgen").read_text(encoding="utf-8").splitlines()[1:]
+    assert [line for line in listed if line.startswith("media/")] == []
+
+
+def test_a_record_that_lists_variants_one_by_one_keeps_them(two: Path, tmp_path: Path) -> None:
+    """As an older newsgen recorded them: the next full build must not remove them."""
+    from newsgen.cache import Cache
+
+    cache = Cache(two / ".newsgen" / "cache.sqlite")
+    try:
+        name = cache.output_name(str(two / "build"))
+        cache.db.executemany(
+            "INSERT INTO outputs VALUES (?, ?, ?)",
+            [(name, f"/media/{n}", n) for n in published(two)],
+        )
+    finally:
+        cache.close()
+    with (two / "newsgen.yaml").open("a", encoding="utf-8") as out:
+        out.write("title: Another title\n")
+    build_site(two)
+    assert len(published(two)) == 12
+    assert differing(snapshot(two / "build"), clean_build(two, tmp_path)) == []
+
+
+def test_a_manifest_checksum_that_is_not_one_is_passed_over() -> None:
+    """It names the variants' files: `../` in it would write outside the variant cache."""
+    line = "images/a.jpg\tok\ta.jpg\t{}\t480\t320\t\n"
+    for sha in ("../../../../tmp/evil", "0" * 63, "A" * 64, ""):
+        assert media.parse_line(line.format(sha)) is None
+    assert media.parse_line(line.format("ab" * 32)) == media.Entry(
+        ref="images/a.jpg", status="ok", file="a.jpg", sha256="ab" * 32, width=480, height=320
+    )
+    assert media.parse_line(line.format("ab" * 32).replace("\t480\t", "\t0\t")) is None
+
+
+def test_a_settled_variant_folder_is_listed_only_once_it_changed(
+    two: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild that finds the variants' folder complete records its stamp, and the next
+    ones trust it while it holds; a variant deleted later changes it (and is put back)."""
+    from newsgen import publish
+    from newsgen.cache import Cache
+
+    monkeypatch.setattr(publish, "SETTLED_NS", 0)
+    folder = two / "build" / "media"
+    names = published(two)
+    build_site(two)  # no change: the folder is listed, found complete, its stamp recorded
+    cache = Cache(two / ".newsgen" / "cache.sqlite")
+    try:
+        assert cache.variants_stamp(str(two / "build")) == publish.folder_stamp(folder)[0] != ""
+    finally:
+        cache.close()
+    # A deletion within the same tick of the file system's clock would keep the folder's
+    # times (what SETTLED_NS guards against): wait for the next tick.
+    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
+    probe, deadline = two / "probe", time.monotonic() + DEADLINE
+    probe.write_bytes(b"")
+    while probe.stat().st_mtime_ns <= changed:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+        probe.write_bytes(b"")
+    (folder / names[3]).unlink()
+    _, result = build_site(two)
+    assert (result.written, published(two)) == (1, names)
+
+
+def test_an_edit_of_the_manifest_alone_is_a_change_of_the_site(tmp_path: Path) -> None:
+    """No file of the store changes when a reference is forgotten whose image another one
+    shares: the manifest's bytes are part of the store's state all the same."""
+    site = make_site(tmp_path / "site", ["![A](images/a.jpg)", "![Copy](images/copy.jpg)"])
+    (site / "images").mkdir()
+    (site / "images" / "a.jpg").write_bytes(JPEG)
+    (site / "images" / "copy.jpg").write_bytes(JPEG)
+    fetch(site)
+    assert len(store_files(site)) == 2  # one image (stored once) and the manifest
+    build_site(site)
+    assert article_html(site).count("<picture>") == 2
+    text = (site / "media" / media.MANIFEST).read_text(encoding="utf-8")
+    forgotten = "".join(line for line in text.splitlines(True) if "copy.jpg" not in line)
+    (site / "media" / media.MANIFEST).write_text(forgotten, encoding="utf-8")
+    _, result = build_site(site)
+    assert result.written > 0 and article_html(site).count("<picture>") == 1
+    assert differing(snapshot(site / "build"), clean_build(site, tmp_path)) == []
