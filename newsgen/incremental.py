@@ -125,12 +125,12 @@ def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildR
     last = cache.last_build(str(output), state)
     if not isinstance(last, BuildResult):
         return None
-    written = cache.outputs(str(output))
     if searched and not search.index_present(output):
         return None
     if not publish.variants_in_place(cache, output):
         return None
-    return None if publish.missing_files(output, written) else last
+    missing = publish.missing_outputs(cache, output, lambda: cache.outputs(str(output)))
+    return None if missing else last
 
 
 def _may_shortcut(last: BuildResult) -> bool:
@@ -149,11 +149,12 @@ def _rebuild(
     clock.lap("read")
     previous = cache.outputs(str(output))
     statics = publish.static_files(config.source_dir("templates"))
-    missing = publish.missing_files(output, previous) - statics.keys()
+    missing = publish.missing_outputs(cache, output, lambda: previous)
+    pages_missing = missing - statics.keys()
     # A missing variant (deleted by hand) is put back by a full build, which lists them all.
-    if len(missing) > MAX_MISSING or not publish.variants_in_place(cache, output):
+    if len(pages_missing) > MAX_MISSING or not publish.variants_in_place(cache, output):
         return None
-    loaded = delta.load_pages(cache, missing, edits)
+    loaded = delta.load_pages(cache, pages_missing, edits)
     if loaded is None:
         return None
     pages, content = loaded
@@ -171,6 +172,7 @@ def _rebuild(
         statics=statics,
         partial=True,
         mirror=state.mirror,
+        missing=missing,
     )
     cache.replace_placed(edits.placed)
     cache.remember(delta.MEMO, state.plan_key, edits.memo)

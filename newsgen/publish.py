@@ -73,20 +73,110 @@ def missing_files(output: Path, urls: Iterable[str]) -> set[str]:
     half a second. (An index.html deleted from a folder that is still there goes unseen;
     deleting the page's folder, or the output folder, is seen.) Image variants are not
     among them: see variants_in_place."""
-    listed: dict[str, set[str]] = {}
+    return _missing(output, urls, lambda parent: True, check_files=True)
+
+
+def _missing(
+    output: Path, urls: Iterable[str], listed: Callable[[str], bool], *, check_files: bool
+) -> set[str]:
+    """missing_files for the page folders of the parents `listed` accepts (and for the
+    other files, when `check_files`)."""
+    children: dict[str, set[str]] = {}
     missing = set()
     for url in urls:
-        path = url_to_path(url)
-        head, _, name = path.rpartition("/")
-        parent, _, folder = head.rpartition("/")
-        if name == "index.html" and folder:
-            if parent not in listed:
-                listed[parent] = _folders(output / parent)
-            if folder not in listed[parent]:
+        parent, folder = _page_folder(url)
+        if folder:
+            if not listed(parent):
+                continue
+            if parent not in children:
+                children[parent] = _folders(output / parent)
+            if folder not in children[parent]:
                 missing.add(url)
-        elif not os.path.isfile(os.path.join(output, path)):
+        elif check_files and not os.path.isfile(os.path.join(output, url_to_path(url))):
             missing.add(url)
     return missing
+
+
+# A page's file and its compressed copies, each the whole content of a page's folder.
+_PAGE_FILES = ("index.html", "index.html.gz", "index.html.br")
+
+
+def _page_folder(url: str) -> tuple[str, str]:
+    """The folder above a page's own folder and the page's folder's name, or ("", "") for a
+    file that is not a page's (or its copies') in a folder of its own below the top one.
+    (The top folder changes with every build: its marker is written there.)"""
+    head, _, name = url_to_path(url).rpartition("/")
+    parent, _, folder = head.rpartition("/")
+    return (parent, folder) if parent and name in _PAGE_FILES else ("", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where an output folder's files are, as a rebuild checks them: the folders that hold
+    pages' folders, each with its stamp (see folder_stamp) when it was last known to hold
+    them all ("" when not yet), and the URLs of the other files. A rebuild lists only the
+    folders whose stamp changed: with 100,000 articles, stat'ing 300 folders instead of
+    listing 120,000 entries (a quarter of a second)."""
+
+    folders: dict[str, str]
+    files: tuple[str, ...]
+
+
+def layout_of(output: Path, urls: Iterable[str]) -> Layout:
+    """The layout of the files at `urls`, just written into `output`: each folder's stamp
+    is taken now, when it settled (see SETTLED_NS)."""
+    parents: set[str] = set()
+    files: list[str] = []
+    for url in urls:
+        parent, folder = _page_folder(url)
+        if folder:
+            parents.add(parent)
+        else:
+            files.append(url)
+    folders = {parent: settled_stamp(output / parent) for parent in sorted(parents)}
+    return Layout(folders=folders, files=tuple(sorted(files)))
+
+
+def missing_outputs(cache: Cache, output: Path, urls: Callable[[], Iterable[str]]) -> set[str]:
+    """missing_files of the URLs the cache records in `output` (`urls`, loaded only when
+    needed), judged by the layout the cache records when it has one; stamps the folders
+    found complete."""
+    layout = recorded_layout(cache, output)
+    if layout is None:
+        return missing_files(output, urls())
+    stamps = {parent: folder_stamp(output / parent) for parent in layout.folders}
+    unsure = {p for p, stamp in layout.folders.items() if not stamp or stamps[p][0] != stamp}
+    missing = {u for u in layout.files if not os.path.isfile(output / url_to_path(u))}
+    if not unsure:
+        return missing
+    # The stamps were taken before the listing: a change since gives another stamp.
+    found = _missing(output, urls(), unsure.__contains__, check_files=False)
+    incomplete = {_page_folder(url)[0] for url in found}
+    folders = {
+        p: stamps[p][0] if p in unsure and p not in incomplete and stamps[p][1] else stamp
+        for p, stamp in layout.folders.items()
+    }
+    if folders != layout.folders:
+        record_layout(cache, output, Layout(folders=folders, files=layout.files))
+    return missing | found
+
+
+def recorded_layout(cache: Cache, output: Path) -> Layout | None:
+    layout = cache.recall(_layout_memo(cache, output), LAYOUT_SHAPE)
+    return layout if isinstance(layout, Layout) else None
+
+
+def record_layout(cache: Cache, output: Path, layout: Layout | None) -> None:
+    """Record the layout of `output` (None: forget it, and the next check lists every
+    folder)."""
+    cache.remember(_layout_memo(cache, output), LAYOUT_SHAPE if layout else "", layout)
+
+
+LAYOUT_SHAPE = "1"
+
+
+def _layout_memo(cache: Cache, output: Path) -> str:
+    return f"layout:{cache.output_name(str(output))}"
 
 
 def _names(path: Path) -> set[str]:
@@ -139,12 +229,14 @@ def write_site(
     partial: bool = False,
     meanwhile: Callable[[], None] | None = None,
     mirror: media.Media | None = None,
+    missing: set[str] | None = None,
 ) -> tuple[int, int, dict[str, str]]:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns the files
     written, the files removed, and the key of every file newsgen now has in the folder.
     `known` and `previous` are as `Output` says; `meanwhile` runs while the workers render;
-    `mirror` is the media store as the build read it (else it is read now).
+    `mirror` is the media store as the build read it (else it is read now); `missing`, the
+    files of `previous` the caller just found missing (else they are looked for).
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
     they are (as `previous` records them), nothing is removed, and no progress is shown
@@ -176,7 +268,8 @@ def write_site(
     if previous:
         key_all()
         kept = [p.url for p in pages if _same(p.url, keys, previous)]
-        missing = missing_files(into, [*kept, *(c for u in kept for c in copied_as(u))])
+        if missing is None:
+            missing = missing_files(into, [*kept, *(c for u in kept for c in copied_as(u))])
         stale = [
             p
             for p in pages
@@ -245,6 +338,8 @@ def write_site(
     name = str(out.folder.path)
     if partial:
         cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
+        if not keys.keys() <= previous.keys():  # a file the recorded layout does not have
+            record_layout(cache, out.folder.path, None)
         cache.commit()
         return written, 0, {**previous, **keys}
     if out.known:
@@ -256,6 +351,7 @@ def write_site(
     gone -= {f"{media.OUTPUT_DIR}/{name}" for name in variants}
     removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
+    record_layout(cache, out.folder.path, layout_of(into, keys))
     cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR))
     cache.commit()
     return written, removed, keys

@@ -1,0 +1,166 @@
+"""publish's check of the output folder before a rebuild: the folders that hold pages' folders
+are listed only when their stamp changed, and whatever is missing is still put back."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from newsgen import publish
+from newsgen.cache import Cache
+from tests.conftest import MakeSite, build_site
+from tests.util import snapshot
+
+DEADLINE = 30.0
+SITE = {
+    "seeds/a.txt": "Roma – Un testo.\nUn secondo paragrafo.\n",
+    "seeds/b.txt": "Parigi – Altro.\n",
+    "seeds/c.txt": "Londra – Un terzo.\n",
+}
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The folders a check lists, in order; every folder settles as soon as it is written."""
+    monkeypatch.setattr(publish, "SETTLED_NS", 0)
+    folders: list[Path] = []
+    real = publish._folders
+
+    def counted(path: Path) -> set[str]:
+        folders.append(path)
+        return real(path)
+
+    monkeypatch.setattr(publish, "_folders", counted)
+    return folders
+
+
+def next_tick(site: Path, folder: Path) -> None:
+    """Wait until the file system's clock has moved past the folder's last change: a change
+    within the same tick would keep its times (what SETTLED_NS guards against)."""
+    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
+    probe, deadline = site / "probe", time.monotonic() + DEADLINE
+    probe.write_bytes(b"")
+    while probe.stat().st_mtime_ns <= changed:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+        probe.write_bytes(b"")
+    probe.unlink()
+
+
+def layout(site: Path) -> publish.Layout | None:
+    cache = Cache(site / ".newsgen" / "cache.sqlite")
+    try:
+        return publish.recorded_layout(cache, site / "build")
+    finally:
+        cache.close()
+
+
+def test_a_no_change_rebuild_lists_no_folder(make_site: MakeSite, listed: list[Path]) -> None:
+    site = make_site(SITE)
+    build_site(site)
+    listed.clear()
+    _, result = build_site(site)
+    assert (result.written, listed) == (0, [])
+
+
+def test_a_deleted_page_folder_is_found_by_listing_its_parent_alone(
+    make_site: MakeSite, listed: list[Path]
+) -> None:
+    site = make_site(SITE)
+    config, _ = build_site(site)
+    output = config.output_dir
+    before = snapshot(output)
+    articles = output / "articles"
+    next_tick(site, articles)
+    page = next(articles.iterdir())
+    shutil.rmtree(page)
+    listed.clear()
+    cache = Cache(site / ".newsgen" / "cache.sqlite")
+    try:
+        found = publish.missing_outputs(cache, output, lambda: cache.outputs(str(output)))
+    finally:
+        cache.close()
+    assert (found, listed) == ({f"/articles/{page.name}/"}, [articles])
+    _, result = build_site(site)
+    assert result.written == 1
+    assert snapshot(output) == before
+
+
+def test_an_edit_rebuild_lists_no_folder(make_site: MakeSite, listed: list[Path]) -> None:
+    """Nor does the writer list the folders of the pages it keeps: the check before the
+    rebuild told it what is missing."""
+    site = make_site(SITE)
+    build_site(site)
+    (site / "seeds" / "a.txt").write_text("Roma – Un testo.\nUn paragrafo cambiato.\n", "utf-8")
+    listed.clear()
+    _, result = build_site(site)
+    assert result.kept_plan
+    assert listed == []
+
+
+def test_a_forgotten_layout_lists_every_folder_and_restores_all(
+    make_site: MakeSite, listed: list[Path]
+) -> None:
+    site = make_site(SITE)
+    config, _ = build_site(site)
+    output = config.output_dir
+    before = snapshot(output)
+    cache = Cache(site / ".newsgen" / "cache.sqlite")
+    try:
+        publish.record_layout(cache, output, None)
+        cache.commit()
+    finally:
+        cache.close()
+    shutil.rmtree(next((output / "articles").iterdir()))
+    (output / "feed.xml").unlink()
+    listed.clear()
+    _, result = build_site(site)
+    assert result.written == 2
+    assert output / "articles" in listed
+    assert snapshot(output) == before
+    assert layout(site) is not None
+
+
+def test_a_folder_still_missing_a_page_is_not_stamped(tmp_path: Path, listed: list[Path]) -> None:
+    output = tmp_path / "build"
+    for url in ("/articles/a/index.html", "/tags/x/index.html"):
+        (output / url.strip("/")).parent.mkdir(parents=True)
+    urls = ["/articles/a/index.html", "/articles/b/index.html", "/tags/x/index.html"]
+    cache = Cache(tmp_path / "cache.sqlite")
+    try:
+        publish.record_layout(
+            cache, output, publish.Layout(folders={"articles": "", "tags": ""}, files=())
+        )
+        assert publish.missing_outputs(cache, output, lambda: urls) == {"/articles/b/index.html"}
+        recorded = publish.recorded_layout(cache, output)
+    finally:
+        cache.close()
+    assert recorded is not None
+    assert recorded.folders == {
+        "articles": "",
+        "tags": publish.folder_stamp(output / "tags")[0],
+    }
+
+
+def test_the_layout_groups_page_folders_by_parent_and_keeps_other_files(tmp_path: Path) -> None:
+    urls = [
+        "/articles/a/index.html",
+        "/articles/a/index.html.gz",
+        "/articles/b/index.html",
+        "/archive/2020/05/index.html",
+        "/index.html",
+        "/about/index.html",
+        "/feed.xml",
+        "/articles/a/photo.jpg",
+    ]
+    found = publish.layout_of(tmp_path, urls)
+    assert sorted(found.folders) == ["archive/2020", "articles"]
+    assert found.files == (
+        "/about/index.html",
+        "/articles/a/photo.jpg",
+        "/feed.xml",
+        "/index.html",
+    )
