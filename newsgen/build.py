@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 
 from newsgen import delta, identity, incremental, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
-from newsgen.collect import Collected, collect, scan
+from newsgen.collect import Collected, Scan, collect, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
@@ -105,7 +105,7 @@ def _build(config: Config, cache: Cache, options: Options) -> BuildResult:
 
 
 def _build_into(run: Run) -> BuildResult:
-    config, cache, options, clock = run.config, run.cache, run.options, Stopwatch()
+    config, cache, clock = run.config, run.cache, Stopwatch()
     found = scan(config, cache, jobs=run.jobs)
     state = incremental.state_of(run, found)
     shortcut = incremental.shortcut(run, found, state, clock)
@@ -113,6 +113,23 @@ def _build_into(run: Run) -> BuildResult:
         return shortcut
     interrupted = not state.known or cache.unfinished(str(run.output))
     cache.start_build(str(run.output))
+    workers = publish.render_workers(run, state.mirror, len(found.seeds))
+    try:
+        return _full_build(run, found, state, clock, interrupted, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _full_build(
+    run: Run,
+    found: Scan,
+    state: incremental.State,
+    clock: Stopwatch,
+    interrupted: bool,
+    workers: publish.RenderWorkers | None,
+) -> BuildResult:
+    config, cache, options = run.config, run.cache, run.options
     collected = collect(config, cache, found, jobs=run.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
     clock.lap("read")
@@ -134,6 +151,7 @@ def _build_into(run: Run) -> BuildResult:
         statics=planned.statics,
         meanwhile=lambda: recorded.append(make_plan()),
         mirror=state.mirror,
+        workers=workers,
     )
     if options.drafts:
         urls.keep_preview(cache, state.registry, planned.registry, planned.articles, planned.files)

@@ -86,6 +86,22 @@ def run(
     gc.freeze()
     pool = context.Pool(jobs, initializer=_worker_setup, initargs=(fn, cancelled, initializer))
     try:
+        yield from _stream(pool, cancelled, items, chunk, progress, meanwhile)
+    finally:
+        pool.close()
+        pool.join()
+        gc.unfreeze()
+
+
+def _stream(
+    pool: Any,
+    cancelled: Event,
+    items: Sequence[T],
+    chunk: int,
+    progress: Callable[[int], None] | None,
+    meanwhile: Callable[[], None] | None,
+) -> Iterator[Any]:
+    try:
         results = pool.imap(_call, items, chunksize=chunk)
         if meanwhile:
             meanwhile()
@@ -99,7 +115,34 @@ def run(
         # after a normal run.
         cancelled.set()
         raise
-    finally:
-        pool.close()
-        pool.join()
-        gc.unfreeze()
+
+
+class Workers:
+    """Worker processes forked when made, given their items later (`map`, once), then
+    `close`d. Forked while this process holds little, they copy none of what it reads
+    afterwards: each item is pickled to them instead. A worker forked from a large heap
+    ends up with a private copy of most of it, as each of its allocations lands in a
+    free slot of an inherited page and copies that page."""
+
+    def __init__(self, fn: Callable[[Any], Any], jobs: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.jobs = jobs
+        self.cancelled = context.Event()
+        self.pool = context.Pool(
+            jobs, initializer=_worker_setup, initargs=(fn, self.cancelled, None)
+        )
+
+    def map(
+        self,
+        items: Sequence[Any],
+        *,
+        progress: Callable[[int], None] | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> Iterator[Any]:
+        """The results of the workers' function over `items`, in order, as they come, one
+        item to a worker at a time."""
+        return _stream(self.pool, self.cancelled, items, 1, progress, meanwhile)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()

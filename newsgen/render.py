@@ -158,6 +158,11 @@ class Partials:
         self.frozen: dict[type, bool] = {}
         self.globals: dict[str, dict[str, Any]] = {}
 
+    def forget(self) -> None:
+        """Drop the renderings kept so far (and the values that key them)."""
+        self.rendered.clear()
+        self.kept.clear()
+
     @jinja2.pass_context
     def __call__(self, context: Context, name: str, /, **values: object) -> Markup:
         return self.render(context, name, **values)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from newsgen.build import BuildResult
-from newsgen.config import Config
+import pytest
+
+from newsgen import publish
+from newsgen.build import BuildResult, build
+from newsgen.config import Config, load_config
 from newsgen.plan import Page
-from newsgen.publish import RENDER_SPAN, render_order
+from newsgen.publish import LISTING_SPAN, RENDER_SPAN, render_order
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
 from tests.util import snapshot
@@ -61,3 +64,43 @@ def test_one_worker_takes_every_page_that_lists_articles_the_others_article_page
     assert spans[0] == (0, len(listing))
     assert [end - start for start, end in spans[1:]] == [RENDER_SPAN] * 3 + [8]
     assert [n for start, end in spans for n in range(start, end)] == list(range(300))
+
+
+def test_pages_sent_pickled_come_in_listing_spans_by_their_newest_article() -> None:
+    """So no worker draws every teaser (and keeps it): a span holds the listings that show
+    the same, recent, articles."""
+    shown = [article(n, f"2020-01-{n % 28 + 1:02d}") for n in range(40)]
+    listings = [
+        Page(url=f"/l{n}/", template="list.html", articles=(shown[n % 40], shown[(n * 7) % 40]))
+        for n in range(LISTING_SPAN + 44)
+    ]
+    pages = [*listings, Page(url="/a/", template="article.html", article=shown[0])]
+    ordered, spans = render_order(pages, packed=True)
+    newest = [max(a.order for a in p.articles) for p in ordered[: len(listings)]]
+    assert newest == sorted(newest)
+    assert sorted(p.url for p in ordered[: len(listings)]) == sorted(p.url for p in listings)
+    assert spans == [(0, LISTING_SPAN), (LISTING_SPAN, len(listings)), (len(listings), len(pages))]
+
+
+def test_render_workers_forked_before_the_plan_write_what_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forked = []
+    made = publish.render_workers
+
+    def counted(*args: object) -> publish.RenderWorkers | None:
+        workers = made(*args)  # type: ignore[arg-type]
+        forked.append(workers)
+        return workers
+
+    monkeypatch.setattr(publish, "render_workers", counted)
+    monkeypatch.setattr(publish, "LISTING_SPAN", 7)  # many listing spans, a teaser in several
+    outputs = []
+    for jobs in (1, 2):
+        site = copy_demo_site(tmp_path / f"demo{jobs}")
+        config = load_config(site, {"output": str(tmp_path / "out")})
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        build(config, jobs=jobs)
+        outputs.append(snapshot(tmp_path / "out"))
+    assert forked[0] is None and forked[1] is not None
+    assert outputs[0] == outputs[1]

@@ -9,7 +9,7 @@ from collections.abc import Generator
 
 import pytest
 
-from newsgen.parallel import MIN_PARALLEL, run
+from newsgen.parallel import MIN_PARALLEL, Workers, run
 
 
 def square(n: int) -> int:
@@ -76,3 +76,23 @@ def test_batches_run_in_workers_by_the_work_they_hold(size: int, in_workers: boo
     """Four batches of articles: where they run depends on how many articles, not batches."""
     pids = set(run(pid, range(4), jobs=2, chunk=1, size=size))
     assert (os.getpid() not in pids) is in_workers
+
+
+MADE_LATER: list[int] = []
+
+
+def made_later(n: int) -> tuple[int, int]:
+    return n * n, len(MADE_LATER)
+
+
+def test_workers_forked_early_see_only_their_items() -> None:
+    """What this process makes after the fork reaches the workers only as their items."""
+    workers = Workers(made_later, jobs=2)
+    processes = list(workers.pool._pool)  # type: ignore[attr-defined]
+    try:
+        MADE_LATER.extend(range(1000))
+        assert list(workers.map(range(100))) == [(n * n, 0) for n in range(100)]
+    finally:
+        workers.close()
+        MADE_LATER.clear()
+    assert len(processes) == 2 and not any(p.is_alive() for p in processes)
