@@ -122,10 +122,8 @@ class Scan:
         """A hash of every input file's path and content ("" while a seed is unread)."""
         if not self.complete():
             return ""
-        digest = hashlib.sha256()
-        for source in (*self.seeds, *self.curated):
-            digest.update(f"{source.path}\0{source.sha}\0".encode())
-        return digest.hexdigest()
+        parts = [f"{source.path}\0{source.sha}\0" for source in (*self.seeds, *self.curated)]
+        return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
@@ -350,31 +348,58 @@ def find_sources(
     with os.scandir(base) as listed:
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
     entries.sort(key=_name)
-    found: list[tuple[str, str, int, int, str | None]] = []
+    sources: list[Source | None] = []
+    unread: list[int] = []
+    limit, uid = config.max_file_bytes, os.geteuid()
     for entry in entries:
         relative = prefix + entry.name
-        checked = _check_entry(entry, root, config.max_file_bytes, config.max_file_mb)
+        checked = _plain_file(entry, limit, uid) or _check_entry(
+            entry, root, limit, config.max_file_mb
+        )
         if isinstance(checked, str):
             problems.append(_skipped(_printable(relative), checked))
             continue
         size, mtime = checked.st_size, checked.st_mtime_ns
         seen = known.get(relative)
-        sha = seen[2] if seen and seen[0] == size and seen[1] == mtime else None
-        found.append((relative, entry.path, size, mtime, "" if defer and not seen else sha))
-    unread = [file for _, file, _, _, sha in found if sha is None]
-    read = iter(list(run(Limit.of(config).hash, unread, jobs=jobs)))
-    sources: list[Source] = []
-    for relative, file, size, mtime, sha in found:
-        source = Source(path=relative, file=file, sha=sha or "", size=size, mtime_ns=mtime)
-        if sha is None:
-            hashed = next(read)
-            if isinstance(hashed, Unreadable):
-                problems.append(_skipped(relative, hashed.why))
-                continue
-            source = replace(source, sha=hashed)
-            changed.append(file_row(source, since))
-        sources.append(source)
-    return sources
+        if seen and seen[0] == size and seen[1] == mtime:
+            sha = seen[2]
+        else:
+            sha = ""
+            if seen or not defer:
+                unread.append(len(sources))
+        sources.append(Source(path=relative, file=entry.path, sha=sha, size=size, mtime_ns=mtime))
+    files = [source.file for i in unread if (source := sources[i])]
+    for i, hashed in zip(unread, list(run(Limit.of(config).hash, files, jobs=jobs)), strict=True):
+        source = sources[i]
+        assert source is not None
+        if isinstance(hashed, Unreadable):
+            problems.append(_skipped(source.path, hashed.why))
+            sources[i] = None
+            continue
+        sources[i] = source = replace(source, sha=hashed)
+        changed.append(file_row(source, since))
+    return [source for source in sources if source is not None]
+
+
+def _plain_file(entry: os.DirEntry[str], limit: int, uid: int) -> os.stat_result | None:
+    """The status of what nearly every entry is, a regular file (no link) with an ASCII
+    name, under the size limit, that this process may read; else None (`_check_entry`
+    says what it is). Checked in few steps: with 100,000 files, the checks took more time
+    than the stat calls."""
+    try:
+        status = entry.stat()
+    except OSError:
+        return None
+    mode = status.st_mode
+    if (
+        stat.S_ISREG(mode)
+        and status.st_size <= limit
+        and (mode & 0o444 == 0o444 or (mode & stat.S_IRUSR and status.st_uid == uid))
+        and entry.name.isascii()
+        and not entry.is_symlink()
+    ):
+        return status
+    return None
 
 
 def _check_entry(

@@ -195,5 +195,7 @@ def _rebuild(
         search=indexed,
         kept_plan=True,
     )
-    publish.finish(cache, run.folder, state.build_key, result, record)
+    # The folder is the one the last build marked (`known`), listing the files of `previous`.
+    same = record.keys() == previous.keys()
+    publish.finish(cache, run.folder, state.build_key, result, record, same_files=same)
     return result

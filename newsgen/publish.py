@@ -38,12 +38,19 @@ class Output:
 
 
 def finish(
-    cache: Cache, folder: write.Folder, state: str, result: BuildResult, record: dict[str, str]
+    cache: Cache,
+    folder: write.Folder,
+    state: str,
+    result: BuildResult,
+    record: dict[str, str],
+    *,
+    same_files: bool = False,
 ) -> None:
     """Record the build, mark the output folder as the one recorded (it holds the files of
-    `record`), and put it in place."""
+    `record`: with `same_files`, those its marker lists already), and put it in place."""
     marker = marker_of(record, cache.variants_digest(str(folder.path)))
-    write.write_marker(folder, marker, map(url_to_path, record))
+    if not (same_files and write.rewrite_marker(folder, marker)):
+        write.write_marker(folder, marker, map(url_to_path, record))
     cache.finish_build(str(folder.path), state, result, marker)
     cache.commit()
     write.install(folder)

@@ -312,6 +312,21 @@ def write_marker(folder: Folder, marker: str, files: Iterable[str]) -> None:
     write_atomic(folder.into / MARKER, text.encode())
 
 
+def rewrite_marker(folder: Folder, marker: str) -> bool:
+    """Mark the folder as written by the build `marker`, keeping the files its marker
+    lists now (a rebuild that made no new file: sorting the names of 120,000 files again
+    took a sixth of a second); False when there is no marker to keep."""
+    path = folder.into / MARKER
+    try:
+        _, newline, listed = path.read_bytes().partition(b"\n")
+    except OSError:
+        return False
+    if not newline:
+        return False
+    write_atomic(path, marker.encode() + newline + listed)
+    return True
+
+
 def install(folder: Folder) -> None:
     """Rename a new output folder into place."""
     if not folder.new:

@@ -312,3 +312,12 @@ def test_only_new_folders_of_dead_builds_are_removed(tmp_path: Path) -> None:
         f".newsgen-{alive.pid}-my-build.tmp",
     }
     assert folder.into == tmp_path / f".newsgen-{os.getpid()}-my-build.tmp"
+
+
+def test_a_marker_rewritten_keeps_its_list_and_changes_its_first_line(tmp_path: Path) -> None:
+    folder = write.Folder(path=tmp_path, into=tmp_path, marker=None)
+    assert not write.rewrite_marker(folder, "b")  # no marker to keep
+    write.write_marker(folder, "a", ["z.html", "feed.xml", "a/index.html"])
+    assert write.rewrite_marker(folder, "b")
+    written = (tmp_path / write.MARKER).read_text(encoding="utf-8")
+    assert written == "b\na/index.html\nfeed.xml\nz.html\n"
