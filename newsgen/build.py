@@ -141,7 +141,7 @@ def _full_build(
     make_plan = functools.partial(delta.record, found, collected, planned.articles, planned.pages)
     recorded: list[delta.Plan] = []
     previous = cache.outputs(str(run.output)) if state.known else {}
-    written, removed, record = publish.write_site(
+    done = publish.write_site(
         run,
         planned.pages,
         collected.article_keys,
@@ -164,12 +164,12 @@ def _full_build(
     clock.lap("search" if indexed else "")
     result = replace(
         _result(planned, collected, options, clock),
-        written=written,
-        removed=removed,
+        written=done.written,
+        removed=done.removed,
         search=indexed,
     )
     plan = recorded[0] if recorded else make_plan()
-    _remember(run, state.with_inputs(found), collected, plan, result, record)
+    _remember(run, state.with_inputs(found), collected, plan, result, done)
     return result
 
 
@@ -306,7 +306,7 @@ def _remember(
     collected: Collected,
     plan: delta.Plan,
     result: BuildResult,
-    record: dict[str, str],
+    done: publish.Written,
 ) -> None:
     """Keep what the next build needs to take a shortcut, and put the output in place."""
     run.cache.prune(collected.keys, (a.body_key for a in collected.articles))
@@ -314,4 +314,4 @@ def _remember(
     # real one (and `state` has the inputs as this build read them).
     state = replace(state, registry=incremental.registry_digest(run.config))
     delta.remember(run.cache, state.plan_key, plan)
-    publish.finish(run.cache, run.folder, state.build_key, result, record)
+    publish.finish(run.cache, run.folder, state.build_key, result, done)

@@ -147,7 +147,7 @@ def _rebuild(
     left as it is."""
     config, cache, output, hold = run.config, run.cache, run.output, run.options.hold
     clock.lap("read")
-    previous = cache.outputs(str(output))
+    previous = cache.recorded(str(output))
     statics = publish.static_files(config.source_dir("templates"))
     missing = publish.missing_outputs(cache, output, lambda: previous)
     pages_missing = missing - statics.keys()
@@ -162,7 +162,7 @@ def _rebuild(
     if hold is not None and hold(edits.problems):
         return replace(last, written=0, removed=0, problems=tuple(edits.problems), kept_plan=True)
     cache.start_build(str(output))
-    written, _, record = publish.write_site(
+    done = publish.write_site(
         run,
         pages,
         content,
@@ -186,7 +186,7 @@ def _rebuild(
         search.remove_index(output)
     result = replace(
         last,
-        written=written,
+        written=done.written,
         removed=0,
         enriched=edits.enriched,
         problems=tuple(edits.problems),
@@ -195,7 +195,5 @@ def _rebuild(
         search=indexed,
         kept_plan=True,
     )
-    # The folder is the one the last build marked (`known`), listing the files of `previous`.
-    same = record.keys() == previous.keys()
-    publish.finish(cache, run.folder, state.build_key, result, record, same_files=same)
+    publish.finish(cache, run.folder, state.build_key, result, done)
     return result

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,23 +34,56 @@ class Output:
 
     folder: write.Folder
     known: bool
-    previous: dict[str, str]
+    previous: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Written:
+    """What write_site did: the files it wrote and removed, and the key of every file
+    newsgen now has in the folder (`record`). A partial build also says what it changed:
+    the keys its files had before (`before`; a new file has none) and have now (`after`)."""
+
+    written: int
+    removed: int
+    record: Mapping[str, str]
+    before: dict[str, str] | None = None
+    after: dict[str, str] | None = None
+
+
+class Over(Mapping[str, str]):
+    """The keys of `top` over those of `under`, neither copied (`under` may be the record
+    of 120,000 files, read as it is asked for)."""
+
+    def __init__(self, top: Mapping[str, str], under: Mapping[str, str]) -> None:
+        self.top, self.under = top, under
+
+    def __getitem__(self, url: str) -> str:
+        return self.top[url] if url in self.top else self.under[url]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.top
+        yield from (url for url in self.under if url not in self.top)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def finish(
-    cache: Cache,
-    folder: write.Folder,
-    state: str,
-    result: BuildResult,
-    record: dict[str, str],
-    *,
-    same_files: bool = False,
+    cache: Cache, folder: write.Folder, state: str, result: BuildResult, done: Written
 ) -> None:
     """Record the build, mark the output folder as the one recorded (it holds the files of
-    `record`: with `same_files`, those its marker lists already), and put it in place."""
-    marker = marker_of(record, cache.variants_digest(str(folder.path)))
-    if not (same_files and write.rewrite_marker(folder, marker)):
-        write.write_marker(folder, marker, map(url_to_path, record))
+    `done.record`), and put it in place."""
+    before, after = done.before, done.after
+    if before is None or after is None:
+        marker = marker_of(done.record, cache.variants_digest(str(folder.path)))
+        write.write_marker(folder, marker, map(url_to_path, done.record))
+    else:
+        # A partial build is made in the folder the last build marked (`known`), with the
+        # image variants that build left: only the files it rewrote change the marker, and
+        # unless it made a new one, the marker lists the same files.
+        marker = marker_after(cache.marker(str(folder.path)), before, after)
+        if len(before) < len(after) or not write.rewrite_marker(folder, marker):
+            write.write_marker(folder, marker, map(url_to_path, done.record))
     cache.finish_build(str(folder.path), state, result, marker)
     cache.commit()
     write.install(folder)
@@ -230,7 +263,7 @@ def write_site(
     content: dict[str, str],
     *,
     known: bool,
-    previous: dict[str, str],
+    previous: Mapping[str, str],
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
     partial: bool = False,
@@ -238,11 +271,12 @@ def write_site(
     mirror: media.Media | None = None,
     missing: set[str] | None = None,
     workers: RenderWorkers | None = None,
-) -> tuple[int, int, dict[str, str]]:
+) -> Written:
     """Render and write the pages whose inputs changed; copy static files (`statics`, when
     the caller already listed them); remove what the site no longer has. Returns the files
     written, the files removed, and the key of every file newsgen now has in the folder.
-    `known` and `previous` are as `Output` says; `meanwhile` runs while the workers render;
+    `known` and `previous` are as `Output` says (`previous` is read as it is asked for: a
+    partial build asks for the keys of its files only); `meanwhile` runs while the workers render;
     `mirror` is the media store as the build read it (else it is read now); `missing`, the
     files of `previous` the caller just found missing (else they are looked for); `workers`,
     render workers forked before the site was read (see render_workers), render the pages.
@@ -254,7 +288,8 @@ def write_site(
     progress = None if partial else run.options.progress
     out = Output(folder=run.folder, known=known, previous=previous)
     into = out.folder.into
-    recorded = previous
+    recorded: Mapping[str, str] = previous
+    before: dict[str, str] = {}
     templates = config.source_dir("templates")
     site = site_info(config)
     mirror = mirror if mirror is not None else media.load(config)
@@ -344,9 +379,11 @@ def write_site(
         shown, unused = ([], []) if partial else sync_variants(out, variants)
         staged += shown
         listed = _listed(out)
+        if partial:  # the keys the files had, before _forget records them as replaced
+            before = {url: previous[url] for url in keys if url in previous}
         if out.known:
             replaced = [*(p.url for p in stale), *(c for p in stale for c in copied_as(p.url))]
-            recorded = {**previous, **_forget(cache, out, [*replaced, *copied])}
+            recorded = Over(_forget(cache, out, [*replaced, *copied]), previous)
         if not out.folder.new:
             _list_ahead(out, keys, listed)
         write.commit(staged)
@@ -357,10 +394,11 @@ def write_site(
     name = str(out.folder.path)
     if partial:
         cache.set_outputs(name, keys, {u: recorded[u] for u in keys if u in recorded})
-        if not keys.keys() <= previous.keys():  # a file the recorded layout does not have
+        if len(before) < len(keys):  # a file the recorded layout does not have
             record_layout(cache, out.folder.path, None)
         cache.commit()
-        return written, 0, {**previous, **keys}
+        record = Over(keys, previous)
+        return Written(written=written, removed=0, record=record, before=before, after=keys)
     if out.known:
         gone = {url_to_path(u) for u in set(previous) - set(keys)}
     else:
@@ -373,7 +411,7 @@ def write_site(
     record_layout(cache, out.folder.path, layout_of(into, keys))
     cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR))
     cache.commit()
-    return written, removed, keys
+    return Written(written=written, removed=removed, record=keys)
 
 
 HEADERS = "/_headers"
@@ -399,7 +437,7 @@ def compressed_keys(keys: dict[str, str]) -> dict[str, str]:
     return {copy: key for url, key in keys.items() for copy in copies(url)}
 
 
-def _same(url: str, keys: dict[str, str], previous: dict[str, str]) -> bool:
+def _same(url: str, keys: dict[str, str], previous: Mapping[str, str]) -> bool:
     """Whether the file at `url` and its copies are as the last build wrote them."""
     return previous.get(url) == keys[url] and all(
         previous.get(c) == keys[c] for c in copies(url) if c in keys
@@ -410,7 +448,7 @@ def _compress_statics(
     statics: dict[str, Path],
     published: dict[str, bytes],
     keys: dict[str, str],
-    previous: dict[str, str],
+    previous: Mapping[str, str],
     output: Path,
 ) -> dict[str, write.Staged]:
     """Stage the compressed copies of the static files that changed or are missing."""
@@ -429,7 +467,7 @@ def _compress_statics(
 
 
 def _headers_file(
-    config: Config, hosts: set[str], keys: dict[str, str], previous: dict[str, str], output: Path
+    config: Config, hosts: set[str], keys: dict[str, str], previous: Mapping[str, str], output: Path
 ) -> dict[str, write.Staged]:
     """Stage `_headers` (see newsgen.headers) when it changed or is missing; its key goes
     into `keys`."""
@@ -602,14 +640,32 @@ def _list_ahead(out: Output, keys: dict[str, str], listed: set[str]) -> None:
         write.write_marker(out.folder, "", listed | {url_to_path(u) for u in keys})
 
 
-def marker_of(keys: dict[str, str], variants: str = "") -> str:
+def marker_of(keys: Mapping[str, str], variants: str = "") -> str:
     """The marker of an output folder holding the files of `keys` and the image variants
     of digest `variants` (see write.Folder and Cache.set_variants): a hash of its content,
-    so that a rebuild and a clean build leave the same bytes."""
-    lines = "\n".join(f"{url} {key}" for url, key in sorted(keys.items()))
+    so that a rebuild and a clean build leave the same bytes. It is a sum of a hash of
+    each file's URL and key (modulo 2**128), so that a rebuild of a few pages updates it
+    from theirs alone (see marker_after)."""
+    total = sum(_file_hash(url, key) for url, key in keys.items())
     if variants:
-        lines += f"\n/{media.OUTPUT_DIR}/ {variants}"
-    return hashlib.sha256(lines.encode()).hexdigest()[:32]
+        total += _file_hash(f"/{media.OUTPUT_DIR}/", variants)
+    return f"{total % _MARKER_MODULUS:032x}"
+
+
+def marker_after(marker: str, before: Mapping[str, str], after: Mapping[str, str]) -> str:
+    """The marker of a folder marked `marker` after its files' keys changed from `before`
+    (a file new in `after` has none there) to `after`."""
+    total = int(marker, 16)
+    total -= sum(_file_hash(url, key) for url, key in before.items())
+    total += sum(_file_hash(url, key) for url, key in after.items())
+    return f"{total % _MARKER_MODULUS:032x}"
+
+
+_MARKER_MODULUS = 2**128
+
+
+def _file_hash(url: str, key: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{url} {key}".encode()).digest()[:16], "big")
 
 
 def _forget(cache: Cache, out: Output, urls: list[str]) -> dict[str, str]:
@@ -673,7 +729,7 @@ def all_static_files(templates: Path) -> dict[str, Path]:
 def _copy_statics(
     statics: dict[str, Path],
     keys: dict[str, str],
-    previous: dict[str, str],
+    previous: Mapping[str, str],
     output: Path,
     data: dict[str, bytes] | None = None,
 ) -> dict[str, write.Staged]:
