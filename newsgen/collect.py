@@ -41,7 +41,7 @@ from newsgen.load import (
     use_weekday_names,
     weekday_names,
 )
-from newsgen.parallel import MIN_PARALLEL, run
+from newsgen.parallel import MIN_PARALLEL, Status, run, statuses
 from newsgen.records import Article, Draft, Problem
 from newsgen.write import write_atomic
 
@@ -351,15 +351,17 @@ def find_sources(
     sources: list[Source | None] = []
     unread: list[int] = []
     limit, uid = config.max_file_bytes, os.geteuid()
-    for entry in entries:
+    paths = [entry.path for entry in entries]
+    for entry, path, status in zip(entries, paths, statuses(paths, jobs), strict=True):
         relative = prefix + entry.name
-        checked = _plain_file(entry, limit, uid) or _check_entry(
-            entry, root, limit, config.max_file_mb
-        )
-        if isinstance(checked, str):
-            problems.append(_skipped(_printable(relative), checked))
-            continue
-        size, mtime = checked.st_size, checked.st_mtime_ns
+        if status and _plain_file(status, limit, uid) and _plain_entry(entry):
+            size, mtime = status[1], status[2]
+        else:
+            checked = _check_entry(entry, root, limit, config.max_file_mb)
+            if isinstance(checked, str):
+                problems.append(_skipped(_printable(relative), checked))
+                continue
+            size, mtime = checked.st_size, checked.st_mtime_ns
         seen = known.get(relative)
         if seen and seen[0] == size and seen[1] == mtime:
             sha = seen[2]
@@ -367,7 +369,7 @@ def find_sources(
             sha = ""
             if seen or not defer:
                 unread.append(len(sources))
-        sources.append(Source(path=relative, file=entry.path, sha=sha, size=size, mtime_ns=mtime))
+        sources.append(Source(path=relative, file=path, sha=sha, size=size, mtime_ns=mtime))
     files = [source.file for i in unread if (source := sources[i])]
     for i, hashed in zip(unread, list(run(Limit.of(config).hash, files, jobs=jobs)), strict=True):
         source = sources[i]
@@ -381,25 +383,21 @@ def find_sources(
     return [source for source in sources if source is not None]
 
 
-def _plain_file(entry: os.DirEntry[str], limit: int, uid: int) -> os.stat_result | None:
-    """The status of what nearly every entry is, a regular file (no link) with an ASCII
-    name, under the size limit, that this process may read; else None (`_check_entry`
-    says what it is). Checked in few steps: with 100,000 files, the checks took more time
-    than the stat calls."""
-    try:
-        status = entry.stat()
-    except OSError:
-        return None
-    mode = status.st_mode
-    if (
+def _plain_file(status: Status, limit: int, uid: int) -> bool:
+    """Whether the file is what nearly every source is: a regular file under the size
+    limit that this process may read (see `_readable`). Checked in few steps, and the rest
+    by `_check_entry`: with 100,000 files, the checks took more time than the stat calls."""
+    mode, size, _, owner = status
+    return (
         stat.S_ISREG(mode)
-        and status.st_size <= limit
-        and (mode & 0o444 == 0o444 or (mode & stat.S_IRUSR and status.st_uid == uid))
-        and entry.name.isascii()
-        and not entry.is_symlink()
-    ):
-        return status
-    return None
+        and size <= limit
+        and bool(mode & 0o444 == 0o444 or (mode & stat.S_IRUSR and owner == uid))
+    )
+
+
+def _plain_entry(entry: os.DirEntry[str]) -> bool:
+    """Whether the entry is no link and its name is ASCII (see `_check_entry`)."""
+    return entry.name.isascii() and not entry.is_symlink()
 
 
 def _check_entry(

@@ -6,6 +6,7 @@ import gc
 import multiprocessing
 import os
 import signal
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.synchronize import Event
 from typing import Any, TypeVar
@@ -146,3 +147,75 @@ class Workers:
     def close(self) -> None:
         self.pool.close()
         self.pool.join()
+
+
+# A file's mode, size, modification time (ns) and owner, through a link.
+Status = tuple[int, int, int, int]
+
+# Below this many files, forking a process to stat half of them costs more than it saves.
+MIN_FORKED_STAT = 20_000
+_FIELDS = 4
+
+
+def statuses(paths: Sequence[str], jobs: int) -> list[Status | None]:
+    """The status of each path (None when it has none), the second half stat'ed by a
+    forked process when there are many on more than one core: an unchanged site's rebuild
+    is mostly stat calls (0.45 s of 1 s for 100,000 files, 0.25 s on two processes;
+    threads made it slower, taking the GIL back after each call)."""
+    if jobs <= 1 or len(paths) < MIN_FORKED_STAT:
+        return [_status(path) for path in paths]
+    half = len(paths) // 2
+    mine, theirs = paths[:half], paths[half:]
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return [_status(path) for path in paths]
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return [_status(path) for path in paths]
+    if pid == 0:  # the child: stat, write, and leave without running the parent's exit code
+        code = 1
+        try:
+            os.close(read_end)
+            with open(write_end, "wb") as out:
+                out.write(_packed(theirs))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    stream = open(read_end, "rb")  # noqa: SIM115 (closed before the wait, which it ends)
+    try:
+        found = [_status(path) for path in mine]
+        data = stream.read()
+    finally:
+        stream.close()  # a child still writing gets a broken pipe, and exits
+        _, exit_status = os.waitpid(pid, 0)
+    if exit_status != 0 or len(data) != 8 * _FIELDS * len(theirs):
+        return found + [_status(path) for path in theirs]
+    return found + _unpacked(data)
+
+
+def _status(path: str) -> Status | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_mode, st.st_size, st.st_mtime_ns, st.st_uid
+
+
+def _packed(paths: Sequence[str]) -> bytes:
+    values = array("q")
+    for path in paths:
+        values.extend(_status(path) or (-1, 0, 0, 0))
+    return values.tobytes()
+
+
+def _unpacked(data: bytes) -> list[Status | None]:
+    values = array("q", data)
+    return [
+        None if values[i] < 0 else (values[i], values[i + 1], values[i + 2], values[i + 3])
+        for i in range(0, len(values), _FIELDS)
+    ]

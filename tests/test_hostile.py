@@ -23,8 +23,10 @@ import pytest
 from lxml import etree, html
 from playwright.sync_api import Dialog, Page
 
-from newsgen import collect
+from newsgen import collect, parallel
+from newsgen.cache import Cache
 from newsgen.collect import Unreadable, read_source
+from newsgen.config import load_config
 from newsgen.records import Problem
 from tests.conftest import MakeSite, build_site
 from tests.safety import (
@@ -803,3 +805,23 @@ def test_every_page_keeps_the_theme_title_and_opens_no_dialog_in_chromium(
         "<script>alert('title')</script><svg onload=alert(1)><iframe src=javascript:alert(2)>"
         " · Hostile archive"
     )
+
+
+def test_a_scan_that_stats_on_two_processes_finds_what_one_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The odd files of the hostile site, stat'ed by a forked process (as in a large site's
+    rebuild) are skipped with the same problems."""
+    site, _ = copy_hostile_site(tmp_path)
+    config = load_config(site)
+    found = {}
+    for jobs in (1, 2):
+        monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0 if jobs == 2 else 10**9)
+        cache = Cache(tmp_path / f"cache-{jobs}.sqlite")
+        try:
+            found[jobs] = collect.scan(config, cache, jobs=jobs)
+        finally:
+            cache.close()
+    one, two = found[1], found[2]
+    assert (two.seeds, two.curated, two.problems) == (one.seeds, one.curated, one.problems)
+    assert any("named pipe" in p.message for p in one.problems)

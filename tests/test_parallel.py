@@ -6,9 +6,11 @@ import multiprocessing
 import os
 import time
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
+from newsgen import parallel
 from newsgen.parallel import MIN_PARALLEL, Workers, run
 
 
@@ -96,3 +98,54 @@ def test_workers_forked_early_see_only_their_items() -> None:
         workers.close()
         MADE_LATER.clear()
     assert len(processes) == 2 and not any(p.is_alive() for p in processes)
+
+
+def _odd_files(folder: Path) -> list[str]:
+    """Paths of a file, a folder, a named pipe, a broken link, a link, and one not there."""
+    (folder / "a.txt").write_text("a", encoding="utf-8")
+    (folder / "sub").mkdir()
+    os.mkfifo(folder / "pipe")
+    (folder / "broken").symlink_to(folder / "nowhere")
+    (folder / "link").symlink_to(folder / "a.txt")
+    names = ["a.txt", "sub", "pipe", "broken", "link", "gone"]
+    return [str(folder / name) for name in names * 5]
+
+
+def test_statuses_from_a_forked_process_are_those_stat_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _odd_files(tmp_path)
+    here = parallel.statuses(paths, jobs=1)
+    monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
+    assert parallel.statuses(paths, jobs=2) == here
+    st = os.stat(paths[0])
+    assert here[0] == (st.st_mode, st.st_size, st.st_mtime_ns, st.st_uid)
+    assert here[3] is None and here[5] is None  # the broken link, the missing file
+    assert here[4] == here[0]  # through the link
+
+
+def test_statuses_are_taken_here_when_no_process_can_be_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _odd_files(tmp_path)
+    monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    assert parallel.statuses(paths, jobs=2) == parallel.statuses(paths, jobs=1)
+
+
+def test_statuses_are_taken_here_when_the_forked_process_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _odd_files(tmp_path)
+    here = parallel.statuses(paths, jobs=1)
+    monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
+
+    def fail(paths: object) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(parallel, "_packed", fail)  # in the child, which inherits it
+    assert parallel.statuses(paths, jobs=2) == here
