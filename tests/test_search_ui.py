@@ -182,6 +182,14 @@ def test_a_result_says_place_date_and_language_and_its_excerpt_skips_the_headlin
     )
 
 
+def test_an_excerpt_cut_from_inside_the_text_says_so(page: Page, served: str) -> None:
+    page.goto(served + "search/?q=Camfranglais")
+    expect(page.locator(".search-excerpt")).to_have_text(re.compile(r"^… \S.+\S …$"))
+    # This one begins where the indexed text does (the sentence after the headline).
+    page.goto(served + "search/?q=bundesregierung")
+    expect(page.locator(".search-excerpt")).to_have_text(re.compile(r"^Damit sollen .+\S …$"))
+
+
 def test_results_in_the_site_language_carry_no_language_mark(page: Page, served: str) -> None:
     page.goto(served + "search/?q=diplomatici")
     expect(page.locator(".search-result")).to_have_count(1)

@@ -320,19 +320,30 @@
   // one loss: text that itself holds `&lt;` shows as `<`.
   const unescapeExcerpt = (piece) => piece.replace(/&lt;|&gt;/g, (m) => (m === "&lt;" ? "<" : ">"));
 
-  const excerptOf = (excerpt) => {
+  // An excerpt cut from inside the text says so: "…" where it does not begin or end with it.
+  const excerptOf = (excerpt, content) => {
     const paragraph = element("p", "summary search-excerpt");
     let marked = false;
+    let plain = "";
     for (const piece of String(excerpt).split(/(<mark>|<\/mark>)/)) {
       if (piece === "<mark>" || piece === "</mark>") {
         marked = piece === "<mark>";
       } else if (piece) {
         const words = unescapeExcerpt(piece);
+        plain += words;
         paragraph.append(marked ? element("mark", "", words) : document.createTextNode(words));
       }
     }
+    const text = squeeze(String(content || ""));
+    plain = squeeze(plain);
+    if (text && plain) {
+      if (!text.startsWith(plain.slice(0, 40))) paragraph.prepend("… ");
+      if (!text.endsWith(plain.slice(-40))) paragraph.append(" …");
+    }
     return paragraph;
   };
+
+  const squeeze = (text) => text.replace(/\s+/g, " ").trim();
 
   // Only a link into this site: an index could hold any string where a URL should be.
   const sameSite = (url) => {
@@ -401,7 +412,7 @@
       byline.append(mark);
     }
     if (byline.childNodes.length) teaser.append(byline);
-    if (data.excerpt) teaser.append(excerptOf(data.excerpt));
+    if (data.excerpt) teaser.append(excerptOf(data.excerpt, data.content));
     item.append(teaser);
     return item;
   };
