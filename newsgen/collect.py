@@ -349,7 +349,8 @@ def find_sources(
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
     entries.sort(key=_name)
     sources: list[Source | None] = []
-    unread: list[int] = []
+    unread: list[int] = []  # positions in `sources` of the files to hash
+    files: list[str] = []
     limit, uid = config.max_file_bytes, os.geteuid()
     paths = [entry.path for entry in entries]
     for entry, path, status in zip(entries, paths, statuses(paths, jobs), strict=True):
@@ -369,8 +370,8 @@ def find_sources(
             sha = ""
             if seen or not defer:
                 unread.append(len(sources))
+                files.append(path)
         sources.append(Source(path=relative, file=path, sha=sha, size=size, mtime_ns=mtime))
-    files = [source.file for i in unread if (source := sources[i])]
     for i, hashed in zip(unread, list(run(Limit.of(config).hash, files, jobs=jobs)), strict=True):
         source = sources[i]
         assert source is not None

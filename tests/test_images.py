@@ -26,7 +26,7 @@ from newsgen.fetch import Policy, fetch_images
 from newsgen.publish import variant_cache
 from tests.conftest import build_site
 from tests.site_pages import SUB_PATH, serve
-from tests.util import clean_build, differing, in_process, snapshot, start
+from tests.util import clean_build, differing, in_process, next_tick, snapshot, start
 
 DEADLINE = 30.0
 SEED = "seeds/000_0123456789abcdef.txt"
@@ -705,15 +705,7 @@ def test_a_settled_variant_folder_is_listed_only_once_it_changed(
         assert cache.variants_stamp(str(two / "build")) == publish.folder_stamp(folder)[0] != ""
     finally:
         cache.close()
-    # A deletion within the same tick of the file system's clock would keep the folder's
-    # times (what SETTLED_NS guards against): wait for the next tick.
-    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
-    probe, deadline = two / "probe", time.monotonic() + DEADLINE
-    probe.write_bytes(b"")
-    while probe.stat().st_mtime_ns <= changed:
-        assert time.monotonic() < deadline
-        time.sleep(0.001)
-        probe.write_bytes(b"")
+    next_tick(two, folder)
     (folder / names[3]).unlink()
     _, result = build_site(two)
     assert (result.written, published(two)) == (1, names)

@@ -4,7 +4,6 @@ are listed only when their stamp changed, and whatever is missing is still put b
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,8 @@ import pytest
 from newsgen import publish
 from newsgen.cache import Cache
 from tests.conftest import MakeSite, build_site
-from tests.util import snapshot
+from tests.util import next_tick, site_cache, snapshot
 
-DEADLINE = 30.0
 SITE = {
     "seeds/a.txt": "Roma – Un testo.\nUn secondo paragrafo.\n",
     "seeds/b.txt": "Parigi – Altro.\n",
@@ -37,25 +35,9 @@ def listed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return folders
 
 
-def next_tick(site: Path, folder: Path) -> None:
-    """Wait until the file system's clock has moved past the folder's last change: a change
-    within the same tick would keep its times (what SETTLED_NS guards against)."""
-    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
-    probe, deadline = site / "probe", time.monotonic() + DEADLINE
-    probe.write_bytes(b"")
-    while probe.stat().st_mtime_ns <= changed:
-        assert time.monotonic() < deadline
-        time.sleep(0.001)
-        probe.write_bytes(b"")
-    probe.unlink()
-
-
 def layout(site: Path) -> publish.Layout | None:
-    cache = Cache(site / ".newsgen" / "cache.sqlite")
-    try:
+    with site_cache(site) as cache:
         return publish.recorded_layout(cache, site / "build")
-    finally:
-        cache.close()
 
 
 def test_a_no_change_rebuild_lists_no_folder(make_site: MakeSite, listed: list[Path]) -> None:
@@ -78,11 +60,8 @@ def test_a_deleted_page_folder_is_found_by_listing_its_parent_alone(
     page = next(articles.iterdir())
     shutil.rmtree(page)
     listed.clear()
-    cache = Cache(site / ".newsgen" / "cache.sqlite")
-    try:
+    with site_cache(site) as cache:
         found = publish.missing_outputs(cache, output, lambda: cache.outputs(str(output)))
-    finally:
-        cache.close()
     assert (found, listed) == ({f"/articles/{page.name}/"}, [articles])
     _, result = build_site(site)
     assert result.written == 1
@@ -108,12 +87,8 @@ def test_a_forgotten_layout_lists_every_folder_and_restores_all(
     config, _ = build_site(site)
     output = config.output_dir
     before = snapshot(output)
-    cache = Cache(site / ".newsgen" / "cache.sqlite")
-    try:
+    with site_cache(site) as cache:
         publish.record_layout(cache, output, None)
-        cache.commit()
-    finally:
-        cache.close()
     shutil.rmtree(next((output / "articles").iterdir()))
     (output / "feed.xml").unlink()
     listed.clear()

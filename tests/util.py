@@ -10,12 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
+from newsgen.cache import Cache
 from newsgen.cli import main
 from tests.conftest import REPO, build_site
 
@@ -145,3 +147,31 @@ def build_in_namespace(
     )
     done.stderr = constant_time(done.stderr)
     return done
+
+
+# How long a test waits for the file system's clock to tick.
+TICK_DEADLINE = 30.0
+
+
+def next_tick(probe_dir: Path, folder: Path) -> None:
+    """Wait until the file system's clock has moved past `folder`'s last change (a probe
+    file in `probe_dir` tells): a change within the same tick would keep its times, what
+    newsgen.publish.SETTLED_NS guards against."""
+    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
+    probe, deadline = probe_dir / "probe", time.monotonic() + TICK_DEADLINE
+    probe.write_bytes(b"")
+    while probe.stat().st_mtime_ns <= changed:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+        probe.write_bytes(b"")
+    probe.unlink()
+
+
+@contextlib.contextmanager
+def site_cache(site: Path) -> Iterator[Cache]:
+    """The site's build cache, open for the block, committed and closed after it."""
+    cache = Cache(site / ".newsgen" / "cache.sqlite")
+    try:
+        yield cache
+    finally:
+        cache.close()
