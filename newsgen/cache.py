@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "7"
+SCHEMA = "8"
 
 
 def _code_fingerprint() -> str:
@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS placed (path TEXT PRIMARY KEY, unit_order TEXT NOT NU
                                    urls BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS placed_body ON placed (body);
 CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, sha TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS touched (path TEXT PRIMARY KEY);
 """
 
 
@@ -156,9 +158,39 @@ class Cache:
     def update_file_hashes(
         self, changed: Iterable[tuple[str, int, int, str]], gone: Iterable[str]
     ) -> None:
-        """Record new or changed files as (path, size, mtime_ns, sha) and forget `gone` paths."""
-        self.db.executemany("DELETE FROM files WHERE path = ?", ((path,) for path in gone))
-        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", changed)
+        """Record new or changed files as (path, size, mtime_ns, sha) and forget `gone` paths.
+        Each path is also marked touched (see `touched`), in the same transaction."""
+        rows, paths = list(changed), list(gone)
+        self.db.executemany("DELETE FROM files WHERE path = ?", ((path,) for path in paths))
+        self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
+        touched = [(row[0],) for row in rows] + [(path,) for path in paths]
+        self.db.executemany("INSERT OR IGNORE INTO touched VALUES (?)", touched)
+
+    # the sources a plan was made from --------------------------------------------------------
+
+    def touched(self) -> list[str]:
+        """The files whose row `update_file_hashes` changed or removed since the sources
+        were last remembered: every other file is as `remembered_sources` has it, so a
+        rebuild compares these few instead of every file of the archive."""
+        return sorted(path for (path,) in self.db.execute("SELECT path FROM touched"))
+
+    def remembered_sources(self, paths: Iterable[str]) -> dict[str, str]:
+        """The hash each of `paths` had when the sources were last remembered, by path (a
+        path missing was not a source then)."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(paths)), 900):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT path, sha FROM sources WHERE path IN ({marks})"
+            found.update(self.db.execute(query, chunk))
+        return found
+
+    def remember_sources(self, shas: Mapping[str, str], *, whole: bool) -> None:
+        """Remember the sources a plan was made from: all of them (`whole`), or the hashes
+        that changed since the last time; and mark no file touched."""
+        if whole:
+            self.db.execute("DELETE FROM sources")
+        self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sorted(shas.items()))
+        self.db.execute("DELETE FROM touched")
 
     # units and bodies ----------------------------------------------------------------------
 
@@ -838,6 +870,17 @@ class Recorded(Mapping[str, str]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._everything())
+
+    def __bool__(self) -> bool:  # not len(): counting 120,000 rows takes a tenth of a second
+        if self._all is not None:
+            return bool(self._all)
+        if any(key is not None for key in self._read.values()):
+            return True
+        row = self._cache.db.execute(
+            "SELECT 1 FROM outputs WHERE output = ? LIMIT 1",
+            (self._cache.output_name(self._output),),
+        ).fetchone()
+        return row is not None
 
     def __len__(self) -> int:
         if self._all is not None:

@@ -65,12 +65,13 @@ PLANNED_FIELDS = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Memo:
-    """What the last build read: each source file's hash by path, the curated pairing, and
-    the problems that belong to no single article (finding files, pairing); and the id it
-    gave each article identified by its file (newsgen.identity), by article path: the
-    registry then records that file, so a build of the same files gives the same ids."""
+    """What the last build read, besides each source file's hash (which the cache keeps as
+    a table, `Cache.remember_sources`, so that an edit rewrites one row, not the archive's):
+    the curated pairing, and the problems that belong to no single article (finding files,
+    pairing); and the id it gave each article identified by its file (newsgen.identity), by
+    article path: the registry then records that file, so a build of the same files gives
+    the same ids."""
 
-    sources: dict[str, str]
     pairing: Pairing
     shared: tuple[Problem, ...]
     ids: dict[str, str]
@@ -87,6 +88,8 @@ class Shortcut:
     enriched: int
     placed: list[Placed]
     memo: Memo
+    # The new hash of each changed source file, by path.
+    sources: dict[str, str]
 
     @property
     def content(self) -> dict[str, str]:
@@ -130,6 +133,8 @@ class Plan:
     rows: list[Placed]
     listings: list[tuple[str, bytes]]
     memo: Memo
+    # Every source file's hash, by path.
+    sources: dict[str, str]
 
 
 def record(
@@ -173,12 +178,12 @@ def record(
         for a in collected.articles
     ]
     memo = Memo(
-        sources={s.path: s.sha for s in (*found.seeds, *found.curated)},
         pairing=collected.pairing,
         shared=found.problems + collected.pairing.problems,
         ids={a.path: a.id for a in kept if a.path in collected.files},
     )
-    return Plan(rows=rows, listings=listings, memo=memo)
+    sources = {s.path: s.sha for s in (*found.seeds, *found.curated)}
+    return Plan(rows=rows, listings=listings, memo=memo, sources=sources)
 
 
 def remember(cache: Cache, frame: str, plan: Plan) -> None:
@@ -186,6 +191,14 @@ def remember(cache: Cache, frame: str, plan: Plan) -> None:
     that the plan depends on)."""
     cache.set_plan(plan.rows, plan.listings)
     cache.remember(MEMO, frame, plan.memo)
+    cache.remember_sources(plan.sources, whole=True)
+
+
+def remember_edits(cache: Cache, frame: str, edits: Shortcut) -> None:
+    """Store what a rebuild by `prepare`'s shortcut changed in the plan."""
+    cache.replace_placed(edits.placed)
+    cache.remember(MEMO, frame, edits.memo)
+    cache.remember_sources(edits.sources, whole=False)
 
 
 # --- a rebuild -------------------------------------------------------------------------------
@@ -204,22 +217,25 @@ def prepare(
     """The rebuild when only some articles' content changed, or None when the plan may have
     changed (then a full build is needed)."""
     memo = cache.recall(MEMO, frame)
-    if not isinstance(memo, Memo):
-        return None
-    sources = {s.path: s for s in (*found.seeds, *found.curated)}
-    if sources.keys() != memo.sources.keys():
-        return None
-    changed = {path for path, s in sources.items() if s.sha != memo.sources[path]}
+    if not isinstance(memo, Memo) or not found.complete():
+        return None  # no plan on record, or a seed never seen before (it is unread)
+    # Only a touched file can differ from the sources the plan was made from.
+    touched = cache.touched()
+    now = _sources((*found.seeds, *found.curated), touched)
+    then = cache.remembered_sources(touched)
+    if now.keys() != then.keys():
+        return None  # a file added or removed
+    changed = {path for path, source in now.items() if source.sha != then[path]}
     if not changed or len(changed) > MAX_CHANGED:
         return None
     problems = Counter(last_problems)
     problems.subtract(memo.shared)
-    read = _curated(cache, found, memo, changed, problems)
+    read = _curated(cache, found, memo, {path: then[path] for path in changed}, problems)
     if read is None:
         return None
     curated, pairing = read
     problems.update(found.problems + pairing.problems)
-    units = _changed_units(config, found, curated, pairing, changed)
+    units = _changed_units(config, found, curated, pairing, set(changed))
     rows = {row.unit_order: row for row in cache.placed("unit_order", (u.order for u in units))}
     packed = cache.articles(row.unit for row in rows.values())
     if len(rows) != len(units) or len(packed) != len(rows):
@@ -254,13 +270,15 @@ def prepare(
         problems=sort_problems(problems.elements()),
         enriched=len(fresh),
         placed=placed,
-        memo=Memo(
-            sources={path: s.sha for path, s in sources.items()},
-            pairing=pairing,
-            shared=found.problems + pairing.problems,
-            ids=memo.ids,
-        ),
+        memo=Memo(pairing=pairing, shared=found.problems + pairing.problems, ids=memo.ids),
+        sources={path: now[path].sha for path in changed},
     )
+
+
+def _sources(sources: Iterable[Source], paths: Iterable[str]) -> dict[str, Source]:
+    """The source files at `paths` (those still there), by path."""
+    wanted = set(paths)
+    return {s.path: s for s in sources if s.path in wanted}
 
 
 def _unpack(value: object, position: int, ids: dict[str, str] | None = None) -> Enrichment:
@@ -287,15 +305,16 @@ def _same_place(cache: Cache, row: Placed, old: Article | None, new: Article) ->
 
 
 def _curated(
-    cache: Cache, found: Scan, memo: Memo, changed: set[str], problems: Counter[Problem]
+    cache: Cache, found: Scan, memo: Memo, changed: dict[str, str], problems: Counter[Problem]
 ) -> tuple[dict[str, Draft], Pairing] | None:
     """The curated drafts the changed units need, by path, and the pairing, which must be
-    the last build's. The parse problems of edited curated files are swapped in `problems`."""
+    the last build's. `changed` has each changed file's hash in the last build. The parse
+    problems of edited curated files are swapped in `problems`."""
     edited = [s for s in found.curated if s.path in changed]
     if not edited:
         wanted = {memo.pairing.pairs[p] for p in changed if p in memo.pairing.pairs}
         return _drafts(cache, found, [s for s in found.curated if s.path in wanted]), memo.pairing
-    old_keys = curated_unit_keys([replace(s, sha=memo.sources[s.path]) for s in edited])
+    old_keys = curated_unit_keys([replace(s, sha=changed[s.path]) for s in edited])
     before = cache.units(old_keys.values())
     if len(before) != len(edited):
         return None  # the old parse is gone from the cache: its problems are unknown
@@ -328,11 +347,11 @@ def _changed_units(
     """The units with a changed file: a seed (with the curated file over it, if any) or a
     curated article standing alone."""
     salt = unit_salt(config)
+    seed_of = {curator: seed for seed, curator in pairing.pairs.items()}
     units = []
-    for seed in found.seeds:
+    for seed in _sources(found.seeds, {seed_of.get(path, path) for path in changed}).values():
         curator = pairing.pairs.get(seed.path)
-        if seed.path in changed or curator in changed:
-            units.append(seed_unit(salt, seed, curated[curator] if curator else None))
+        units.append(seed_unit(salt, seed, curated[curator] if curator else None))
     units += [alone_unit(salt, curated[path]) for path in pairing.alone if path in changed]
     return sorted(units, key=lambda u: u.order)
 

@@ -174,8 +174,7 @@ def _rebuild(
         mirror=state.mirror,
         missing=missing,
     )
-    cache.replace_placed(edits.placed)
-    cache.remember(delta.MEMO, state.plan_key, edits.memo)
+    delta.remember_edits(cache, state.plan_key, edits)
     clock.lap("write")
     indexed = None
     if config.search:

@@ -632,7 +632,7 @@ def _list_ahead(out: Output, keys: dict[str, str], listed: set[str]) -> None:
     them from the marker. A known folder keeps its marker (and stays known); another gets
     the empty one, which no cache knows."""
     if out.known:
-        if keys.keys() <= out.previous.keys():
+        if all(url in out.previous for url in keys):  # not `<=`: it counts the record
             return
         files = {url_to_path(u) for u in (*out.previous, *keys)}
         write.write_marker(out.folder, out.folder.marker or "", files)

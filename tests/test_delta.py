@@ -7,17 +7,23 @@ import datetime as dt
 import marshal
 import os
 import shutil
+import time
+from collections.abc import Iterable
 from dataclasses import fields, replace
 from pathlib import Path
 
-from newsgen.build import BuildResult
+import pytest
+
+from newsgen.build import BuildResult, build
+from newsgen.cache import Cache
+from newsgen.config import load_config
 from newsgen.delta import PLANNED_FIELDS, pack_page, shape, sort_problems, unpack_page
 from newsgen.plan import Page, Settings, article_page, plan_site
 from newsgen.records import Article, Image, Problem
 from tests.conftest import SAMPLE, build_site
 from tests.test_incremental import edit_body, retitle
 from tests.test_plan import article
-from tests.util import clean_build, snapshot
+from tests.util import clean_build, site_cache, snapshot
 
 CURATED = "articles/sars-cov-2-one-million.md"
 
@@ -241,4 +247,53 @@ def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path: Path) -> None:
     os.utime(seed, ns=(before.st_atime_ns, before.st_mtime_ns))
     _, result = build_site(site)
     assert result.enriched == 1
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_a_rebuild_compares_only_the_files_touched_since_the_plan(tmp_path: Path) -> None:
+    """The sources a plan was made from are a table: a rebuild looks up the files whose row
+    the scan changed since then, not every file of the archive."""
+    site = sample(tmp_path)
+    with site_cache(site) as cache:
+        assert cache.touched() == []
+    edit_body(site)
+    seed = "seeds/000_4c3b1bedbc3a3e95.txt"
+    looked_up: list[list[str]] = []
+    remembered = Cache.remembered_sources
+
+    def counted(cache: Cache, paths: Iterable[str]) -> dict[str, str]:
+        looked_up.append(sorted(paths))
+        return remembered(cache, paths)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Cache, "remembered_sources", counted)
+        config, result = build_site(site)
+    assert result.kept_plan and looked_up == [[seed]]
+    with site_cache(site) as cache:
+        assert cache.touched() == []
+    assert snapshot(config.output_dir) == clean_build(site, tmp_path)
+
+
+def test_an_edit_read_by_a_build_that_did_not_finish_is_seen_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """A build held back (`--strict` with problems) has recorded the edited file's new hash
+    but not a plan from it: the file stays touched until a build remembers its sources."""
+    site = sample(tmp_path)
+    edit_body(site)
+    # Written a minute ago: no build reads it again for having been written just before it.
+    minute_ago = time.time() - 60
+    os.utime(site / "seeds" / "000_4c3b1bedbc3a3e95.txt", (minute_ago, minute_ago))
+    config = load_config(site, {})
+    held = build(config, jobs=1, hold=lambda problems: True)
+    assert held.written == 0
+    with site_cache(site) as cache:
+        assert cache.touched() == ["seeds/000_4c3b1bedbc3a3e95.txt"]
+    seeds = sorted((site / "seeds").glob("*.txt"))
+    other = next(p for p in seeds if p.name != "000_4c3b1bedbc3a3e95.txt")
+    lines = other.read_text("utf-8").split("\n")
+    lines[2] += " Un'altra frase."
+    other.write_text("\n".join(lines), "utf-8")
+    _, result = build_site(site)
+    assert result.kept_plan and result.written > 0
     assert snapshot(config.output_dir) == clean_build(site, tmp_path)

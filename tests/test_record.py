@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsgen import publish
-from newsgen.cache import Cache
+from newsgen.cache import Cache, Recorded
 from tests.conftest import MakeSite, build_site
 from tests.test_layout import SITE
 
@@ -66,7 +66,29 @@ def test_an_edit_rebuild_reads_no_record_but_its_own_files(
         return outputs(cache, output)
 
     monkeypatch.setattr(Cache, "outputs", counted)
+
+    # Nor counts it: counting 120,000 rows takes as long as reading a few thousand.
+    def count(record: Recorded) -> int:
+        whole.append("len")
+        return 0
+
+    monkeypatch.setattr(Recorded, "__len__", count)
     (site / "seeds" / "a.txt").write_text("Roma – Un testo.\nUn paragrafo cambiato.\n", "utf-8")
     _, result = build_site(site)
     assert result.kept_plan
     assert whole == []
+
+
+def test_a_record_is_true_when_it_holds_a_file(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache.sqlite")
+    try:
+        output = str(tmp_path / "build")
+        assert not cache.recorded(output)
+        cache.set_outputs(output, {"/a/": "1"})
+        assert cache.recorded(output) and not cache.recorded(str(tmp_path / "other"))
+        record = cache.recorded(output)
+        assert record.get("/a/") == "1" and record
+        cache.set_outputs(output, {})
+        assert not cache.recorded(output) and record  # a row once read stays as it was read
+    finally:
+        cache.close()
