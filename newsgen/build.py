@@ -137,7 +137,7 @@ def _full_build(
     clock.lap("plan")
     if options.hold is not None and options.hold(planned.problems):
         return _result(planned, collected, options, clock)
-    # The plan is recorded for the next build while the workers render.
+    # The plan is recorded for the next build while the workers render, and stored at once.
     make_plan = functools.partial(delta.record, found, collected, planned.articles, planned.pages)
     recorded: list[delta.Plan] = []
     previous = cache.outputs(str(run.output)) if state.known else {}
@@ -149,7 +149,7 @@ def _full_build(
         previous=previous,
         interrupted=interrupted,
         statics=planned.statics,
-        meanwhile=lambda: recorded.append(make_plan()),
+        meanwhile=lambda: recorded.append(delta.store(cache, make_plan())),
         mirror=state.mirror,
         workers=workers,
     )

@@ -399,6 +399,9 @@ class Cache:
             return cast(object, pickle.loads(row[1]))
         return None
 
+    def forget(self, name: str) -> None:
+        self.db.execute("DELETE FROM memos WHERE name = ?", (name,))
+
     def remember(self, name: str, key: str, value: object) -> None:
         blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self.db.execute("INSERT OR REPLACE INTO memos VALUES (?, ?, ?)", (name, key, blob))
