@@ -137,9 +137,6 @@ def _full_build(
     clock.lap("plan")
     if options.hold is not None and options.hold(planned.problems):
         return _result(planned, collected, options, clock)
-    # The plan is recorded for the next build while the workers render, and stored at once.
-    make_plan = functools.partial(delta.record, found, collected, planned.articles, planned.pages)
-    recorded: list[delta.Plan] = []
     previous = cache.outputs(str(run.output)) if state.known else {}
     done = publish.write_site(
         run,
@@ -149,7 +146,6 @@ def _full_build(
         previous=previous,
         interrupted=interrupted,
         statics=planned.statics,
-        meanwhile=lambda: recorded.append(delta.store(cache, make_plan())),
         mirror=state.mirror,
         workers=workers,
     )
@@ -159,6 +155,9 @@ def _full_build(
         saved = urls.save_registry(config.root, planned.registry, planned.articles, planned.files)
         planned = replace(planned, problems=[*planned.problems, *saved])
         urls.forget_previews(cache)
+    # Recorded once the workers are done (they read the cache: see write_site), and stored
+    # at once, so that it is not held while they render or while the search index is made.
+    plan = delta.store(cache, delta.record(found, collected, planned.articles, planned.pages))
     clock.lap("write")
     indexed = _index(run, planned.articles)
     clock.lap("search" if indexed else "")
@@ -168,7 +167,6 @@ def _full_build(
         removed=done.removed,
         search=indexed,
     )
-    plan = recorded[0] if recorded else make_plan()
     _remember(run, state.with_inputs(found), collected, plan, result, done)
     return result
 

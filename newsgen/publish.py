@@ -267,7 +267,6 @@ def write_site(
     interrupted: bool = True,
     statics: dict[str, Path] | None = None,
     partial: bool = False,
-    meanwhile: Callable[[], None] | None = None,
     mirror: media.Media | None = None,
     missing: set[str] | None = None,
     workers: RenderWorkers | None = None,
@@ -276,10 +275,10 @@ def write_site(
     the caller already listed them); remove what the site no longer has. Returns the files
     written, the files removed, and the key of every file newsgen now has in the folder.
     `known` and `previous` are as `Output` says (`previous` is read as it is asked for: a
-    partial build asks for the keys of its files only); `meanwhile` runs while the workers render;
-    `mirror` is the media store as the build read it (else it is read now); `missing`, the
-    files of `previous` the caller just found missing (else they are looked for); `workers`,
-    render workers forked before the site was read (see render_workers), render the pages.
+    partial build asks for the keys of its files only); `mirror` is the media store as the
+    build read it (else it is read now); `missing`, the files of `previous` the caller just
+    found missing (else they are looked for); `workers`, render workers forked before the
+    site was read (see render_workers), render the pages.
 
     When `partial`, `pages` may be only some of the site's: the pages not given are kept as
     they are (as `previous` records them), nothing is removed, and no progress is shown
@@ -321,16 +320,13 @@ def write_site(
             or p.url in missing
             or any(c in missing for c in copied_as(p.url))
         ]
-        alongside = meanwhile
+        alongside = None
     else:
         # Nothing was written before, so every page is: its key can wait until the workers
         # render (on two cores, the parent's share of a cold build at 100k articles).
         stale = list(pages)
 
-        def alongside() -> None:
-            key_all()
-            if meanwhile:
-                meanwhile()
+        alongside = key_all
 
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(into)
