@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from newsgen import delta, identity, incremental, parallel, publish, search, urls, write
+from newsgen import delta, identity, incremental, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
 from newsgen.collect import Collected, Scan, collect, scan
 from newsgen.config import Config
@@ -137,7 +137,6 @@ def _full_build(
     clock.lap("plan")
     if options.hold is not None and options.hold(planned.problems):
         return _result(planned, collected, options, clock)
-    parallel.give_back_memory()
     previous = cache.outputs(str(run.output)) if state.known else {}
     done = publish.write_site(
         run,

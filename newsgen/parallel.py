@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
@@ -28,18 +27,6 @@ class _Worker:
 
     fn: Callable[[Any], Any] | None = None
     cancelled: Event | None = None
-
-
-def give_back_memory() -> None:
-    """Hand the free pages of this process's heap back to the system (glibc's
-    malloc_trim). What a build frees once it has read the site (the pickled articles from
-    the workers, the scan) is otherwise kept by the allocator, as memory the process holds
-    while it renders. Not glibc (no malloc_trim): nothing to do."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
 
 
 def _worker_setup(
