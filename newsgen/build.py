@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from newsgen import delta, identity, incremental, publish, search, urls, write
+from newsgen import delta, identity, incremental, media, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
 from newsgen.collect import Collected, Scan, collect, scan
 from newsgen.config import Config
@@ -106,19 +107,35 @@ def _build(config: Config, cache: Cache, options: Options) -> BuildResult:
 
 def _build_into(run: Run) -> BuildResult:
     config, cache, clock = run.config, run.cache, Stopwatch()
-    found = scan(config, cache, jobs=run.jobs)
-    state = incremental.state_of(run, found)
-    shortcut = incremental.shortcut(run, found, state, clock)
-    if shortcut is not None:
-        return shortcut
-    interrupted = not state.known or cache.unfinished(str(run.output))
-    cache.start_build(str(run.output))
-    workers = publish.render_workers(run, state.mirror, len(found.seeds))
+    mirror = media.load(config)
+    # Into a folder the cache does not know, the build is a full one: its render workers
+    # are forked before the scan, which they would otherwise inherit (see render_workers).
+    early = not publish.known(cache, run.folder)
+    workers = publish.render_workers(run, mirror, _sources_listed(config)) if early else None
     try:
+        found = scan(config, cache, jobs=run.jobs)
+        state = incremental.state_of(run, found, mirror)
+        shortcut = incremental.shortcut(run, found, state, clock)
+        if shortcut is not None:
+            return shortcut
+        interrupted = not state.known or cache.unfinished(str(run.output))
+        cache.start_build(str(run.output))
+        if not early:
+            workers = publish.render_workers(run, state.mirror, len(found.seeds))
         return _full_build(run, found, state, clock, interrupted, workers)
     finally:
         if workers is not None:
             workers.close()
+
+
+def _sources_listed(config: Config) -> int:
+    """How many names the seed folder lists (0 when it cannot be listed): the scan checks
+    them; this only tells a site of a few articles from a large one."""
+    try:
+        with os.scandir(config.source_dir("seeds")) as listed:
+            return sum(1 for _ in listed)
+    except OSError:
+        return 0
 
 
 def _full_build(

@@ -47,8 +47,8 @@ class State:
         return replace(self, inputs=input_state(self.frame, found))
 
 
-def state_of(run: Run, found: Scan) -> State:
-    mirror = media.load(run.config)
+def state_of(run: Run, found: Scan, mirror: media.Media) -> State:
+    """The state of this build; `mirror`, the media store as the build read it."""
     outline = frame(run.config, run.options.drafts, mirror.state)
     return State(
         frame=outline,

@@ -846,10 +846,11 @@ class RenderWorkers:
 
 
 def render_workers(run: Run, mirror: media.Media, articles: int) -> RenderWorkers | None:
-    """Render workers forked now, before the site's `articles` are read and planned, for a
-    build of many on more than one core (else None). Forked after the plan, each of
-    them ended up with a private copy of most of the heap it inherited: 790 of a cold
-    build's 1,250 MB at 100,000 articles. These are sent their pages pickled instead."""
+    """Render workers forked now, before the site's `articles` are read and planned (and,
+    for a cold build, before they are scanned), for a build of many on more than one core
+    (else None). Forked after the plan, each of them ended up with a private copy of most
+    of the heap it inherited: 790 of a cold build's 1,250 MB at 100,000 articles. These
+    are sent their pages pickled instead."""
     if run.jobs <= 1 or articles < parallel.MIN_PARALLEL:
         return None
     config = run.config
