@@ -151,9 +151,10 @@ class Cache:
 
     # files ---------------------------------------------------------------------------------
 
-    def file_hashes(self) -> dict[str, tuple[int, int, str]]:
+    def file_hashes(self) -> dict[str, tuple[str, int, int, str]]:
+        """Every file's row (path, size, mtime_ns, sha), by path."""
         rows = self.db.execute("SELECT path, size, mtime_ns, sha FROM files")
-        return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
+        return {row[0]: row for row in rows}
 
     def update_file_hashes(
         self, changed: Iterable[tuple[str, int, int, str]], gone: Iterable[str]

@@ -18,6 +18,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from pathlib import Path
 from time import time_ns
 from typing import cast
@@ -142,9 +143,7 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
     curated = find_sources(
         config, "articles", ".md", known, problems, changed, since=since, jobs=jobs
     )
-    still = sum(1 for s in (*seeds, *curated) if s.path in known)
-    gone = () if still == len(known) else known.keys() - {s.path for s in (*seeds, *curated)}
-    cache.update_file_hashes(changed, gone)
+    cache.update_file_hashes(changed, list(known))  # what find_sources left: files gone
     return Scan(
         seeds=tuple(seeds),
         curated=tuple(curated),
@@ -327,7 +326,7 @@ def find_sources(
     config: Config,
     folder: str,
     suffix: str,
-    known: dict[str, tuple[int, int, str]],
+    known: dict[str, FileRow],
     problems: list[Problem],
     changed: list[FileRow],
     *,
@@ -336,10 +335,11 @@ def find_sources(
     defer: bool = False,
 ) -> list[Source]:
     """Files of one source folder, sorted by name, with their content hashes. A file is read
-    only when its size or modification time differs from `known` (the last build's); its
-    row is then added to `changed` (see `file_row` for `since`). With `defer`, a file `known`
-    lacks is not read: its hash is "". A file that cannot be read as one (see `unreadable`)
-    is skipped with a problem."""
+    only when its size or modification time differs from `known` (the last build's rows, by
+    path); its row is then added to `changed` (see `file_row` for `since`). With `defer`, a
+    file `known` lacks is not read: its hash is "". A file that cannot be read as one (see
+    `unreadable`) is skipped with a problem. Each file found is taken out of `known`, which
+    is left with the files that are gone (or can no longer be read)."""
     base = config.source_dir(folder)
     if not base.is_dir():
         return []
@@ -347,7 +347,7 @@ def find_sources(
     prefix = site_relative(base, root) + "/"
     with os.scandir(base) as listed:
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
-    entries.sort(key=_name)
+    entries.sort(key=attrgetter("name"))
     sources: list[Source | None] = []
     unread: list[int] = []  # positions in `sources` of the files to hash
     files: list[str] = []
@@ -364,8 +364,9 @@ def find_sources(
                 continue
             size, mtime = checked.st_size, checked.st_mtime_ns
         seen = known.get(relative)
-        if seen and seen[0] == size and seen[1] == mtime:
-            sha = seen[2]
+        if seen and seen[1] == size and seen[2] == mtime:
+            sha = seen[3]
+            del known[relative]
         else:
             sha = ""
             if seen or not defer:
@@ -381,6 +382,7 @@ def find_sources(
             continue
         sources[i] = source = replace(source, sha=hashed)
         changed.append(file_row(source, since))
+        known.pop(source.path, None)
     return [source for source in sources if source is not None]
 
 
@@ -523,10 +525,6 @@ def file_row(source: Source, read_since_ns: int) -> FileRow:
     those right after the read."""
     racy = source.mtime_ns >= read_since_ns - RACY_NS
     return (source.path, -1 if racy else source.size, source.mtime_ns, source.sha)
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def parse_curated_cached(

@@ -53,7 +53,7 @@ def touch(path: Path, mtime_ns: int) -> None:
 def recorded_size(site: Path, path: str = SEED) -> int:
     cache = Cache(site / ".newsgen" / "cache.sqlite")
     try:
-        return cache.file_hashes()[path][0]
+        return cache.file_hashes()[path][1]
     finally:
         cache.close()
 

@@ -105,7 +105,9 @@ def test_a_first_scan_reads_curated_files_and_leaves_new_seeds_to_their_workers(
     assert reads == ["c.md"]
     assert found.problems == ()
     assert (found.complete(), found.state()) == (False, "")
-    assert cache.file_hashes() == {"articles/c.md": (len(CURATED), OLD_NS, sha(CURATED))}
+    assert cache.file_hashes() == {
+        "articles/c.md": ("articles/c.md", len(CURATED), OLD_NS, sha(CURATED))
+    }
 
 
 def test_an_unchanged_site_is_read_no_more_and_keeps_its_state(
@@ -148,7 +150,7 @@ def test_a_file_whose_size_or_mtime_changed_is_read_again(
     assert reads == ["a.txt"]
     assert found.seeds[0].sha == sha(data)
     assert found.state() not in ("", before)
-    assert cache.file_hashes()["seeds/a.txt"] == (len(data), mtime_ns, sha(data))
+    assert cache.file_hashes()["seeds/a.txt"] == ("seeds/a.txt", len(data), mtime_ns, sha(data))
 
 
 def test_a_same_size_edit_that_keeps_the_mtime_is_trusted_unread(
@@ -249,7 +251,7 @@ def test_a_file_changed_within_the_racy_window_is_recorded_to_be_read_again(
 def test_a_racily_recorded_file_is_read_again(site: Path, cache: Cache, reads: list[str]) -> None:
     put(site / "articles" / "c.md", CURATED, mtime_ns=os.stat(site).st_mtime_ns + 10**9)
     scan(Config(root=site), cache)
-    assert cache.file_hashes()["articles/c.md"][0] == -1
+    assert cache.file_hashes()["articles/c.md"][1] == -1
     reads.clear()
     scan(Config(root=site), cache)
     assert reads == ["c.md"]
@@ -286,8 +288,8 @@ def test_seeds_read_by_their_workers_are_remembered(
     assert hashed.curated == found.curated
     known = cache.file_hashes()
     assert (known["seeds/a.txt"], known["seeds/b.txt"]) == (
-        (len(SEED_A), OLD_NS, "sha-a"),
-        (-1, OLD_NS, UNREAD),
+        ("seeds/a.txt", len(SEED_A), OLD_NS, "sha-a"),
+        ("seeds/b.txt", -1, OLD_NS, UNREAD),
     )
     reads.clear()
     again = scan(Config(root=site), cache)

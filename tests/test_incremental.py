@@ -177,7 +177,7 @@ def test_a_seed_read_for_the_first_time_is_remembered_by_its_hash(tmp_path: Path
     new = site / "seeds" / "030_0123456789abcdef.txt"
     cache = Cache(site / ".newsgen" / "cache.sqlite")
     try:
-        size, _, sha = cache.file_hashes()["seeds/030_0123456789abcdef.txt"]
+        _, size, _, sha = cache.file_hashes()["seeds/030_0123456789abcdef.txt"]
     finally:
         cache.close()
     assert sha == hashlib.sha256(new.read_bytes()).hexdigest()
