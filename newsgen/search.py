@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsgen import __version__, cbor
+from newsgen import __version__, cbor, route
 from newsgen.plan import article_url
 from newsgen.records import Article
 from newsgen.write import write_atomic
@@ -278,7 +278,8 @@ def index_site(
     sizes.update(_index_shards(stale, bodies, root, site_language, jobs_for(stale, jobs)))
     _remove_old(root, previous.keys() - {s.name for s in shards})
     _remove_old_ui(root)
-    _write_manifest(root, shards, sizes, site_language)
+    routes = _write_routes(root, shards, {s.name for s in stale})
+    _write_manifest(root, shards, sizes, site_language, routes)
     return IndexReport(
         shards=len(shards),
         indexed=len(stale),
@@ -539,8 +540,48 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
         return {}
 
 
+def _write_routes(root: Path, shards: Sequence[Shard], changed: set[str]) -> dict[str, str]:
+    """The routing of each routed language (see newsgen.route), from the words of its shards:
+    those re-indexed read from their own index files, the others from the routing written
+    before (read from their index files too where it cannot be read). Returns language →
+    digest of its key listing, for the manifest."""
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for shard in shards:
+        by_lang[shard.lang].append(shard.name)
+    folder = root / route.ROUTES
+    digests: dict[str, str] = {}
+    for lang, order in by_lang.items():
+        if not route.routed(lang):
+            continue
+        before = route.routed_words(folder / lang, order)
+        words = {
+            name: before[name]
+            if name in before and name not in changed
+            else route.shard_words(root / name)
+            for name in order
+        }
+        files = route.build_routes(words, order, lang, _pagefind_version())
+        fresh = folder / f".{lang}.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        _write_bundle(files, fresh)
+        old = folder / f".{lang}.old"
+        if (folder / lang).exists():
+            os.replace(folder / lang, old)
+        os.replace(fresh, folder / lang)
+        shutil.rmtree(old, ignore_errors=True)
+        digests[lang] = hashlib.sha256(files["keys.json"]).hexdigest()[:16]
+    for stale in folder.glob("*") if folder.is_dir() else ():
+        if stale.name not in digests:
+            shutil.rmtree(stale, ignore_errors=True)
+    return digests
+
+
 def _write_manifest(
-    root: Path, shards: Sequence[Shard], sizes: dict[str, int], site_language: str
+    root: Path,
+    shards: Sequence[Shard],
+    sizes: dict[str, int],
+    site_language: str,
+    routes: dict[str, str],
 ) -> None:
     """Read by the search page too: which bundles to merge, in which language, and what each
     loads before its first search (its entry, its metadata and WebAssembly files), so the page
@@ -548,6 +589,9 @@ def _write_manifest(
     loads their values."""
     data = {
         "filters": list(FILTER_NAMES.get(site_language, FILTER_NAMES["en"])),
+        # Language → digest of its routing's key listing (`route/<lang>/keys.json`); a
+        # language not named here is not routed: a query loads all its shards.
+        "routes": routes,
         "shards": [
             {
                 "name": s.name,

@@ -1,0 +1,113 @@
+"""Query routing: which shards can hold a word, so the search page loads only those.
+
+Pagefind stores each word stemmed by the shard language's stemmer, and the page cannot stem
+(Pagefind's JS API does not expose its stemmer). So the routing is itself written as tiny
+Pagefind bundles, which the page searches with the language's own Pagefind: Pagefind stems
+the query word exactly as it does for the shards. A routing bundle's "pages" are the shards of
+its language, its words those the shards' own index files hold (read from them, never
+re-derived), and each bundle holds the words that begin with one or two letters, so a query
+fetches a small part of the routing (a bundle per word and language).
+
+That a word's stem begins with the same two letters as the word (after Pagefind's lower case
+and diacritics folding) is what makes the route right: true of the suffix-stripping Snowball
+stemmers of ROUTED languages; a language not listed there is not routed (all its shards load).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from newsgen import cbor
+
+ROUTES = "route"
+KEY_LENGTH = 2
+# Languages whose Snowball stemmer only strips or rewrites endings (and folds letters the
+# query has already lost: case, diacritics, German's ß, which the page tries both ways).
+ROUTED = frozenset(
+    {"da", "de", "en", "es", "fi", "fr", "hu", "it", "nb", "nl", "no", "pt", "ro", "ru", "sv", "tr"}
+)
+_MAGIC = b"pagefind_dcd"
+_LAST = "\U0010ffff"
+
+
+def key_of(word: str) -> str:
+    """The routing bundle a stored word belongs to: its first letters."""
+    return word[:KEY_LENGTH]
+
+
+def routed(lang: str) -> bool:
+    return lang.split("-")[0] in ROUTED
+
+
+def build_routes(
+    words: Mapping[str, Iterable[str]], order: Sequence[str], lang: str, version: str
+) -> dict[str, bytes]:
+    """The routing files of one language (path under `route/<lang>/` → bytes), from the
+    words each shard of it holds; `order` is its shards in the manifest's order. Pure and
+    deterministic: the same words give the same bytes whatever their order."""
+    index = {name: at for at, name in enumerate(order)}
+    holders: dict[str, set[int]] = defaultdict(set)
+    for name, found in words.items():
+        for word in found:
+            holders[word].add(index[name])
+    groups: dict[str, list[str]] = defaultdict(list)
+    for word in sorted(holders):
+        groups[key_of(word)].append(word)
+    pages = [[name, 1] for name in order]
+    files: dict[str, bytes] = {}
+    for key in sorted(groups):
+        # Named by the key, not the content: the page finds a key's files from the key
+        # alone, and asks for them with the digest of the language's listing (a new name
+        # whenever the routing changes).
+        name = f"{lang}_{key.encode().hex()}"
+        entries = [[w, [[s, [0], []] for s in sorted(holders[w])], []] for w in groups[key]]
+        meta = [version, pages, [[key, key + _LAST, name]], [], [], []]
+        files[f"{key.encode().hex()}/index/{name}.pf_index"] = _gzip([entries])
+        files[f"{key.encode().hex()}/pagefind.{name}.pf_meta"] = _gzip(meta)
+    listing = json.dumps({"keys": sorted(groups)}, ensure_ascii=False, separators=(",", ":"))
+    files["keys.json"] = listing.encode()
+    return files
+
+
+def _gzip(value: Any) -> bytes:
+    return gzip.compress(_MAGIC + cbor.dumps(value), mtime=0)
+
+
+def _unpack(data: bytes) -> Any:
+    raw = gzip.decompress(data)
+    if not raw.startswith(_MAGIC):
+        raise ValueError("not a Pagefind data file")
+    return cbor.loads(raw[len(_MAGIC) :])
+
+
+def shard_words(folder: Path) -> set[str]:
+    """Every word a shard's Pagefind index holds, as stored (stemmed, folded)."""
+    found: set[str] = set()
+    for path in sorted((folder / "index").glob("*.pf_index")):
+        (entries, *_) = _unpack(path.read_bytes())
+        found.update(str(entry[0]) for entry in entries)
+    return found
+
+
+def routed_words(folder: Path, order: Sequence[str]) -> dict[str, set[str]]:
+    """The words of each shard as the routing written before holds them (so that a rebuild
+    reads only the shards it re-indexed); empty where there is no readable routing."""
+    found: dict[str, set[str]] = {name: set() for name in order}
+    try:
+        keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))["keys"]
+        for key in keys:
+            meta = _unpack(next((folder / key.encode().hex()).glob("*.pf_meta")).read_bytes())
+            names = [str(page[0]) for page in meta[1]]
+            for path in (folder / key.encode().hex() / "index").glob("*.pf_index"):
+                for word, pages, _ in _unpack(path.read_bytes())[0]:
+                    for page in pages:
+                        if names[page[0]] in found:
+                            found[names[page[0]]].add(str(word))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, StopIteration, EOFError):
+        return {}
+    return found
