@@ -62,16 +62,28 @@ def build_routes(
     files: dict[str, bytes] = {}
     for key in sorted(groups):
         # Named by the key, not the content: the page finds a key's files from the key
-        # alone, and asks for them with the digest of the language's listing (a new name
+        # alone, and asks for them with the digest of the language's routing (a new name
         # whenever the routing changes).
         name = f"{lang}_{key.encode().hex()}"
-        entries = [[w, [[s, [0], []] for s in sorted(holders[w])], []] for w in groups[key]]
+        entries = [[w, _pages(holders[w]), []] for w in groups[key]]
         meta = [version, pages, [[key, key + _LAST, name]], [], [], []]
         files[f"{key.encode().hex()}/index/{name}.pf_index"] = _gzip([entries])
         files[f"{key.encode().hex()}/pagefind.{name}.pf_meta"] = _gzip(meta)
     listing = json.dumps({"keys": sorted(groups)}, ensure_ascii=False, separators=(",", ":"))
     files["keys.json"] = listing.encode()
     return files
+
+
+def _pages(shards: Iterable[int]) -> list[list[Any]]:
+    """A word's pages as Pagefind writes them: each number the difference from the one
+    before (absolute numbers read as differences point past the last page, and Pagefind's
+    WebAssembly stops), one location each."""
+    out: list[list[Any]] = []
+    last = 0
+    for shard in sorted(shards):
+        out.append([shard - last, [0], []])
+        last = shard
+    return out
 
 
 def _gzip(value: Any) -> bytes:
@@ -105,9 +117,11 @@ def routed_words(folder: Path, order: Sequence[str]) -> dict[str, set[str]]:
             names = [str(page[0]) for page in meta[1]]
             for path in (folder / key.encode().hex() / "index").glob("*.pf_index"):
                 for word, pages, _ in _unpack(path.read_bytes())[0]:
+                    at = 0
                     for page in pages:
-                        if names[page[0]] in found:
-                            found[names[page[0]]].add(str(word))
+                        at += page[0]
+                        if names[at] in found:
+                            found[names[at]].add(str(word))
     except (OSError, ValueError, KeyError, TypeError, IndexError, StopIteration, EOFError):
         return {}
     return found

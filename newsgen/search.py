@@ -544,7 +544,7 @@ def _write_routes(root: Path, shards: Sequence[Shard], changed: set[str]) -> dic
     """The routing of each routed language (see newsgen.route), from the words of its shards:
     those re-indexed read from their own index files, the others from the routing written
     before (read from their index files too where it cannot be read). Returns language →
-    digest of its key listing, for the manifest."""
+    digest of its routing, for the manifest."""
     by_lang: dict[str, list[str]] = defaultdict(list)
     for shard in shards:
         by_lang[shard.lang].append(shard.name)
@@ -569,7 +569,11 @@ def _write_routes(root: Path, shards: Sequence[Shard], changed: set[str]) -> dic
             os.replace(folder / lang, old)
         os.replace(fresh, folder / lang)
         shutil.rmtree(old, ignore_errors=True)
-        digests[lang] = hashlib.sha256(files["keys.json"]).hexdigest()[:16]
+        # Of every file: the page asks for each under its key's name with this digest.
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(f"{path}\0{len(files[path])}\0".encode() + files[path])
+        digests[lang] = digest.hexdigest()[:16]
     for stale in folder.glob("*") if folder.is_dir() else ():
         if stale.name not in digests:
             shutil.rmtree(stale, ignore_errors=True)
@@ -589,8 +593,8 @@ def _write_manifest(
     loads their values."""
     data = {
         "filters": list(FILTER_NAMES.get(site_language, FILTER_NAMES["en"])),
-        # Language → digest of its routing's key listing (`route/<lang>/keys.json`); a
-        # language not named here is not routed: a query loads all its shards.
+        # Language → digest of its routing (`route/<lang>/`); a language not named here is
+        # not routed: a query loads all its shards.
         "routes": routes,
         "shards": [
             {

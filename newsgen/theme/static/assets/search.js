@@ -56,7 +56,7 @@
         return new Response(entries.get(url.href), {headers: {"Content-Type": "application/json"}});
       }
       // The routing's files are named by their key: asked for with the digest of the
-      // language's listing, so a new routing is a new address. Its WebAssembly is the
+      // language's routing, so a new routing is a new address. Its WebAssembly is the
       // language's own, in its first shard.
       for (const [route, tag] of routeTags) {
         if (!url.href.startsWith(route)) continue;
@@ -126,7 +126,7 @@
   const folder = (shard) => text.bundle + shard.name + "/";
   const routeFolder = (lang) => `${text.bundle}route/${lang}/`;
   const wasmOf = new Map(); // language -> URL of its WebAssembly (in its first shard)
-  const routeTags = new Map(); // URL of a language's routing -> digest of its listing
+  const routeTags = new Map(); // URL of a language's routing -> digest of its files
 
   // One Pagefind for these shards of a language (its first, the others merged into it, in
   // the manifest's order, as all of them were: results of equal score keep their order).
