@@ -301,9 +301,20 @@ def index_present(output: Path) -> bool:
     else changed still repairs a deleted index)."""
     root = output / BUNDLE
     names = _read_manifest(root)
-    return (root / MANIFEST).is_file() and all(
-        (root / name / "pagefind-entry.json").is_file() for name in names
+    return (
+        (root / MANIFEST).is_file()
+        and all((root / name / "pagefind-entry.json").is_file() for name in names)
+        and all((root / route.ROUTES / lang / "keys.json").is_file() for lang in _routes(root))
     )
+
+
+def _routes(root: Path) -> list[str]:
+    """The routed languages the manifest names."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        return [str(lang) for lang in data.get("routes", {})]
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 INDEXING_BUDGET = 3000

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from newsgen import cbor, route
+from newsgen import cbor, route, search
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from tests.conftest import SAMPLE, build_site
@@ -195,3 +195,16 @@ def test_routing_changes_no_result_count_or_suggestion(
     *shown, _ = _shown(page, routed, query, offers)
     *before, _ = _shown(page.context.new_page(), unrouted, query, offers)
     assert shown == before
+
+
+def test_a_deleted_routing_is_written_again_by_the_next_build(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    config, _ = build_site(site)
+    root = config.output_dir / "pagefind"
+    written = {p: p.read_bytes() for p in sorted((root / route.ROUTES).rglob("*")) if p.is_file()}
+    shutil.rmtree(root / route.ROUTES / "fr")
+    assert not search.index_present(config.output_dir)
+    build_site(site)
+    again = {p: p.read_bytes() for p in sorted((root / route.ROUTES).rglob("*")) if p.is_file()}
+    assert again == written

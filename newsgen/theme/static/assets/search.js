@@ -104,8 +104,13 @@
     }
     const languages = await Promise.all(
       [...byLang].map(async ([lang, shards]) => {
-        const keys = routes[lang] ? fetch(routeFolder(lang) + "keys.json").then((r) => r.json()) : null;
-        return {lang, shards, module: await modules.get(lang), keys: keys && new Set((await keys).keys), wrappers: new Map()};
+        const keys = routes[lang]
+          ? fetch(routeFolder(lang) + "keys.json")
+              .then((r) => r.json())
+              .then((listing) => new Set(listing.keys))
+          : null;
+        keys?.then((present) => preloadRoutes(lang, present));
+        return {lang, shards, module: await modules.get(lang), keys: await keys, wrappers: new Map()};
       }),
     );
     const engine = {languages, filterNames: (manifest.shards.length && manifest.filters) || [], filtersLoaded: false, filters: null};
@@ -186,16 +191,9 @@
     if (!language.keys) return language.shards;
     let names = null;
     for (const term of terms) {
-      const word = pagefindForm(term);
-      // Only a plain word is routed: Pagefind splits anything else in ways not copied here.
-      if (!/^[\p{L}\p{N}]+$/u.test(word)) return language.shards;
-      const keys = new Set();
-      for (const form of new Set([word, word.replace(/ß/g, "ss")])) {
-        const letters = [...form];
-        keys.add(letters.slice(0, 1).join(""));
-        keys.add(letters.slice(0, 2).join(""));
-      }
-      const present = [...keys].filter((key) => language.keys.has(key));
+      const keys = keysOf(term);
+      if (!keys) return language.shards;
+      const present = keys.filter((key) => language.keys.has(key));
       const found = new Set();
       if (present.length) {
         const router = await routerOf(language, present);
@@ -205,6 +203,35 @@
       names = names ? new Set([...names].filter((name) => found.has(name))) : found;
     }
     return language.shards.filter((shard) => names.has(shard.name));
+  };
+
+  // The routing bundles that can hold a word's stem: its first letter and first two (the
+  // word's stem begins as the word does, newsgen/route.py); null for a word not routed.
+  const keysOf = (term) => {
+    const word = pagefindForm(term);
+    // Only a plain word is routed: Pagefind splits anything else in ways not copied here.
+    if (!/^[\p{L}\p{N}]+$/u.test(word)) return null;
+    const keys = new Set();
+    for (const form of new Set([word, word.replace(/ß/g, "ss")])) {
+      const letters = [...form];
+      keys.add(letters.slice(0, 1).join(""));
+      keys.add(letters.slice(0, 2).join(""));
+    }
+    return [...keys];
+  };
+
+  // The routing files of the query in the address, asked for as soon as the language's keys
+  // are known, before Pagefind asks for them one after another.
+  const preloadRoutes = (lang, keys) => {
+    const tag = routeTags.get(new URL(routeFolder(lang), location.href).href);
+    for (const term of termsOf(stateFrom(location.search).q)) {
+      for (const key of keysOf(term) || []) {
+        if (!keys.has(key)) continue;
+        const name = `${lang}_${hexOf(key)}`;
+        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/pagefind.${name}.pf_meta?ts=${tag}`);
+        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/index/${name}.pf_index?ts=${tag}`);
+      }
+    }
   };
 
   const hexOf = (key) => [...new TextEncoder().encode(key)].map((b) => b.toString(16).padStart(2, "0")).join("");
