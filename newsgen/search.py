@@ -278,7 +278,7 @@ def index_site(
     sizes.update(_index_shards(stale, bodies, root, site_language, jobs_for(stale, jobs)))
     _remove_old(root, previous.keys() - {s.name for s in shards})
     _remove_old_ui(root)
-    routes = _write_routes(root, shards, {s.name for s in stale})
+    routes = _write_routes(root, shards, {s.name for s in stale}, _routes_before(root))
     _write_manifest(root, shards, sizes, site_language, routes)
     return IndexReport(
         shards=len(shards),
@@ -308,13 +308,25 @@ def index_present(output: Path) -> bool:
     )
 
 
-def _routes(root: Path) -> list[str]:
-    """The routed languages the manifest names."""
+def _routes(root: Path) -> dict[str, str]:
+    """The routed languages the manifest names, with the digests of their routing."""
     try:
         data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-        return [str(lang) for lang in data.get("routes", {})]
+        return {str(lang): str(digest) for lang, digest in data.get("routes", {}).items()}
     except (OSError, ValueError, AttributeError):
-        return []
+        return {}
+
+
+def _shards_before(root: Path) -> dict[str, list[str]]:
+    """Language → its shards' names in the manifest's order, as the manifest names them."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        found: dict[str, list[str]] = defaultdict(list)
+        for shard in data["shards"]:
+            found[str(shard["lang"])].append(str(shard["name"]))
+        return dict(found)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 INDEXING_BUDGET = 3000
@@ -551,7 +563,19 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
         return {}
 
 
-def _write_routes(root: Path, shards: Sequence[Shard], changed: set[str]) -> dict[str, str]:
+def _routes_before(root: Path) -> dict[str, str]:
+    """Language → digest of its routing as the manifest written before names it, for the
+    languages whose routing is there."""
+    return {
+        lang: digest
+        for lang, digest in _routes(root).items()
+        if (root / route.ROUTES / lang / "keys.json").is_file()
+    }
+
+
+def _write_routes(
+    root: Path, shards: Sequence[Shard], changed: set[str], before: dict[str, str]
+) -> dict[str, str]:
     """The routing of each routed language (see newsgen.route), from the words of its shards:
     those re-indexed read from their own index files, the others from the routing written
     before (read from their index files too where it cannot be read). Returns language →
@@ -561,13 +585,17 @@ def _write_routes(root: Path, shards: Sequence[Shard], changed: set[str]) -> dic
         by_lang[shard.lang].append(shard.name)
     folder = root / route.ROUTES
     digests: dict[str, str] = {}
+    kept = _shards_before(root)
     for lang, order in by_lang.items():
         if not route.routed(lang):
             continue
-        before = route.routed_words(folder / lang, order)
+        if lang in before and kept.get(lang) == order and not changed.intersection(order):
+            digests[lang] = before[lang]  # the same shards, none re-indexed: as it was
+            continue
+        held = route.routed_words(folder / lang, order)
         words = {
-            name: before[name]
-            if name in before and name not in changed
+            name: held[name]
+            if name in held and name not in changed
             else route.shard_words(root / name)
             for name in order
         }
