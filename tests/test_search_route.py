@@ -76,6 +76,21 @@ def test_a_language_whose_stemmer_may_touch_a_words_beginning_is_not_routed() ->
     assert not route.routed("ar") and not route.routed("el") and not route.routed("unknown")
 
 
+def test_chunk_words_reads_the_words_the_decoder_reads_or_nothing(
+    sample_site: tuple[Config, BuildResult],
+) -> None:
+    config, _ = sample_site
+    chunks = sorted((config.output_dir / "pagefind").glob("*-0/index/*.pf_index"))
+    assert chunks
+    for path in chunks:
+        raw = gzip.decompress(path.read_bytes())
+        decoded = cbor.loads(raw[len(b"pagefind_dcd") :])
+        assert route.chunk_words(raw) == [entry[0] for entry in decoded[0]]
+        assert route.chunk_words(raw[:-1]) is None
+    odd = b"pagefind_dcd" + cbor.dumps([[["word", [[0, ["x"], []]], []]]])
+    assert route.chunk_words(odd) is None
+
+
 # --- written by a build ---------------------------------------------------------------------
 
 
