@@ -46,7 +46,7 @@
   // Only the bundle's files go this way; all else is fetched as it was.
   const entries = new Map(); // URL of a shard's entry -> its text
   const answerPagefind = () => {
-    const fetchAsItWas = window.fetch.bind(window);
+    fetchAsItWas = window.fetch.bind(window);
     const bundle = new URL(text.bundle, location.href).href;
     const gzipped = /\.(pf_meta|pf_index|pf_filter|pf_fragment|pagefind)$/;
     const inflate = typeof DecompressionStream === "function";
@@ -56,15 +56,15 @@
         return new Response(entries.get(url.href), {headers: {"Content-Type": "application/json"}});
       }
       // The routing's files are named by their key: asked for with the digest of the
-      // language's routing, so a new routing is a new address. Its WebAssembly is the
-      // language's own, in its first shard.
+      // language's routing, so a new routing is a new address.
       for (const [route, tag] of routeTags) {
-        if (!url.href.startsWith(route)) continue;
-        const wasm = url.pathname.endsWith(".pagefind") && wasmOf.get(route.split("/").at(-2));
-        input = wasm || `${url.origin}${url.pathname}?ts=${tag}`;
-        break;
+        if (url.href.startsWith(route)) input = `${url.origin}${url.pathname}?ts=${tag}`;
       }
-      const response = await fetchAsItWas(input, init);
+      // One address for a language's WebAssembly, whichever shard's (or routing's) Pagefind
+      // asks for it: the same file, fetched once.
+      const wasm = url.href.startsWith(bundle) && wasmOf.get(url.pathname.split("/").at(-1));
+      if (wasm) input = wasm;
+      const response = await wasmOnce(input, init);
       if (!inflate || !response.ok || !url.href.startsWith(bundle) || !gzipped.test(url.pathname)) {
         return response;
       }
@@ -74,6 +74,25 @@
       return new Response(await new Response(inflated).arrayBuffer(), response);
     };
   };
+
+  // A language's WebAssembly is asked for by its routing's Pagefind and its shards': the
+  // browser may fetch it twice when the second asks before the first has it (72 kB more).
+  const wasmBytes = new Map(); // URL -> its bytes
+  const wasmOnce = async (input, init) => {
+    const url = new URL(typeof input === "string" ? input : input.url, location.href);
+    if (!url.pathname.endsWith(".pagefind")) return fetchAsItWas(input, init);
+    if (!wasmBytes.has(url.href)) {
+      wasmBytes.set(
+        url.href,
+        fetchAsItWas(input, init).then((response) => {
+          if (!response.ok) throw new Error(`${url.href}: HTTP ${response.status}`);
+          return response.arrayBuffer();
+        }),
+      );
+    }
+    return new Response(await wasmBytes.get(url.href));
+  };
+  let fetchAsItWas = null;
 
   const loadEngine = async () => {
     answerPagefind();
@@ -94,7 +113,7 @@
       const [first] = shards;
       if (first.wasm) {
         preload(folder(first) + first.wasm);
-        wasmOf.set(lang, new URL(folder(first) + first.wasm, location.href).href);
+        wasmOf.set(first.wasm, new URL(folder(first) + first.wasm, location.href).href);
       }
       for (const shard of shards) {
         const entry = new URL(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`, location.href);
@@ -130,7 +149,7 @@
 
   const folder = (shard) => text.bundle + shard.name + "/";
   const routeFolder = (lang) => `${text.bundle}route/${lang}/`;
-  const wasmOf = new Map(); // language -> URL of its WebAssembly (in its first shard)
+  const wasmOf = new Map(); // name of a language's WebAssembly -> its URL in its first shard
   const routeTags = new Map(); // URL of a language's routing -> digest of its files
 
   // One Pagefind for these shards of a language (its first, the others merged into it, in
@@ -142,18 +161,15 @@
     if (!language.wrappers.has(key)) {
       const [first, ...others] = shards;
       for (const shard of shards) if (shard.meta) preloadOnce(folder(shard) + shard.meta);
-      const pagefind = language.module.createInstance({
-        basePath: folder(first),
-        baseUrl: text.base,
-        excerptLength: 24,
-        metaCacheTag: first.digest,
-        noWorker: true,
-      });
       const lang = language.lang;
-      const merged = Promise.all(
-        others.map((shard) => pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest})),
-      );
-      language.wrappers.set(key, merged.then(() => ({pagefind, filters: null})));
+      const options = {basePath: folder(first), baseUrl: text.base, excerptLength: 24, metaCacheTag: first.digest, noWorker: true};
+      const wrapper = createIn(language, options).then(async (pagefind) => {
+        await Promise.all(
+          others.map((shard) => pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest})),
+        );
+        return {pagefind, filters: null};
+      });
+      language.wrappers.set(key, wrapper);
     }
     return language.wrappers.get(key).then(async (wrapper) => {
       if (engine.filtersLoaded) {
@@ -162,6 +178,16 @@
       }
       return wrapper;
     });
+  };
+
+  // The Pagefinds of one module share its WebAssembly, which the first of them sets up: two
+  // that set it up at once would each make one, and the first one's data would be read from
+  // the second one's memory (no results). So a language's next Pagefind is made once the
+  // one before it is ready (an empty search returns as soon as it is, loading nothing).
+  const createIn = (language, options) => {
+    const made = (language.gate || Promise.resolve()).then(() => language.module.createInstance(options));
+    language.gate = made.then((pagefind) => pagefind.search("")).catch(() => {});
+    return made;
   };
 
   const preloaded = new Set();
@@ -246,13 +272,11 @@
       const index = {hash: `${language.lang}_${hexOf(key)}`, wasm: first.wasm ? first.wasm.slice(5, -9) : "unknown", page_count: language.shards.length};
       entries.set(url, JSON.stringify({version: first.entry?.version, languages: {[language.lang]: index}}));
     };
-    language.router =
-      language.router ||
-      Promise.resolve().then(() => {
-        entryOf(keys[0]);
-        const pagefind = language.module.createInstance({basePath: base(keys[0]), metaCacheTag: tag, noWorker: true});
-        return {pagefind, keys: new Set([keys[0]])};
-      });
+    if (!language.router) {
+      entryOf(keys[0]);
+      const made = createIn(language, {basePath: base(keys[0]), metaCacheTag: tag, noWorker: true});
+      language.router = made.then((pagefind) => ({pagefind, keys: new Set([keys[0]])}));
+    }
     language.router = language.router.then(async (router) => {
       const more = keys.filter((key) => !router.keys.has(key));
       for (const key of more) {
