@@ -24,7 +24,9 @@ turns, so that both see the same load:
     python benchmarks/search_browser_bench.py 10000 --browser-only /tmp/a /tmp/b
 
 `--log` prints each request of the last load (start, duration, bytes, path): the chain of
-round trips before the first result.
+round trips before the first result. `--words` queries other words than the default ones
+(common words of the corpus, in every shard of their languages); a headline's number, such
+as 73519 at 100k, is in one article: report such figures apart from the default words'.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -89,11 +91,18 @@ def main() -> int:
         help="no indexing: load the outputs OUT/<size> written before, in turns",
     )
     parser.add_argument("--log", action="store_true", help="print the last load's requests")
+    parser.add_argument(
+        "--words",
+        nargs="+",
+        default=list(WORDS),
+        help="the query words (default: common words of the corpus, held by every shard of "
+        "their languages; a headline's number, e.g. 73519, is in one article)",
+    )
     args = parser.parse_args()
     if args.browser_only:
         for size in args.sizes:
             outputs = [out / str(size) / "build" for out in args.browser_only]
-            found = in_browser(outputs, args.runs, args.log)
+            found = in_browser(outputs, args.runs, args.log, args.words)
             for output, figures in zip(outputs, found, strict=True):
                 print(json.dumps({"articles": size, "output": str(output), **figures}), flush=True)
         return 0
@@ -118,7 +127,7 @@ def main() -> int:
             "index_mb": round(report.bytes / 1e6, 1),
             **{key: round(value / 2**20) for key, value in memory.items()},
         }
-        line.update(in_browser([output], args.runs, args.log)[0])
+        line.update(in_browser([output], args.runs, args.log, args.words)[0])
         print(json.dumps(line), flush=True)
     return 0
 
@@ -150,7 +159,9 @@ def kind_of(url: str) -> str:
     return next((kind for end, kind in KINDS.items() if path.endswith(end)), "other")
 
 
-def in_browser(outputs: list[Path], runs: int, log: bool) -> list[dict[str, object]]:
+def in_browser(
+    outputs: list[Path], runs: int, log: bool, words: Sequence[str] = WORDS
+) -> list[dict[str, object]]:
     """Cold loads of each output's search page, the outputs in turns."""
     from playwright.sync_api import Request, sync_playwright
 
@@ -162,7 +173,7 @@ def in_browser(outputs: list[Path], runs: int, log: bool) -> list[dict[str, obje
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
-        for word in WORDS:
+        for word in words:
             for _ in range(runs):
                 for n, url in enumerate(urls):
                     context = browser.new_context()  # its own, empty cache

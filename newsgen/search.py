@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsgen import __version__, cbor
+from newsgen import __version__, cbor, route
 from newsgen.plan import article_url
 from newsgen.records import Article
 from newsgen.write import write_atomic
@@ -278,7 +278,8 @@ def index_site(
     sizes.update(_index_shards(stale, bodies, root, site_language, jobs_for(stale, jobs)))
     _remove_old(root, previous.keys() - {s.name for s in shards})
     _remove_old_ui(root)
-    _write_manifest(root, shards, sizes, site_language)
+    routes = _write_routes(root, shards, {s.name for s in stale}, _routes_before(root))
+    _write_manifest(root, shards, sizes, site_language, routes)
     return IndexReport(
         shards=len(shards),
         indexed=len(stale),
@@ -300,9 +301,32 @@ def index_present(output: Path) -> bool:
     else changed still repairs a deleted index)."""
     root = output / BUNDLE
     names = _read_manifest(root)
-    return (root / MANIFEST).is_file() and all(
-        (root / name / "pagefind-entry.json").is_file() for name in names
+    return (
+        (root / MANIFEST).is_file()
+        and all((root / name / "pagefind-entry.json").is_file() for name in names)
+        and all((root / route.ROUTES / lang / "keys.json").is_file() for lang in _routes(root))
     )
+
+
+def _routes(root: Path) -> dict[str, str]:
+    """The routed languages the manifest names, with the digests of their routing."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        return {str(lang): str(digest) for lang, digest in data.get("routes", {}).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _shards_before(root: Path) -> dict[str, list[str]]:
+    """Language → its shards' names in the manifest's order, as the manifest names them."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        found: dict[str, list[str]] = defaultdict(list)
+        for shard in data["shards"]:
+            found[str(shard["lang"])].append(str(shard["name"]))
+        return dict(found)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 INDEXING_BUDGET = 3000
@@ -539,8 +563,68 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
         return {}
 
 
+def _routes_before(root: Path) -> dict[str, str]:
+    """Language → digest of its routing as the manifest written before names it, for the
+    languages whose routing is there."""
+    return {
+        lang: digest
+        for lang, digest in _routes(root).items()
+        if (root / route.ROUTES / lang / "keys.json").is_file()
+    }
+
+
+def _write_routes(
+    root: Path, shards: Sequence[Shard], changed: set[str], before: dict[str, str]
+) -> dict[str, str]:
+    """The routing of each routed language (see newsgen.route), from the words of its shards:
+    those re-indexed read from their own index files, the others from the routing written
+    before (read from their index files too where it cannot be read). Returns language →
+    digest of its routing, for the manifest."""
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    for shard in shards:
+        by_lang[shard.lang].append(shard.name)
+    folder = root / route.ROUTES
+    digests: dict[str, str] = {}
+    kept = _shards_before(root)
+    for lang, order in by_lang.items():
+        if not route.routed(lang):
+            continue
+        if lang in before and kept.get(lang) == order and not changed.intersection(order):
+            digests[lang] = before[lang]  # the same shards, none re-indexed: as it was
+            continue
+        held = route.routed_words(folder / lang, order)
+        words = {
+            name: held[name]
+            if name in held and name not in changed
+            else route.shard_words(root / name)
+            for name in order
+        }
+        files = route.build_routes(words, order, lang, _pagefind_version())
+        fresh = folder / f".{lang}.new"
+        shutil.rmtree(fresh, ignore_errors=True)
+        _write_bundle(files, fresh)
+        old = folder / f".{lang}.old"
+        if (folder / lang).exists():
+            os.replace(folder / lang, old)
+        os.replace(fresh, folder / lang)
+        shutil.rmtree(old, ignore_errors=True)
+        # Of every file: the page asks for each under its key's name with this digest.
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(f"{path}\0{len(files[path])}\0".encode() + files[path])
+        digests[lang] = digest.hexdigest()[:16]
+    for stale in folder.glob("*") if folder.is_dir() else ():
+        if stale.name not in digests:
+            shutil.rmtree(stale, ignore_errors=True)
+    return digests
+
+
 def _write_manifest(
-    root: Path, shards: Sequence[Shard], sizes: dict[str, int], site_language: str
+    root: Path,
+    shards: Sequence[Shard],
+    sizes: dict[str, int],
+    site_language: str,
+    routes: dict[str, str],
 ) -> None:
     """Read by the search page too: which bundles to merge, in which language, and what each
     loads before its first search (its entry, its metadata and WebAssembly files), so the page
@@ -548,6 +632,9 @@ def _write_manifest(
     loads their values."""
     data = {
         "filters": list(FILTER_NAMES.get(site_language, FILTER_NAMES["en"])),
+        # Language → digest of its routing (`route/<lang>/`); a language not named here is
+        # not routed: a query loads all its shards.
+        "routes": routes,
         "shards": [
             {
                 "name": s.name,

@@ -230,6 +230,7 @@ def test_site_without_articles_has_an_empty_manifest(make_site: MakeSite) -> Non
     root = config.output_dir / "pagefind"
     assert json.loads((root / "shards.json").read_text(encoding="utf-8")) == {
         "filters": ["Language", "Place", "Year"],
+        "routes": {},
         "shards": [],
     }
     assert sorted(p.name for p in root.iterdir()) == ["shards.json"]

@@ -46,7 +46,7 @@
   // Only the bundle's files go this way; all else is fetched as it was.
   const entries = new Map(); // URL of a shard's entry -> its text
   const answerPagefind = () => {
-    const fetchAsItWas = window.fetch.bind(window);
+    fetchAsItWas = window.fetch.bind(window);
     const bundle = new URL(text.bundle, location.href).href;
     const gzipped = /\.(pf_meta|pf_index|pf_filter|pf_fragment|pagefind)$/;
     const inflate = typeof DecompressionStream === "function";
@@ -55,7 +55,16 @@
       if (entries.has(url.href)) {
         return new Response(entries.get(url.href), {headers: {"Content-Type": "application/json"}});
       }
-      const response = await fetchAsItWas(input, init);
+      // The routing's files are named by their key: asked for with the digest of the
+      // language's routing, so a new routing is a new address.
+      for (const [route, tag] of routeTags) {
+        if (url.href.startsWith(route)) input = `${url.origin}${url.pathname}?ts=${tag}`;
+      }
+      // One address for a language's WebAssembly, whichever shard's (or routing's) Pagefind
+      // asks for it: the same file, fetched once.
+      const wasm = url.href.startsWith(bundle) && wasmOf.get(url.pathname.split("/").at(-1));
+      if (wasm) input = wasm;
+      const response = await wasmOnce(input, init);
       if (!inflate || !response.ok || !url.href.startsWith(bundle) || !gzipped.test(url.pathname)) {
         return response;
       }
@@ -65,6 +74,25 @@
       return new Response(await new Response(inflated).arrayBuffer(), response);
     };
   };
+
+  // A language's WebAssembly is asked for by its routing's Pagefind and its shards': the
+  // browser may fetch it twice when the second asks before the first has it (72 kB more).
+  const wasmBytes = new Map(); // URL -> its bytes
+  const wasmOnce = async (input, init) => {
+    const url = new URL(typeof input === "string" ? input : input.url, location.href);
+    if (!url.pathname.endsWith(".pagefind")) return fetchAsItWas(input, init);
+    if (!wasmBytes.has(url.href)) {
+      wasmBytes.set(
+        url.href,
+        fetchAsItWas(input, init).then((response) => {
+          if (!response.ok) throw new Error(`${url.href}: HTTP ${response.status}`);
+          return response.arrayBuffer();
+        }),
+      );
+    }
+    return new Response(await wasmBytes.get(url.href));
+  };
+  let fetchAsItWas = null;
 
   const loadEngine = async () => {
     answerPagefind();
@@ -76,49 +104,189 @@
       if (!byLang.has(shard.lang)) byLang.set(shard.lang, []);
       byLang.get(shard.lang).push(shard);
     }
-    const folder = (shard) => text.bundle + shard.name + "/";
+    const routes = manifest.routes || {};
     // The scripts first: a browser opens only a few connections to a host at once.
     const modules = new Map([...byLang].map(([lang, [first]]) => [lang, import(folder(first) + "pagefind.js")]));
     // Pagefind asks for an entry with the shard's digest (metaCacheTag): a name that changes
     // exactly when the shard does, and one this page knows.
-    for (const [, [first, ...others]] of byLang) {
-      if (first.wasm) preload(folder(first) + first.wasm);
-      for (const shard of [first, ...others]) {
+    for (const [lang, shards] of byLang) {
+      const [first] = shards;
+      if (first.wasm) {
+        preload(folder(first) + first.wasm);
+        wasmOf.set(first.wasm, new URL(folder(first) + first.wasm, location.href).href);
+      }
+      for (const shard of shards) {
         const entry = new URL(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`, location.href);
         if (shard.entry) entries.set(entry.href, JSON.stringify(shard.entry));
-        else preload(entry.href);
-        if (shard.meta) preload(folder(shard) + shard.meta);
       }
+      if (routes[lang]) routeTags.set(new URL(routeFolder(lang), location.href).href, routes[lang]);
     }
     const languages = await Promise.all(
-      [...byLang].map(async ([lang, [first, ...others]]) => {
-        const module = await modules.get(lang);
-        const pagefind = module.createInstance({
-          basePath: folder(first),
-          baseUrl: text.base,
-          excerptLength: 24,
-          metaCacheTag: first.digest,
-          noWorker: true,
-        });
-        await Promise.all(
-          others.map((shard) =>
-            pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest}),
-          ),
-        );
-        return {lang, pagefind};
+      [...byLang].map(async ([lang, shards]) => {
+        const keys = routes[lang]
+          ? fetch(routeFolder(lang) + "keys.json")
+              .then((r) => r.json())
+              .then((listing) => new Set(listing.keys))
+          : null;
+        keys?.then((present) => preloadRoutes(lang, present));
+        return {lang, shards, module: await modules.get(lang), keys: await keys, wrappers: new Map()};
       }),
     );
     const engine = {languages, filterNames: (manifest.shards.length && manifest.filters) || [], filtersLoaded: false, filters: null};
     engine.loadFilters = () => {
       engine.filters =
         engine.filters ||
-        Promise.all(languages.map(({pagefind}) => pagefind.filters())).then((all) => {
-          engine.filtersLoaded = true;
-          return addCounts({}, all);
-        });
+        Promise.all(languages.map((language) => wrapperOf(engine, language, language.shards)))
+          .then((all) => Promise.all(all.map(({pagefind}) => pagefind.filters())))
+          .then((all) => {
+            engine.filtersLoaded = true;
+            return addCounts({}, all);
+          });
       return engine.filters;
     };
     return engine;
+  };
+
+  const folder = (shard) => text.bundle + shard.name + "/";
+  const routeFolder = (lang) => `${text.bundle}route/${lang}/`;
+  const wasmOf = new Map(); // name of a language's WebAssembly -> its URL in its first shard
+  const routeTags = new Map(); // URL of a language's routing -> digest of its files
+
+  // One Pagefind for these shards of a language (its first, the others merged into it, in
+  // the manifest's order, as all of them were: results of equal score keep their order).
+  // Kept for the next query that needs the same shards. Once the filters' values are
+  // loaded, a new one loads them too: Pagefind counts only the values it has loaded.
+  const wrapperOf = (engine, language, shards) => {
+    const key = shards.map((shard) => shard.name).join(" ");
+    if (!language.wrappers.has(key)) {
+      const [first, ...others] = shards;
+      for (const shard of shards) if (shard.meta) preloadOnce(folder(shard) + shard.meta);
+      const lang = language.lang;
+      const options = {basePath: folder(first), baseUrl: text.base, excerptLength: 24, metaCacheTag: first.digest, noWorker: true};
+      const wrapper = createIn(language, options).then(async (pagefind) => {
+        await Promise.all(
+          others.map((shard) => pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest})),
+        );
+        return {pagefind, filters: null};
+      });
+      language.wrappers.set(key, wrapper);
+    }
+    return language.wrappers.get(key).then(async (wrapper) => {
+      if (engine.filtersLoaded) {
+        wrapper.filters = wrapper.filters || wrapper.pagefind.filters();
+        await wrapper.filters;
+      }
+      return wrapper;
+    });
+  };
+
+  // The Pagefinds of one module share its WebAssembly, which the first of them sets up: two
+  // that set it up at once would each make one, and the first one's data would be read from
+  // the second one's memory (no results). So a language's next Pagefind is made once the
+  // one before it is ready (an empty search returns as soon as it is, loading nothing).
+  const createIn = (language, options) => {
+    const made = (language.gate || Promise.resolve()).then(() => language.module.createInstance(options));
+    language.gate = made.then((pagefind) => pagefind.search("")).catch(() => {});
+    return made;
+  };
+
+  const preloaded = new Set();
+  const preloadOnce = (href) => {
+    if (!preloaded.has(href)) preload(href);
+    preloaded.add(href);
+  };
+
+  // --- routing: which shards can hold a word (newsgen/route.py) ----------------------------
+  // A language's routing is a set of tiny Pagefind bundles whose "pages" are its shards, one
+  // bundle for the words that begin with the same one or two letters. Searched with the
+  // language's own Pagefind, a word is stemmed as Pagefind stems it for the shards, so the
+  // shards a route names are those that hold it. A result needs every word in its own shard,
+  // so a language loads the shards that hold them all.
+
+  // A word as Pagefind's search reads it before stemming: lower case, without punctuation
+  // or diacritics (pagefind.js, search()).
+  const pagefindForm = (word) =>
+    [...word]
+      .filter((c) => !/^\p{Pd}|\p{Pe}|\p{Pf}|\p{Pi}|\p{Po}|\p{Ps}$/u.test(c))
+      .map((c) => c.toLocaleLowerCase())
+      .join("")
+      .normalize("NFD")
+      .replace(/\p{M}/gu, "");
+
+  const routeOf = async (language, terms) => {
+    if (!language.keys) return language.shards;
+    let names = null;
+    for (const term of terms) {
+      const keys = keysOf(term);
+      if (!keys) return language.shards;
+      const present = keys.filter((key) => language.keys.has(key));
+      const found = new Set();
+      if (present.length) {
+        const router = await routerOf(language, present);
+        // Quoted: the shards that hold the word's stem itself (a plain word is one stem).
+        for (const result of (await router.search(`"${term}"`)).results) found.add(result.id);
+      }
+      names = names ? new Set([...names].filter((name) => found.has(name))) : found;
+    }
+    return language.shards.filter((shard) => names.has(shard.name));
+  };
+
+  // The routing bundles that can hold a word's stem: its first letter and first two (the
+  // word's stem begins as the word does, newsgen/route.py); null for a word not routed.
+  const keysOf = (term) => {
+    const word = pagefindForm(term);
+    // Only a plain word is routed: Pagefind splits anything else in ways not copied here.
+    if (!/^[\p{L}\p{N}]+$/u.test(word)) return null;
+    const keys = new Set();
+    for (const form of new Set([word, word.replace(/ß/g, "ss")])) {
+      const letters = [...form];
+      keys.add(letters.slice(0, 1).join(""));
+      keys.add(letters.slice(0, 2).join(""));
+    }
+    return [...keys];
+  };
+
+  // The routing files of the query in the address, asked for as soon as the language's keys
+  // are known, before Pagefind asks for them one after another.
+  const preloadRoutes = (lang, keys) => {
+    const tag = routeTags.get(new URL(routeFolder(lang), location.href).href);
+    for (const term of termsOf(stateFrom(location.search).q)) {
+      for (const key of keysOf(term) || []) {
+        if (!keys.has(key)) continue;
+        const name = `${lang}_${hexOf(key)}`;
+        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/pagefind.${name}.pf_meta?ts=${tag}`);
+        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/index/${name}.pf_index?ts=${tag}`);
+      }
+    }
+  };
+
+  const hexOf = (key) => [...new TextEncoder().encode(key)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+  // One Pagefind per language for its routing, the bundles of the keys asked for merged in.
+  const routerOf = (language, keys) => {
+    const [first] = language.shards;
+    const base = (key) => routeFolder(language.lang) + hexOf(key) + "/";
+    const tag = routeTags.get(new URL(routeFolder(language.lang), location.href).href);
+    const entryOf = (key) => {
+      const url = new URL(`${base(key)}pagefind-entry.json?ts=${tag}`, location.href).href;
+      const index = {hash: `${language.lang}_${hexOf(key)}`, wasm: first.wasm ? first.wasm.slice(5, -9) : "unknown", page_count: language.shards.length};
+      entries.set(url, JSON.stringify({version: first.entry?.version, languages: {[language.lang]: index}}));
+    };
+    if (!language.router) {
+      entryOf(keys[0]);
+      const made = createIn(language, {basePath: base(keys[0]), metaCacheTag: tag, noWorker: true});
+      language.router = made.then((pagefind) => ({pagefind, keys: new Set([keys[0]])}));
+    }
+    language.router = language.router.then(async (router) => {
+      const more = keys.filter((key) => !router.keys.has(key));
+      for (const key of more) {
+        router.keys.add(key);
+        entryOf(key);
+      }
+      await Promise.all(more.map((key) => router.pagefind.mergeIndex(base(key), {language: language.lang, metaCacheTag: tag})));
+      return router;
+    });
+    return language.router.then((router) => router.pagefind);
   };
 
   const addCounts = (into, many) => {
@@ -189,7 +357,10 @@
     if (!terms.length) {
       if (!Object.keys(filters).length) return null;
       const found = await Promise.all(
-        engine.languages.map(({pagefind}) => pagefind.search(null, {filters, sort: {date: "desc"}})),
+        engine.languages.map(async (language) => {
+          const {pagefind} = await wrapperOf(engine, language, language.shards);
+          return pagefind.search(null, {filters, sort: {date: "desc"}});
+        }),
       );
       return {
         lists: found.map((f) => f.results),
@@ -199,9 +370,17 @@
         complete,
       };
     }
-    const found = await Promise.all(
-      engine.languages.map((language) => searchLanguage(language, terms, state.q, filters, state.sort)),
+    // The shards the routes name; where they give nothing at all, every shard, as before:
+    // which word is in no article ("did you mean") is told by all of them.
+    const nothing = {results: [], counts: {}, missing: null};
+    const searchIn = async (language, shards) =>
+      shards.length ? searchLanguage(await wrapperOf(engine, language, shards), terms, state.q, filters, state.sort) : nothing;
+    let found = await Promise.all(
+      engine.languages.map(async (language) => searchIn(language, await routeOf(language, terms))),
     );
+    if (found.every((f) => !f.results.length)) {
+      found = await Promise.all(engine.languages.map((language) => searchIn(language, language.shards)));
+    }
     return {
       lists: found.map((f) => f.results),
       counts: addCounts({}, found.map((f) => f.counts)),
@@ -263,7 +442,8 @@
 
   const nearWords = async (engine, prefix, want, seen) =>
     Promise.all(
-      engine.languages.map(async ({pagefind}) => {
+      engine.languages.map(async (language) => {
+        const {pagefind} = await wrapperOf(engine, language, language.shards);
         const found = await pagefind.search(prefix);
         for (const result of found.results.slice(0, 8)) {
           const data = await dataOf(result);
