@@ -293,6 +293,26 @@ def test_back_and_forward_between_two_searches(page: Page, served: str) -> None:
     expect(page.locator(LINK)).to_have_count(1)
 
 
+def test_back_after_a_pause_in_typing_leads_to_the_search_before(page: Page, served: str) -> None:
+    """Typing shows results as it goes (after 200 ms without a key); a reader who paused
+    before pressing Enter still gets the earlier search back, not the typed one twice."""
+    page.goto(served + "search/?q=president")
+    expect(page.locator(LINK)).to_have_count(4)
+    page.locator(BOX).fill("diplomatici")
+    expect(page).to_have_url(re.compile(r"q=diplomatici"))  # the typed words' own entry
+    expect(page.locator(LINK)).to_have_count(1)
+    page.locator(BOX).press("Enter")
+    page.go_back()
+    expect(page.locator(BOX)).to_have_value("president")
+    expect(page.locator(LINK)).to_have_count(4)
+    page.go_forward()
+    expect(page.locator(BOX)).to_have_value("diplomatici")
+    page.locator(BOX).fill("camfranglais")
+    expect(page).to_have_url(re.compile(r"q=camfranglais"))
+    page.go_back()  # typed, never submitted: Back still leads to the search it was typed over
+    expect(page.locator(BOX)).to_have_value("diplomatici")
+
+
 # --- one box, no JavaScript, accessibility, stability ---------------------------------------
 
 

@@ -826,14 +826,23 @@
 
     // What Back needs besides the URL: how many results were shown and the scroll position.
     const remember = () => {
-      history.replaceState({shown: shownCount, scroll: window.scrollY}, "", location.href);
+      const kept = {...history.state, shown: shownCount, scroll: window.scrollY};
+      history.replaceState(kept, "", location.href);
     };
 
-    const update = ({push}) => {
+    // `push`: a new history entry (a search submitted, a sort or a filter chosen); `typed`:
+    // words typed and not yet submitted. Typing over a search shown makes an entry of its
+    // own (`typed` in its state), replaced as the words change and kept by the submit, so
+    // that Back leads to the search before it however long the reader paused while typing;
+    // over an empty search page it replaces that page's entry, and the submit adds one.
+    const update = ({push, typed = false}) => {
       const state = read();
       const url = urlOf(state);
-      if (push) history.pushState({shown: PAGE_SIZE, scroll: 0}, "", url);
-      else history.replaceState({shown: PAGE_SIZE, scroll: 0}, "", url);
+      const own = history.state?.typed === true;
+      const fresh = typed ? !own && Boolean(stateFrom(location.search).q) : push && !own;
+      const entry = {shown: PAGE_SIZE, scroll: 0, typed: typed && (own || fresh)};
+      if (fresh) history.pushState(entry, "", url);
+      else history.replaceState(entry, "", url);
       draw(state);
     };
 
@@ -875,7 +884,7 @@
   let timer = 0;
   input.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => ready.then((update) => update({push: false})), 200);
+    timer = setTimeout(() => ready.then((update) => update({push: false, typed: true})), 200);
   });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
