@@ -437,7 +437,10 @@
     for (let length = want.length; length >= Math.max(3, want.length - 6) && !seen.size; length--) {
       await nearWords(engine, term.slice(0, length), want, seen);
     }
-    return [...seen].sort((a, b) => distance(fold(a), want) - distance(fold(b), want)).slice(0, 3);
+    // Nearest first; words as near in the order of their letters, not in the order the
+    // languages' searches happened to answer (which varies from one load to the next).
+    const order = (a, b) => distance(fold(a), want) - distance(fold(b), want) || (a < b ? -1 : a > b ? 1 : 0);
+    return [...seen].sort(order).slice(0, 3);
   };
 
   const nearWords = async (engine, prefix, want, seen) =>
