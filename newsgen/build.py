@@ -174,7 +174,7 @@ def _full_build(
         urls.forget_previews(cache)
     # Recorded once the workers are done (they read the cache: see write_site), and stored
     # at once, so that it is not held while they render or while the search index is made.
-    plan = delta.store(cache, delta.record(found, collected, planned.articles, planned.pages))
+    memo = delta.store(cache, delta.record(found, collected, planned.articles, planned.pages))
     clock.lap("write")
     indexed = _index(run, planned.articles)
     clock.lap("search" if indexed else "")
@@ -184,7 +184,7 @@ def _full_build(
         removed=done.removed,
         search=indexed,
     )
-    _remember(run, state.with_inputs(found), collected, plan, result, done)
+    _remember(run, state.with_inputs(found), collected, memo, result, done)
     return result
 
 
@@ -319,7 +319,7 @@ def _remember(
     run: Run,
     state: incremental.State,
     collected: Collected,
-    plan: delta.Plan,
+    memo: delta.Memo,
     result: BuildResult,
     done: publish.Written,
 ) -> None:
@@ -328,5 +328,5 @@ def _remember(
     # The registry as this build saved it: a file changed meanwhile makes the next build a
     # real one (and `state` has the inputs as this build read them).
     state = replace(state, registry=incremental.registry_digest(run.config))
-    delta.remember(run.cache, state.plan_key, plan)
+    delta.remember(run.cache, state.plan_key, memo)
     publish.finish(run.cache, run.folder, state.build_key, result, done)

@@ -135,8 +135,6 @@ class Plan:
     memo: Memo
     # Every source file's hash, by path.
     sources: dict[str, str]
-    # Whether the rows, listings and sources are in the cache already (see `store`).
-    stored: bool = False
 
 
 def record(
@@ -188,22 +186,20 @@ def record(
     return Plan(rows=rows, listings=listings, memo=memo, sources=sources)
 
 
-def store(cache: Cache, plan: Plan) -> Plan:
+def store(cache: Cache, plan: Plan) -> Memo:
     """Write the bulk of `plan` (a row per article and source file, every listing) to the
-    cache at once, and return the rest for `remember`, so that a build does not hold it
-    while it renders. Until `remember` the plan is no one's: its memo is forgotten."""
+    cache at once, so that a build does not hold it, and return its memo for `remember`.
+    Until then the stored plan is no one's: the last memo is forgotten."""
     cache.forget(MEMO)
     cache.set_plan(plan.rows, plan.listings)
     cache.remember_sources(plan.sources, whole=True)
-    return replace(plan, rows=[], listings=[], sources={}, stored=True)
+    return plan.memo
 
 
-def remember(cache: Cache, frame: str, plan: Plan) -> None:
-    """Store `plan` for the next rebuild, under `frame` (everything but the source files
-    that the plan depends on)."""
-    if not plan.stored:
-        plan = store(cache, plan)
-    cache.remember(MEMO, frame, plan.memo)
+def remember(cache: Cache, frame: str, memo: Memo) -> None:
+    """Make the plan `store` wrote the next rebuild's, under `frame` (everything but the
+    source files that the plan depends on)."""
+    cache.remember(MEMO, frame, memo)
 
 
 def remember_edits(cache: Cache, frame: str, edits: Shortcut) -> None:

@@ -308,24 +308,31 @@ def index_present(output: Path) -> bool:
     )
 
 
+def _manifest(root: Path) -> Any:
+    """The manifest as written, or None when it cannot be read."""
+    try:
+        return json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _routes(root: Path) -> dict[str, str]:
     """The routed languages the manifest names, with the digests of their routing."""
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-        return {str(lang): str(digest) for lang, digest in data.get("routes", {}).items()}
-    except (OSError, ValueError, AttributeError):
+        routes = _manifest(root).get("routes", {})
+        return {str(lang): str(digest) for lang, digest in routes.items()}
+    except AttributeError:
         return {}
 
 
 def _shards_before(root: Path) -> dict[str, list[str]]:
     """Language → its shards' names in the manifest's order, as the manifest names them."""
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
         found: dict[str, list[str]] = defaultdict(list)
-        for shard in data["shards"]:
+        for shard in _manifest(root)["shards"]:
             found[str(shard["lang"])].append(str(shard["name"]))
         return dict(found)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return {}
 
 
@@ -557,9 +564,9 @@ def _read_manifest(root: Path) -> dict[str, tuple[str, int]]:
     """Shard name → (digest, size in bytes) of the last indexing; an unreadable manifest means
     re-index all."""
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-        return {str(s["name"]): (str(s["digest"]), int(s["bytes"])) for s in data["shards"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        shards = _manifest(root)["shards"]
+        return {str(s["name"]): (str(s["digest"]), int(s["bytes"])) for s in shards}
+    except (ValueError, KeyError, TypeError):
         return {}
 
 
