@@ -18,7 +18,7 @@ from typing import ParamSpec, TypeVar
 
 from newsgen import delta, identity, incremental, media, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
-from newsgen.collect import Collected, Scan, collect, scan
+from newsgen.collect import Collected, Scan, collect, list_sources, remember_state, scan
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
@@ -113,7 +113,13 @@ def _build_into(run: Run) -> BuildResult:
     early = not publish.known(cache, run.folder)
     workers = publish.render_workers(run, mirror, _sources_listed(config)) if early else None
     try:
-        found = scan(config, cache, jobs=run.jobs)
+        listing = list_sources(config, jobs=run.jobs)
+        # Listed as a scan found it before: then the last build may still hold as it is.
+        listed = incremental.listed_state(run, listing, mirror)
+        kept = listed and incremental.kept(run, listed, clock)
+        if kept:
+            return kept
+        found = scan(config, cache, jobs=run.jobs, listing=listing)
         state = incremental.state_of(run, found, mirror)
         shortcut = incremental.shortcut(run, found, state, clock)
         if shortcut is not None:
@@ -149,6 +155,7 @@ def _full_build(
     config, cache, options = run.config, run.cache, run.options
     collected = collect(config, cache, found, jobs=run.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
+    remember_state(cache, found, found.state())
     clock.lap("read")
     planned = _plan(run, collected, state.registry)
     clock.lap("plan")

@@ -42,7 +42,7 @@ from newsgen.load import (
     use_weekday_names,
     weekday_names,
 )
-from newsgen.parallel import MIN_PARALLEL, Status, run, statuses
+from newsgen.parallel import MIN_PARALLEL, Status, newest_mtime, packed_statuses, run, unpacked
 from newsgen.records import Article, Draft, Problem
 from newsgen.write import write_atomic
 
@@ -114,6 +114,8 @@ class Scan:
     read_since_ns: int
     # How much of a file is read (`max_file_mb`).
     limit: Limit
+    # The mark of the listing scanned (see `Listing`).
+    mark: str = ""
 
     def complete(self) -> bool:
         """Whether every file's hash is known (see `scan`)."""
@@ -127,21 +129,103 @@ class Scan:
         return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
-def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
-    """Find the source files; read only those whose size or mtime changed since last time
-    (on `jobs` cores, when there are many). A seed never seen before is not read here: its
-    hash is "" until the worker that enriches it reads it (`collect`), so that a cold build
-    reads each seed once, not twice. (Only a file removed and put back could have had a
-    cached article; it is enriched again.)"""
-    problems: list[Problem] = []
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listed:
+    """One source folder's files, sorted by name, and their statuses as
+    `parallel.packed_statuses` packs them."""
+
+    prefix: str  # the folder, relative to the site, with a trailing slash
+    entries: list[os.DirEntry[str]]
+    packed: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Listing:
+    """The source folders as listed before a scan. Its `mark` is a hash of every name, link,
+    status and inode number listed: a listing with the same mark as one scanned before has
+    the same files with the same contents (as far as a file's size and mtime tell, as a
+    scan trusts them), so the sources' state that scan found still holds (see
+    `known_state`). The mark is "" when a file changed too recently for its mtime to be
+    trusted (see `file_row`)."""
+
+    seeds: Listed | None
+    curated: Listed | None
+    since: int
+    mark: str
+
+
+def list_sources(config: Config, *, jobs: int = 1) -> Listing:
+    """List the source folders and stat their files (see `Listing`)."""
     since = time_ns()
+    seeds = _listed(config, "seeds", ".txt", jobs)
+    curated = _listed(config, "articles", ".md", jobs)
+    return Listing(
+        seeds=seeds, curated=curated, since=since, mark=_mark(config, since, seeds, curated)
+    )
+
+
+def _listed(config: Config, folder: str, suffix: str, jobs: int) -> Listed | None:
+    base = config.source_dir(folder)
+    if not base.is_dir():
+        return None
+    with os.scandir(base) as listed:
+        entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
+    entries.sort(key=attrgetter("name"))
+    prefix = site_relative(base, config.root.resolve()) + "/"
+    packed = packed_statuses([entry.path for entry in entries], jobs)
+    return Listed(prefix=prefix, entries=entries, packed=packed)
+
+
+def _mark(config: Config, since: int, *folders: Listed | None) -> str:
+    """See `Listing`: what decides the scan's result, a file's content aside."""
+    if any(f is not None and newest_mtime(f.packed) >= since - RACY_NS for f in folders):
+        return ""
+    digest = hashlib.sha256(f"{CODE}\0{os.geteuid()}\0{config.max_file_bytes}".encode())
+    for folder in folders:
+        if folder is None:
+            digest.update(b"\0none")
+            continue
+        names = "\0".join(entry.name for entry in folder.entries)
+        head = f"\0{folder.prefix}\0{len(folder.entries)}\0{names}"
+        digest.update(head.encode("utf-8", "surrogateescape"))
+        digest.update(bytes(map(os.DirEntry.is_symlink, folder.entries)))
+        digest.update(folder.packed)
+    return digest.hexdigest()
+
+
+def known_state(cache: Cache, listing: Listing) -> str:
+    """The sources' state (see `Scan.state`) of the last scan of a listing with this mark, or
+    "" when there was none."""
+    state = cache.recall("scan", listing.mark) if listing.mark else None
+    return state if isinstance(state, str) else ""
+
+
+def remember_state(cache: Cache, found: Scan, state: str) -> None:
+    """Remember `state`, the scan's `Scan.state()`, for its listing's mark (see
+    `known_state`), when the scan found every file's content and no problem (a file skipped
+    is reported again by scanning again)."""
+    if not (found.mark and state and not found.problems):
+        return
+    if not any(source.sha == UNREAD for source in found.seeds):
+        cache.remember("scan", found.mark, state)
+
+
+def scan(config: Config, cache: Cache, *, jobs: int = 1, listing: Listing | None = None) -> Scan:
+    """Find the source files (in `listing`, or listed now); read only those whose size or
+    mtime changed since last time (on `jobs` cores, when there are many). A seed never seen
+    before is not read here: its hash is "" until the worker that enriches it reads it
+    (`collect`), so that a cold build reads each seed once, not twice. (Only a file removed
+    and put back could have had a cached article; it is enriched again.)"""
+    listing = listing or list_sources(config, jobs=jobs)
+    problems: list[Problem] = []
+    since = listing.since
     known = cache.file_hashes()
     changed: list[FileRow] = []
     seeds = find_sources(
-        config, "seeds", ".txt", known, problems, changed, since=since, jobs=jobs, defer=True
+        config, listing.seeds, known, problems, changed, since=since, jobs=jobs, defer=True
     )
     curated = find_sources(
-        config, "articles", ".md", known, problems, changed, since=since, jobs=jobs
+        config, listing.curated, known, problems, changed, since=since, jobs=jobs
     )
     cache.update_file_hashes(changed, list(known))  # what find_sources left: files gone
     return Scan(
@@ -150,6 +234,7 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1) -> Scan:
         problems=tuple(problems),
         read_since_ns=since,
         limit=Limit.of(config),
+        mark=listing.mark,
     )
 
 
@@ -324,8 +409,7 @@ def _cached(
 
 def find_sources(
     config: Config,
-    folder: str,
-    suffix: str,
+    listed: Listed | None,
     known: dict[str, FileRow],
     problems: list[Problem],
     changed: list[FileRow],
@@ -334,27 +418,23 @@ def find_sources(
     jobs: int = 1,
     defer: bool = False,
 ) -> list[Source]:
-    """Files of one source folder, sorted by name, with their content hashes. A file is read
+    """The files of one source folder as listed, with their content hashes. A file is read
     only when its size or modification time differs from `known` (the last build's rows, by
     path); its row is then added to `changed` (see `file_row` for `since`). With `defer`, a
     file `known` lacks is not read: its hash is "". A file that cannot be read as one (see
     `unreadable`) is skipped with a problem. Each file found is taken out of `known`, which
     is left with the files that are gone (or can no longer be read)."""
-    base = config.source_dir(folder)
-    if not base.is_dir():
+    if listed is None:
         return []
     root = config.root.resolve()
-    prefix = site_relative(base, root) + "/"
-    with os.scandir(base) as listed:
-        entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
-    entries.sort(key=attrgetter("name"))
+    prefix = listed.prefix
     sources: list[Source | None] = []
     unread: list[int] = []  # positions in `sources` of the files to hash
     files: list[str] = []
     limit, uid = config.max_file_bytes, os.geteuid()
-    paths = [entry.path for entry in entries]
-    for entry, path, status in zip(entries, paths, statuses(paths, jobs), strict=True):
+    for entry, status in zip(listed.entries, unpacked(listed.packed), strict=True):
         relative = prefix + entry.name
+        path = entry.path
         if status and _plain_file(status, limit, uid) and _plain_entry(entry):
             size, mtime = status[1], status[2]
         else:

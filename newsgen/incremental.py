@@ -12,7 +12,7 @@ from pathlib import Path
 
 from newsgen import delta, media, publish, search, theme, urls
 from newsgen.cache import CODE, Cache, output_name
-from newsgen.collect import Scan
+from newsgen.collect import Listing, Scan, known_state, remember_state
 from newsgen.config import Config
 from newsgen.result import DRAFTS_NOTE, BuildResult, Run, Stopwatch
 
@@ -44,18 +44,51 @@ class State:
         return f"{self.inputs}:{self.registry}"
 
     def with_inputs(self, found: Scan) -> State:
-        return replace(self, inputs=input_state(self.frame, found))
+        return replace(self, inputs=input_state(self.frame, found.state()))
 
 
 def state_of(run: Run, found: Scan, mirror: media.Media) -> State:
     """The state of this build; `mirror`, the media store as the build read it."""
+    scanned = found.state()
+    remember_state(run.cache, found, scanned)
+    return _state(run, scanned, mirror)
+
+
+def listed_state(run: Run, listing: Listing, mirror: media.Media) -> State | None:
+    """The state of this build from the listing of its sources alone, when a scan of the
+    same listing found their state before (see `Listing`); else None."""
+    scanned = known_state(run.cache, listing)
+    return _state(run, scanned, mirror) if scanned else None
+
+
+def _state(run: Run, scanned: str, mirror: media.Media) -> State:
     outline = frame(run.config, run.options.drafts, mirror.state)
     return State(
         frame=outline,
-        inputs=input_state(outline, found),
+        inputs=input_state(outline, scanned),
         registry=registry_digest(run.config),
         known=publish.known(run.cache, run.folder),
         mirror=mirror,
+    )
+
+
+def kept(run: Run, state: State, clock: Stopwatch) -> BuildResult | None:
+    """The last build's result, when it had the same inputs and its files are all in place
+    (nothing to do); else None."""
+    if not state.known:
+        return None
+    unchanged = _unchanged(run.cache, run.config.output_dir, state.build_key, run.config.search)
+    if unchanged is None:
+        return None
+    return replace(
+        unchanged,
+        written=0,
+        removed=0,
+        enriched=0,
+        notes=(),
+        kept_plan=True,
+        timings=(("scan", clock.lap()),),
+        search=unchanged.search and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
     )
 
 
@@ -64,19 +97,9 @@ def shortcut(run: Run, found: Scan, state: State, clock: Stopwatch) -> BuildResu
     config, cache = run.config, run.cache
     if not state.known:
         return None
-    unchanged = _unchanged(cache, config.output_dir, state.build_key, config.search)
-    if unchanged:
-        return replace(
-            unchanged,
-            written=0,
-            removed=0,
-            enriched=0,
-            notes=(),
-            kept_plan=True,
-            timings=(("scan", clock.lap()),),
-            search=unchanged.search
-            and replace(unchanged.search, indexed=0, records=0, seconds=0.0),
-        )
+    unchanged = kept(run, state, clock)
+    if unchanged is not None:
+        return unchanged
     if cache.unfinished(str(config.output_dir)):
         return None
     last = cache.last_build(str(config.output_dir), None)
@@ -106,11 +129,11 @@ def frame(config: Config, drafts: bool, store: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def input_state(outline: str, found: Scan) -> str:
-    """A hash of everything a build reads: its `frame` and every input file ("" while a
-    seed is unread: no earlier build can have had the same inputs)."""
-    state = found.state()
-    return hashlib.sha256(f"{outline}\0{state}".encode()).hexdigest() if state else ""
+def input_state(outline: str, scanned: str) -> str:
+    """A hash of everything a build reads: its `frame` and every input file (`scanned`, the
+    scan's `Scan.state()`; "" while a seed is unread: no earlier build can have had the
+    same inputs)."""
+    return hashlib.sha256(f"{outline}\0{scanned}".encode()).hexdigest() if scanned else ""
 
 
 def registry_digest(config: Config) -> str:

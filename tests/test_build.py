@@ -15,7 +15,7 @@ from newsgen.plan import Page
 from newsgen.publish import LISTING_SPAN, RENDER_SPAN, render_order
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
-from tests.util import snapshot
+from tests.util import age_sources, snapshot
 
 
 def test_sample_site_builds_every_article(sample_site: tuple[Config, BuildResult]) -> None:
@@ -111,7 +111,8 @@ def test_a_cold_build_forks_its_render_workers_before_the_scan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forked after it, a worker of a large site holds its own copy of the scan's pages
-    (about 50 MB each at 100,000 articles). A rebuild forks only when it must build it all."""
+    (about 50 MB each at 100,000 articles). A rebuild forks only when it must build it all;
+    an unchanged site is listed, not scanned."""
     events: list[str] = []
     made = publish.render_workers
 
@@ -127,14 +128,41 @@ def test_a_cold_build_forks_its_render_workers_before_the_scan(
     monkeypatch.setattr(publish, "render_workers", forked)
     monkeypatch.setattr(build_module, "scan", scan)
     site = copy_demo_site(tmp_path / "demo")
+    age_sources(site)
     config = load_config(site, {})
     build(config, jobs=2)
     assert events == ["fork", "scan"]
     events.clear()
     build(config, jobs=2)
-    assert events == ["scan"]  # nothing changed: no worker
+    assert events == []  # nothing changed: no scan, no worker
     curated = next((site / "articles").glob("*.md"))
     text = curated.read_text("utf-8")
     curated.write_text(text.replace("title: ", "title: Nuovo: ", 1), "utf-8")
     build(config, jobs=2)
-    assert events == ["scan", "scan", "fork"]  # a new headline: all planned again
+    assert events == ["scan", "fork"]  # a new headline: all planned again
+
+
+def test_an_unchanged_site_whose_output_lost_a_page_is_scanned_and_mended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its listing is as the last scan found it, but the last build no longer holds."""
+    site = copy_demo_site(tmp_path / "demo")
+    age_sources(site)
+    config = load_config(site, {})
+    build(config, jobs=1)
+    before = snapshot(config.output_dir)
+    scans: list[object] = []
+
+    def scan(*args: object, **kwargs: object) -> object:
+        scans.append(args)
+        return collect.scan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "scan", scan)
+    lost = config.output_dir / "index.html"
+    lost.unlink()
+    result = build(config, jobs=1)
+    assert len(scans) == 1 and result.written >= 1
+    assert snapshot(config.output_dir) == before
+    again = build(config, jobs=1)
+    assert len(scans) == 1 and again.written == 0  # listed only
+    assert snapshot(config.output_dir) == before

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from newsgen.collect import (
     Unit,
     curated_unit_keys,
     file_row,
+    known_state,
+    list_sources,
+    remember_state,
     scan,
 )
 from newsgen.config import Config
@@ -343,3 +347,106 @@ def test_a_file_name_in_utf8_beyond_ascii_is_a_source(site: Path, cache: Cache) 
         ["seeds/a.txt", "seeds/b.txt", "seeds/caffè.txt"],
         (),
     )
+
+
+# --- the listing's mark: an unchanged site's state without a scan --------------------------
+
+
+def scanned_whole(site: Path, cache: Cache, config: Config | None = None) -> Scan:
+    """A scan whose every seed was read, remembered as a build remembers it."""
+    config = config or Config(root=site)
+    remember_seeds(cache, scan(config, cache))
+    found = scan(config, cache)
+    remember_state(cache, found, found.state())
+    return found
+
+
+def test_a_listing_as_scanned_before_gives_the_state_that_scan_found(
+    site: Path, cache: Cache, reads: list[str]
+) -> None:
+    found = scanned_whole(site, cache)
+    reads.clear()
+    listing = list_sources(Config(root=site))
+    assert listing.mark == found.mark != ""
+    assert known_state(cache, listing) == found.state() != ""
+    assert reads == []
+
+
+def _same_size_other_bytes(site: Path) -> None:
+    put(site / "seeds" / "a.txt", SEED_A.replace(b"Roma", b"Rome"), OLD_NS + 1)
+
+
+def _touched(site: Path) -> None:
+    os.utime(site / "articles" / "c.md", ns=(OLD_NS, OLD_NS + 1))
+
+
+def _renamed(site: Path) -> None:
+    (site / "seeds" / "b.txt").rename(site / "seeds" / "bb.txt")
+
+
+def _added(site: Path) -> None:
+    put(site / "articles" / "d.md", CURATED)
+
+
+def _deleted(site: Path) -> None:
+    (site / "seeds" / "b.txt").unlink()
+
+
+def _not_readable(site: Path) -> None:
+    (site / "seeds" / "a.txt").chmod(0o200)
+
+
+def _replaced_alike(site: Path) -> None:
+    """Another file with the same name, size and mtime: only its inode tells."""
+    put(site / "seeds" / "new", SEED_A.replace(b"Roma", b"Rome"))
+    (site / "seeds" / "new").replace(site / "seeds" / "a.txt")
+
+
+def _linked(site: Path) -> None:
+    """A link to a file just like the one it replaces, outside the site."""
+    put(site.parent / "outside.txt", SEED_A)
+    (site / "seeds" / "a.txt").unlink()
+    (site / "seeds" / "a.txt").symlink_to(site.parent / "outside.txt")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _same_size_other_bytes,
+        _touched,
+        _renamed,
+        _added,
+        _deleted,
+        _not_readable,
+        _replaced_alike,
+        _linked,
+    ],
+)
+def test_any_change_a_scan_would_see_changes_the_mark(
+    site: Path, cache: Cache, change: Callable[[Path], None]
+) -> None:
+    found = scanned_whole(site, cache)
+    change(site)
+    listing = list_sources(Config(root=site))
+    assert listing.mark not in ("", found.mark)
+    assert known_state(cache, listing) == ""
+
+
+def test_a_file_changed_too_recently_to_trust_its_mtime_leaves_no_mark(
+    site: Path, cache: Cache
+) -> None:
+    put(site / "seeds" / "a.txt", SEED_A, time.time_ns() - RACY_NS // 2)
+    assert list_sources(Config(root=site)).mark == ""
+    found = scanned_whole(site, cache)
+    assert found.mark == ""
+    put(site / "seeds" / "a.txt", SEED_A)  # old again: a mark, but no state for it
+    assert known_state(cache, list_sources(Config(root=site))) == ""
+
+
+def test_a_scan_that_skipped_a_file_remembers_no_state(site: Path, cache: Cache) -> None:
+    put(site / "seeds" / "big.txt", b"x" * 2000)
+    config = Config(root=site, max_file_mb=0.001)
+    found = scanned_whole(site, cache, config)
+    assert [p.path for p in found.problems] == ["seeds/big.txt"]
+    assert found.mark != "" and found.complete()
+    assert known_state(cache, list_sources(config)) == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 
 import pytest
@@ -144,8 +144,12 @@ def test_statuses_are_taken_here_when_the_forked_process_fails(
     here = parallel.statuses(paths, jobs=1)
     monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
 
-    def fail(paths: object) -> bytes:
-        raise MemoryError
+    parent, packed = os.getpid(), parallel._packed
 
-    monkeypatch.setattr(parallel, "_packed", fail)  # in the child, which inherits it
+    def fail(paths: Sequence[str]) -> bytes:
+        if os.getpid() != parent:  # in the child, which inherits it
+            raise MemoryError
+        return packed(paths)
+
+    monkeypatch.setattr(parallel, "_packed", fail)
     assert parallel.statuses(paths, jobs=2) == here
