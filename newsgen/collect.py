@@ -180,7 +180,9 @@ def _mark(config: Config, since: int, *folders: Listed | None) -> str:
     """See `Listing`: what decides the scan's result, a file's content aside."""
     if any(f is not None and newest_mtime(f.packed) >= since - RACY_NS for f in folders):
         return ""
-    digest = hashlib.sha256(f"{CODE}\0{os.geteuid()}\0{config.max_file_bytes}".encode())
+    # Who reads decides what may be read (see `_readable`).
+    reader = f"{os.geteuid()}\0{os.getegid()}\0{sorted(os.getgroups())}"
+    digest = hashlib.sha256(f"{CODE}\0{reader}\0{config.max_file_bytes}".encode())
     for folder in folders:
         if folder is None:
             digest.update(b"\0none")
