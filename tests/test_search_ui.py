@@ -203,6 +203,7 @@ def test_results_in_the_site_language_carry_no_language_mark(page: Page, served:
 def test_typing_replaces_the_url_and_submitting_adds_a_history_entry(
     page: Page, served: str
 ) -> None:
+    """On the empty search page; Back then leads to it, not to the same search again."""
     page.goto(served + "search/")
     length = page.evaluate("history.length")
     page.locator(BOX).fill("president")
@@ -211,6 +212,13 @@ def test_typing_replaces_the_url_and_submitting_adds_a_history_entry(
     page.locator(BOX).press("Enter")
     expect(page.locator(LINK)).to_have_count(4)
     page.wait_for_function(f"history.length === {length + 1}")
+    page.go_back()
+    expect(page).to_have_url(served + "search/")
+    expect(page.locator(BOX)).to_have_value("")
+    expect(page.locator(LINK)).to_have_count(0)
+    page.go_forward()
+    expect(page.locator(BOX)).to_have_value("president")
+    expect(page.locator(LINK)).to_have_count(4)
 
 
 def test_the_url_carries_query_sort_and_filters(page: Page, served: str) -> None:

@@ -836,16 +836,28 @@
     // `push`: a new history entry (a search submitted, a sort or a filter chosen); `typed`:
     // words typed and not yet submitted. Typing over a search shown makes an entry of its
     // own (`typed` in its state), replaced as the words change and kept by the submit, so
-    // that Back leads to the search before it however long the reader paused while typing;
-    // over an empty search page it replaces that page's entry, and the submit adds one.
+    // that Back leads to the search before it however long the reader paused while typing.
+    // Over the empty search page, typing replaces that page's entry and keeps its address
+    // (`over`); the submit gives the page its address back and adds an entry, so that Back
+    // leads to the empty page, not to the same search again.
     const update = ({push, typed = false}) => {
       const state = read();
       const url = urlOf(state);
       const own = history.state?.typed === true;
-      const fresh = typed ? !own && Boolean(stateFrom(location.search).q) : push && !own;
-      const entry = {shown: PAGE_SIZE, scroll: 0, typed: typed && (own || fresh)};
-      if (fresh) history.pushState(entry, "", url);
-      else history.replaceState(entry, "", url);
+      const over = own ? history.state.over : undefined;
+      const entry = {shown: PAGE_SIZE, scroll: 0, typed};
+      if (typed && !own && stateFrom(location.search).q) {
+        history.pushState(entry, "", url);
+      } else if (typed) {
+        history.replaceState({...entry, over: own ? over : location.href}, "", url);
+      } else if (push && over && new URL(url, location.href).href !== over) {
+        history.replaceState({shown: PAGE_SIZE, scroll: 0}, "", over);
+        history.pushState(entry, "", url);
+      } else if (push && !own) {
+        history.pushState(entry, "", url);
+      } else {
+        history.replaceState(entry, "", url);
+      }
       draw(state);
     };
 
