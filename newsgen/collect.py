@@ -16,10 +16,12 @@ import os
 import pickle
 import re
 import stat
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter
 from pathlib import Path
+from stat import S_ISREG
 from time import time_ns
 from typing import cast
 
@@ -42,7 +44,7 @@ from newsgen.load import (
     use_weekday_names,
     weekday_names,
 )
-from newsgen.parallel import MIN_PARALLEL, Status, newest_mtime, packed_statuses, run, unpacked
+from newsgen.parallel import MIN_PARALLEL, STATUS_FIELDS, newest_mtime, packed_statuses, run
 from newsgen.records import Article, Draft, Problem
 from newsgen.write import write_atomic
 
@@ -174,6 +176,15 @@ def _listed(config: Config, folder: str, suffix: str, jobs: int) -> Listed | Non
     prefix = site_relative(base, config.root.resolve()) + "/"
     packed = packed_statuses([entry.path for entry in entries], jobs)
     return Listed(prefix=prefix, entries=entries, packed=packed)
+
+
+def statuses_of(
+    listed: Listed,
+) -> Iterator[tuple[os.DirEntry[str], int, int, int, int]]:
+    """Each file listed with its mode, size, mtime and owner (mode -1: it had no status)."""
+    values = array("q", listed.packed)
+    fields = (values[i::STATUS_FIELDS] for i in range(4))
+    return zip(listed.entries, *fields, strict=True)
 
 
 def _mark(config: Config, since: int, *folders: Listed | None) -> str:
@@ -434,12 +445,21 @@ def find_sources(
     unread: list[int] = []  # positions in `sources` of the files to hash
     files: list[str] = []
     limit, uid = config.max_file_bytes, os.geteuid()
-    for entry, status in zip(listed.entries, unpacked(listed.packed), strict=True):
-        relative = prefix + entry.name
-        path = entry.path
-        if status and _plain_file(status, limit, uid) and _plain_entry(entry):
-            size, mtime = status[1], status[2]
-        else:
+    for entry, mode, size, mtime, owner in statuses_of(listed):
+        name, path = entry.name, entry.path
+        relative = prefix + name
+        # What nearly every source is, checked inline (`_check_entry` does the rest): with
+        # 100,000 files, the checks as functions took more time than the stat calls. A
+        # regular file under the size limit that this process may read (see `_readable`),
+        # with an ASCII name, no link.
+        if not (
+            mode >= 0
+            and S_ISREG(mode)
+            and size <= limit
+            and (mode & 0o444 == 0o444 or (mode & 0o400 and owner == uid))
+            and name.isascii()
+            and not entry.is_symlink()
+        ):
             checked = _check_entry(entry, root, limit, config.max_file_mb)
             if isinstance(checked, str):
                 problems.append(_skipped(_printable(relative), checked))
@@ -466,23 +486,6 @@ def find_sources(
         changed.append(file_row(source, since))
         known.pop(source.path, None)
     return [source for source in sources if source is not None]
-
-
-def _plain_file(status: Status, limit: int, uid: int) -> bool:
-    """Whether the file is what nearly every source is: a regular file under the size
-    limit that this process may read (see `_readable`). Checked in few steps, and the rest
-    by `_check_entry`: with 100,000 files, the checks took more time than the stat calls."""
-    mode, size, _, owner = status
-    return (
-        stat.S_ISREG(mode)
-        and size <= limit
-        and bool(mode & 0o444 == 0o444 or (mode & stat.S_IRUSR and owner == uid))
-    )
-
-
-def _plain_entry(entry: os.DirEntry[str]) -> bool:
-    """Whether the entry is no link and its name is ASCII (see `_check_entry`)."""
-    return entry.name.isascii() and not entry.is_symlink()
 
 
 def _check_entry(

@@ -155,7 +155,7 @@ Status = tuple[int, int, int, int]
 # Below this many files, forking a process to stat half of them costs more than it saves.
 MIN_FORKED_STAT = 20_000
 # Packed per file: the Status, then the inode number (see `packed_statuses`).
-_FIELDS = 5
+STATUS_FIELDS = 5
 _MISSING = (-1, 0, 0, 0, 0)
 
 
@@ -202,7 +202,7 @@ def packed_statuses(paths: Sequence[str], jobs: int) -> bytes:
     finally:
         stream.close()  # a child still writing gets a broken pipe, and exits
         _, exit_status = os.waitpid(pid, 0)
-    if exit_status != 0 or len(data) != 8 * _FIELDS * len(theirs):
+    if exit_status != 0 or len(data) != 8 * STATUS_FIELDS * len(theirs):
         return found + _packed(theirs)
     return found + data
 
@@ -231,10 +231,10 @@ def unpacked(data: bytes) -> list[Status | None]:
     values = array("q", data)
     return [
         None if values[i] < 0 else (values[i], values[i + 1], values[i + 2], values[i + 3])
-        for i in range(0, len(values), _FIELDS)
+        for i in range(0, len(values), STATUS_FIELDS)
     ]
 
 
 def newest_mtime(data: bytes) -> int:
     """The latest modification time in statuses `packed_statuses` packed (0 for none)."""
-    return max(array("q", data)[2::_FIELDS], default=0)
+    return max(array("q", data)[2::STATUS_FIELDS], default=0)
