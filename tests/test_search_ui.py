@@ -14,7 +14,7 @@ from urllib.request import urlopen
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from newsgen.build import BuildResult
 from newsgen.config import Config
@@ -219,6 +219,40 @@ def test_typing_replaces_the_url_and_submitting_adds_a_history_entry(
     page.go_forward()
     expect(page.locator(BOX)).to_have_value("president")
     expect(page.locator(LINK)).to_have_count(4)
+
+
+def test_words_typed_before_the_index_loads_are_searched_and_back_leads_to_the_empty_page(
+    page: Page, served: str
+) -> None:
+    """The index's files are held until the words are typed and the typing's pause is over:
+    the search made when the index comes in must be the typed one, with one history entry
+    added by the submit, as when the index was there first."""
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/pagefind/**", hold)
+    page.goto(served + "search/", wait_until="domcontentloaded")
+    length = page.evaluate("history.length")
+    page.locator(BOX).fill("president")
+    page.wait_for_timeout(400)  # the typing's pause (200 ms) is over; the index is not there
+    released = True
+    for route in held:
+        route.continue_()
+    expect(page).to_have_url(served + "search/?q=president")
+    expect(page.locator(LINK)).to_have_count(4)
+    page.wait_for_timeout(300)
+    assert page.evaluate("history.length") == length
+    page.locator(BOX).press("Enter")
+    page.wait_for_function(f"history.length === {length + 1}")
+    page.go_back()
+    expect(page).to_have_url(served + "search/")
+    expect(page.locator(LINK)).to_have_count(0)
 
 
 def test_the_url_carries_query_sort_and_filters(page: Page, served: str) -> None:

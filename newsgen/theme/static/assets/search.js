@@ -877,12 +877,13 @@
     box.replaceChildren(controls, status, suggestions, list, more);
     document.getElementById("search-needs-js")?.remove();
     const state = stateFrom(location.search);
-    // Words typed while the index was loading win over an empty query in the URL.
+    // Words typed while the index was loading win over an empty query in the URL: typed
+    // over the empty search page, as if the index had been there (see `update`).
     const typed = input.value.trim();
     show(state);
     if (typed && !state.q) {
       input.value = typed;
-      update({push: false});
+      update({push: false, typed: true});
     } else {
       draw(state, {shown: history.state?.shown || PAGE_SIZE, scroll: history.state?.scroll ?? null});
     }
