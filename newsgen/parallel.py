@@ -132,6 +132,7 @@ class Workers:
         self.pool = context.Pool(
             jobs, initializer=_worker_setup, initargs=(fn, self.cancelled, None)
         )
+        self.closed = False
 
     def map(
         self,
@@ -145,8 +146,11 @@ class Workers:
         return _stream(self.pool, self.cancelled, items, 1, progress, meanwhile)
 
     def close(self) -> None:
-        self.pool.close()
-        self.pool.join()
+        """End the workers once their tasks are done (again: nothing)."""
+        if not self.closed:
+            self.closed = True
+            self.pool.close()
+            self.pool.join()
 
 
 # A file's mode, size, modification time (ns) and owner, through a link.

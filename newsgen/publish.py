@@ -366,6 +366,10 @@ def write_site(
         for files, hosts in work:
             staged += files
             rendered |= hosts
+        if workers is not None:
+            # Done: what the build does next (record the plan, index, finish) is the
+            # parent's, and idle workers would only add their memory to its peak.
+            workers.close()
         copied = _copy_statics(found, keys, previous, into, published)
         if config.compress:
             copied.update(_compress_statics(found, published, keys, previous, into))
