@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, cast
 
@@ -128,10 +128,12 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
-    """The plan of a full build as `remember` stores it."""
+    """The plan of a full build as `remember` stores it. Its rows and listing pages are made
+    as `store` writes them (once): held whole, at 100,000 articles they raised the build's
+    peak by a tenth."""
 
-    rows: list[Placed]
-    listings: list[tuple[str, bytes]]
+    rows: Iterator[Placed]
+    listings: Iterator[tuple[str, bytes]]
     memo: Memo
     # Every source file's hash, by path.
     sources: dict[str, str]
@@ -142,7 +144,6 @@ def record(
 ) -> Plan:
     """The plan of a full build (articles `kept` by finalize, all `pages`), ready to store.
     An article's own page is not stored: its neighbours are, and `article_page` makes it."""
-    listings: list[tuple[str, bytes]] = []
     shown: dict[str, list[str]] = {}
     around: dict[str, tuple[str, str]] = {}
     related: dict[str, tuple[str, ...]] = {}
@@ -154,11 +155,10 @@ def record(
             for other in page.related:
                 related_by.setdefault(other.path, []).append(page.article.path)
             continue
-        listings.append((page.url, pack_page(page)))
         for article in page.articles:  # a page other than an article's shows no other
             shown.setdefault(article.path, []).append(page.url)
     slugs = {a.path: a.slug for a in kept}
-    rows = [
+    rows = (
         Placed(
             path=a.path,
             unit_order=collected.article_units[a.path],
@@ -176,7 +176,12 @@ def record(
             ),
         )
         for a in collected.articles
-    ]
+    )
+    listings = (
+        (page.url, pack_page(page))
+        for page in pages
+        if not (page.kind == "article" and page.article is not None)
+    )
     memo = Memo(
         pairing=collected.pairing,
         shared=found.problems + collected.pairing.problems,
