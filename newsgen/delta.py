@@ -129,8 +129,8 @@ def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """The plan of a full build as `remember` stores it. Its rows and listing pages are made
-    as `store` writes them (once): held whole, at 100,000 articles they raised the build's
-    peak by a tenth."""
+    as `store` writes them, so a plan can be stored once only: held whole, at 100,000
+    articles they raised the build's peak by a tenth."""
 
     rows: Iterator[Placed]
     listings: Iterator[tuple[str, bytes]]

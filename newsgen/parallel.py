@@ -148,9 +148,9 @@ class Workers:
     def close(self) -> None:
         """End the workers once their tasks are done (again: nothing)."""
         if not self.closed:
-            self.closed = True
             self.pool.close()
             self.pool.join()
+            self.closed = True
 
 
 # A file's mode, size, modification time (ns) and owner, through a link.

@@ -124,6 +124,7 @@ def test_render_workers_have_ended_when_the_plan_is_recorded(
 
     def recorded(*args: object) -> delta.Plan:
         pool = forked[0].pool.pool
+        assert len(pool._pool) == 2  # type: ignore[attr-defined]
         alive_at_record.append(sum(p.is_alive() for p in pool._pool))  # type: ignore[attr-defined]
         return record(*args)  # type: ignore[arg-type]
 
