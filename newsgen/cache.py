@@ -837,7 +837,7 @@ def unpack(value: Packed, order: int) -> Enrichment:
             Image(url=u, caption=c, credit=sys.intern(r)) for u, c, r in related
         )
         # Each article is unpickled on its own, so the words that thousands of them share
-        # would be as many copies: one each, interned (at 100,000 articles, ~15 MB).
+        # would be as many copies: one each, interned (1.8 of 9.7 MB of article values at 10,000).
         given["lang"] = sys.intern(given["lang"])
         if given["dateline"] is not None:
             given["dateline"] = sys.intern(given["dateline"])

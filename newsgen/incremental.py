@@ -43,8 +43,9 @@ class State:
         """What the last build was made from."""
         return f"{self.inputs}:{self.registry}"
 
-    def with_inputs(self, found: Scan) -> State:
-        return replace(self, inputs=input_state(self.frame, found.state()))
+    def with_inputs(self, scanned: str) -> State:
+        """The state with the inputs a scan found (`scanned`, its `Scan.state()`)."""
+        return replace(self, inputs=input_state(self.frame, scanned))
 
 
 def state_of(run: Run, found: Scan, mirror: media.Media) -> State:

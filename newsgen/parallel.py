@@ -153,28 +153,20 @@ class Workers:
             self.closed = True
 
 
-# A file's mode, size, modification time (ns) and owner, through a link.
-Status = tuple[int, int, int, int]
-
 # Below this many files, forking a process to stat half of them costs more than it saves.
 MIN_FORKED_STAT = 20_000
-# Packed per file: the Status, then the inode number (see `packed_statuses`).
+# Packed per file: mode, size, mtime, owner and inode number (see `packed_statuses`).
 STATUS_FIELDS = 5
 _MISSING = (-1, 0, 0, 0, 0)
 
 
-def statuses(paths: Sequence[str], jobs: int) -> list[Status | None]:
-    """The status of each path (None when it has none)."""
-    return unpacked(packed_statuses(paths, jobs))
-
-
 def packed_statuses(paths: Sequence[str], jobs: int) -> bytes:
-    """The status and inode number of each path, packed as an array of int64 (`unpacked`
-    reads it), the second half stat'ed by a forked process when there are many on more
-    than one core: an unchanged site's rebuild is mostly stat calls (0.45 s of 1 s for
-    100,000 files, 0.25 s on two processes; threads made it slower, taking the GIL back
-    after each call). Packed, the statuses of a whole folder are hashed at once (see
-    newsgen.collect.Listing)."""
+    """The status of each path through a link (mode, size, mtime in ns, owner; mode -1 when
+    it has none) and its inode number, packed as an array of int64, the second half stat'ed
+    by a forked process when there are many on more than one core: an unchanged site's
+    rebuild is mostly stat calls (0.45 s of 1 s for 100,000 files, 0.25 s on two processes;
+    threads made it slower, taking the GIL back after each call). Packed, the statuses of a
+    whole folder are hashed at once (see newsgen.collect.Listing)."""
     if jobs <= 1 or len(paths) < MIN_FORKED_STAT:
         return _packed(paths)
     half = len(paths) // 2
@@ -228,15 +220,6 @@ def _packed(paths: Sequence[str]) -> bytes:
     for path in paths:
         values.extend(_status(path))
     return values.tobytes()
-
-
-def unpacked(data: bytes) -> list[Status | None]:
-    """The statuses `packed_statuses` packed, without the inode numbers."""
-    values = array("q", data)
-    return [
-        None if values[i] < 0 else (values[i], values[i + 1], values[i + 2], values[i + 3])
-        for i in range(0, len(values), STATUS_FIELDS)
-    ]
 
 
 def newest_mtime(data: bytes) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from array import array
 from collections.abc import Generator, Sequence
 from pathlib import Path
 
@@ -111,15 +112,23 @@ def _odd_files(folder: Path) -> list[str]:
     return [str(folder / name) for name in names * 5]
 
 
+def _statuses(paths: Sequence[str], jobs: int) -> list[tuple[int, ...] | None]:
+    """What `packed_statuses` packed, a tuple per path (None: it had no status)."""
+    values = array("q", parallel.packed_statuses(paths, jobs))
+    n = parallel.STATUS_FIELDS
+    rows = [tuple(values[i : i + n]) for i in range(0, len(values), n)]
+    return [None if row[0] < 0 else row for row in rows]
+
+
 def test_statuses_from_a_forked_process_are_those_stat_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = _odd_files(tmp_path)
-    here = parallel.statuses(paths, jobs=1)
+    here = _statuses(paths, jobs=1)
     monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
-    assert parallel.statuses(paths, jobs=2) == here
+    assert _statuses(paths, jobs=2) == here
     st = os.stat(paths[0])
-    assert here[0] == (st.st_mode, st.st_size, st.st_mtime_ns, st.st_uid)
+    assert here[0] == (st.st_mode, st.st_size, st.st_mtime_ns, st.st_uid, st.st_ino)
     assert here[3] is None and here[5] is None  # the broken link, the missing file
     assert here[4] == here[0]  # through the link
 
@@ -134,14 +143,14 @@ def test_statuses_are_taken_here_when_no_process_can_be_forked(
         raise BlockingIOError(11, "Resource temporarily unavailable")
 
     monkeypatch.setattr(os, "fork", refuse)
-    assert parallel.statuses(paths, jobs=2) == parallel.statuses(paths, jobs=1)
+    assert _statuses(paths, jobs=2) == _statuses(paths, jobs=1)
 
 
 def test_statuses_are_taken_here_when_the_forked_process_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = _odd_files(tmp_path)
-    here = parallel.statuses(paths, jobs=1)
+    here = _statuses(paths, jobs=1)
     monkeypatch.setattr(parallel, "MIN_FORKED_STAT", 0)
 
     parent, packed = os.getpid(), parallel._packed
@@ -152,4 +161,4 @@ def test_statuses_are_taken_here_when_the_forked_process_fails(
         return packed(paths)
 
     monkeypatch.setattr(parallel, "_packed", fail)
-    assert parallel.statuses(paths, jobs=2) == here
+    assert _statuses(paths, jobs=2) == here
