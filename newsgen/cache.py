@@ -29,7 +29,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from newsgen import __version__
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "8"
+SCHEMA = "9"
 
 
 def _code_fingerprint() -> str:
@@ -64,6 +64,8 @@ CREATE INDEX IF NOT EXISTS placed_body ON placed (body);
 CREATE TABLE IF NOT EXISTS pages (url TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, sha TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS touched (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS blocks (mark TEXT PRIMARY KEY, paths TEXT NOT NULL,
+                                   shas TEXT NOT NULL);
 """
 
 
@@ -166,6 +168,48 @@ class Cache:
         self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", rows)
         touched = [(row[0],) for row in rows] + [(path,) for path in paths]
         self.db.executemany("INSERT OR IGNORE INTO touched VALUES (?)", touched)
+
+    def file_rows(self, paths: Iterable[str]) -> dict[str, tuple[str, int, int, str]]:
+        """The rows of the files at `paths` that have one, by path."""
+        found: dict[str, tuple[str, int, int, str]] = {}
+        for chunk in _chunks(list(paths), 900):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT path, size, mtime_ns, sha FROM files WHERE path IN ({marks})"
+            found.update((row[0], row) for row in self.db.execute(query, chunk))
+        return found
+
+    # the blocks of the last scan's listing (see newsgen.collect.Listed) ------------------------
+
+    def block_marks(self) -> set[str]:
+        return {mark for (mark,) in self.db.execute("SELECT mark FROM blocks")}
+
+    def block_shas(self, marks: Iterable[str]) -> dict[str, list[str]]:
+        """The hashes of the files of each block at `marks`, in listing order, by mark."""
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(list(marks), 900):
+            query = f"SELECT mark, shas FROM blocks WHERE mark IN ({','.join('?' * len(chunk))})"
+            found.update((mark, shas.split("\n")) for mark, shas in self.db.execute(query, chunk))
+        return found
+
+    def block_paths(self, marks: Iterable[str]) -> list[str]:
+        """The paths of the files of the blocks at `marks`."""
+        found: list[str] = []
+        for chunk in _chunks(list(marks), 900):
+            query = f"SELECT paths FROM blocks WHERE mark IN ({','.join('?' * len(chunk))})"
+            for (paths,) in self.db.execute(query, chunk):
+                found += paths.split("\0") if paths else []
+        return found
+
+    def replace_blocks(self, gone: Iterable[str], new: Iterable[tuple[str, str, str]]) -> None:
+        """Forget the blocks at the marks `gone`; add `new` ones as (mark, paths, shas)."""
+        self.db.executemany("DELETE FROM blocks WHERE mark = ?", ((mark,) for mark in gone))
+        self.db.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?)", new)
+
+    def settle_block(self, pending: str, mark: str, shas: str) -> None:
+        """Give the block recorded at `pending` its `mark` and hashes."""
+        self.db.execute(
+            "UPDATE blocks SET mark = ?, shas = ? WHERE mark = ?", (mark, shas, pending)
+        )
 
     # the sources a plan was made from --------------------------------------------------------
 

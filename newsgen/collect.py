@@ -16,9 +16,10 @@ import os
 import pickle
 import re
 import stat
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from operator import attrgetter
 from pathlib import Path
 from stat import S_ISREG
@@ -54,6 +55,7 @@ FileRow = tuple[str, int, int, str]  # path, size, mtime_ns, sha
 # The hash of a seed its worker could not read (it could when it was scanned).
 UNREAD = "!unread"
 RACY_NS = 2_000_000_000
+STATUS_BYTES = 8 * STATUS_FIELDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +120,9 @@ class Scan:
     limit: Limit
     # The mark of the listing scanned (see `Listing`).
     mark: str = ""
+    # The blocks recorded before their seeds were read, as (mark, first source, end): see
+    # `remember_state`.
+    pending: tuple[tuple[str, int, int], ...] = ()
 
     def complete(self) -> bool:
         """Whether every file's hash is known (see `scan`)."""
@@ -132,13 +137,28 @@ class Scan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """A run of files listed one after the other (`start` to `stop` in the folder's
+    entries) and its `mark`: a hash of their names, links and statuses."""
+
+    mark: str
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Listed:
-    """One source folder's files, sorted by name, and their statuses as
-    `parallel.packed_statuses` packs them."""
+    """One source folder's files, sorted by name, their statuses as
+    `parallel.packed_statuses` packs them, and cut into blocks: a scan looks one by one
+    only at the files of the blocks that the last scan did not list as they are (see
+    `scan`). A block ends after a file whose name's CRC-32 ends in `CUT_BITS` zeros (or
+    after `MAX_BLOCK` files): a file added or removed changes the block it falls in, not
+    the cuts of the others."""
 
     prefix: str  # the folder, relative to the site, with a trailing slash
     entries: list[os.DirEntry[str]]
     packed: bytes
+    blocks: tuple[Block, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,17 +176,23 @@ class Listing:
     mark: str
 
 
+# 256 files to a block on average: a rebuild after one edit looks at 256 files one by one.
+CUT_BITS = 8
+MAX_BLOCK = 2048
+
+
 def list_sources(config: Config, *, jobs: int = 1) -> Listing:
     """List the source folders and stat their files (see `Listing`)."""
     since = time_ns()
-    seeds = _listed(config, "seeds", ".txt", jobs)
-    curated = _listed(config, "articles", ".md", jobs)
+    salt = _salt(config)
+    seeds = _listed(config, "seeds", ".txt", jobs, salt)
+    curated = _listed(config, "articles", ".md", jobs, salt)
     return Listing(
-        seeds=seeds, curated=curated, since=since, mark=_mark(config, since, seeds, curated)
+        seeds=seeds, curated=curated, since=since, mark=_mark(since, salt, seeds, curated)
     )
 
 
-def _listed(config: Config, folder: str, suffix: str, jobs: int) -> Listed | None:
+def _listed(config: Config, folder: str, suffix: str, jobs: int, salt: bytes) -> Listed | None:
     base = config.source_dir(folder)
     if not base.is_dir():
         return None
@@ -175,34 +201,68 @@ def _listed(config: Config, folder: str, suffix: str, jobs: int) -> Listed | Non
     entries.sort(key=attrgetter("name"))
     prefix = site_relative(base, config.root.resolve()) + "/"
     packed = packed_statuses([entry.path for entry in entries], jobs)
-    return Listed(prefix=prefix, entries=entries, packed=packed)
+    blocks = _blocks(salt, prefix, entries, packed)
+    return Listed(prefix=prefix, entries=entries, packed=packed, blocks=blocks)
+
+
+def _salt(config: Config) -> bytes:
+    """What decides a scan's result besides the files: the code, who reads (see
+    `_readable`) and how much a file may hold."""
+    reader = f"{os.geteuid()}\0{os.getegid()}\0{sorted(os.getgroups())}"
+    return f"{CODE}\0{reader}\0{config.max_file_bytes}".encode()
+
+
+def _blocks(
+    salt: bytes, prefix: str, entries: list[os.DirEntry[str]], packed: bytes
+) -> tuple[Block, ...]:
+    """The folder's files cut into blocks (see `Listed`), each with its mark."""
+    names = [entry.name.encode("utf-8", "surrogateescape") for entry in entries]
+    mask = (1 << CUT_BITS) - 1
+    cuts = [i + 1 for i, crc in enumerate(map(zlib.crc32, names)) if not crc & mask]
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for cut in [*cuts, len(names)]:
+        while cut - start > MAX_BLOCK:
+            bounds.append((start, start + MAX_BLOCK))
+            start += MAX_BLOCK
+        if cut > start:
+            bounds.append((start, cut))
+            start = cut
+    head = salt + b"\0" + prefix.encode("utf-8", "surrogateescape")
+    blocks = []
+    for start, stop in bounds:
+        digest = hashlib.sha256(head)
+        digest.update(b"\0".join([b"", *names[start:stop]]))
+        digest.update(bytes(map(os.DirEntry.is_symlink, entries[start:stop])))
+        digest.update(packed[start * STATUS_BYTES : stop * STATUS_BYTES])
+        blocks.append(Block(mark=digest.hexdigest(), start=start, stop=stop))
+    return tuple(blocks)
 
 
 def statuses_of(
-    listed: Listed,
+    listed: Listed, start: int = 0, stop: int | None = None
 ) -> Iterator[tuple[os.DirEntry[str], int, int, int, int]]:
-    """Each file listed with its mode, size, mtime and owner (mode -1: it had no status)."""
-    values = array("q", listed.packed)
+    """Each file listed (from `start` to `stop`) with its mode, size, mtime and owner
+    (mode -1: it had no status)."""
+    stop = len(listed.entries) if stop is None else stop
+    values = array("q", listed.packed[start * STATUS_BYTES : stop * STATUS_BYTES])
     fields = (values[i::STATUS_FIELDS] for i in range(4))
-    return zip(listed.entries, *fields, strict=True)
+    return zip(listed.entries[start:stop], *fields, strict=True)
 
 
-def _mark(config: Config, since: int, *folders: Listed | None) -> str:
-    """See `Listing`: what decides the scan's result, a file's content aside."""
+def _mark(since: int, salt: bytes, *folders: Listed | None) -> str:
+    """See `Listing`: the hash of every block's mark (which hashes what decides the scan's
+    result, a file's content aside)."""
     if any(f is not None and newest_mtime(f.packed) >= since - RACY_NS for f in folders):
         return ""
-    # Who reads decides what may be read (see `_readable`).
-    reader = f"{os.geteuid()}\0{os.getegid()}\0{sorted(os.getgroups())}"
-    digest = hashlib.sha256(f"{CODE}\0{reader}\0{config.max_file_bytes}".encode())
+    digest = hashlib.sha256(salt)
     for folder in folders:
         if folder is None:
             digest.update(b"\0none")
             continue
-        names = "\0".join(entry.name for entry in folder.entries)
-        head = f"\0{folder.prefix}\0{len(folder.entries)}\0{names}"
+        marks = "\0".join(block.mark for block in folder.blocks)
+        head = f"\0{folder.prefix}\0{len(folder.entries)}\0{marks}"
         digest.update(head.encode("utf-8", "surrogateescape"))
-        digest.update(bytes(map(os.DirEntry.is_symlink, folder.entries)))
-        digest.update(folder.packed)
     return digest.hexdigest()
 
 
@@ -216,11 +276,21 @@ def known_state(cache: Cache, listing: Listing) -> str:
 def remember_state(cache: Cache, found: Scan, state: str) -> None:
     """Remember `state`, the scan's `Scan.state()`, for its listing's mark (see
     `known_state`), when the scan found every file's content and no problem (a file skipped
-    is reported again by scanning again)."""
+    is reported again by scanning again); and the hashes of the blocks whose files the scan
+    left unread, now that they are known (see `scan`)."""
+    _settle(cache, found)
     if not (found.mark and state and not found.problems):
         return
     if not any(source.sha == UNREAD for source in found.seeds):
         cache.remember("scan", found.mark, state)
+
+
+def _settle(cache: Cache, found: Scan) -> None:
+    sources = (*found.seeds, *found.curated)
+    for mark, start, stop in found.pending:
+        shas = [source.sha for source in sources[start:stop]]
+        if all(sha and sha != UNREAD for sha in shas):
+            cache.settle_block(PENDING + mark, mark, "\n".join(shas))
 
 
 def scan(config: Config, cache: Cache, *, jobs: int = 1, listing: Listing | None = None) -> Scan:
@@ -228,26 +298,47 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1, listing: Listing | None
     mtime changed since last time (on `jobs` cores, when there are many). A seed never seen
     before is not read here: its hash is "" until the worker that enriches it reads it
     (`collect`), so that a cold build reads each seed once, not twice. (Only a file removed
-    and put back could have had a cached article; it is enriched again.)"""
+    and put back could have had a cached article; it is enriched again.)
+
+    The cache records the blocks (see `Listed`) of the last scan's listing, each with its
+    files' paths and, when each was read or known by a status this scan could trust, their
+    hashes. A block listed with the same mark has the same files with the same statuses:
+    their hashes are those recorded, which are also their rows' (the blocks are recorded
+    with the rows, and replaced by each scan). Only the other blocks' files are looked at
+    one by one, against their rows; the files of the blocks no longer listed that are not
+    listed any more are gone. With no blocks recorded, every row is read."""
     listing = listing or list_sources(config, jobs=jobs)
-    problems: list[Problem] = []
-    since = listing.since
-    known = cache.file_hashes()
-    changed: list[FileRow] = []
-    seeds = find_sources(
-        config, listing.seeds, known, problems, changed, since=since, jobs=jobs, defer=True
-    )
-    curated = find_sources(
-        config, listing.curated, known, problems, changed, since=since, jobs=jobs
-    )
-    cache.update_file_hashes(changed, list(known))  # what find_sources left: files gone
+    folders = [f for f in (listing.seeds, listing.curated) if f is not None]
+    recorded = cache.block_marks()
+    sizes = {b.mark: b.stop - b.start for f in folders for b in f.blocks if b.mark in recorded}
+    # A block whose hashes do not add up (a damaged cache) is looked at like any other.
+    kept = {m: shas for m, shas in cache.block_shas(sizes).items() if len(shas) == sizes[m]}
+    looked = [
+        f.prefix + entry.name
+        for f in folders
+        for b in f.blocks
+        if b.mark not in kept
+        for entry in f.entries[b.start : b.stop]
+        # A name not in UTF-8 is no source (see `_check_entry`), nor can it be looked up.
+        if entry.name.isascii() or not _SURROGATE.search(entry.name)
+    ]
+    stale = recorded - kept.keys()
+    known = cache.file_rows(looked) if recorded else cache.file_hashes()
+    found = Found(kept=kept, known=known, since=listing.since)
+    seeds = find_sources(config, listing.seeds, found, jobs=jobs, defer=True)
+    curated = find_sources(config, listing.curated, found, jobs=jobs)
+    listed = set(looked)
+    gone = [*known, *(p for p in cache.block_paths(stale) if p not in listed and p not in known)]
+    cache.update_file_hashes(found.changed, gone)  # `known` is left with the files gone
+    cache.replace_blocks(stale, found.blocks)
     return Scan(
         seeds=tuple(seeds),
         curated=tuple(curated),
-        problems=tuple(problems),
-        read_since_ns=since,
+        problems=tuple(found.problems),
+        read_since_ns=listing.since,
         limit=Limit.of(config),
         mark=listing.mark,
+        pending=tuple(found.pending),
     )
 
 
@@ -420,32 +511,88 @@ def _cached(
     return found
 
 
+# The mark under which a scan records a block whose hashes it cannot vouch for (yet).
+PENDING = "~"
+
+
+@dataclass(slots=True, kw_only=True)
+class Found:
+    """What a scan finds folder by folder (see `find_sources`): the hashes of the blocks
+    listed as the last scan recorded them (`kept`, by mark), the rows of the other files
+    (`known`, by path), the clock before the listing (`since`, see `file_row`); and what it
+    gathers: problems, the rows that changed, the blocks to record as (mark, paths,
+    hashes), and those to settle once their seeds are read, as (mark, first source, end)."""
+
+    kept: dict[str, list[str]]
+    known: dict[str, FileRow]
+    since: int
+    count: int = 0  # the sources found in the folders before
+    problems: list[Problem] = field(default_factory=list)
+    changed: list[FileRow] = field(default_factory=list)
+    blocks: list[tuple[str, str, str]] = field(default_factory=list)
+    pending: list[tuple[str, int, int]] = field(default_factory=list)
+
+
 def find_sources(
-    config: Config,
-    listed: Listed | None,
-    known: dict[str, FileRow],
-    problems: list[Problem],
-    changed: list[FileRow],
-    *,
-    since: int,
-    jobs: int = 1,
-    defer: bool = False,
+    config: Config, listed: Listed | None, found: Found, *, jobs: int = 1, defer: bool = False
 ) -> list[Source]:
-    """The files of one source folder as listed, with their content hashes. A file is read
-    only when its size or modification time differs from `known` (the last build's rows, by
-    path); its row is then added to `changed` (see `file_row` for `since`). With `defer`, a
-    file `known` lacks is not read: its hash is "". A file that cannot be read as one (see
-    `unreadable`) is skipped with a problem. Each file found is taken out of `known`, which
-    is left with the files that are gone (or can no longer be read)."""
+    """The files of one source folder as listed, with their content hashes. A file in a block
+    `found.kept` has takes its hash from there. Any other is read only when its size or
+    modification time differs from `found.known` (its row, by path); its row is then added
+    to `found.changed`. With `defer`, a file `found.known` lacks is not read: its hash is
+    "". A file that cannot be read as one (see `unreadable`) is skipped with a problem.
+    Each file found is taken out of `found.known`, which is left with the files that are
+    gone (or can no longer be read)."""
     if listed is None:
         return []
-    root = config.root.resolve()
-    prefix = listed.prefix
     sources: list[Source | None] = []
     unread: list[int] = []  # positions in `sources` of the files to hash
     files: list[str] = []
-    limit, uid = config.max_file_bytes, os.geteuid()
-    for entry, mode, size, mtime, owner in statuses_of(listed):
+    # Each block with where its files start in `sources`, and whether their statuses can
+    # be trusted (None: it was kept).
+    spans: list[tuple[Block, int, bool | None]] = []
+    for block in listed.blocks:
+        shas = found.kept.get(block.mark)
+        spans.append((block, len(sources), None if shas else True))
+        if shas:
+            statuses = statuses_of(listed, block.start, block.stop)
+            sources += [
+                Source(path=listed.prefix + e.name, file=e.path, sha=sha, size=size, mtime_ns=mtime)
+                for (e, _, size, mtime, _), sha in zip(statuses, shas, strict=True)
+            ]
+        elif not _look(config, listed, block, found, sources, unread, files, defer=defer):
+            spans[-1] = (block, spans[-1][1], False)
+    for i, hashed in zip(unread, list(run(Limit.of(config).hash, files, jobs=jobs)), strict=True):
+        source = sources[i]
+        assert source is not None
+        if isinstance(hashed, Unreadable):
+            found.problems.append(_skipped(source.path, hashed.why))
+            sources[i] = None
+            continue
+        sources[i] = source = replace(source, sha=hashed)
+        found.changed.append(file_row(source, found.since))
+        found.known.pop(source.path, None)
+    return _record_blocks(listed, sources, spans, found)
+
+
+def _look(
+    config: Config,
+    listed: Listed,
+    block: Block,
+    found: Found,
+    sources: list[Source | None],
+    unread: list[int],
+    files: list[str],
+    *,
+    defer: bool,
+) -> bool:
+    """Look at the files of `block` one by one (see `find_sources`), adding them to
+    `sources` (and those to read to `unread` and `files`); whether a later scan could trust
+    their statuses (none was racy, skipped or checked through a link)."""
+    root, prefix, known = config.root.resolve(), listed.prefix, found.known
+    limit, uid, racy = config.max_file_bytes, os.geteuid(), found.since - RACY_NS
+    trusted = True
+    for entry, mode, size, mtime, owner in statuses_of(listed, block.start, block.stop):
         name, path = entry.name, entry.path
         relative = prefix + name
         # What nearly every source is, checked inline (`_check_entry` does the rest): with
@@ -460,11 +607,13 @@ def find_sources(
             and name.isascii()
             and not entry.is_symlink()
         ):
+            trusted = False
             checked = _check_entry(entry, root, limit, config.max_file_mb)
             if isinstance(checked, str):
-                problems.append(_skipped(_printable(relative), checked))
+                found.problems.append(_skipped(_printable(relative), checked))
                 continue
             size, mtime = checked.st_size, checked.st_mtime_ns
+        trusted = trusted and mtime < racy
         seen = known.get(relative)
         if seen and seen[1] == size and seen[2] == mtime:
             sha = seen[3]
@@ -475,17 +624,37 @@ def find_sources(
                 unread.append(len(sources))
                 files.append(path)
         sources.append(Source(path=relative, file=path, sha=sha, size=size, mtime_ns=mtime))
-    for i, hashed in zip(unread, list(run(Limit.of(config).hash, files, jobs=jobs)), strict=True):
-        source = sources[i]
-        assert source is not None
-        if isinstance(hashed, Unreadable):
-            problems.append(_skipped(source.path, hashed.why))
-            sources[i] = None
+    return trusted
+
+
+def _record_blocks(
+    listed: Listed,
+    sources: list[Source | None],
+    spans: list[tuple[Block, int, bool | None]],
+    found: Found,
+) -> list[Source]:
+    """The sources found (those skipped left out); the blocks looked at are added to
+    `found.blocks` (and to `found.pending` when their seeds are yet to be read)."""
+    kept: list[Source] = []
+    ends = [start for _, start, _ in spans[1:]] + [len(sources)]
+    for (block, start, trusted), end in zip(spans, ends, strict=True):
+        here = [source for source in sources[start:end] if source is not None]
+        first = found.count + len(kept)
+        kept += here
+        if trusted is None:
             continue
-        sources[i] = source = replace(source, sha=hashed)
-        changed.append(file_row(source, since))
-        known.pop(source.path, None)
-    return [source for source in sources if source is not None]
+        # A file skipped was no source, and what becomes of it changes no row.
+        paths = "\0".join(source.path for source in here)
+        shas = [source.sha for source in here]
+        whole = len(here) == block.stop - block.start
+        if trusted and whole and all(shas):
+            found.blocks.append((block.mark, paths, "\n".join(shas)))
+            continue
+        found.blocks.append((PENDING + block.mark, paths, ""))
+        if trusted and whole:
+            found.pending.append((block.mark, first, first + len(here)))
+    found.count += len(kept)
+    return kept
 
 
 def _check_entry(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -450,3 +451,134 @@ def test_a_scan_that_skipped_a_file_remembers_no_state(site: Path, cache: Cache)
     assert [p.path for p in found.problems] == ["seeds/big.txt"]
     assert found.mark != "" and found.complete()
     assert known_state(cache, list_sources(config)) == ""
+
+
+# --- the listing's blocks: a rescan looks one by one only at the blocks that changed -------
+
+MANY = [f"{i:02d}.txt" for i in range(24)]
+
+
+@pytest.fixture
+def many(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The site with 24 more seeds, cut into blocks of about two files."""
+    monkeypatch.setattr(collect, "CUT_BITS", 1)
+    for i, name in enumerate(MANY):
+        put(site / "seeds" / name, SEED_B + b"%d\n" % i)
+    return site
+
+
+def asked(cache: Cache, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths whose rows the scans from now on ask for; asking for every row fails."""
+    paths: list[str] = []
+    real = cache.file_rows
+
+    def file_rows(wanted: Iterable[str]) -> dict[str, tuple[str, int, int, str]]:
+        wanted = list(wanted)
+        paths.extend(wanted)
+        return real(wanted)
+
+    def file_hashes() -> dict[str, tuple[str, int, int, str]]:
+        raise AssertionError("every row was read")
+
+    monkeypatch.setattr(cache, "file_rows", file_rows)
+    monkeypatch.setattr(cache, "file_hashes", file_hashes)
+    return paths
+
+
+def clean_scan(site: Path, tmp_path: Path) -> list[tuple[str, str, int, int]]:
+    """What a scan with no cache finds, every seed read."""
+    fresh = Cache(tmp_path / "fresh.sqlite")
+    try:
+        return summary(scanned_whole(site, fresh))
+    finally:
+        fresh.close()
+
+
+def test_a_rescan_after_one_edit_looks_only_at_the_block_of_the_file_edited(
+    many: Path, cache: Cache, reads: list[str], tmp_path: Path
+) -> None:
+    first = scanned_whole(many, cache)
+    cache.remember_sources({}, whole=True)  # no file touched since
+    assert len(list_sources(Config(root=many)).seeds.blocks) > 6  # type: ignore[union-attr]
+    put(many / "seeds" / "07.txt", SEED_B + b"7!\n", OLD_NS + 1)
+    reads.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        rows = asked(cache, patch)
+        found = scan(Config(root=many), cache)
+    assert reads == ["07.txt"]
+    assert "seeds/07.txt" in rows and len(rows) < len(first.seeds) // 3
+    assert summary(found) == clean_scan(many, tmp_path)
+    assert cache.touched() == ["seeds/07.txt"]
+
+
+def _not_utf8(site: Path) -> None:
+    os.close(os.open(os.fsencode(site / "seeds") + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_added, _deleted, _renamed, _not_readable, _replaced_alike, _linked, _touched, _not_utf8],
+)
+def test_a_rescan_by_blocks_finds_what_a_rescan_of_every_row_finds(
+    many: Path, cache: Cache, tmp_path: Path, change: Callable[[Path], None]
+) -> None:
+    scanned_whole(many, cache)
+    cache.remember_sources({}, whole=True)  # no file touched since
+    cache.commit()
+    shutil.copy(cache.path, tmp_path / "rows.sqlite")
+    rows = Cache(tmp_path / "rows.sqlite")
+    rows.replace_blocks(rows.block_marks(), [])  # no blocks: a scan reads every row
+    change(many)
+    found, expected = scan(Config(root=many), cache), scan(Config(root=many), rows)
+    assert summary(found) == summary(expected)
+    assert found.problems == expected.problems
+    assert cache.touched() == rows.touched()
+    assert cache.file_hashes() == rows.file_hashes()
+    rows.close()
+
+
+def test_a_file_put_back_as_it_was_before_an_edit_is_read_as_it_is_now(
+    many: Path, cache: Cache
+) -> None:
+    """An edit, a scan (that records the blocks of the edited listing), the sources
+    remembered with the edit, then the file put back with its old bytes and mtime, inode
+    and all: the block as it was first listed must not give the edited file's hash."""
+    scanned_whole(many, cache)
+    seed = many / "seeds" / "07.txt"
+    old = seed.read_bytes()
+    put(seed, old.replace(b"7", b"8"), OLD_NS + 5)
+    edited = scan(Config(root=many), cache)
+    cache.remember_sources({s.path: s.sha for s in edited.seeds}, whole=True)
+    put(seed, old)
+    found = scan(Config(root=many), cache)
+    assert {s.path: s.sha for s in found.seeds}["seeds/07.txt"] == sha(old)
+    assert cache.touched() == ["seeds/07.txt"]
+
+
+def test_a_cold_scan_records_its_blocks_once_their_seeds_are_read(
+    many: Path, cache: Cache, reads: list[str]
+) -> None:
+    found = scan(Config(root=many), cache)
+    assert found.pending and not found.complete()
+    remember_seeds(cache, found)  # what the workers read, and the build records
+    seeds = tuple(replace(s, sha=sha(Path(s.file).read_bytes())) for s in found.seeds)
+    remember_state(cache, replace(found, seeds=seeds), "")
+    reads.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        rows = asked(cache, patch)
+        again = scan(Config(root=many), cache)
+    assert (reads, rows) == ([], [])
+    assert summary(again) == summary(replace(found, seeds=seeds))
+
+
+def test_a_block_with_a_file_changed_too_recently_is_looked_at_again(
+    many: Path, cache: Cache, reads: list[str]
+) -> None:
+    put(many / "seeds" / "07.txt", SEED_A, time.time_ns() - RACY_NS // 2)
+    scanned_whole(many, cache)
+    reads.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        rows = asked(cache, patch)
+        scan(Config(root=many), cache)
+    assert "seeds/07.txt" in rows and len(rows) < len(MANY) // 3
+    assert reads == ["07.txt"]  # its row has no size: racily clean
