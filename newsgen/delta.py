@@ -327,7 +327,7 @@ def _curated(
     if not edited:
         wanted = {memo.pairing.pairs[p] for p in changed if p in memo.pairing.pairs}
         return _drafts(cache, found, [s for s in found.curated if s.path in wanted]), memo.pairing
-    old_keys = curated_unit_keys([replace(s, sha=changed[s.path]) for s in edited])
+    old_keys = curated_unit_keys([s._replace(sha=changed[s.path]) for s in edited])
     before = cache.units(old_keys.values())
     if len(before) != len(edited):
         return None  # the old parse is gone from the cache: its problems are unknown

@@ -561,7 +561,7 @@ def test_a_cold_scan_records_its_blocks_once_their_seeds_are_read(
     found = scan(Config(root=many), cache)
     assert found.pending and not found.complete()
     remember_seeds(cache, found)  # what the workers read, and the build records
-    seeds = tuple(replace(s, sha=sha(Path(s.file).read_bytes())) for s in found.seeds)
+    seeds = tuple(s._replace(sha=sha(Path(s.file).read_bytes())) for s in found.seeds)
     remember_state(cache, replace(found, seeds=seeds), "")
     reads.clear()
     with pytest.MonkeyPatch.context() as patch:
