@@ -308,8 +308,8 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1, listing: Listing | None
     hashes. A block listed with the same mark has the same files with the same statuses:
     their hashes are those recorded, which are also their rows' (the blocks are recorded
     with the rows, and replaced by each scan). Only the other blocks' files are looked at
-    one by one, against their rows; the files of the blocks no longer listed that are not
-    listed any more are gone. With no blocks recorded, every row is read."""
+    one by one, against their rows; a file that a block no longer listed holds, and that
+    is not listed now, is gone. With no blocks recorded, every row is read."""
     listing = listing or list_sources(config, jobs=jobs)
     folders = [f for f in (listing.seeds, listing.curated) if f is not None]
     recorded = cache.block_marks()
@@ -539,8 +539,8 @@ class Found:
 def find_sources(
     config: Config, listed: Listed | None, found: Found, *, jobs: int = 1, defer: bool = False
 ) -> list[Source]:
-    """The files of one source folder as listed, with their content hashes. A file in a block
-    `found.kept` has takes its hash from there. Any other is read only when its size or
+    """The files of one source folder as listed, with their content hashes. A file of a block
+    that `found.kept` holds takes its hash from there. Any other is read only when its size or
     modification time differs from `found.known` (its row, by path); its row is then added
     to `found.changed`. With `defer`, a file `found.known` lacks is not read: its hash is
     "". A file that cannot be read as one (see `unreadable`) is skipped with a problem.
@@ -598,7 +598,7 @@ def _look(
     """Look at the files of `block` one by one (see `find_sources`), adding them to
     `sources` (and those to read to `unread` and `files`); whether a later scan could trust
     their statuses (none was racy, skipped or checked through a link)."""
-    root, prefix, known = config.root.resolve(), listed.prefix, found.known
+    prefix, known = listed.prefix, found.known
     limit, uid, racy = config.max_file_bytes, os.geteuid(), found.since - RACY_NS
     trusted = True
     for entry, mode, size, mtime, owner in statuses_of(listed, block.start, block.stop):
@@ -617,7 +617,7 @@ def _look(
             and not entry.is_symlink()
         ):
             trusted = False
-            checked = _check_entry(entry, root, limit, config.max_file_mb)
+            checked = _check_entry(entry, config.root.resolve(), limit, config.max_file_mb)
             if isinstance(checked, str):
                 found.problems.append(_skipped(_printable(relative), checked))
                 continue
