@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
@@ -42,6 +42,8 @@ def _code_fingerprint() -> str:
 
 
 CODE = _code_fingerprint()
+_OUTPUT_URLS = "SELECT url FROM outputs WHERE output = ?"
+_URLS_BELOW = "SELECT url FROM outputs WHERE output = ? AND url >= ? AND url < ?"
 _BATCH = 500
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -317,6 +319,19 @@ class Cache:
         name = self.output_name(output)
         rows = self.db.execute("SELECT url, key FROM outputs WHERE output = ?", (name,))
         return dict(rows.fetchall())
+
+    def output_urls(self, output: str, under: Collection[str] | None = None) -> list[str]:
+        """The URLs recorded in `output`: all of them, or (with `under`, folders relative to
+        it) those below these folders, by a range of the index each."""
+        name = self.output_name(output)
+        if under is None:
+            return [url for (url,) in self.db.execute(_OUTPUT_URLS, (name,))]
+        found: list[str] = []
+        for folder in sorted(under):
+            # "0" is the character after "/": the range holds every URL that begins "/folder/".
+            low, high = f"/{folder}/", f"/{folder}0"
+            found += (url for (url,) in self.db.execute(_URLS_BELOW, (name, low, high)))
+        return found
 
     def recorded(self, output: str) -> Recorded:
         """The outputs of `output` as they are recorded now, read as they are asked for."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from newsgen import delta, media, publish, search, theme, urls
@@ -153,7 +154,7 @@ def _unchanged(cache: Cache, output: Path, state: str, searched: bool) -> BuildR
         return None
     if not publish.variants_in_place(cache, output):
         return None
-    missing = publish.missing_outputs(cache, output, lambda: cache.outputs(str(output)))
+    missing = publish.missing_outputs(cache, output, partial(cache.output_urls, str(output)))
     return None if missing else last
 
 
@@ -173,7 +174,7 @@ def _rebuild(
     clock.lap("read")
     previous = cache.recorded(str(output))
     statics = publish.static_files(config.source_dir("templates"))
-    missing = publish.missing_outputs(cache, output, lambda: previous)
+    missing = publish.missing_outputs(cache, output, partial(cache.output_urls, str(output)))
     pages_missing = missing - statics.keys()
     # A missing variant (deleted by hand) is put back by a full build, which lists them all.
     if len(pages_missing) > MAX_MISSING or not publish.variants_in_place(cache, output):

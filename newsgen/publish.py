@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -177,20 +177,24 @@ def layout_of(output: Path, urls: Iterable[str]) -> Layout:
     return Layout(folders=folders, files=tuple(sorted(files)))
 
 
-def missing_outputs(cache: Cache, output: Path, urls: Callable[[], Iterable[str]]) -> set[str]:
-    """missing_files of the URLs the cache records in `output` (`urls`, loaded only when
-    needed), judged by the layout the cache records when it has one; stamps the folders
-    found complete."""
+def missing_outputs(
+    cache: Cache, output: Path, urls: Callable[[Collection[str] | None], Iterable[str]]
+) -> set[str]:
+    """missing_files of the URLs the cache records in `output`, judged by the layout the
+    cache records when it has one; stamps the folders found complete. `urls(None)` gives
+    every URL recorded, `urls(folders)` at least those below `folders`: loaded only when
+    needed, and only below the folders to list (a rebuild right after a full build lists
+    the few folders written in its last two seconds, not the whole site)."""
     layout = recorded_layout(cache, output)
     if layout is None:
-        return missing_files(output, urls())
+        return missing_files(output, urls(None))
     stamps = {parent: folder_stamp(output / parent) for parent in layout.folders}
     unsure = {p for p, stamp in layout.folders.items() if not stamp or stamps[p][0] != stamp}
     missing = {u for u in layout.files if not os.path.isfile(output / url_to_path(u))}
     if not unsure:
         return missing
     # The stamps were taken before the listing: a change since gives another stamp.
-    found = _missing(output, urls(), unsure.__contains__, check_files=False)
+    found = _missing(output, urls(unsure), unsure.__contains__, check_files=False)
     incomplete = {_page_folder(url)[0] for url in found}
     folders = {
         p: stamps[p][0] if p in unsure and p not in incomplete and stamps[p][1] else stamp

@@ -4,6 +4,8 @@ are listed only when their stamp changed, and whatever is missing is still put b
 from __future__ import annotations
 
 import shutil
+from collections.abc import Collection
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,7 @@ def test_a_deleted_page_folder_is_found_by_listing_its_parent_alone(
     shutil.rmtree(page)
     listed.clear()
     with site_cache(site) as cache:
-        found = publish.missing_outputs(cache, output, lambda: cache.outputs(str(output)))
+        found = publish.missing_outputs(cache, output, partial(cache.output_urls, str(output)))
     assert (found, listed) == ({f"/articles/{page.name}/"}, [articles])
     _, result = build_site(site)
     assert result.written == 1
@@ -109,7 +111,7 @@ def test_a_folder_still_missing_a_page_is_not_stamped(tmp_path: Path, listed: li
         publish.record_layout(
             cache, output, publish.Layout(folders={"articles": "", "tags": ""}, files=())
         )
-        assert publish.missing_outputs(cache, output, lambda: urls) == {"/articles/b/index.html"}
+        assert publish.missing_outputs(cache, output, lambda _: urls) == {"/articles/b/index.html"}
         recorded = publish.recorded_layout(cache, output)
     finally:
         cache.close()
@@ -139,3 +141,44 @@ def test_the_layout_groups_page_folders_by_parent_and_keeps_other_files(tmp_path
         "/feed.xml",
         "/index.html",
     )
+
+
+def test_the_urls_below_a_folder_are_those_the_folder_holds(tmp_path: Path) -> None:
+    urls = ["/tag/a/", "/tag/a/index.html.gz", "/tag-x/b/", "/tags/c/", "/tag.xml", "/t/ag/"]
+    cache = Cache(tmp_path / "cache.sqlite")
+    try:
+        cache.set_outputs(str(tmp_path / "build"), dict.fromkeys(urls, "k"))
+        below = cache.output_urls(str(tmp_path / "build"), {"tag", "t"})
+        every = cache.output_urls(str(tmp_path / "build"))
+    finally:
+        cache.close()
+    assert sorted(below) == ["/t/ag/", "/tag/a/", "/tag/a/index.html.gz"]
+    assert sorted(every) == sorted(urls)
+
+
+def test_a_rebuild_lists_a_folder_not_settled_and_asks_for_its_urls_alone(
+    make_site: MakeSite, listed: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder written in the last two seconds of a build is recorded unsettled: the next
+    build lists it, and needs the URLs of that folder only, not of the whole site."""
+    site = make_site(SITE)
+    config, _ = build_site(site)
+    output = config.output_dir
+    recorded = layout(site)
+    assert recorded is not None and recorded.folders["articles"]
+    with site_cache(site) as cache:
+        unsettled = {**recorded.folders, "articles": ""}
+        publish.record_layout(cache, output, publish.Layout(unsettled, recorded.files))
+    asked: list[Collection[str] | None] = []
+    real = Cache.output_urls
+
+    def output_urls(cache: Cache, out: str, under: Collection[str] | None = None) -> list[str]:
+        asked.append(under)
+        return real(cache, out, under)
+
+    monkeypatch.setattr(Cache, "output_urls", output_urls)
+    listed.clear()
+    _, result = build_site(site)
+    assert (result.written, listed, asked) == (0, [output / "articles"], [{"articles"}])
+    after = layout(site)
+    assert after is not None and after.folders["articles"]
