@@ -92,7 +92,9 @@ def change_footer(site: Path) -> None:
     footer.write_text("<footer><p>Archivio di prova</p></footer>\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("table", ["files", "units", "bodies", "outputs", "builds", "placed"])
+@pytest.mark.parametrize(
+    "table", ["files", "units", "bodies", "outputs", "builds", "placed", "blocks"]
+)
 def test_a_damaged_cache_is_one_note_and_a_clean_build(
     site_of_80: Path, table: str, tmp_path: Path
 ) -> None:
