@@ -12,6 +12,7 @@ import pytest
 
 from newsgen import publish
 from newsgen.cache import Cache
+from newsgen.plan import url_to_path
 from tests.conftest import MakeSite, build_site
 from tests.util import next_tick, site_cache, snapshot
 
@@ -182,3 +183,49 @@ def test_a_rebuild_lists_a_folder_not_settled_and_asks_for_its_urls_alone(
     assert (result.written, listed, asked) == (0, [output / "articles"], [{"articles"}])
     after = layout(site)
     assert after is not None and after.folders["articles"]
+
+
+def test_folders_listed_because_unsettled_find_what_a_listing_of_every_folder_finds(
+    tmp_path: Path,
+) -> None:
+    output = tmp_path / "build"
+    urls = [
+        "/articles/a/",
+        "/articles/a/index.html.gz",
+        "/articles/b/",
+        "/articles/b/index.html.br",
+        "/articles/c/index.html",
+        "/archive/2020/",
+        "/archive/2020/05/",
+        "/archive/2020/06/",
+        "/tags/x/",
+        "/tag/y/",
+        "/feed.xml",
+        "/articles/feed.xml",
+    ]
+    for url in urls:
+        path = output / url_to_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    for gone in ("articles/b", "archive/2020/06", "tag/y"):
+        shutil.rmtree(output / gone)
+    (output / "articles" / "feed.xml").unlink()
+    written = publish.layout_of(output, urls)
+    unsettled = publish.Layout(dict.fromkeys(written.folders, ""), written.files)
+    cache = Cache(tmp_path / "cache.sqlite")
+    try:
+        publish.record_layout(cache, output, unsettled)
+        found = publish.missing_outputs(cache, output, lambda _: urls)
+    finally:
+        cache.close()
+    assert (
+        found
+        == publish.missing_files(output, urls)
+        == {
+            "/articles/b/",
+            "/articles/b/index.html.br",
+            "/archive/2020/06/",
+            "/tag/y/",
+            "/articles/feed.xml",
+        }
+    )
