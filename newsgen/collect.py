@@ -647,11 +647,12 @@ def _record_blocks(
     kept: list[Source] = []
     ends = [start for _, start, _ in spans[1:]] + [len(sources)]
     for (block, start, trusted), end in zip(spans, ends, strict=True):
+        if trusted is None:  # a block kept: none of its files was skipped
+            kept += cast(list[Source], sources[start:end])
+            continue
         here = [source for source in sources[start:end] if source is not None]
         first = found.count + len(kept)
         kept += here
-        if trusted is None:
-            continue
         # A file skipped was no source, and what becomes of it changes no row.
         paths = "\0".join(source.path for source in here)
         shas = [source.sha for source in here]

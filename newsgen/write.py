@@ -315,15 +315,25 @@ def write_marker(folder: Folder, marker: str, files: Iterable[str]) -> None:
 def rewrite_marker(folder: Folder, marker: str) -> bool:
     """Mark the folder as written by the build `marker`, keeping the files its marker
     lists now (a rebuild that made no new file: sorting the names of 120,000 files again
-    took a sixth of a second); False when there is no marker to keep."""
+    took a sixth of a second); False when there is no marker to keep. A marker as long as
+    the one there is written over it, in the file's first sector, which a crash leaves old
+    or new (the marker of 1,000,000 articles lists 1.2 million files: 97 MB, which took
+    half a second to write again for its first line)."""
     path = folder.into / MARKER
+    line = marker.encode()
     try:
-        _, newline, listed = path.read_bytes().partition(b"\n")
+        with open(path, "r+b") as handle:
+            head = handle.readline(200)
+            if len(head) == len(line) + 1 and head.endswith(b"\n") and len(line) < 512:
+                handle.seek(0)
+                handle.write(line)
+                return True
+            _, newline, listed = (head + handle.read()).partition(b"\n")
     except OSError:
         return False
     if not newline:
         return False
-    write_atomic(path, marker.encode() + newline + listed)
+    write_atomic(path, line + newline + listed)
     return True
 
 

@@ -321,3 +321,19 @@ def test_a_marker_rewritten_keeps_its_list_and_changes_its_first_line(tmp_path: 
     assert write.rewrite_marker(folder, "b")
     written = (tmp_path / write.MARKER).read_text(encoding="utf-8")
     assert written == "b\na/index.html\nfeed.xml\nz.html\n"
+    assert write.rewrite_marker(folder, "longer")  # another length: the file written anew
+    written = (tmp_path / write.MARKER).read_text(encoding="utf-8")
+    assert written == "longer\na/index.html\nfeed.xml\nz.html\n"
+
+
+def test_a_marker_of_the_same_length_is_written_over_the_old_one_in_place(
+    tmp_path: Path,
+) -> None:
+    folder = write.Folder(path=tmp_path, into=tmp_path, marker=None)
+    write.write_marker(folder, "a" * 64, ["feed.xml", "a/index.html"])
+    inode = (tmp_path / write.MARKER).stat().st_ino
+    assert write.rewrite_marker(folder, "b" * 64)
+    assert (tmp_path / write.MARKER).stat().st_ino == inode
+    written = (tmp_path / write.MARKER).read_text(encoding="utf-8")
+    assert written == "b" * 64 + "\na/index.html\nfeed.xml\n"
+    assert write.read_marker(tmp_path) == "b" * 64
