@@ -135,7 +135,7 @@ def _kept_or_scanned(run: Run, mirror: media.Media, clock: Stopwatch) -> BuildRe
     all else is the same (nothing to do); else the sources, scanned. (The listing is not
     kept: at 100,000 files it holds 32 MB, by tracemalloc, part of it the paths the scan
     keeps.)"""
-    listing = list_sources(run.config, jobs=run.jobs)
+    listing = list_sources(run.config, jobs=run.jobs, cache=run.cache)
     listed = incremental.listed_state(run, listing, mirror)
     kept = listed and incremental.kept(run, listed, clock)
     return kept or scan(run.config, run.cache, jobs=run.jobs, listing=listing)

@@ -158,7 +158,9 @@ class Listed:
     the cuts of the others."""
 
     prefix: str  # the folder, relative to the site, with a trailing slash
-    entries: list[os.DirEntry[str]]
+    names: list[str]
+    files: list[str]  # the files' paths, as the build was told the folder
+    links: bytes  # 1 for each name that is a symbolic link
     packed: bytes
     blocks: tuple[Block, ...]
 
@@ -183,28 +185,68 @@ CUT_BITS = 8
 MAX_BLOCK = 2048
 
 
-def list_sources(config: Config, *, jobs: int = 1) -> Listing:
-    """List the source folders and stat their files (see `Listing`)."""
+def list_sources(config: Config, *, jobs: int = 1, cache: Cache | None = None) -> Listing:
+    """List the source folders and stat their files (see `Listing`); a folder that has not
+    changed since `cache` recorded its names is not listed again (see `_names`)."""
     since = time_ns()
     salt = _salt(config)
-    seeds = _listed(config, "seeds", ".txt", jobs, salt)
-    curated = _listed(config, "articles", ".md", jobs, salt)
+    seeds = _listed(config, "seeds", ".txt", jobs, salt, cache)
+    curated = _listed(config, "articles", ".md", jobs, salt, cache)
     return Listing(
         seeds=seeds, curated=curated, since=since, mark=_mark(since, salt, seeds, curated)
     )
 
 
-def _listed(config: Config, folder: str, suffix: str, jobs: int, salt: bytes) -> Listed | None:
+def _listed(
+    config: Config, folder: str, suffix: str, jobs: int, salt: bytes, cache: Cache | None
+) -> Listed | None:
     base = config.source_dir(folder)
     if not base.is_dir():
         return None
+    prefix = site_relative(base, config.root.resolve()) + "/"
+    names, links = _names(os.fspath(base), suffix, cache, prefix)
+    head = os.path.join(base, "")
+    files = [head + name for name in names]
+    packed = packed_statuses(files, jobs)
+    blocks = _blocks(salt, prefix, names, links, packed)
+    return Listed(
+        prefix=prefix, names=names, files=files, links=links, packed=packed, blocks=blocks
+    )
+
+
+def _names(base: str, suffix: str, cache: Cache | None, prefix: str) -> tuple[list[str], bytes]:
+    """The names of the folder's files ending in `suffix`, sorted, and for each whether it
+    is a link: as `cache` recorded them when the folder's times are those it had then (a
+    name added, removed or renamed, a file made a link, change them), else listed now and
+    recorded once the folder has settled. At 1,000,000 files, listing and sorting took
+    1.3 s, reading them back 0.1 s."""
+    stamp = _settled_stamp(base)
+    memo = f"names:{prefix}{suffix}"
+    if cache is not None and stamp:
+        known = cache.recall(memo, stamp)
+        if isinstance(known, tuple) and len(known) == 2:
+            text, links = known
+            return (text.split("\0") if text else []), links
     with os.scandir(base) as listed:
         entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
     entries.sort(key=attrgetter("name"))
-    prefix = site_relative(base, config.root.resolve()) + "/"
-    packed = packed_statuses([entry.path for entry in entries], jobs)
-    blocks = _blocks(salt, prefix, entries, packed)
-    return Listed(prefix=prefix, entries=entries, packed=packed, blocks=blocks)
+    names = [entry.name for entry in entries]
+    links = bytes(map(os.DirEntry.is_symlink, entries))
+    if cache is not None and stamp and _settled_stamp(base) == stamp:
+        cache.remember(memo, stamp, ("\0".join(names), links))
+    return names, links
+
+
+def _settled_stamp(folder: str) -> str:
+    """The folder's device, inode and times, when they are older than RACY_NS (a change
+    from now on must change them); else ""."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return ""
+    if time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+        return ""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def _salt(config: Config) -> bytes:
@@ -215,11 +257,11 @@ def _salt(config: Config) -> bytes:
 
 
 def _blocks(
-    salt: bytes, prefix: str, entries: list[os.DirEntry[str]], packed: bytes
+    salt: bytes, prefix: str, listed: list[str], links: bytes, packed: bytes
 ) -> tuple[Block, ...]:
     """The folder's files cut into blocks (see `Listed`), each with its mark."""
-    listed = "\0".join(map(attrgetter("name"), entries))
-    names = listed.encode("utf-8", "surrogateescape").split(b"\0") if entries else []
+    joined = "\0".join(listed).encode("utf-8", "surrogateescape")
+    names = joined.split(b"\0") if listed else []
     mask = (1 << CUT_BITS) - 1
     cuts = [i + 1 for i, crc in enumerate(map(zlib.crc32, names)) if not crc & mask]
     bounds: list[tuple[int, int]] = []
@@ -236,7 +278,7 @@ def _blocks(
     for start, stop in bounds:
         digest = hashlib.sha256(head)
         digest.update(b"\0".join([b"", *names[start:stop]]))
-        digest.update(bytes(map(os.DirEntry.is_symlink, entries[start:stop])))
+        digest.update(links[start:stop])
         digest.update(packed[start * STATUS_BYTES : stop * STATUS_BYTES])
         blocks.append(Block(mark=digest.hexdigest(), start=start, stop=stop))
     return tuple(blocks)
@@ -244,13 +286,14 @@ def _blocks(
 
 def statuses_of(
     listed: Listed, start: int = 0, stop: int | None = None
-) -> Iterator[tuple[os.DirEntry[str], int, int, int, int]]:
-    """Each file listed (from `start` to `stop`) with its mode, size, mtime and owner
-    (mode -1: it had no status)."""
-    stop = len(listed.entries) if stop is None else stop
+) -> Iterator[tuple[str, str, int, int, int, int, int]]:
+    """Each file listed (from `start` to `stop`): its name, path, whether it is a link, its
+    mode, size, mtime and owner (mode -1: it had no status)."""
+    stop = len(listed.names) if stop is None else stop
     values = array("q", listed.packed[start * STATUS_BYTES : stop * STATUS_BYTES])
     fields = (values[i::STATUS_FIELDS] for i in range(4))
-    return zip(listed.entries[start:stop], *fields, strict=True)
+    names, files = listed.names[start:stop], listed.files[start:stop]
+    return zip(names, files, listed.links[start:stop], *fields, strict=True)
 
 
 def _mark(since: int, salt: bytes, *folders: Listed | None) -> str:
@@ -264,7 +307,7 @@ def _mark(since: int, salt: bytes, *folders: Listed | None) -> str:
             digest.update(b"\0none")
             continue
         marks = "\0".join(block.mark for block in folder.blocks)
-        head = f"\0{folder.prefix}\0{len(folder.entries)}\0{marks}"
+        head = f"\0{folder.prefix}\0{len(folder.names)}\0{marks}"
         digest.update(head.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
@@ -310,20 +353,20 @@ def scan(config: Config, cache: Cache, *, jobs: int = 1, listing: Listing | None
     with the rows, and replaced by each scan). Only the other blocks' files are looked at
     one by one, against their rows; a file that a block no longer listed holds, and that
     is not listed now, is gone. With no blocks recorded, every row is read."""
-    listing = listing or list_sources(config, jobs=jobs)
+    listing = listing or list_sources(config, jobs=jobs, cache=cache)
     folders = [f for f in (listing.seeds, listing.curated) if f is not None]
     recorded = cache.block_marks()
     sizes = {b.mark: b.stop - b.start for f in folders for b in f.blocks if b.mark in recorded}
     # A block whose hashes do not add up (a damaged cache) is looked at like any other.
     kept = {m: shas for m, shas in cache.block_shas(sizes).items() if len(shas) == sizes[m]}
     looked = [
-        f.prefix + entry.name
+        f.prefix + name
         for f in folders
         for b in f.blocks
         if b.mark not in kept
-        for entry in f.entries[b.start : b.stop]
+        for name in f.names[b.start : b.stop]
         # A name not in UTF-8 is no source (see `_check_entry`), nor can it be looked up.
-        if entry.name.isascii() or not _SURROGATE.search(entry.name)
+        if name.isascii() or not _SURROGATE.search(name)
     ]
     stale = recorded - kept.keys()
     known = cache.file_rows(looked) if recorded else cache.file_hashes()
@@ -576,12 +619,11 @@ def find_sources(
 
 def _kept(listed: Listed, block: Block, shas: list[str]) -> Iterator[Source]:
     """The sources of a block kept (see `scan`), with their hashes `shas`."""
-    entries = listed.entries[block.start : block.stop]
-    values = array("q", listed.packed[block.start * STATUS_BYTES : block.stop * STATUS_BYTES])
-    paths = [listed.prefix + name for name in map(attrgetter("name"), entries)]
-    files = map(attrgetter("path"), entries)
+    start, stop = block.start, block.stop
+    values = array("q", listed.packed[start * STATUS_BYTES : stop * STATUS_BYTES])
+    paths = [listed.prefix + name for name in listed.names[start:stop]]
     sizes, mtimes = values[1::STATUS_FIELDS], values[2::STATUS_FIELDS]
-    return map(Source, paths, files, shas, sizes, mtimes)
+    return map(Source, paths, listed.files[start:stop], shas, sizes, mtimes)
 
 
 def _look(
@@ -601,8 +643,7 @@ def _look(
     prefix, known = listed.prefix, found.known
     limit, uid, racy = config.max_file_bytes, os.geteuid(), found.since - RACY_NS
     trusted = True
-    for entry, mode, size, mtime, owner in statuses_of(listed, block.start, block.stop):
-        name, path = entry.name, entry.path
+    for name, path, link, mode, size, mtime, owner in statuses_of(listed, block.start, block.stop):
         relative = prefix + name
         # What nearly every source is, checked inline (`_check_entry` does the rest): with
         # 100,000 files, the checks as functions took more time than the stat calls. A
@@ -614,10 +655,10 @@ def _look(
             and size <= limit
             and (mode & 0o444 == 0o444 or (mode & 0o400 and owner == uid))
             and name.isascii()
-            and not entry.is_symlink()
+            and not link
         ):
             trusted = False
-            checked = _check_entry(entry, config.root.resolve(), limit, config.max_file_mb)
+            checked = _check_entry(name, path, bool(link), config, limit)
             if isinstance(checked, str):
                 found.problems.append(_skipped(_printable(relative), checked))
                 continue
@@ -668,23 +709,25 @@ def _record_blocks(
 
 
 def _check_entry(
-    entry: os.DirEntry[str], root: Path, limit: int, mb: float
+    name: str, path: str, link: bool, config: Config, limit: int
 ) -> os.stat_result | str:
-    """The file's status, or why it is skipped: checked before any file is opened, so that
-    no pipe or device is ever read (a read from either can wait for ever)."""
-    if not entry.name.isascii() and _SURROGATE.search(entry.name):
+    """The status of the file at `path` (a `link` or not), or why it is skipped: checked
+    before any file is opened, so that no pipe or device is ever read (a read from either
+    can wait for ever)."""
+    if not name.isascii() and _SURROGATE.search(name):
         return "file name is not UTF-8; skipped; rename the file"
     try:
-        status = entry.stat()  # through a symlink: what it points to
+        status = os.stat(path)  # through a symlink: what it points to
     except OSError as exc:
-        return _link_problem(exc) if entry.is_symlink() else unreadable(exc)
-    if entry.is_symlink() and not Path(os.path.realpath(entry.path)).is_relative_to(root):
+        return _link_problem(exc) if link else unreadable(exc)
+    root = config.root.resolve()
+    if link and not Path(os.path.realpath(path)).is_relative_to(root):
         return "is a link to a file outside the site; skipped; copy the file in instead"
     if not stat.S_ISREG(status.st_mode):
         return not_regular(status.st_mode)
     if status.st_size > limit:
-        return too_big(status.st_size, mb)
-    if not _readable(entry.path, status):
+        return too_big(status.st_size, config.max_file_mb)
+    if not _readable(path, status):
         return unreadable(PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
     return status
 

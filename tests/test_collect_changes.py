@@ -29,6 +29,7 @@ from newsgen.collect import (
     scan,
 )
 from newsgen.config import Config
+from tests.util import next_tick
 
 OLD_NS = 1_000_000_000 * 10**9  # 2001: long before any scan, so never "racily clean"
 SEED_A = b"Roma \xe2\x80\x93 Il consiglio ha approvato il bilancio.\n"
@@ -582,3 +583,64 @@ def test_a_block_with_a_file_changed_too_recently_is_looked_at_again(
         scan(Config(root=many), cache)
     assert "seeds/07.txt" in rows and len(rows) < len(MANY) // 3
     assert reads == ["07.txt"]  # its row has no size: racily clean
+
+
+# --- the names of a folder that has not changed are not listed again ----------------------
+
+
+@pytest.fixture
+def settles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Folders settle as soon as they change (each test waits for the clock's next tick
+    before it changes one); returns the folders listed, in order."""
+    monkeypatch.setattr(collect, "RACY_NS", 0)
+    listed: list[str] = []
+    real = os.scandir
+
+    def scandir(path: str) -> Iterator[os.DirEntry[str]]:
+        listed.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr("newsgen.collect.os.scandir", scandir)
+    return listed
+
+
+def names(listing: collect.Listing) -> list[tuple[str, list[str], bytes]]:
+    folders = [f for f in (listing.seeds, listing.curated) if f is not None]
+    return [(f.prefix, f.names, f.links) for f in folders]
+
+
+def test_a_folder_unchanged_since_it_was_listed_is_not_listed_again(
+    site: Path, cache: Cache, settles: list[str]
+) -> None:
+    first = list_sources(Config(root=site), cache=cache)
+    assert settles == ["seeds", "articles"]
+    settles.clear()
+    again = list_sources(Config(root=site), cache=cache)
+    assert settles == []
+    assert names(again) == names(first)
+    assert again.mark == first.mark
+
+
+@pytest.mark.parametrize("change", [_added, _deleted, _renamed, _linked, _not_utf8])
+def test_a_name_added_removed_renamed_or_made_a_link_is_listed(
+    site: Path, cache: Cache, settles: list[str], tmp_path: Path, change: Callable[[Path], None]
+) -> None:
+    list_sources(Config(root=site), cache=cache)
+    for folder in ("seeds", "articles"):
+        next_tick(tmp_path, site / folder)
+    change(site)
+    settles.clear()
+    listing = list_sources(Config(root=site), cache=cache)
+    assert names(listing) == names(list_sources(Config(root=site)))
+    assert settles != []
+
+
+def test_a_folder_changed_too_recently_is_not_recorded(
+    site: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded = "SELECT name FROM memos WHERE name LIKE 'names:%' ORDER BY name"
+    list_sources(Config(root=site), cache=cache)  # both folders made just now
+    assert cache.db.execute(recorded).fetchall() == []
+    monkeypatch.setattr(collect, "RACY_NS", 0)
+    list_sources(Config(root=site), cache=cache)
+    assert cache.db.execute(recorded).fetchall() == [("names:articles/.md",), ("names:seeds/.txt",)]
