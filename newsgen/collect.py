@@ -686,7 +686,7 @@ def _record_blocks(
     """The sources found (those skipped left out); the blocks looked at are added to
     `found.blocks` (and to `found.pending` when their seeds are yet to be read)."""
     kept: list[Source] = []
-    ends = [start for _, start, _ in spans[1:]] + [len(sources)]
+    ends = [start for _, start, _ in spans[1:]] + ([len(sources)] if spans else [])
     for (block, start, trusted), end in zip(spans, ends, strict=True):
         if trusted is None:  # a block kept: none of its files was skipped
             kept += cast(list[Source], sources[start:end])

@@ -644,3 +644,11 @@ def test_a_folder_changed_too_recently_is_not_recorded(
     monkeypatch.setattr(collect, "RACY_NS", 0)
     list_sources(Config(root=site), cache=cache)
     assert cache.db.execute(recorded).fetchall() == [("names:articles/.md",), ("names:seeds/.txt",)]
+
+
+def test_an_empty_source_folder_has_no_blocks_and_no_sources(site: Path, cache: Cache) -> None:
+    for seed in (site / "seeds").iterdir():
+        seed.unlink()
+    found = scan(Config(root=site), cache)
+    assert (found.seeds, [s.path for s in found.curated]) == ((), ["articles/c.md"])
+    assert list_sources(Config(root=site)).seeds.blocks == ()  # type: ignore[union-attr]
