@@ -460,6 +460,10 @@ def _record_hashes(cache: Cache, found: Scan, units: Sequence[Unit]) -> Scan:
     )
     rows = [file_row(s, found.read_since_ns) for s in hashed.seeds if s.path in again]
     cache.update_file_hashes(rows, ())
+    if any(seeds[path].sha == UNREAD for path in again):
+        # Its hash may have come from a block kept by the scan, which would give it again
+        # (unread, unmarked touched): with no blocks, the next scan reads every row.
+        cache.replace_blocks(cache.block_marks(), [])
     return hashed
 
 

@@ -318,13 +318,15 @@ def rewrite_marker(folder: Folder, marker: str) -> bool:
     took a sixth of a second); False when there is no marker to keep. A marker as long as
     the one there is written over it, in the file's first sector, which a crash leaves old
     or new (the marker of 1,000,000 articles lists 1.2 million files: 97 MB, which took
-    half a second to write again for its first line)."""
+    half a second to write again for its first line); not when the file has another name
+    (a hard link: a copy made with `cp -al` keeps its own marker) or is a link."""
     path = folder.into / MARKER
     line = marker.encode()
     try:
-        with open(path, "r+b") as handle:
+        with open(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "r+b") as handle:
             head = handle.readline(200)
-            if len(head) == len(line) + 1 and head.endswith(b"\n") and len(line) < 512:
+            alone = os.fstat(handle.fileno()).st_nlink == 1
+            if alone and len(head) == len(line) + 1 and head.endswith(b"\n"):
                 handle.seek(0)
                 handle.write(line)
                 return True

@@ -652,3 +652,30 @@ def test_an_empty_source_folder_has_no_blocks_and_no_sources(site: Path, cache: 
     found = scan(Config(root=site), cache)
     assert (found.seeds, [s.path for s in found.curated]) == ((), ["articles/c.md"])
     assert list_sources(Config(root=site)).seeds.blocks == ()  # type: ignore[union-attr]
+
+
+def test_a_seed_its_worker_could_not_read_is_read_again_and_touched(
+    many: Path, cache: Cache, reads: list[str]
+) -> None:
+    """The scan took its hash from a kept block; the worker then found it unreadable (moved
+    away and back, say): the next scan must read it again, and mark it touched, however
+    its status looks."""
+    scanned_whole(many, cache)
+    cache.remember_sources({}, whole=True)
+    found = scan(Config(root=many), cache)
+    units = [
+        Unit(
+            key="",
+            order=s.path,
+            seed=s._replace(sha=UNREAD, size=-1) if s.path == "seeds/a.txt" else s,
+            curated=None,
+        )
+        for s in found.seeds
+    ]
+    collect._record_hashes(cache, found, units)
+    cache.remember_sources({"seeds/a.txt": UNREAD}, whole=False)  # what the build stores
+    reads.clear()
+    again = scan(Config(root=many), cache)
+    assert reads == ["a.txt"]
+    assert {s.path: s.sha for s in again.seeds}["seeds/a.txt"] == sha(SEED_A)
+    assert cache.touched() == ["seeds/a.txt"]

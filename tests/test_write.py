@@ -337,3 +337,15 @@ def test_a_marker_of_the_same_length_is_written_over_the_old_one_in_place(
     written = (tmp_path / write.MARKER).read_text(encoding="utf-8")
     assert written == "b" * 64 + "\na/index.html\nfeed.xml\n"
     assert write.read_marker(tmp_path) == "b" * 64
+
+
+def test_a_marker_with_another_name_is_written_anew_and_the_other_keeps_the_old(
+    tmp_path: Path,
+) -> None:
+    """A copy of the output made with hard links (`cp -al`) keeps its own marker."""
+    folder = write.Folder(path=tmp_path, into=tmp_path, marker=None)
+    write.write_marker(folder, "a" * 64, ["feed.xml"])
+    os.link(tmp_path / write.MARKER, tmp_path / "backup")
+    assert write.rewrite_marker(folder, "b" * 64)
+    assert (tmp_path / "backup").read_text(encoding="utf-8") == "a" * 64 + "\nfeed.xml\n"
+    assert (tmp_path / write.MARKER).read_text(encoding="utf-8") == "b" * 64 + "\nfeed.xml\n"
