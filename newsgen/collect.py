@@ -643,7 +643,7 @@ def _look(
 ) -> bool:
     """Look at the files of `block` one by one (see `find_sources`), adding them to
     `sources` (and those to read to `unread` and `files`); whether a later scan could trust
-    their statuses (none was racy, skipped or checked through a link)."""
+    their statuses (none was racy, skipped or a link)."""
     prefix, known = listed.prefix, found.known
     limit, uid, racy = config.max_file_bytes, os.geteuid(), found.since - RACY_NS
     trusted = True
@@ -661,11 +661,14 @@ def _look(
             and name.isascii()
             and not link
         ):
-            trusted = False
             checked = _check_entry(name, path, bool(link), config, limit)
             if isinstance(checked, str):
+                trusted = False
                 found.problems.append(_skipped(_printable(relative), checked))
                 continue
+            # A file that passed has the status listed (both through a link), but a link's
+            # target is not named in the block's mark: a block with a link is looked at.
+            trusted = trusted and not link
             size, mtime = checked.st_size, checked.st_mtime_ns
         trusted = trusted and mtime < racy
         seen = known.get(relative)

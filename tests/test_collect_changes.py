@@ -679,3 +679,21 @@ def test_a_seed_its_worker_could_not_read_is_read_again_and_touched(
     assert reads == ["a.txt"]
     assert {s.path: s.sha for s in again.seeds}["seeds/a.txt"] == sha(SEED_A)
     assert cache.touched() == ["seeds/a.txt"]
+
+
+def test_a_block_whose_files_need_the_slow_check_and_pass_it_is_kept(
+    many: Path, cache: Cache, reads: list[str]
+) -> None:
+    """A name beyond ASCII, or a file only its group may read, is checked by `_check_entry`
+    (not inline): once it passes, its block is kept like any other."""
+    put(many / "seeds" / "caffè.txt", SEED_A)
+    (many / "seeds" / "05.txt").chmod(0o640)
+    if os.geteuid() == 0:  # another owner: only root may give the file away
+        os.chown(many / "seeds" / "05.txt", 1, os.getegid())
+    scanned_whole(many, cache)
+    reads.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        rows = asked(cache, patch)
+        found = scan(Config(root=many), cache)
+    assert (reads, rows, found.problems) == ([], [], ())
+    assert "seeds/caffè.txt" in {s.path for s in found.seeds}
