@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,7 +184,7 @@ class Layout:
 
 def layout_of(output: Path, urls: Iterable[str]) -> Layout:
     """The layout of the files at `urls`, just written into `output`: each folder's stamp
-    is taken now, when it settled (see SETTLED_NS)."""
+    is taken now, when it settled (see fs_clock)."""
     parents: set[str] = set()
     files: list[str] = []
     for url in urls:
@@ -194,7 +193,8 @@ def layout_of(output: Path, urls: Iterable[str]) -> Layout:
             parents.add(parent)
         else:
             files.append(url)
-    folders = {parent: settled_stamp(output / parent) for parent in sorted(parents)}
+    clock = fs_clock(output)
+    folders = {parent: settled_stamp(output / parent, clock) for parent in sorted(parents)}
     return Layout(folders=folders, files=tuple(sorted(files)))
 
 
@@ -205,11 +205,12 @@ def missing_outputs(
     cache records when it has one; stamps the folders found complete. `urls(None)` gives
     every URL recorded, `urls(folders)` at least those below `folders`: loaded only when
     needed, and only below each folder to list (a rebuild right after a full build lists
-    the few folders written in its last two seconds, not the whole site)."""
+    the few folders written since the file system's clock last ticked, not the whole site)."""
     layout = recorded_layout(cache, output)
     if layout is None:
         return missing_files(output, urls(None))
-    stamps = {parent: folder_stamp(output / parent) for parent in layout.folders}
+    clock = fs_clock(output)
+    stamps = {parent: folder_stamp(output / parent, clock) for parent in layout.folders}
     unsure = {p for p, stamp in layout.folders.items() if not stamp or stamps[p][0] != stamp}
     missing = {u for u in layout.files if not os.path.isfile(output / url_to_path(u))}
     if not unsure:
@@ -434,7 +435,7 @@ def write_site(
     removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
     record_layout(cache, out.folder.path, layout_of(into, keys))
-    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR))
+    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR, fs_clock(into)))
     cache.commit()
     return Written(written=written, removed=removed, record=keys)
 
@@ -605,9 +606,10 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     its stamp (device, inode, change times) is not the one recorded then. Listing 44,000
     variants took 65 ms, a fifth of a rebuild's time; a stat takes microseconds."""
     folder, name = output / media.OUTPUT_DIR, str(output)
-    stamp, settled = folder_stamp(folder)
+    stamp, _ = folder_stamp(folder, 0)
     if stamp and stamp == cache.variants_stamp(name):
         return True
+    stamp, settled = folder_stamp(folder, fs_clock(output))
     _, names = cache.variants(name)
     if names and not set(names) <= _names(folder):
         return False
@@ -616,26 +618,40 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     return True
 
 
-# A folder changed less than this long ago may change again within the same tick of the
-# file system's clock (ext4's is a few milliseconds, FAT's 2 s), its times unchanged.
-SETTLED_NS = 2_000_000_000
+def fs_clock(output: Path) -> int:
+    """The time the file system holding `output` gives a change made now, read from a probe
+    file made and removed there. A folder whose last change is older has settled: any later
+    change must change its times (the racy-index rule of Git). Taken from the file system,
+    not the machine's clock: its clock ticks coarser (ext4 by a few milliseconds, FAT by 2 s)
+    and may be another machine's (NFS). 0 (nothing settles) when no file can be made there."""
+    probe = f"{output}/{write.TEMP_PREFIX}{os.getpid()}-clock{write.TEMP_SUFFIX}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return 0
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
 
 
-def folder_stamp(folder: Path) -> tuple[str, bool]:
+def folder_stamp(folder: Path, clock: int) -> tuple[str, bool]:
     """What tells a folder's later changes apart: its device, inode and change times ("" when
-    there is no folder); and whether it settled, so that a change from now on must change
-    the stamp (see SETTLED_NS)."""
+    there is no folder); and whether it settled by `clock` (see fs_clock), so that a change
+    from now on must change the stamp."""
     try:
         st = os.stat(folder)
     except OSError:
         return "", False
-    age = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns)
-    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", age >= SETTLED_NS
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", changed < clock
 
 
-def settled_stamp(folder: Path) -> str:
-    """The folder's stamp when it settled, else "" (its next check lists it)."""
-    stamp, settled = folder_stamp(folder)
+def settled_stamp(folder: Path, clock: int) -> str:
+    """The folder's stamp when it settled by `clock`, else "" (its next check lists it)."""
+    stamp, settled = folder_stamp(folder, clock)
     return stamp if settled else ""
 
 

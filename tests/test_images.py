@@ -26,7 +26,15 @@ from newsgen.fetch import Policy, fetch_images
 from newsgen.publish import variant_cache
 from tests.conftest import build_site
 from tests.site_pages import SUB_PATH, serve
-from tests.util import clean_build, differing, in_process, next_tick, snapshot, start
+from tests.util import (
+    clean_build,
+    differing,
+    in_process,
+    next_tick,
+    settle_outputs,
+    snapshot,
+    start,
+)
 
 DEADLINE = 30.0
 SEED = "seeds/000_0123456789abcdef.txt"
@@ -696,13 +704,14 @@ def test_a_settled_variant_folder_is_listed_only_once_it_changed(
     from newsgen import publish
     from newsgen.cache import Cache
 
-    monkeypatch.setattr(publish, "SETTLED_NS", 0)
+    settle_outputs(monkeypatch)
     folder = two / "build" / "media"
     names = published(two)
     build_site(two)  # no change: the folder is listed, found complete, its stamp recorded
     cache = Cache(two / ".newsgen" / "cache.sqlite")
     try:
-        assert cache.variants_stamp(str(two / "build")) == publish.folder_stamp(folder)[0] != ""
+        recorded = cache.variants_stamp(str(two / "build"))
+        assert recorded == publish.folder_stamp(folder, 0)[0] != ""
     finally:
         cache.close()
     next_tick(two, folder)

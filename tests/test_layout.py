@@ -3,6 +3,7 @@ are listed only when their stamp changed, and whatever is missing is still put b
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Collection
 from functools import partial
@@ -14,7 +15,7 @@ from newsgen import publish
 from newsgen.cache import Cache
 from newsgen.plan import url_to_path
 from tests.conftest import MakeSite, build_site
-from tests.util import next_tick, site_cache, snapshot
+from tests.util import next_tick, settle_outputs, site_cache, snapshot
 
 SITE = {
     "seeds/a.txt": "Roma – Un testo.\nUn secondo paragrafo.\n",
@@ -25,8 +26,8 @@ SITE = {
 
 @pytest.fixture
 def listed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The folders a check lists, in order; every folder settles as soon as it is written."""
-    monkeypatch.setattr(publish, "SETTLED_NS", 0)
+    """The folders a check lists, in order; every folder settles before its stamp is taken."""
+    settle_outputs(monkeypatch)
     folders: list[Path] = []
     real = publish._folders
 
@@ -119,8 +120,27 @@ def test_a_folder_still_missing_a_page_is_not_stamped(tmp_path: Path, listed: li
     assert recorded is not None
     assert recorded.folders == {
         "articles": "",
-        "tags": publish.folder_stamp(output / "tags")[0],
+        "tags": publish.folder_stamp(output / "tags", publish.fs_clock(output))[0],
     }
+
+
+def test_a_folder_settles_once_the_file_systems_clock_has_ticked_past_its_last_change(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "articles"
+    (folder / "a").mkdir(parents=True)
+    next_tick(tmp_path, folder)
+    clock = publish.fs_clock(tmp_path)
+    stamp, settled = publish.folder_stamp(folder, clock)
+    assert (settled, os.listdir(tmp_path)) == (True, ["articles"])  # the probe is gone
+    (folder / "b").mkdir()
+    assert publish.folder_stamp(folder, clock) == (publish.folder_stamp(folder, 0)[0], False)
+    assert publish.folder_stamp(folder, clock)[0] != stamp
+
+
+def test_nothing_settles_where_the_clock_cannot_be_read(tmp_path: Path) -> None:
+    assert publish.fs_clock(tmp_path / "missing") == 0
+    assert publish.folder_stamp(tmp_path, 0)[1] is False
 
 
 def test_the_layout_groups_page_folders_by_parent_and_keeps_other_files(tmp_path: Path) -> None:

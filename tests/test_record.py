@@ -12,6 +12,7 @@ from newsgen import publish
 from newsgen.cache import Cache, Recorded
 from tests.conftest import MakeSite, build_site
 from tests.test_layout import SITE
+from tests.util import settle_outputs
 
 
 def test_a_marker_updated_from_the_changed_files_is_the_marker_of_the_whole() -> None:
@@ -55,7 +56,7 @@ def test_a_record_is_read_by_url_and_whole_when_iterated(tmp_path: Path) -> None
 def test_an_edit_rebuild_reads_no_record_but_its_own_files(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(publish, "SETTLED_NS", 0)  # the output's folders settle at once
+    settle_outputs(monkeypatch)
     site = make_site(SITE)
     build_site(site)
     whole: list[str] = []
