@@ -47,7 +47,7 @@ from newsgen.load import (
 )
 from newsgen.parallel import MIN_PARALLEL, STATUS_FIELDS, newest_mtime, packed_statuses, run
 from newsgen.records import Article, Draft, Problem
-from newsgen.write import write_atomic
+from newsgen.write import fs_clock, write_atomic
 
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
@@ -220,7 +220,7 @@ def _names(base: str, suffix: str, cache: Cache | None, prefix: str) -> tuple[li
     name added, removed or renamed, a file made a link, change them), else listed now and
     recorded once the folder has settled. At 1,000,000 files, listing and sorting took
     1.9 s, reading them back 0.2 s."""
-    stamp = _settled_stamp(base)
+    stamp = _settled_stamp(base, cache)
     memo = f"names:{prefix}{suffix}"
     if cache is not None and stamp:
         known = cache.recall(memo, stamp)
@@ -232,21 +232,35 @@ def _names(base: str, suffix: str, cache: Cache | None, prefix: str) -> tuple[li
     entries.sort(key=attrgetter("name"))
     names = [entry.name for entry in entries]
     links = bytes(map(os.DirEntry.is_symlink, entries))
-    if cache is not None and stamp and _settled_stamp(base) == stamp:
+    if cache is not None and stamp and _settled_stamp(base, cache) == stamp:
         cache.remember(memo, stamp, ("\0".join(names), links))
     return names, links
 
 
-def _settled_stamp(folder: str) -> str:
-    """The folder's device, inode and times, when they are older than RACY_NS (a change
+def _settled_stamp(folder: str, cache: Cache | None) -> str:
+    """The folder's device, inode and times once they have settled (see _clock: a change
     from now on must change them); else ""."""
     try:
         st = os.stat(folder)
     except OSError:
         return ""
-    if time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+    if max(st.st_mtime_ns, st.st_ctime_ns) >= _clock(st.st_dev, cache):
         return ""
     return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _clock(device: int, cache: Cache | None) -> int:
+    """What a folder on `device` must have changed before to have settled: the time of its
+    file system's clock (write.fs_clock), read in the cache's folder when that is on the
+    same device (a source folder is the user's: no probe is made there), else RACY_NS
+    before the machine's clock. (A file saved by renaming a new one over it changes its
+    folder: at 1,000,000 seeds, a rebuild right after such a save listed them all again.)"""
+    if cache is not None:
+        home = cache.path.parent
+        with contextlib.suppress(OSError):
+            if os.stat(home).st_dev == device and (clock := fs_clock(home)):
+                return clock
+    return time_ns() - RACY_NS
 
 
 def _salt(config: Config) -> bytes:

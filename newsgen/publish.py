@@ -184,7 +184,7 @@ class Layout:
 
 def layout_of(output: Path, urls: Iterable[str]) -> Layout:
     """The layout of the files at `urls`, just written into `output`: each folder's stamp
-    is taken now, when it settled (see fs_clock)."""
+    is taken now, when it settled (see write.fs_clock)."""
     parents: set[str] = set()
     files: list[str] = []
     for url in urls:
@@ -193,7 +193,7 @@ def layout_of(output: Path, urls: Iterable[str]) -> Layout:
             parents.add(parent)
         else:
             files.append(url)
-    clock = fs_clock(output)
+    clock = write.fs_clock(output)
     folders = {parent: settled_stamp(output / parent, clock) for parent in sorted(parents)}
     return Layout(folders=folders, files=tuple(sorted(files)))
 
@@ -209,7 +209,7 @@ def missing_outputs(
     layout = recorded_layout(cache, output)
     if layout is None:
         return missing_files(output, urls(None))
-    clock = fs_clock(output)
+    clock = write.fs_clock(output)
     stamps = {parent: folder_stamp(output / parent, clock) for parent in layout.folders}
     unsure = {p for p, stamp in layout.folders.items() if not stamp or stamps[p][0] != stamp}
     missing = {u for u in layout.files if not os.path.isfile(output / url_to_path(u))}
@@ -435,7 +435,7 @@ def write_site(
     removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
     record_layout(cache, out.folder.path, layout_of(into, keys))
-    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR, fs_clock(into)))
+    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR, write.fs_clock(into)))
     cache.commit()
     return Written(written=written, removed=removed, record=keys)
 
@@ -609,7 +609,7 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     stamp, _ = folder_stamp(folder, 0)
     if stamp and stamp == cache.variants_stamp(name):
         return True
-    stamp, settled = folder_stamp(folder, fs_clock(output))
+    stamp, settled = folder_stamp(folder, write.fs_clock(output))
     _, names = cache.variants(name)
     if names and not set(names) <= _names(folder):
         return False
@@ -618,28 +618,9 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     return True
 
 
-def fs_clock(output: Path) -> int:
-    """The time the file system holding `output` gives a change made now, read from a probe
-    file made and removed there. A folder whose last change is older has settled: any later
-    change must change its times (the racy-index rule of Git). Taken from the file system,
-    not the machine's clock: its clock ticks coarser (ext4 by a few milliseconds, FAT by 2 s)
-    and may be another machine's (NFS). 0 (nothing settles) when no file can be made there."""
-    probe = f"{output}/{write.TEMP_PREFIX}{os.getpid()}-clock{write.TEMP_SUFFIX}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except OSError:
-        return 0
-    try:
-        return os.fstat(fd).st_mtime_ns
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
-
-
 def folder_stamp(folder: Path, clock: int) -> tuple[str, bool]:
     """What tells a folder's later changes apart: its device, inode and change times ("" when
-    there is no folder); and whether it settled by `clock` (see fs_clock), so that a change
+    there is no folder); and whether it settled by `clock` (see write.fs_clock), so that a change
     from now on must change the stamp."""
     try:
         st = os.stat(folder)

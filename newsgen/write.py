@@ -223,6 +223,25 @@ def remove(output: Path, relatives: Iterable[str]) -> int:
     return count
 
 
+def fs_clock(folder: Path | str) -> int:
+    """The time the file system holding `folder` gives a change made now, read from a probe
+    file made and removed there. A folder whose last change is older has settled: any later
+    change must change its times (the racy-index rule of Git). Taken from the file system,
+    not the machine's clock: its clock ticks coarser (ext4 by a few milliseconds, FAT by 2 s)
+    and may be another machine's (NFS). 0 (nothing settles) when no file can be made there."""
+    probe = f"{folder}/{TEMP_PREFIX}{os.getpid()}-clock{TEMP_SUFFIX}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return 0
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+
+
 def clean_temporaries(output: Path) -> None:
     """Temporary files a killed or failed build left behind, and the folders that held only
     them."""

@@ -592,7 +592,7 @@ def test_a_block_with_a_file_changed_too_recently_is_looked_at_again(
 def settles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Folders settle as soon as they change (each test waits for the clock's next tick
     before it changes one); returns the folders listed, in order."""
-    monkeypatch.setattr(collect, "RACY_NS", 0)
+    monkeypatch.setattr(collect, "_clock", lambda device, cache: 1 << 62)
     listed: list[str] = []
     real = os.scandir
 
@@ -635,15 +635,33 @@ def test_a_name_added_removed_renamed_or_made_a_link_is_listed(
     assert settles != []
 
 
-def test_a_folder_changed_too_recently_is_not_recorded(
-    site: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+def test_a_folder_changed_within_its_file_systems_last_tick_is_not_recorded(
+    site: Path, cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recorded = "SELECT name FROM memos WHERE name LIKE 'names:%' ORDER BY name"
-    list_sources(Config(root=site), cache=cache)  # both folders made just now
+    folders = [site / "seeds", site / "articles"]
+    changed = min(max(f.stat().st_mtime_ns, f.stat().st_ctime_ns) for f in folders)
+    with monkeypatch.context() as patched:
+        patched.setattr(collect, "fs_clock", lambda folder: changed)  # not ticked since
+        list_sources(Config(root=site), cache=cache)
     assert cache.db.execute(recorded).fetchall() == []
-    monkeypatch.setattr(collect, "RACY_NS", 0)
+    for folder in folders:
+        next_tick(tmp_path, folder)
     list_sources(Config(root=site), cache=cache)
     assert cache.db.execute(recorded).fetchall() == [("names:articles/.md",), ("names:seeds/.txt",)]
+
+
+def test_a_folder_settles_by_the_clock_of_its_file_system_or_else_by_the_machines(
+    site: Path, cache: Cache, tmp_path: Path
+) -> None:
+    seeds = site / "seeds"
+    next_tick(tmp_path, seeds)
+    changed = max(seeds.stat().st_mtime_ns, seeds.stat().st_ctime_ns)
+    assert collect._clock(seeds.stat().st_dev, cache) > changed
+    assert not [n for n in os.listdir(cache.path.parent) if n.endswith(".tmp")]  # no probe left
+    elsewhere = collect._clock(seeds.stat().st_dev + 1, cache)
+    assert elsewhere <= time.time_ns() - RACY_NS
+    assert collect._clock(seeds.stat().st_dev, None) <= time.time_ns() - RACY_NS
 
 
 def test_an_empty_source_folder_has_no_blocks_and_no_sources(site: Path, cache: Cache) -> None:

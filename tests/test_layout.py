@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsgen import publish
+from newsgen import publish, write
 from newsgen.cache import Cache
 from newsgen.plan import url_to_path
 from tests.conftest import MakeSite, build_site
@@ -120,7 +120,7 @@ def test_a_folder_still_missing_a_page_is_not_stamped(tmp_path: Path, listed: li
     assert recorded is not None
     assert recorded.folders == {
         "articles": "",
-        "tags": publish.folder_stamp(output / "tags", publish.fs_clock(output))[0],
+        "tags": publish.folder_stamp(output / "tags", write.fs_clock(output))[0],
     }
 
 
@@ -130,7 +130,7 @@ def test_a_folder_settles_once_the_file_systems_clock_has_ticked_past_its_last_c
     folder = tmp_path / "articles"
     (folder / "a").mkdir(parents=True)
     next_tick(tmp_path, folder)
-    clock = publish.fs_clock(tmp_path)
+    clock = write.fs_clock(tmp_path)
     stamp, settled = publish.folder_stamp(folder, clock)
     assert (settled, os.listdir(tmp_path)) == (True, ["articles"])  # the probe is gone
     (folder / "b").mkdir()
@@ -139,7 +139,7 @@ def test_a_folder_settles_once_the_file_systems_clock_has_ticked_past_its_last_c
 
 
 def test_nothing_settles_where_the_clock_cannot_be_read(tmp_path: Path) -> None:
-    assert publish.fs_clock(tmp_path / "missing") == 0
+    assert write.fs_clock(tmp_path / "missing") == 0
     assert publish.folder_stamp(tmp_path, 0)[1] is False
 
 

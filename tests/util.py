@@ -167,7 +167,7 @@ TICK_DEADLINE = 30.0
 def next_tick(probe_dir: Path, folder: Path) -> None:
     """Wait until the file system's clock has moved past `folder`'s last change (a probe
     file in `probe_dir` tells): a change within the same tick would keep its times, what
-    newsgen.publish.fs_clock guards against."""
+    newsgen.write.fs_clock guards against."""
     changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
     probe, deadline = probe_dir / "probe", time.monotonic() + TICK_DEADLINE
     probe.write_bytes(b"")
@@ -180,12 +180,12 @@ def next_tick(probe_dir: Path, folder: Path) -> None:
 
 def settle_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every build's output folders settle before their stamps are taken: its
-    `fs_clock` first waits for the file system's clock to tick past the last change of each
+    `write.fs_clock` first waits for the file system's clock to tick past the last change of each
     folder in the output (a small site's folders are otherwise written within the tick in
     which the build takes their stamps, and the next build would list them)."""
-    from newsgen import publish
+    from newsgen import write
 
-    real = publish.fs_clock
+    real = write.fs_clock
 
     def settling(output: Path) -> int:
         folders = [output, *(p for p in output.rglob("*") if p.is_dir() and not p.is_symlink())]
@@ -196,7 +196,7 @@ def settle_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
             time.sleep(0.001)
         return clock
 
-    monkeypatch.setattr(publish, "fs_clock", settling)
+    monkeypatch.setattr(write, "fs_clock", settling)
 
 
 @contextlib.contextmanager
