@@ -47,7 +47,7 @@ from newsgen.load import (
 )
 from newsgen.parallel import MIN_PARALLEL, STATUS_FIELDS, newest_mtime, packed_statuses, run
 from newsgen.records import Article, Draft, Problem
-from newsgen.write import fs_clock, write_atomic
+from newsgen.write import Clock, fs_clock, settled, write_atomic
 
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
@@ -238,29 +238,19 @@ def _names(base: str, suffix: str, cache: Cache | None, prefix: str) -> tuple[li
 
 
 def _settled_stamp(folder: str, cache: Cache | None) -> str:
-    """The folder's device, inode and times once they have settled (see _clock: a change
-    from now on must change them); else ""."""
+    """The folder's device, inode and times once they have settled (see write.settled: a
+    change from now on must change them); else "". The file system's clock is read in the
+    cache's folder (a source folder is the user's: no probe is made there), which tells for
+    the source folders on the same device. (A file saved by renaming a new one over it
+    changes its folder: at 1,000,000 seeds, the rebuild after the one that followed such a
+    save listed them all again.)"""
     try:
         st = os.stat(folder)
     except OSError:
         return ""
-    if max(st.st_mtime_ns, st.st_ctime_ns) >= _clock(st.st_dev, cache):
+    if not settled(st, fs_clock(cache.path.parent) if cache is not None else Clock()):
         return ""
     return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}"
-
-
-def _clock(device: int, cache: Cache | None) -> int:
-    """What a folder on `device` must have changed before to have settled: the time of its
-    file system's clock (write.fs_clock), read in the cache's folder when that is on the
-    same device (a source folder is the user's: no probe is made there), else RACY_NS
-    before the machine's clock. (A file saved by renaming a new one over it changes its
-    folder: at 1,000,000 seeds, a rebuild right after such a save listed them all again.)"""
-    if cache is not None:
-        home = cache.path.parent
-        with contextlib.suppress(OSError):
-            if os.stat(home).st_dev == device and (clock := fs_clock(home)):
-                return clock
-    return time_ns() - RACY_NS
 
 
 def _salt(config: Config) -> bytes:

@@ -184,7 +184,7 @@ class Layout:
 
 def layout_of(output: Path, urls: Iterable[str]) -> Layout:
     """The layout of the files at `urls`, just written into `output`: each folder's stamp
-    is taken now, when it settled (see write.fs_clock)."""
+    is taken now, when it settled (see write.settled)."""
     parents: set[str] = set()
     files: list[str] = []
     for url in urls:
@@ -606,7 +606,7 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     its stamp (device, inode, change times) is not the one recorded then. Listing 44,000
     variants took 65 ms, a fifth of a rebuild's time; a stat takes microseconds."""
     folder, name = output / media.OUTPUT_DIR, str(output)
-    stamp, _ = folder_stamp(folder, 0)
+    stamp, _ = folder_stamp(folder, write.Clock())
     if stamp and stamp == cache.variants_stamp(name):
         return True
     stamp, settled = folder_stamp(folder, write.fs_clock(output))
@@ -618,19 +618,17 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     return True
 
 
-def folder_stamp(folder: Path, clock: int) -> tuple[str, bool]:
+def folder_stamp(folder: Path, clock: write.Clock) -> tuple[str, bool]:
     """What tells a folder's later changes apart: its device, inode and change times ("" when
-    there is no folder); and whether it settled by `clock` (see write.fs_clock), so that a change
-    from now on must change the stamp."""
+    there is no folder); and whether it settled by `clock` (see write.settled)."""
     try:
         st = os.stat(folder)
     except OSError:
         return "", False
-    changed = max(st.st_mtime_ns, st.st_ctime_ns)
-    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", changed < clock
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", write.settled(st, clock)
 
 
-def settled_stamp(folder: Path, clock: int) -> str:
+def settled_stamp(folder: Path, clock: write.Clock) -> str:
     """The folder's stamp when it settled by `clock`, else "" (its next check lists it)."""
     stamp, settled = folder_stamp(folder, clock)
     return stamp if settled else ""

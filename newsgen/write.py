@@ -12,6 +12,7 @@ import glob
 import gzip
 import os
 import shutil
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,23 +224,52 @@ def remove(output: Path, relatives: Iterable[str]) -> int:
     return count
 
 
-def fs_clock(folder: Path | str) -> int:
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """A file system's time, read from a probe file (see fs_clock); no device when none
+    could be made."""
+
+    device: int = -1
+    time: int = 0
+
+
+def fs_clock(folder: Path | str) -> Clock:
     """The time the file system holding `folder` gives a change made now, read from a probe
-    file made and removed there. A folder whose last change is older has settled: any later
-    change must change its times (the racy-index rule of Git). Taken from the file system,
-    not the machine's clock: its clock ticks coarser (ext4 by a few milliseconds, FAT by 2 s)
-    and may be another machine's (NFS). 0 (nothing settles) when no file can be made there."""
-    probe = f"{folder}/{TEMP_PREFIX}{os.getpid()}-clock{TEMP_SUFFIX}"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except OSError:
-        return 0
-    try:
-        return os.fstat(fd).st_mtime_ns
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(probe)
+    file made and removed there (see settled)."""
+    probe = f"{folder}/{TEMP_PREFIX}clock{TEMP_SUFFIX}"
+    for _ in range(2):
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:  # left by a process killed before it removed it
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+            continue
+        except OSError:
+            return Clock()
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+        return Clock(device=st.st_dev, time=st.st_mtime_ns)
+    return Clock()
+
+
+# Where no probe tells (another file system, or none could be made), a folder has settled
+# once it changed this long ago by the machine's clock (FAT's ticks every 2 s).
+SETTLED_NS = 2_000_000_000
+
+
+def settled(st: os.stat_result, clock: Clock) -> bool:
+    """Whether a folder with status `st` has settled, so that any change from now on must
+    change its times: it last changed before `clock`, on the same file system (the racy-
+    index rule of Git). Judged by the file system's clock, not the machine's: it ticks
+    coarser (ext4 by a few milliseconds) and may be another machine's (NFS)."""
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    if st.st_dev == clock.device:
+        return changed < clock.time
+    return time.time_ns() - changed >= SETTLED_NS
 
 
 def clean_temporaries(output: Path) -> None:

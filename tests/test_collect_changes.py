@@ -29,6 +29,7 @@ from newsgen.collect import (
     scan,
 )
 from newsgen.config import Config
+from newsgen.write import Clock
 from tests.util import next_tick
 
 OLD_NS = 1_000_000_000 * 10**9  # 2001: long before any scan, so never "racily clean"
@@ -592,7 +593,7 @@ def test_a_block_with_a_file_changed_too_recently_is_looked_at_again(
 def settles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Folders settle as soon as they change (each test waits for the clock's next tick
     before it changes one); returns the folders listed, in order."""
-    monkeypatch.setattr(collect, "_clock", lambda device, cache: 1 << 62)
+    monkeypatch.setattr(collect, "fs_clock", lambda folder: Clock(os.stat(folder).st_dev, 1 << 62))
     listed: list[str] = []
     real = os.scandir
 
@@ -642,7 +643,8 @@ def test_a_folder_changed_within_its_file_systems_last_tick_is_not_recorded(
     folders = [site / "seeds", site / "articles"]
     changed = min(max(f.stat().st_mtime_ns, f.stat().st_ctime_ns) for f in folders)
     with monkeypatch.context() as patched:
-        patched.setattr(collect, "fs_clock", lambda folder: changed)  # not ticked since
+        # The file system's clock has not ticked since.
+        patched.setattr(collect, "fs_clock", lambda folder: Clock(os.stat(folder).st_dev, changed))
         list_sources(Config(root=site), cache=cache)
     assert cache.db.execute(recorded).fetchall() == []
     for folder in folders:
@@ -651,17 +653,14 @@ def test_a_folder_changed_within_its_file_systems_last_tick_is_not_recorded(
     assert cache.db.execute(recorded).fetchall() == [("names:articles/.md",), ("names:seeds/.txt",)]
 
 
-def test_a_folder_settles_by_the_clock_of_its_file_system_or_else_by_the_machines(
+def test_a_source_folder_settles_by_the_clock_read_in_the_cache_folder(
     site: Path, cache: Cache, tmp_path: Path
 ) -> None:
-    seeds = site / "seeds"
-    next_tick(tmp_path, seeds)
-    changed = max(seeds.stat().st_mtime_ns, seeds.stat().st_ctime_ns)
-    assert collect._clock(seeds.stat().st_dev, cache) > changed
+    seeds = str(site / "seeds")
+    next_tick(tmp_path, site / "seeds")
+    assert collect._settled_stamp(seeds, cache) != ""  # ticked: settled, not 2 s later
     assert not [n for n in os.listdir(cache.path.parent) if n.endswith(".tmp")]  # no probe left
-    elsewhere = collect._clock(seeds.stat().st_dev + 1, cache)
-    assert elsewhere <= time.time_ns() - RACY_NS
-    assert collect._clock(seeds.stat().st_dev, None) <= time.time_ns() - RACY_NS
+    assert collect._settled_stamp(seeds, None) == ""  # no cache: by the machine's clock
 
 
 def test_an_empty_source_folder_has_no_blocks_and_no_sources(site: Path, cache: Cache) -> None:

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser
 
-from newsgen import media
+from newsgen import media, write
 from newsgen.config import load_config
 from newsgen.fetch import Policy, fetch_images
 from newsgen.publish import variant_cache
@@ -711,7 +711,7 @@ def test_a_settled_variant_folder_is_listed_only_once_it_changed(
     cache = Cache(two / ".newsgen" / "cache.sqlite")
     try:
         recorded = cache.variants_stamp(str(two / "build"))
-        assert recorded == publish.folder_stamp(folder, 0)[0] != ""
+        assert recorded == publish.folder_stamp(folder, write.Clock())[0] != ""
     finally:
         cache.close()
     next_tick(two, folder)

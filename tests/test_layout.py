@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Collection
 from functools import partial
 from pathlib import Path
@@ -134,13 +135,30 @@ def test_a_folder_settles_once_the_file_systems_clock_has_ticked_past_its_last_c
     stamp, settled = publish.folder_stamp(folder, clock)
     assert (settled, os.listdir(tmp_path)) == (True, ["articles"])  # the probe is gone
     (folder / "b").mkdir()
-    assert publish.folder_stamp(folder, clock) == (publish.folder_stamp(folder, 0)[0], False)
-    assert publish.folder_stamp(folder, clock)[0] != stamp
+    changed = publish.folder_stamp(folder, clock)
+    assert changed == (publish.folder_stamp(folder, write.Clock())[0], False) != (stamp, True)
 
 
-def test_nothing_settles_where_the_clock_cannot_be_read(tmp_path: Path) -> None:
-    assert write.fs_clock(tmp_path / "missing") == 0
-    assert publish.folder_stamp(tmp_path, 0)[1] is False
+def test_a_folder_the_probe_cannot_tell_of_settles_by_the_machines_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No probe (a folder that cannot be written), or a folder on another file system than
+    the probe's (a mount inside the output), whose clock may tick by whole seconds."""
+    assert write.fs_clock(tmp_path / "missing") == write.Clock()
+    st = os.stat(tmp_path)
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    for clock in (write.Clock(), write.Clock(device=st.st_dev + 1, time=changed + 1)):
+        monkeypatch.setattr(time, "time_ns", lambda: changed + write.SETTLED_NS - 1)
+        assert not write.settled(st, clock)
+        monkeypatch.setattr(time, "time_ns", lambda: changed + write.SETTLED_NS)
+        assert write.settled(st, clock)
+
+
+def test_a_probe_left_by_a_killed_build_is_removed_and_the_clock_read(tmp_path: Path) -> None:
+    (tmp_path / ".newsgen-clock.tmp").write_bytes(b"")
+    clock = write.fs_clock(tmp_path)
+    assert (clock.device, clock.time > 0) == (tmp_path.stat().st_dev, True)
+    assert os.listdir(tmp_path) == []
 
 
 def test_the_layout_groups_page_folders_by_parent_and_keeps_other_files(tmp_path: Path) -> None:
@@ -180,8 +198,9 @@ def test_the_urls_below_a_folder_are_those_the_folder_holds(tmp_path: Path) -> N
 def test_a_rebuild_lists_a_folder_not_settled_and_asks_for_its_urls_alone(
     make_site: MakeSite, listed: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A folder written in the last two seconds of a build is recorded unsettled: the next
-    build lists it, and needs the URLs of that folder only, not of the whole site."""
+    """A folder written in the file system's last tick before a build took its stamps is
+    recorded unsettled: the next build lists it, and needs the URLs of that folder only, not
+    of the whole site."""
     site = make_site(SITE)
     config, _ = build_site(site)
     output = config.output_dir

@@ -167,7 +167,7 @@ TICK_DEADLINE = 30.0
 def next_tick(probe_dir: Path, folder: Path) -> None:
     """Wait until the file system's clock has moved past `folder`'s last change (a probe
     file in `probe_dir` tells): a change within the same tick would keep its times, what
-    newsgen.write.fs_clock guards against."""
+    newsgen.write.settled guards against."""
     changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
     probe, deadline = probe_dir / "probe", time.monotonic() + TICK_DEADLINE
     probe.write_bytes(b"")
@@ -187,11 +187,13 @@ def settle_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = write.fs_clock
 
-    def settling(output: Path) -> int:
+    def settling(output: Path) -> write.Clock:
+        if not output.is_dir():
+            return real(output)
         folders = [output, *(p for p in output.rglob("*") if p.is_dir() and not p.is_symlink())]
         newest = max(max(st.st_mtime_ns, st.st_ctime_ns) for st in map(os.stat, folders))
         deadline = time.monotonic() + TICK_DEADLINE
-        while (clock := real(output)) <= newest:
+        while (clock := real(output)).time <= newest:
             assert time.monotonic() < deadline
             time.sleep(0.001)
         return clock
