@@ -47,7 +47,7 @@ from newsgen.load import (
 )
 from newsgen.parallel import MIN_PARALLEL, STATUS_FIELDS, newest_mtime, packed_statuses, run
 from newsgen.records import Article, Draft, Problem
-from newsgen.write import Clock, fs_clock, settled, write_atomic
+from newsgen.write import folder_stamp, fs_clock, settled_stamp, write_atomic
 
 Progress = Callable[[str, int, int], None]
 CachedDraft = tuple[Draft | None, list[Problem]]
@@ -218,39 +218,35 @@ def _names(base: str, suffix: str, cache: Cache | None, prefix: str) -> tuple[li
     """The names of the folder's files ending in `suffix`, sorted, and for each whether it
     is a link: as `cache` recorded them when the folder's times are those it had then (a
     name added, removed or renamed, a file made a link, change them), else listed now and
-    recorded once the folder has settled. At 1,000,000 files, listing and sorting took
-    1.9 s, reading them back 0.2 s."""
-    stamp = _settled_stamp(base, cache)
+    recorded once the folder has settled (write.settled). At 1,000,000 files, listing and
+    sorting took 1.9 s, reading them back 0.2 s.
+
+    The file system's clock is read in the cache's folder (a source folder is the user's: no
+    probe is made there), which tells for the source folders on the same device. (A file
+    saved by renaming a new one over it changes its folder: at 1,000,000 seeds, the rebuild
+    after the one that followed such a save listed them all again.)"""
+    if cache is None:
+        return _listed_names(base, suffix)
+    clock = fs_clock(cache.path.parent)
+    stamp = settled_stamp(base, clock)
     memo = f"names:{prefix}{suffix}"
-    if cache is not None and stamp:
+    if stamp:
         known = cache.recall(memo, stamp)
         if isinstance(known, tuple) and len(known) == 2:
             text, links = known
             return (text.split("\0") if text else []), links
-    with os.scandir(base) as listed:
-        entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
-    entries.sort(key=attrgetter("name"))
-    names = [entry.name for entry in entries]
-    links = bytes(map(os.DirEntry.is_symlink, entries))
-    if cache is not None and stamp and _settled_stamp(base, cache) == stamp:
+    names, links = _listed_names(base, suffix)
+    # Listed after the clock was read: a change since gives another stamp.
+    if stamp and folder_stamp(base, clock)[0] == stamp:
         cache.remember(memo, stamp, ("\0".join(names), links))
     return names, links
 
 
-def _settled_stamp(folder: str, cache: Cache | None) -> str:
-    """The folder's device, inode and times once they have settled (see write.settled: a
-    change from now on must change them); else "". The file system's clock is read in the
-    cache's folder (a source folder is the user's: no probe is made there), which tells for
-    the source folders on the same device. (A file saved by renaming a new one over it
-    changes its folder: at 1,000,000 seeds, the rebuild after the one that followed such a
-    save listed them all again.)"""
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return ""
-    if not settled(st, fs_clock(cache.path.parent) if cache is not None else Clock()):
-        return ""
-    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+def _listed_names(base: str, suffix: str) -> tuple[list[str], bytes]:
+    with os.scandir(base) as listed:
+        entries = [e for e in listed if e.name.endswith(suffix) and not e.name.startswith(".")]
+    entries.sort(key=attrgetter("name"))
+    return [entry.name for entry in entries], bytes(map(os.DirEntry.is_symlink, entries))
 
 
 def _salt(config: Config) -> bytes:

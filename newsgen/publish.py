@@ -173,7 +173,7 @@ def _page_folder(url: str) -> tuple[str, str]:
 @dataclass(frozen=True, slots=True)
 class Layout:
     """Where an output folder's files are, as a rebuild checks them: the folders that hold
-    pages' folders, each with its stamp (see folder_stamp) when it was last known to hold
+    pages' folders, each with its stamp (see write.folder_stamp) when it was last known to hold
     them all ("" when not yet), and the URLs of the other files. A rebuild lists only the
     folders whose stamp changed: with 100,000 articles, stat'ing 300 folders instead of
     listing 120,000 entries (a quarter of a second)."""
@@ -182,9 +182,9 @@ class Layout:
     files: tuple[str, ...]
 
 
-def layout_of(output: Path, urls: Iterable[str]) -> Layout:
+def layout_of(output: Path, urls: Iterable[str], clock: write.Clock) -> Layout:
     """The layout of the files at `urls`, just written into `output`: each folder's stamp
-    is taken now, when it settled (see write.settled)."""
+    is taken now, when it settled by `clock` (see write.settled)."""
     parents: set[str] = set()
     files: list[str] = []
     for url in urls:
@@ -193,8 +193,7 @@ def layout_of(output: Path, urls: Iterable[str]) -> Layout:
             parents.add(parent)
         else:
             files.append(url)
-    clock = write.fs_clock(output)
-    folders = {parent: settled_stamp(output / parent, clock) for parent in sorted(parents)}
+    folders = {parent: write.settled_stamp(output / parent, clock) for parent in sorted(parents)}
     return Layout(folders=folders, files=tuple(sorted(files)))
 
 
@@ -210,7 +209,7 @@ def missing_outputs(
     if layout is None:
         return missing_files(output, urls(None))
     clock = write.fs_clock(output)
-    stamps = {parent: folder_stamp(output / parent, clock) for parent in layout.folders}
+    stamps = {parent: write.folder_stamp(output / parent, clock) for parent in layout.folders}
     unsure = {p for p, stamp in layout.folders.items() if not stamp or stamps[p][0] != stamp}
     missing = {u for u in layout.files if not os.path.isfile(output / url_to_path(u))}
     if not unsure:
@@ -434,8 +433,9 @@ def write_site(
     gone -= {f"{media.OUTPUT_DIR}/{name}" for name in variants}
     removed = write.remove(into, gone | set(unused))
     cache.set_outputs(name, keys, recorded if out.known else None)
-    record_layout(cache, out.folder.path, layout_of(into, keys))
-    cache.set_variants(name, variants, settled_stamp(into / media.OUTPUT_DIR, write.fs_clock(into)))
+    clock = write.fs_clock(into)
+    record_layout(cache, out.folder.path, layout_of(into, keys, clock))
+    cache.set_variants(name, variants, write.settled_stamp(into / media.OUTPUT_DIR, clock))
     cache.commit()
     return Written(written=written, removed=removed, record=keys)
 
@@ -606,32 +606,16 @@ def variants_in_place(cache: Cache, output: Path) -> bool:
     its stamp (device, inode, change times) is not the one recorded then. Listing 44,000
     variants took 65 ms, a fifth of a rebuild's time; a stat takes microseconds."""
     folder, name = output / media.OUTPUT_DIR, str(output)
-    stamp, _ = folder_stamp(folder, write.Clock())
+    stamp, _ = write.folder_stamp(folder, write.Clock())
     if stamp and stamp == cache.variants_stamp(name):
         return True
-    stamp, settled = folder_stamp(folder, write.fs_clock(output))
+    stamp, settled = write.folder_stamp(folder, write.fs_clock(output))
     _, names = cache.variants(name)
     if names and not set(names) <= _names(folder):
         return False
     if stamp and settled:  # taken before the listing: a change since gives another stamp
         cache.set_variants_stamp(name, stamp)
     return True
-
-
-def folder_stamp(folder: Path, clock: write.Clock) -> tuple[str, bool]:
-    """What tells a folder's later changes apart: its device, inode and change times ("" when
-    there is no folder); and whether it settled by `clock` (see write.settled)."""
-    try:
-        st = os.stat(folder)
-    except OSError:
-        return "", False
-    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", write.settled(st, clock)
-
-
-def settled_stamp(folder: Path, clock: write.Clock) -> str:
-    """The folder's stamp when it settled by `clock`, else "" (its next check lists it)."""
-    stamp, settled = folder_stamp(folder, clock)
-    return stamp if settled else ""
 
 
 def variant_cache(cache: Cache) -> Path:

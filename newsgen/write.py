@@ -272,6 +272,22 @@ def settled(st: os.stat_result, clock: Clock) -> bool:
     return time.time_ns() - changed >= SETTLED_NS
 
 
+def folder_stamp(folder: Path | str, clock: Clock) -> tuple[str, bool]:
+    """What tells a folder's later changes apart: its device, inode and change times ("" when
+    there is no folder); and whether it settled by `clock` (see settled)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return "", False
+    return f"{st.st_dev}:{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}", settled(st, clock)
+
+
+def settled_stamp(folder: Path | str, clock: Clock) -> str:
+    """The folder's stamp when it settled by `clock`, else "" (its next check lists it)."""
+    stamp, done = folder_stamp(folder, clock)
+    return stamp if done else ""
+
+
 def clean_temporaries(output: Path) -> None:
     """Temporary files a killed or failed build left behind, and the folders that held only
     them."""

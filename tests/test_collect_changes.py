@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsgen import collect
+from newsgen import collect, write
 from newsgen.cache import CODE, Cache
 from newsgen.collect import (
     RACY_NS,
@@ -654,13 +654,17 @@ def test_a_folder_changed_within_its_file_systems_last_tick_is_not_recorded(
 
 
 def test_a_source_folder_settles_by_the_clock_read_in_the_cache_folder(
-    site: Path, cache: Cache, tmp_path: Path
+    site: Path, cache: Cache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seeds = str(site / "seeds")
-    next_tick(tmp_path, site / "seeds")
-    assert collect._settled_stamp(seeds, cache) != ""  # ticked: settled, not 2 s later
+    seeds = site / "seeds"
+    next_tick(tmp_path, seeds)
+    list_sources(Config(root=site), cache=cache)
+    recorded = "SELECT name FROM memos WHERE name = 'names:seeds/.txt'"
+    assert cache.db.execute(recorded).fetchall() != []  # ticked: settled, not 2 s later
     assert not [n for n in os.listdir(cache.path.parent) if n.endswith(".tmp")]  # no probe left
-    assert collect._settled_stamp(seeds, None) == ""  # no cache: by the machine's clock
+    changed = max(seeds.stat().st_mtime_ns, seeds.stat().st_ctime_ns)
+    monkeypatch.setattr(time, "time_ns", lambda: changed + 1)
+    assert write.settled_stamp(seeds, Clock()) == ""  # no probe: by the machine's clock
 
 
 def test_an_empty_source_folder_has_no_blocks_and_no_sources(site: Path, cache: Cache) -> None:

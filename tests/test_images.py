@@ -701,7 +701,6 @@ def test_a_settled_variant_folder_is_listed_only_once_it_changed(
 ) -> None:
     """A rebuild that finds the variants' folder complete records its stamp, and the next
     ones trust it while it holds; a variant deleted later changes it (and is put back)."""
-    from newsgen import publish
     from newsgen.cache import Cache
 
     settle_outputs(monkeypatch)
@@ -711,7 +710,7 @@ def test_a_settled_variant_folder_is_listed_only_once_it_changed(
     cache = Cache(two / ".newsgen" / "cache.sqlite")
     try:
         recorded = cache.variants_stamp(str(two / "build"))
-        assert recorded == publish.folder_stamp(folder, write.Clock())[0] != ""
+        assert recorded == write.folder_stamp(folder, write.Clock())[0] != ""
     finally:
         cache.close()
     next_tick(two, folder)

@@ -121,7 +121,7 @@ def test_a_folder_still_missing_a_page_is_not_stamped(tmp_path: Path, listed: li
     assert recorded is not None
     assert recorded.folders == {
         "articles": "",
-        "tags": publish.folder_stamp(output / "tags", write.fs_clock(output))[0],
+        "tags": write.folder_stamp(output / "tags", write.fs_clock(output))[0],
     }
 
 
@@ -132,11 +132,11 @@ def test_a_folder_settles_once_the_file_systems_clock_has_ticked_past_its_last_c
     (folder / "a").mkdir(parents=True)
     next_tick(tmp_path, folder)
     clock = write.fs_clock(tmp_path)
-    stamp, settled = publish.folder_stamp(folder, clock)
+    stamp, settled = write.folder_stamp(folder, clock)
     assert (settled, os.listdir(tmp_path)) == (True, ["articles"])  # the probe is gone
     (folder / "b").mkdir()
-    changed = publish.folder_stamp(folder, clock)
-    assert changed == (publish.folder_stamp(folder, write.Clock())[0], False) != (stamp, True)
+    changed = write.folder_stamp(folder, clock)
+    assert changed == (write.folder_stamp(folder, write.Clock())[0], False) != (stamp, True)
 
 
 def test_a_folder_the_probe_cannot_tell_of_settles_by_the_machines_clock(
@@ -172,7 +172,7 @@ def test_the_layout_groups_page_folders_by_parent_and_keeps_other_files(tmp_path
         "/feed.xml",
         "/articles/a/photo.jpg",
     ]
-    found = publish.layout_of(tmp_path, urls)
+    found = publish.layout_of(tmp_path, urls, write.fs_clock(tmp_path))
     assert sorted(found.folders) == ["archive/2020", "articles"]
     assert found.files == (
         "/about/index.html",
@@ -249,7 +249,7 @@ def test_folders_listed_because_unsettled_find_what_a_listing_of_every_folder_fi
     for gone in ("articles/b", "archive/2020/06", "tag/y"):
         shutil.rmtree(output / gone)
     (output / "articles" / "feed.xml").unlink()
-    written = publish.layout_of(output, urls)
+    written = publish.layout_of(output, urls, write.fs_clock(output))
     unsettled = publish.Layout(dict.fromkeys(written.folders, ""), written.files)
     cache = Cache(tmp_path / "cache.sqlite")
     try:

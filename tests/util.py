@@ -11,14 +11,16 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
+from newsgen import write
 from newsgen.cache import Cache
 from newsgen.cli import main
+from newsgen.write import fs_clock
 from tests.conftest import REPO, build_site
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -167,36 +169,33 @@ TICK_DEADLINE = 30.0
 def next_tick(probe_dir: Path, folder: Path) -> None:
     """Wait until the file system's clock has moved past `folder`'s last change (a probe
     file in `probe_dir` tells): a change within the same tick would keep its times, what
-    newsgen.write.settled guards against."""
-    changed = max(folder.stat().st_mtime_ns, folder.stat().st_ctime_ns)
-    probe, deadline = probe_dir / "probe", time.monotonic() + TICK_DEADLINE
-    probe.write_bytes(b"")
-    while probe.stat().st_mtime_ns <= changed:
+    newsgen.write.settled guards against. (The real clock, even where a test has made
+    builds wait with settle_outputs.)"""
+    st = folder.stat()
+    _clock_past(fs_clock, probe_dir, max(st.st_mtime_ns, st.st_ctime_ns))
+
+
+def _clock_past(read: Callable[[Path], write.Clock], probe_dir: Path, changed: int) -> write.Clock:
+    """`read(probe_dir)` once the file system's clock it gives is past `changed`."""
+    deadline = time.monotonic() + TICK_DEADLINE
+    while (clock := read(probe_dir)).time <= changed:
         assert time.monotonic() < deadline
         time.sleep(0.001)
-        probe.write_bytes(b"")
-    probe.unlink()
+    return clock
 
 
 def settle_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every build's output folders settle before their stamps are taken: its
-    `write.fs_clock` first waits for the file system's clock to tick past the last change of each
-    folder in the output (a small site's folders are otherwise written within the tick in
-    which the build takes their stamps, and the next build would list them)."""
-    from newsgen import write
-
-    real = write.fs_clock
+    `write.fs_clock` first waits for the file system's clock to tick past the last change
+    of each folder in the output (a small site's folders are otherwise written within the
+    tick in which the build takes their stamps, and the next build would list them)."""
 
     def settling(output: Path) -> write.Clock:
         if not output.is_dir():
-            return real(output)
+            return fs_clock(output)
         folders = [output, *(p for p in output.rglob("*") if p.is_dir() and not p.is_symlink())]
         newest = max(max(st.st_mtime_ns, st.st_ctime_ns) for st in map(os.stat, folders))
-        deadline = time.monotonic() + TICK_DEADLINE
-        while (clock := real(output)).time <= newest:
-            assert time.monotonic() < deadline
-            time.sleep(0.001)
-        return clock
+        return _clock_past(fs_clock, output, newest)
 
     monkeypatch.setattr(write, "fs_clock", settling)
 
