@@ -594,7 +594,7 @@ def _write_routes(
     digests: dict[str, str] = {}
     kept = _shards_before(root)
     for lang, order in by_lang.items():
-        if not route.routed(lang):
+        if not route.worth_routing(lang, len(order)):
             continue
         if lang in before and kept.get(lang) == order and not changed.intersection(order):
             digests[lang] = before[lang]  # the same shards, none re-indexed: as it was
@@ -623,6 +623,8 @@ def _write_routes(
     for stale in folder.glob("*") if folder.is_dir() else ():
         if stale.name not in digests:
             shutil.rmtree(stale, ignore_errors=True)
+    if not digests:
+        shutil.rmtree(folder, ignore_errors=True)
     return digests
 
 

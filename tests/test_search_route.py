@@ -76,6 +76,11 @@ def test_a_language_whose_stemmer_may_touch_a_words_beginning_is_not_routed() ->
     assert not route.routed("ar") and not route.routed("el") and not route.routed("unknown")
 
 
+def test_a_language_of_one_or_two_shards_is_not_routed() -> None:
+    assert [route.worth_routing("it", n) for n in (1, 2, 4, 8)] == [False, False, True, True]
+    assert not route.worth_routing("ar", 8)
+
+
 def test_chunk_words_reads_the_words_the_decoder_reads_or_nothing(
     sample_site: tuple[Config, BuildResult],
 ) -> None:
@@ -92,6 +97,23 @@ def test_chunk_words_reads_the_words_the_decoder_reads_or_nothing(
 
 
 # --- written by a build ---------------------------------------------------------------------
+# The sample's languages have one shard each, too few to be routed: these builds route them.
+
+
+@pytest.fixture
+def routing_every_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(route, "MIN_SHARDS", 1)
+
+
+@pytest.fixture(scope="module")
+def routed_site(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The sample site built with every language routed."""
+    site = tmp_path_factory.mktemp("routed") / "site"
+    shutil.copytree(SAMPLE, site)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(route, "MIN_SHARDS", 1)
+        config, _ = build_site(site)
+    return config
 
 
 def _routed(root: Path, lang: str) -> dict[str, set[str]]:
@@ -100,11 +122,8 @@ def _routed(root: Path, lang: str) -> dict[str, set[str]]:
     return route.routed_words(root / route.ROUTES / lang, order)
 
 
-def test_the_routing_holds_exactly_the_words_of_each_shards_index(
-    sample_site: tuple[Config, BuildResult],
-) -> None:
-    config, _ = sample_site
-    root = config.output_dir / "pagefind"
+def test_the_routing_holds_exactly_the_words_of_each_shards_index(routed_site: Config) -> None:
+    root = routed_site.output_dir / "pagefind"
     manifest = json.loads((root / "shards.json").read_text(encoding="utf-8"))
     assert sorted(manifest["routes"]) == ["de", "en", "fr", "it"]
     for shard in manifest["shards"]:
@@ -112,6 +131,29 @@ def test_the_routing_holds_exactly_the_words_of_each_shards_index(
         assert words == route.shard_words(root / shard["name"]) and words
 
 
+def test_a_language_that_has_too_few_shards_again_loses_its_routing(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(route, "MIN_SHARDS", 1)
+        config, _ = build_site(site)
+    root = config.output_dir / "pagefind"
+    assert sorted(json.loads((root / "shards.json").read_bytes())["routes"]) == [
+        "de",
+        "en",
+        "fr",
+        "it",
+    ]
+    german = site / "seeds" / "020_de0a11ce5eed0001.txt"
+    german.write_text(german.read_text(encoding="utf-8") + "\nTorfmoose wachsen.\n", "utf-8")
+    _, again = build_site(site)
+    assert json.loads((root / "shards.json").read_bytes())["routes"] == {}
+    assert not (root / route.ROUTES).exists()
+    assert search.index_present(config.output_dir)
+    assert again.search is not None and again.search.indexed == 1
+
+
+@pytest.mark.usefixtures("routing_every_language")
 def test_an_edit_updates_the_routing_from_the_reindexed_shard(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SAMPLE, site)
@@ -134,11 +176,11 @@ def test_an_edit_updates_the_routing_from_the_reindexed_shard(tmp_path: Path) ->
 
 @pytest.fixture(scope="module")
 def both(
-    sample_site: tuple[Config, BuildResult], tmp_path_factory: pytest.TempPathFactory
+    routed_site: Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    """The sample site as built, and a copy whose manifest names no routing (the page then
-    loads every shard, as before routing), both served."""
-    config, _ = sample_site
+    """The sample site with every language routed, and a copy whose manifest names no
+    routing (the page then loads every shard), both served."""
+    config = routed_site
     plain = tmp_path_factory.mktemp("unrouted") / "build"
     shutil.copytree(config.output_dir, plain)
     manifest_path = plain / "pagefind" / "shards.json"
@@ -212,6 +254,7 @@ def test_routing_changes_no_result_count_or_suggestion(
     assert shown == before
 
 
+@pytest.mark.usefixtures("routing_every_language")
 def test_a_deleted_routing_is_written_again_by_the_next_build(tmp_path: Path) -> None:
     site = tmp_path / "site"
     shutil.copytree(SAMPLE, site)
