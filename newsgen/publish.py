@@ -95,6 +95,10 @@ def known(cache: Cache, folder: write.Folder) -> bool:
 
 def index_search(run: Run, articles: Sequence[Article], into: Path) -> search.IndexReport:
     """Index the search of the site written in `into`."""
+    # The bodies are read through another connection, which a write transaction still open
+    # on this one would keep waiting and then fail: the plan just stored is megabytes, more
+    # than SQLite's page cache holds, so it has taken the file's exclusive lock.
+    run.cache.commit()
     bodies = BodyReader(run.cache.path)
     try:
         return search.index_site(

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from newsgen import cbor, cli, search
+from newsgen import cache, cbor, cli, search
 from newsgen.build import BuildResult
 from newsgen.config import Config
 from newsgen.records import Article
@@ -211,6 +212,34 @@ def test_build_writes_one_bundle_per_language(sample_site: tuple[Config, BuildRe
         assert not (root / shard["name"] / "pagefind-ui.js").exists()
     assert result.search is not None
     assert (result.search.shards, result.search.indexed, result.search.records) == (4, 4, 11)
+
+
+def test_the_index_reads_bodies_past_a_plan_larger_than_sqlites_page_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write transaction larger than SQLite's page cache takes the file's exclusive lock
+    until it is committed, and the index reads the bodies through another connection: with
+    the plan stored and not committed, a build of 10,000 articles waited a minute and failed
+    ("database is locked"). A page cache of one page makes any write that large."""
+    connect = cache.Cache._connect
+
+    def small_page_cache(self: cache.Cache) -> sqlite3.Connection:
+        db = connect(self)
+        db.execute("PRAGMA cache_size=1")
+        return db
+
+    monkeypatch.setattr(cache.Cache, "_connect", small_page_cache)
+    monkeypatch.setattr(cache, "BUSY_SECONDS", 0.5)
+    site = tmp_path / "site"
+    shutil.copytree(SAMPLE, site)
+    _, result = build_site(site)
+    assert result.search is not None and result.search.indexed == result.search.shards > 0
+    assert result.notes == ()
+    german = site / "seeds" / "020_de0a11ce5eed0001.txt"
+    german.write_text(german.read_text(encoding="utf-8") + "\nTorfmoose wachsen.\n", "utf-8")
+    _, edited = build_site(site)
+    assert edited.search is not None and edited.search.indexed == 1
+    assert edited.notes == ()
 
 
 def test_rebuild_reindexes_only_the_edited_shard(tmp_path: Path) -> None:
