@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,6 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
     earlier run found. (Set before collection: importing a test module fills a cache.)"""
     factory: pytest.TempPathFactory = config._tmp_path_factory  # type: ignore[attr-defined]
     set_hypothesis_home_dir(factory.mktemp("hypothesis"))
+    # A suite started in the background by a shell without job control (`./scripts/test &`
+    # in a script) inherits Ctrl-C ignored, and so would every newsgen it starts: those the
+    # tests interrupt would never stop. With a handler here, they start with the default.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
