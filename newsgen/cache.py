@@ -548,7 +548,11 @@ class _Languages(Mapping[str, str]):
 class BodyReader:
     """Read-only access to article bodies, one connection per process. It connects when
     first used: in a worker's initializer, an error would make the pool start worker after
-    worker, each failing the same way."""
+    worker, each failing the same way.
+
+    Commit the cache before one reads: rows written and not committed are not seen, and a
+    write larger than SQLite's page cache spills into the file under an exclusive lock (a
+    rollback journal, not WAL: see Cache), which keeps every reader waiting, then failing."""
 
     def __init__(self, path: Path) -> None:
         self.path = path

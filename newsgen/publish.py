@@ -95,10 +95,7 @@ def known(cache: Cache, folder: write.Folder) -> bool:
 
 def index_search(run: Run, articles: Sequence[Article], into: Path) -> search.IndexReport:
     """Index the search of the site written in `into`."""
-    # The bodies are read through another connection, which a write transaction still open
-    # on this one would keep waiting and then fail: the plan just stored is megabytes, more
-    # than SQLite's page cache holds, so it has taken the file's exclusive lock.
-    run.cache.commit()
+    run.cache.commit()  # the plan just stored, megabytes (see BodyReader)
     bodies = BodyReader(run.cache.path)
     try:
         return search.index_site(
@@ -359,10 +356,7 @@ def write_site(
 
     if interrupted:  # a killed build may have left temporary files; finding them walks it all
         write.clean_temporaries(into)
-    # Renderers read bodies through connections of their own. Rows written but not committed
-    # here spill into the file, past SQLite's page cache, under an exclusive lock, which locks
-    # them out (a rollback journal, not WAL: see Cache).
-    cache.commit()
+    cache.commit()  # renderers read bodies through connections of their own (see BodyReader)
     # Into a new output folder, pages are written in place: no reader sees that folder
     # before `install` renames it, and renaming every page afterwards cost the parent a
     # tenth of a second per 10,000 pages.

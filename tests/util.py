@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -172,13 +172,14 @@ def next_tick(probe_dir: Path, folder: Path) -> None:
     newsgen.write.settled guards against. (The real clock, even where a test has made
     builds wait with settle_outputs.)"""
     st = folder.stat()
-    _clock_past(fs_clock, probe_dir, max(st.st_mtime_ns, st.st_ctime_ns))
+    _clock_past(probe_dir, max(st.st_mtime_ns, st.st_ctime_ns))
 
 
-def _clock_past(read: Callable[[Path], write.Clock], probe_dir: Path, changed: int) -> write.Clock:
-    """`read(probe_dir)` once the file system's clock it gives is past `changed`."""
+def _clock_past(probe_dir: Path, changed: int) -> write.Clock:
+    """The file system's clock read in `probe_dir` (by the real `fs_clock`, which
+    settle_outputs replaces in newsgen.write) once it is past `changed`."""
     deadline = time.monotonic() + TICK_DEADLINE
-    while (clock := read(probe_dir)).time <= changed:
+    while (clock := fs_clock(probe_dir)).time <= changed:
         assert time.monotonic() < deadline
         time.sleep(0.001)
     return clock
@@ -195,7 +196,7 @@ def settle_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
             return fs_clock(output)
         folders = [output, *(p for p in output.rglob("*") if p.is_dir() and not p.is_symlink())]
         newest = max(max(st.st_mtime_ns, st.st_ctime_ns) for st in map(os.stat, folders))
-        return _clock_past(fs_clock, output, newest)
+        return _clock_past(output, newest)
 
     monkeypatch.setattr(write, "fs_clock", settling)
 
