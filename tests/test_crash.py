@@ -23,7 +23,14 @@ import pytest
 
 from newsgen.write import MARKER
 from tests.conftest import MakeSite, build_site
-from tests.util import build_in_namespace, in_subprocess, needs_mounts, snapshot, start
+from tests.util import (
+    build_in_namespace,
+    differing,
+    in_subprocess,
+    needs_mounts,
+    snapshot,
+    start,
+)
 
 ARTICLES = 240
 TEMP = (".newsgen-", ".tmp")
@@ -107,6 +114,26 @@ def kill_after_staged(site: Path, count: int) -> None:
     assert build.returncode == -signal.SIGKILL
 
 
+def assert_same(folder: Path, expected: dict[str, bytes]) -> None:
+    """`folder` holds exactly the files of `expected`; a failure names the files that differ
+    and shows the first line where the first of them does (a whole site's dump says neither)."""
+    found = snapshot(folder)
+    names = differing(found, expected)
+    assert names == [], (
+        f"{len(names)} files differ: {names[:20]}; {first_difference(found, expected, names[0])}"
+    )
+
+
+def first_difference(found: dict[str, bytes], expected: dict[str, bytes], name: str) -> str:
+    if name not in found or name not in expected:
+        return f"{name} is {'missing' if name not in found else 'not expected'}"
+    pairs = zip(found[name].splitlines(), expected[name].splitlines(), strict=False)
+    line, (got, wanted) = next(
+        ((n, p) for n, p in enumerate(pairs, 1) if p[0] != p[1]), (0, (b"", b""))
+    )
+    return f"{name} line {line}: {got[:300]!r} instead of {wanted[:300]!r}"
+
+
 def assert_whole(output: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:
     """Every page is the old version or the new one; a leftover temporary file is never
     named like a page. The marker says which build wrote the folder (the old one until the
@@ -167,7 +194,7 @@ def test_three_kills_then_a_rebuild_equal_a_clean_build(
     done = in_subprocess("build", "--site", str(site_at_a), "-q")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert snapshot(output) == new
+    assert_same(output, new)
     assert temporaries(output) == []
 
 
@@ -193,7 +220,7 @@ def test_a_kill_while_pages_are_renamed_leaves_each_page_whole(
     assert_whole(output, old, new)
     _, result = build_site(site_at_a)
     assert result.problems == ()
-    assert snapshot(output) == new
+    assert_same(output, new)
 
 
 def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up(
@@ -218,7 +245,7 @@ def test_a_first_build_killed_leaves_no_output_folder_and_the_next_one_cleans_up
     assert not (site / "build").exists()
     assert [p.name for p in beside] == [f"{TEMP[0]}{build.pid}-build{TEMP[1]}"]
     build_site(site)
-    assert snapshot(site / "build") == versions["A"]
+    assert_same(site / "build", versions["A"])
     assert [p.name for p in site.iterdir() if p.name.startswith(TEMP[0])] == []
 
 
@@ -267,9 +294,9 @@ def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
     done = build_over_mount(site_at_a, prepare, tmp_path / "after")
     assert done.returncode == 1, done.stderr
     error_line(done.stderr, site_at_a / "build", "No space left on device")
-    assert snapshot(tmp_path / "after") == old
+    assert_same(tmp_path / "after", old)
     build_site(site_at_a)  # with room again, the next build completes the site
-    assert snapshot(site_at_a / "build") == versions["B"]
+    assert_same(site_at_a / "build", versions["B"])
 
 
 @needs_mounts
@@ -308,7 +335,7 @@ def test_a_read_only_output_is_a_clear_error_and_the_old_site_stays(
     done = build_over_mount(site_at_a, prepare, tmp_path / "after")
     assert done.returncode == 1, done.stderr
     error_line(done.stderr, site_at_a / "build", "Read-only file system")
-    assert snapshot(tmp_path / "after") == old
+    assert_same(tmp_path / "after", old)
 
 
 def test_a_file_where_a_folder_must_go_is_a_clear_error(
@@ -326,7 +353,7 @@ def test_a_file_where_a_folder_must_go_is_a_clear_error(
         "left as they were; free some space, make the folder writable, or choose another "
         "with --output\n"
     )
-    assert snapshot(output) == old
+    assert_same(output, old)
     blocker.unlink()
     build_site(site_at_a)
-    assert snapshot(output) == versions["B"]
+    assert_same(output, versions["B"])
