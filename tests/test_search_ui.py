@@ -190,6 +190,16 @@ def test_an_excerpt_cut_from_inside_the_text_says_so(page: Page, served: str) ->
     expect(page.locator(".search-excerpt")).to_have_text(re.compile(r"^Damit sollen .+\S …$"))
 
 
+def test_a_highlight_is_the_word_without_the_punctuation_beside_it(page: Page, served: str) -> None:
+    """Pagefind marks "canadien." (the sentence's end) as the word found; the reader sees
+    "canadien" highlighted and the full stop after it, as written."""
+    page.goto(served + "search/?q=canadien")
+    excerpt = page.locator(".search-excerpt")
+    expect(excerpt).to_have_count(1)
+    expect(excerpt.locator("mark")).to_have_text(["canadien"])
+    expect(excerpt).to_contain_text("visa canadien. ")
+
+
 def test_results_in_the_site_language_carry_no_language_mark(page: Page, served: str) -> None:
     page.goto(served + "search/?q=diplomatici")
     expect(page.locator(".search-result")).to_have_count(1)

@@ -503,6 +503,17 @@
   // one loss: text that itself holds `&lt;` shows as `<`.
   const unescapeExcerpt = (piece) => piece.replace(/&lt;|&gt;/g, (m) => (m === "&lt;" ? "<" : ">"));
 
+  // Pagefind marks a word with the punctuation around it ("canadien.", "(Québec)"): the
+  // highlight is the word alone, the punctuation stays beside it as plain text.
+  const markedWord = (words) => {
+    const [, before, word, after] = words.match(/^([\p{P}\p{S}]*)(.*?)([\p{P}\p{S}]*)$/su);
+    if (!word) return [element("mark", "", words)];
+    const parts = [element("mark", "", word)];
+    if (before) parts.unshift(document.createTextNode(before));
+    if (after) parts.push(document.createTextNode(after));
+    return parts;
+  };
+
   // An excerpt cut from inside the text says so: "…" where it does not begin or end with it.
   const excerptOf = (excerpt, content) => {
     const paragraph = element("p", "summary search-excerpt");
@@ -514,7 +525,7 @@
       } else if (piece) {
         const words = unescapeExcerpt(piece);
         plain += words;
-        paragraph.append(marked ? element("mark", "", words) : document.createTextNode(words));
+        paragraph.append(...(marked ? markedWord(words) : [document.createTextNode(words)]));
       }
     }
     const text = squeeze(String(content || ""));
