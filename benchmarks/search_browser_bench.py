@@ -13,7 +13,9 @@ to the first result in the page. Prints one JSON line per size:
 Memory: the peak of the summed PSS of this process and all its children (the Pagefind
 services), sampled every 50 ms; the summed RSS and the largest process's RSS beside it.
 Bytes: the median of each kind of file (Pagefind's metadata, index chunks, filters,
-fragments, WebAssembly, scripts) beside the total, and the load average beside the times.
+fragments, WebAssembly, scripts) beside the total, and the load average beside the times. The
+local server sends files as they are; `query_kb_text_gzipped` is the same query as a host that
+gzips text sends it (its scripts, styles, page and JSON; Pagefind's own files are gzip already).
 
 Comparing versions: build each one's output with its own newsgen on PYTHONPATH (the harness
 only needs the search page to draw `.search-result` elements for `?q=`), then load them in
@@ -32,6 +34,7 @@ as 73519 at 100k, is in one article: report such figures apart from the default 
 from __future__ import annotations
 
 import argparse
+import gzip
 import html
 import json
 import os
@@ -45,6 +48,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.append(str(Path(__file__).resolve().parent.parent))
@@ -159,6 +163,27 @@ def kind_of(url: str) -> str:
     return next((kind for end, kind in KINDS.items() if path.endswith(end)), "other")
 
 
+# What a static host compresses on the way (Netlify, Cloudflare Pages, GitHub Pages; nginx
+# with the `.gz` copies of `compress: true`): text. Pagefind's own files are gzip already.
+TEXT = (".html", ".js", ".css", ".json", ".svg", ".xml", "/")
+
+
+def compressed_size(output: Path, url: str, sent: int, headers: int) -> int:
+    """The bytes a host that gzips text responses would send for `url` (the local server
+    sends files as they are): headers, then the file gzipped when that is smaller."""
+    path = urlsplit(url).path
+    if not path.endswith(TEXT):
+        return sent
+    name = output / unquote(path).lstrip("/")
+    if path.endswith("/"):
+        name = name / "index.html"
+    try:
+        data = name.read_bytes()
+    except OSError:
+        return sent
+    return headers + min(len(data), len(gzip.compress(data, 6, mtime=0)))
+
+
 def in_browser(
     outputs: list[Path], runs: int, log: bool, words: Sequence[str] = WORDS
 ) -> list[dict[str, object]]:
@@ -180,13 +205,21 @@ def in_browser(
                     # Counted from the network, workers' requests included (Pagefind fetches
                     # its index in a worker, out of sight of the page's performance entries).
                     seen: list[tuple[float, float, str, int]] = []
+                    gzipped: list[int] = []
 
-                    def finished(request: Request, seen: list[Any] = seen) -> None:
+                    def finished(
+                        request: Request,
+                        seen: list[Any] = seen,
+                        gzipped: list[int] = gzipped,
+                        output: Path = outputs[n],
+                    ) -> None:
                         sizes = request.sizes()
-                        total = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                        headers = sizes["responseHeadersSize"]
+                        total = sizes["responseBodySize"] + headers
                         timing = request.timing
                         start, took = timing["startTime"], timing["responseEnd"]
                         seen.append((start, took, request.url, total))
+                        gzipped.append(compressed_size(output, request.url, total, headers))
 
                     context.on("requestfinished", finished)
                     page = context.new_page()
@@ -197,7 +230,11 @@ def in_browser(
                     origin = page.evaluate("performance.timeOrigin")
                     page.wait_for_load_state("networkidle")
                     loads.append(os.getloadavg()[0])
-                    counts = {"all": sum(size for *_, size in seen), "requests": len(seen)}
+                    counts = {
+                        "all": sum(size for *_, size in seen),
+                        "gzip": sum(gzipped),
+                        "requests": len(seen),
+                    }
                     for *_, address, size in seen:
                         kind = kind_of(address)
                         counts[kind] = counts.get(kind, 0) + size
@@ -215,6 +252,7 @@ def in_browser(
             "first_result_ms_range": [round(min(times)), round(max(times))],
             "load_avg_1min": [round(min(loads), 1), round(max(loads), 1)],
             "query_kb": round(statistics.median(t["all"] for t in counts) / 1000),
+            "query_kb_text_gzipped": round(statistics.median(t["gzip"] for t in counts) / 1000),
             "requests": round(statistics.median(t["requests"] for t in counts)),
             "kb_by_kind": {
                 kind: round(statistics.median(t.get(kind, 0) for t in counts) / 1000)
