@@ -266,6 +266,19 @@ def test_site_without_articles_has_an_empty_manifest(make_site: MakeSite) -> Non
     assert result.search is not None and result.search.shards == 0
 
 
+@pytest.mark.parametrize(
+    ("language", "names"),
+    [("it", ["Anno", "Lingua", "Luogo"]), ("fr", ["Année", "Langue", "Lieu"])],
+)
+def test_the_manifest_names_the_filters_in_alphabetical_order_accents_aside(
+    make_site: MakeSite, language: str, names: list[str]
+) -> None:
+    """The page shows the filters in the manifest's order (no collator to set up in it)."""
+    config, _ = build_site(make_site({"newsgen.yaml": f"title: T\nlanguage: {language}\n"}))
+    manifest = json.loads((config.output_dir / "pagefind" / "shards.json").read_text("utf-8"))
+    assert manifest["filters"] == names
+
+
 def test_a_refused_request_raises_with_pagefinds_message() -> None:
     with search.PagefindService() as service, pytest.raises(search.SearchError) as caught:
         service.request({"type": "WriteFiles", "index_id": 99, "output_path": "/nowhere"})

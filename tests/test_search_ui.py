@@ -438,6 +438,11 @@ def test_nothing_shifts_while_the_results_load(browser: Browser, served: str, si
     context.close()
 
 
+def test_the_filters_are_shown_in_alphabetical_order(page: Page, served: str) -> None:
+    page.goto(served + "search/?q=governo")
+    expect(page.locator(".search-filter summary")).to_have_text(["Anno", "Lingua", "Luogo"])
+
+
 def test_filter_counts_are_those_of_the_results(reader: Page, served: str) -> None:
     """Counted once the filters are loaded, whichever comes first (counts made before were
     zero for values Pagefind had not loaded yet)."""

@@ -697,7 +697,7 @@
     const groups = new Map(); // name -> its list of values
     const loadValues = () =>
       engine.loadFilters().then(drawValues, (error) => console.error("newsgen search:", error));
-    for (const name of [...engine.filterNames].sort((a, b) => a.localeCompare(b, siteLang))) {
+    for (const name of engine.filterNames) {
       const group = element("details", "search-filter");
       group.append(element("summary", "", name));
       group.addEventListener("toggle", () => group.open && loadValues());
