@@ -205,21 +205,17 @@ def in_browser(
                     # Counted from the network, workers' requests included (Pagefind fetches
                     # its index in a worker, out of sight of the page's performance entries).
                     seen: list[tuple[float, float, str, int]] = []
-                    gzipped: list[int] = []
+                    headers: list[int] = []
 
                     def finished(
-                        request: Request,
-                        seen: list[Any] = seen,
-                        gzipped: list[int] = gzipped,
-                        output: Path = outputs[n],
+                        request: Request, seen: list[Any] = seen, headers: list[int] = headers
                     ) -> None:
                         sizes = request.sizes()
-                        headers = sizes["responseHeadersSize"]
-                        total = sizes["responseBodySize"] + headers
+                        total = sizes["responseBodySize"] + sizes["responseHeadersSize"]
                         timing = request.timing
                         start, took = timing["startTime"], timing["responseEnd"]
                         seen.append((start, took, request.url, total))
-                        gzipped.append(compressed_size(output, request.url, total, headers))
+                        headers.append(sizes["responseHeadersSize"])
 
                     context.on("requestfinished", finished)
                     page = context.new_page()
@@ -230,6 +226,11 @@ def in_browser(
                     origin = page.evaluate("performance.timeOrigin")
                     page.wait_for_load_state("networkidle")
                     loads.append(os.getloadavg()[0])
+                    # Gzipped once the load is over: this process serves the page too.
+                    gzipped = (
+                        compressed_size(outputs[n], address, size, head)
+                        for (*_, address, size), head in zip(seen, headers, strict=True)
+                    )
                     counts = {
                         "all": sum(size for *_, size in seen),
                         "gzip": sum(gzipped),
