@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -228,6 +229,14 @@ def test_a_german_word_fetches_no_other_languages_index_and_finds_the_same(
     *before, _ = _shown(page.context.new_page(), unrouted, "Bundesregierung")
     assert shown == before
     assert errors == []
+
+
+def test_a_search_fetches_each_file_once(page: Page, both: tuple[str, str]) -> None:
+    """The files the page asks for ahead of Pagefind are the ones Pagefind then takes."""
+    for url in both:
+        *_, fetched = _shown(page.context.new_page(), url, "president")
+        assert [u for u, n in Counter(fetched).items() if n > 1] == []
+        assert any(u.split("?")[0].endswith(".pf_index") for u in fetched)
 
 
 @pytest.mark.parametrize(
