@@ -204,18 +204,17 @@ def in_browser(
                     context = browser.new_context()  # its own, empty cache
                     # Counted from the network, workers' requests included (Pagefind fetches
                     # its index in a worker, out of sight of the page's performance entries).
-                    seen: list[tuple[float, float, str, int]] = []
-                    headers: list[int] = []
+                    # Start, duration, URL, bytes, of which headers.
+                    seen: list[tuple[float, float, str, int, int]] = []
 
-                    def finished(
-                        request: Request, seen: list[Any] = seen, headers: list[int] = headers
-                    ) -> None:
+                    def finished(request: Request, seen: list[Any] = seen) -> None:
                         sizes = request.sizes()
-                        total = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                        head = sizes["responseHeadersSize"]
                         timing = request.timing
                         start, took = timing["startTime"], timing["responseEnd"]
-                        seen.append((start, took, request.url, total))
-                        headers.append(sizes["responseHeadersSize"])
+                        seen.append(
+                            (start, took, request.url, sizes["responseBodySize"] + head, head)
+                        )
 
                     context.on("requestfinished", finished)
                     page = context.new_page()
@@ -229,21 +228,21 @@ def in_browser(
                     # Gzipped once the load is over: this process serves the page too.
                     gzipped = (
                         compressed_size(outputs[n], address, size, head)
-                        for (*_, address, size), head in zip(seen, headers, strict=True)
+                        for *_, address, size, head in seen
                     )
                     counts = {
-                        "all": sum(size for *_, size in seen),
+                        "all": sum(size for *_, size, _ in seen),
                         "gzip": sum(gzipped),
                         "requests": len(seen),
                     }
-                    for *_, address, size in seen:
+                    for *_, address, size, _ in seen:
                         kind = kind_of(address)
                         counts[kind] = counts.get(kind, 0) + size
                     transferred[n].append(counts)
                     context.close()
                     if log:
                         print(f"{outputs[n]} {word}: first result {firsts[n][-1]:.0f} ms")
-                        for start, took, address, size in sorted(seen):
+                        for start, took, address, size, _ in sorted(seen):
                             path = address.removeprefix(url.rstrip("/"))
                             print(f"  {start - origin:6.0f} +{took:5.0f} ms {size:8d} B  {path}")
         browser.close()

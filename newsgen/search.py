@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import time
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from newsgen import __version__, cbor, route
-from newsgen.plan import article_url
+from newsgen.plan import article_url, fold
 from newsgen.records import Article
 from newsgen.write import write_atomic
 
@@ -643,7 +642,7 @@ def _write_manifest(
     data = {
         # In the order the page shows them (sorted here: a collator in the page cost 11 ms of
         # its main thread before the first result).
-        "filters": sorted(FILTER_NAMES.get(site_language, FILTER_NAMES["en"]), key=_unaccented),
+        "filters": sorted(FILTER_NAMES.get(site_language, FILTER_NAMES["en"]), key=fold),
         # Language → digest of its routing (`route/<lang>/`); a language not named here is
         # not routed: a query loads all its shards.
         "routes": routes,
@@ -662,13 +661,6 @@ def _write_manifest(
     # One line: the search page loads it before anything else.
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     write_atomic(root / MANIFEST, (text + "\n").encode())
-
-
-def _unaccented(name: str) -> str:
-    """`name` without its accents, case folded: "Année" sorts as "annee", before "Langue"."""
-    return "".join(
-        c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c)
-    ).casefold()
 
 
 def _first_files(folder: Path) -> dict[str, Any]:

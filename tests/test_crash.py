@@ -127,11 +127,13 @@ def assert_same(folder: Path, expected: dict[str, bytes]) -> None:
 def first_difference(found: dict[str, bytes], expected: dict[str, bytes], name: str) -> str:
     if name not in found or name not in expected:
         return f"{name} is {'missing' if name not in found else 'not expected'}"
-    pairs = zip(found[name].splitlines(), expected[name].splitlines(), strict=False)
-    line, (got, wanted) = next(
-        ((n, p) for n, p in enumerate(pairs, 1) if p[0] != p[1]), (0, (b"", b""))
-    )
-    return f"{name} line {line}: {got[:300]!r} instead of {wanted[:300]!r}"
+    got, wanted = found[name].splitlines(), expected[name].splitlines()
+    for line, (mine, theirs) in enumerate(zip(got, wanted, strict=False), 1):
+        if mine != theirs:
+            return f"{name} line {line}: {mine[:300]!r} instead of {theirs[:300]!r}"
+    if len(got) != len(wanted):
+        return f"{name}: {len(got)} lines instead of {len(wanted)}, the shared ones alike"
+    return f"{name}: the same lines, other line endings"
 
 
 def assert_whole(output: Path, old: dict[str, bytes], new: dict[str, bytes]) -> None:

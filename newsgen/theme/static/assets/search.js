@@ -28,15 +28,18 @@
   // the chain. The filters' values, as many files again as there are shards, load only when
   // a reader opens the filters or the URL chooses one.
 
-  // Asked for before Pagefind asks, and handed to it when it does (see fetchOnce). Not as
-  // <link rel="preload">: the links cost 20–25 ms of the main thread a load at 10k articles
-  // (Chromium's CPU profile). A failure is Pagefind's to report, when it asks.
+  // Asked for once, before Pagefind asks, and handed to it when it does (see fetchOnce). Not
+  // as <link rel="preload">: the links cost 20–25 ms of the main thread a load at 10k
+  // articles (Chromium's CPU profile). A failure is Pagefind's to report, when it asks.
+  const asked = new Set(); // URLs asked for ahead
   const ahead = new Map(); // URL -> its response, until Pagefind asks for it
   const preload = (href) => {
     const url = new URL(href, location.href).href;
+    if (asked.has(url)) return;
+    asked.add(url);
     if (url.split("?")[0].endsWith(".pagefind")) {
       fetchOnce(url).catch(() => {}); // kept as bytes: a language's Pagefinds all ask for it
-    } else if (!ahead.has(url)) {
+    } else {
       const response = fetchAsItWas(url);
       response.catch(() => {});
       ahead.set(url, response);
@@ -173,7 +176,7 @@
     const key = shards.map((shard) => shard.name).join(" ");
     if (!language.wrappers.has(key)) {
       const [first, ...others] = shards;
-      for (const shard of shards) if (shard.meta) preloadOnce(folder(shard) + shard.meta);
+      for (const shard of shards) if (shard.meta) preload(folder(shard) + shard.meta);
       const lang = language.lang;
       const options = {basePath: folder(first), baseUrl: text.base, excerptLength: 24, metaCacheTag: first.digest, noWorker: true};
       const wrapper = createIn(language, options).then(async (pagefind) => {
@@ -201,12 +204,6 @@
     const made = (language.gate || Promise.resolve()).then(() => language.module.createInstance(options));
     language.gate = made.then((pagefind) => pagefind.search("")).catch(() => {});
     return made;
-  };
-
-  const preloaded = new Set();
-  const preloadOnce = (href) => {
-    if (!preloaded.has(href)) preload(href);
-    preloaded.add(href);
   };
 
   // --- routing: which shards can hold a word (newsgen/route.py) ----------------------------
@@ -267,8 +264,8 @@
       for (const key of keysOf(term) || []) {
         if (!keys.has(key)) continue;
         const name = `${lang}_${hexOf(key)}`;
-        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/pagefind.${name}.pf_meta?ts=${tag}`);
-        preloadOnce(`${routeFolder(lang)}${hexOf(key)}/index/${name}.pf_index?ts=${tag}`);
+        preload(`${routeFolder(lang)}${hexOf(key)}/pagefind.${name}.pf_meta?ts=${tag}`);
+        preload(`${routeFolder(lang)}${hexOf(key)}/index/${name}.pf_index?ts=${tag}`);
       }
     }
   };
