@@ -411,6 +411,10 @@ def write_site(
             _list_ahead(out, keys, listed)
         write.commit(staged)
     except BaseException:
+        # A worker still on its last span when another failed stages files until that span
+        # ends: they are cleaned once it has (CI found one such file after a full disk).
+        if workers is not None:
+            workers.close()
         write.clean_temporaries(into)
         raise
     written = len(stale) + sum(1 for url in copied if not url.endswith(COPIES)) + len(shown)
