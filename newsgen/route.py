@@ -186,12 +186,24 @@ def _skip_pages(raw: bytes, at: int) -> int:
     return match.end()
 
 
+def keys_of(folder: Path) -> list[str] | None:
+    """The keys of the routing in `folder`, as its `keys.json` lists them; None when it cannot
+    be read."""
+    try:
+        keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))["keys"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return [str(key) for key in keys] if isinstance(keys, list) else None
+
+
 def routed_words(folder: Path, order: Sequence[str]) -> dict[str, set[str]]:
     """The words of each shard as the routing written before holds them (so that a rebuild
     reads only the shards it re-indexed); empty where there is no readable routing."""
     found: dict[str, set[str]] = {name: set() for name in order}
+    keys = keys_of(folder)
+    if keys is None:
+        return {}
     try:
-        keys = json.loads((folder / "keys.json").read_text(encoding="utf-8"))["keys"]
         for key in keys:
             meta = _unpack(next((folder / key.encode().hex()).glob("*.pf_meta")).read_bytes())
             names = [str(page[0]) for page in meta[1]]

@@ -259,6 +259,7 @@ def test_site_without_articles_has_an_empty_manifest(make_site: MakeSite) -> Non
     root = config.output_dir / "pagefind"
     assert json.loads((root / "shards.json").read_text(encoding="utf-8")) == {
         "filters": ["Language", "Place", "Year"],
+        "route_keys": {},
         "routes": {},
         "shards": [],
     }

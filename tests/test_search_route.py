@@ -127,6 +127,11 @@ def test_the_routing_holds_exactly_the_words_of_each_shards_index(routed_site: C
     root = routed_site.output_dir / "pagefind"
     manifest = json.loads((root / "shards.json").read_text(encoding="utf-8"))
     assert sorted(manifest["routes"]) == ["de", "en", "fr", "it"]
+    # The page reads each language's keys from the manifest, with it: the routing's own.
+    for lang, keys in manifest["route_keys"].items():
+        listing = json.loads((root / route.ROUTES / lang / "keys.json").read_bytes())
+        assert keys == listing["keys"] and keys
+    assert sorted(manifest["route_keys"]) == ["de", "en", "fr", "it"]
     for shard in manifest["shards"]:
         words = _routed(root, shard["lang"])[shard["name"]]
         assert words == route.shard_words(root / shard["name"]) and words

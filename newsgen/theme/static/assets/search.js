@@ -137,15 +137,14 @@
       }
       if (routes[lang]) routeTags.set(new URL(routeFolder(lang), location.href).href, routes[lang]);
     }
+    // A routed language's keys come with the manifest (an empty list when the build could
+    // not read them: the language is then searched whole, as one not routed).
+    const routeKeys = manifest.route_keys || {};
     const languages = await Promise.all(
       [...byLang].map(async ([lang, shards]) => {
-        const keys = routes[lang]
-          ? fetch(routeFolder(lang) + "keys.json")
-              .then((r) => r.json())
-              .then((listing) => new Set(listing.keys))
-          : null;
-        keys?.then((present) => preloadRoutes(lang, present));
-        return {lang, shards, module: await modules.get(lang), keys: await keys, wrappers: new Map()};
+        const keys = routes[lang] && routeKeys[lang]?.length ? new Set(routeKeys[lang]) : null;
+        if (keys) preloadRoutes(lang, keys);
+        return {lang, shards, module: await modules.get(lang), keys, wrappers: new Map()};
       }),
     );
     const engine = {languages, filterNames: (manifest.shards.length && manifest.filters) || [], filtersLoaded: false, filters: null};
