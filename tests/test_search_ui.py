@@ -4,7 +4,9 @@ filters, accessibility on a phone and a desktop in both schemes, nothing shiftin
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -16,8 +18,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, Route, expect
 
+from newsgen import search
 from newsgen.build import BuildResult
 from newsgen.config import Config
+from tests.conftest import SAMPLE, build_site
 from tests.site_pages import serve
 from tests.test_reader import AXE_OPTIONS, CLS, VIEWPORTS
 
@@ -292,6 +296,38 @@ def test_sorting_by_date_puts_the_newest_first_and_undated_last(page: Page, serv
     )
     assert dates == sorted(dates, reverse=True)
     assert dates == ["2020-04-05", "2012-08-17", "2012-07-03", ""]
+
+
+@pytest.fixture(scope="module")
+def bucketed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample site with each language in buckets of one article (as a large archive's
+    languages are in buckets of 1,000–2,500), served."""
+    site = tmp_path_factory.mktemp("bucketed") / "site"
+    shutil.copytree(SAMPLE, site)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "SHARD_SIZE", 1)
+        config, _ = build_site(site)
+    manifest = json.loads((config.output_dir / "pagefind" / "shards.json").read_bytes())
+    assert sum(shard["lang"] == "en" for shard in manifest["shards"]) >= 3
+    with serve(config.output_dir, config.base_path) as url:
+        yield url
+
+
+@pytest.mark.parametrize("query", ["president", ""])
+def test_sorting_by_date_is_exact_across_buckets(page: Page, bucketed: str, query: str) -> None:
+    """Pagefind merges the buckets of a language by each result's rank within its own bucket,
+    not by date: the page merges them by date itself. Without words, a filter's results are
+    sorted by date too."""
+    filters = "" if query else "&f=Lingua%3Ainglese"
+    page.goto(f"{bucketed}search/?q={query}&sort=date{filters}")
+    expect(page.locator(STATUS)).not_to_be_empty()
+    dates = page.locator(".search-result").evaluate_all(
+        "items => items.map(i => i.querySelector('time')?.getAttribute('datetime') || '')"
+    )
+    dated = [d for d in dates if d]
+    assert len(dates) >= 3 and len(dated) >= (3 if query else 1)
+    assert dated == sorted(dated, reverse=True)
+    assert dates == [*dated, *[""] * (len(dates) - len(dated))]  # undated last
 
 
 def test_the_undated_articles_can_be_chosen(page: Page, served: str) -> None:

@@ -329,8 +329,8 @@
       pagefind.search(query, sorting),
       ...terms.map((term) => pagefind.search(`"${term}"`, {filters})),
     ]);
-    const missing = terms.find((_, i) => !exact[i].results.length);
-    if (missing !== undefined) return {results: [], counts: {}, missing};
+    const missing = terms.filter((_, i) => !exact[i].results.length);
+    if (missing.length) return {results: [], counts: {}, missing};
     let allowed = new Set(exact[0].results.map((r) => r.id));
     for (const found of exact.slice(1)) {
       const ids = new Set(found.results.map((r) => r.id));
@@ -338,7 +338,7 @@
     }
     const results = ranked.results.filter((r) => allowed.has(r.id));
     const counts = terms.length === 1 ? exact[0].filters : await countsOf(pagefind, terms[0], filters, exact[0].filters, allowed);
-    return {results, counts, missing: null};
+    return {results, counts, missing};
   };
 
   // Filter counts of a query of several words: for each value the first word's quoted search
@@ -365,9 +365,12 @@
     for (const [name, values] of state.filters) if (values.size) filters[name] = {any: [...values]};
     if (!terms.length) {
       if (!Object.keys(filters).length) return null;
+      const groups = engine.languages.flatMap((language) =>
+        groupsOf(language.shards, "date").map((group) => [language, group]),
+      );
       const found = await Promise.all(
-        engine.languages.map(async (language) => {
-          const {pagefind} = await wrapperOf(engine, language, language.shards);
+        groups.map(async ([language, group]) => {
+          const {pagefind} = await wrapperOf(engine, language, group);
           return pagefind.search(null, {filters, sort: {date: "desc"}});
         }),
       );
@@ -381,23 +384,34 @@
     }
     // The shards the routes name; where they give nothing at all, every shard, as before:
     // which word is in no article ("did you mean") is told by all of them.
-    const nothing = {results: [], counts: {}, missing: null};
-    const searchIn = async (language, shards) =>
-      shards.length ? searchLanguage(await wrapperOf(engine, language, shards), terms, state.q, filters, state.sort) : nothing;
-    let found = await Promise.all(
-      engine.languages.map(async (language) => searchIn(language, await routeOf(language, terms))),
-    );
+    const nothing = {results: [], counts: {}, missing: []};
+    const searchIn = async (language, shards) => {
+      if (!shards.length) return [nothing];
+      return Promise.all(
+        groupsOf(shards, state.sort).map(async (group) => searchLanguage(await wrapperOf(engine, language, group), terms, state.q, filters, state.sort)),
+      );
+    };
+    let found = (
+      await Promise.all(engine.languages.map(async (language) => searchIn(language, await routeOf(language, terms))))
+    ).flat();
     if (found.every((f) => !f.results.length)) {
-      found = await Promise.all(engine.languages.map((language) => searchIn(language, language.shards)));
+      found = (await Promise.all(engine.languages.map((language) => searchIn(language, language.shards)))).flat();
     }
     return {
       lists: found.map((f) => f.results),
       counts: addCounts({}, found.map((f) => f.counts)),
       sort: state.sort,
-      missing: terms.filter((t) => found.every((f) => f.missing === t)),
+      // A word in none of the shards searched (each may lack some: by date, each is alone).
+      missing: terms.filter((t) => found.every((f) => f.missing.includes(t))),
       complete,
     };
   };
+
+  // The shards of a language searched by one Pagefind each: all of them by relevance; sorted
+  // by date, each bucket by its own, and the lists merged by date (cursorOf), since Pagefind
+  // merges a language's buckets by each result's rank within its own bucket, not by date
+  // (the first result could be any bucket's newest).
+  const groupsOf = (shards, sort) => (sort === "date" ? shards.map((shard) => [shard]) : [shards]);
 
   // Results in one list. By relevance: Pagefind's scores, each language's from its own index
   // (BM25 over its own words). By date: newest first, each language's list already in date
