@@ -162,6 +162,22 @@ def test_a_word_far_from_every_indexed_word_offers_nothing(page: Page, served: s
     expect(page.locator(".search-suggestions")).to_be_hidden()
 
 
+def test_a_query_that_finds_nothing_says_what_to_try_and_links_the_archive(
+    page: Page, served: str
+) -> None:
+    hint = page.locator(".search-hint")
+    page.goto(served + "search/?q=zzqx")
+    expect(hint).to_have_text(
+        "Controlla l’ortografia o prova con meno parole, o con altre. Sfoglia l’archivio"
+    )
+    archive = page.locator("header nav a", has_text="Archivio")
+    link = hint.get_by_role("link", name="Sfoglia l’archivio")
+    assert link.get_attribute("href") == archive.get_attribute("href")
+    page.goto(served + "search/?q=president")
+    expect(page.locator(LINK)).to_have_count(4)
+    expect(hint).to_be_hidden()
+
+
 # --- results as teasers ---------------------------------------------------------------------
 
 

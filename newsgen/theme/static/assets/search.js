@@ -712,6 +712,12 @@
     status.setAttribute("aria-live", "polite");
     const suggestions = element("p", "search-suggestions");
     suggestions.hidden = true;
+    // Where a query finds nothing: what to try, and the way to every article without search.
+    const hint = element("p", "search-hint", text.hint + " ");
+    const browse = element("a", "", text.browse);
+    browse.setAttribute("href", text.archive);
+    hint.append(browse);
+    hint.hidden = true;
     const list = element("ol", "search-results");
     const more = element("button", "search-more", text.more);
     more.type = "button";
@@ -829,6 +835,7 @@
       list.replaceChildren();
       suggestions.replaceChildren();
       suggestions.hidden = true;
+      hint.hidden = true;
       shownCount = 0;
       if (!outcome) {
         cursor = null;
@@ -843,6 +850,7 @@
       if (mine !== ticket) return;
       // Announced once the results it counts are there to be read.
       status.textContent = statusOf(cursor.total, state.q);
+      hint.hidden = cursor.total > 0 || !termsOf(state.q).length;
       if (scroll !== null) window.scrollTo(0, scroll);
       if (!outcome.complete) await recount();
       if (!cursor.total && outcome.missing.length) offer(state, outcome.missing, mine);
@@ -918,7 +926,7 @@
       draw(state, {shown: event.state?.shown || PAGE_SIZE, scroll: event.state?.scroll ?? 0});
     });
 
-    box.replaceChildren(controls, status, suggestions, list, more);
+    box.replaceChildren(controls, status, hint, suggestions, list, more);
     document.getElementById("search-needs-js")?.remove();
     const state = stateFrom(location.search);
     // Words typed while the index was loading win over an empty query in the URL: typed
