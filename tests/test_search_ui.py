@@ -156,6 +156,27 @@ def test_a_misspelt_word_offers_the_indexed_word_nearest_to_it(page: Page, serve
     expect(page.locator(BOX)).to_have_value("bundesregierung")
 
 
+def folded(word: str) -> str:
+    """Case and accents aside, as the page compares words."""
+    return "".join(
+        c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c)
+    ).lower()
+
+
+def test_a_headline_marks_the_words_found_as_its_excerpt_does(page: Page, served: str) -> None:
+    """Its words written as the query word is, or as a word its excerpt marks, case and
+    accents aside; nothing else."""
+    page.goto(served + "search/?q=PRESIDENT")
+    expect(page.locator(LINK)).to_have_count(4)
+    for result in page.locator(".search-result").all():
+        title = result.locator(LINK)
+        forms = {folded(m) for m in result.locator(".search-excerpt mark").all_inner_texts()}
+        words = re.findall(r"\w+", title.inner_text())
+        expected = [w for w in words if folded(w) in forms | {"president"}]
+        assert title.locator("mark").all_inner_texts() == expected
+    assert page.locator(f"{LINK} mark").all_inner_texts() == ["President", "président"]
+
+
 def test_a_word_far_from_every_indexed_word_offers_nothing(page: Page, served: str) -> None:
     page.goto(served + "search/?q=zzqx")
     expect(page.locator(STATUS)).to_have_text("Nessun risultato per «zzqx»")

@@ -540,6 +540,26 @@
     return parts;
   };
 
+  // The words of a headline marked as its excerpt marks them: those written as a query word
+  // is, or as a word the excerpt marks (Pagefind marks every form of the query's stems that
+  // it shows), case and accents aside. A form only the stemmer would tell (the page has
+  // none) stays plain: a headline found by it shows no mark rather than a wrong one.
+  const foundForms = (terms, excerpt) => {
+    const forms = new Set(terms.map(fold));
+    const marked = String(excerpt || "").match(/<mark>.*?<\/mark>/gsu) || [];
+    for (const words of marked) {
+      for (const word of unescapeExcerpt(words.slice(6, -7)).match(WORD) || []) forms.add(fold(word));
+    }
+    return forms;
+  };
+  const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+
+  const headlineOf = (title, forms) =>
+    String(title)
+      .split(/([\p{L}\p{M}\p{N}]+)/u)
+      .filter(Boolean)
+      .map((piece) => (forms.has(fold(piece)) ? element("mark", "", piece) : document.createTextNode(piece)));
+
   // An excerpt cut from inside the text says so: "…" where it does not begin or end with it.
   const excerptOf = (excerpt, content) => {
     const paragraph = element("p", "summary search-excerpt");
@@ -606,7 +626,7 @@
 
   // A result as the theme's teaser: headline, then place, date and (in another language than
   // the site's) the language, then an excerpt of the body with the words found marked.
-  const resultOf = (data) => {
+  const resultOf = (data, terms) => {
     const meta = data.meta || {};
     const lang = codeOf(String(meta.lang || ""));
     const item = element("li", "search-result");
@@ -616,13 +636,14 @@
       teaser.dir = directionOf(lang);
     }
     const heading = element("h2", "search-result-title");
-    const title = meta.title || data.url;
+    const title = headlineOf(meta.title || data.url, foundForms(terms, data.excerpt));
     if (sameSite(data.url)) {
-      const link = element("a", "", title);
+      const link = element("a");
+      link.append(...title);
       link.setAttribute("href", data.url);
       heading.append(link);
     } else {
-      heading.textContent = title;
+      heading.append(...title);
     }
     teaser.append(heading);
     const byline = element("p", "byline");
@@ -820,7 +841,7 @@
       for (const item of await cursor.next(count)) {
         const data = await item;
         if (mine !== ticket) return;
-        list.append(resultOf(data));
+        list.append(resultOf(data, termsOf(shownState.q)));
         shownCount += 1;
       }
       more.hidden = shownCount >= cursor.total;
