@@ -40,11 +40,12 @@ MANIFEST = "shards.json"
 SHARD_SIZE = 1000
 """Articles per shard at most (before the next doubling): small enough that re-indexing one
 shard after an edit is cheap, large enough that the browser merges few indexes."""
-RECORDS = 5
+RECORDS = 6
 """The shape of the records given to Pagefind and of the bundles kept: a new shape re-indexes
 every shard. (5: pages keep Pagefind's names again. Named by their place in the shard, they
 made the metadata a third smaller, but one edit then renamed every fragment of its shard:
-at 100k, 2,250 files to publish again instead of one.)"""
+at 100k, 2,250 files to publish again instead of one. 6: each bundle also has its metadata
+without the sort orders.)"""
 _BATCH = 500
 # Files of a Pagefind bundle that the search page never loads: Pagefind's own UIs (the theme
 # draws its results itself, as text), 280 kB a shard.
@@ -423,6 +424,12 @@ def _canonical(files: dict[str, bytes]) -> dict[str, bytes]:
             new = _rehash(match["hash"], fixed, 10)
             del out[name]
             out[f"pagefind.{new}.pf_meta"] = gzip.compress(fixed, mtime=0)
+            # Beside it, the same without the sort orders (a fourth of its bytes, a list of
+            # every page per sort): what a search by relevance loads (see _first_files).
+            lean = _encode([*meta[:4], [], *meta[5:]])
+            out[f"pagefind.{_rehash(match['hash'], lean, 10)}.pf_meta"] = gzip.compress(
+                lean, mtime=0
+            )
             entry = out["pagefind-entry.json"]
             out["pagefind-entry.json"] = entry.replace(match["hash"].encode(), new.encode())
     return out
@@ -687,14 +694,19 @@ def _write_manifest(
 
 def _first_files(folder: Path) -> dict[str, Any]:
     """A bundle's entry (the page hands it to Pagefind: a request less a shard) and the names
-    of its one language's metadata and WebAssembly."""
+    of its one language's metadata, of that metadata without its sort orders ("lean", which
+    searches by relevance load instead: the other metadata file of the bundle, when there is
+    one) and of its WebAssembly."""
     try:
         entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
         (index,) = entry["languages"].values()
         wasm = index.get("wasm") or "unknown"
+        meta = f"pagefind.{index['hash']}.pf_meta"
+        others = sorted(p.name for p in folder.glob("pagefind.*.pf_meta") if p.name != meta)
         return {
             "entry": entry,
-            "meta": f"pagefind.{index['hash']}.pf_meta",
+            "meta": meta,
+            **({"lean": others[0]} if len(others) == 1 else {}),
             "wasm": f"wasm.{wasm}.pagefind",
         }
     except (OSError, ValueError, KeyError, TypeError):

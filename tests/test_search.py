@@ -544,17 +544,24 @@ def test_a_bundle_is_made_canonical_file_by_file() -> None:
         ["1.5.2", [["de_1", 8]], [], [["Lingua", "de_x"], ["Luogo", new_filter]], ["a", "b"]]
     )
     new_meta = "de_" + hashlib.sha256(fixed_meta).hexdigest()[:10]
+    # The same without the sort orders, for searches by relevance.
+    lean_meta = magic + cbor.dumps(
+        ["1.5.2", [["de_1", 8]], [], [["Lingua", "de_x"], ["Luogo", new_filter]], []]
+    )
+    lean = "de_" + hashlib.sha256(lean_meta).hexdigest()[:10]
     out = canonical_bundle(files)
     assert sorted(out) == sorted(
         [
             f"filter/{new_filter}.pf_filter",
             f"pagefind.{new_meta}.pf_meta",
+            f"pagefind.{lean}.pf_meta",
             "pagefind-entry.json",
             "fragment/de_x.pf_fragment",
         ]
     )
     assert gzip.decompress(out[f"filter/{new_filter}.pf_filter"]) == fixed_filter
     assert gzip.decompress(out[f"pagefind.{new_meta}.pf_meta"]) == fixed_meta
+    assert gzip.decompress(out[f"pagefind.{lean}.pf_meta"]) == lean_meta
     assert (
         out["pagefind-entry.json"]
         == f'{{"languages": {{"de": {{"hash": "{new_meta}"}}}}}}'.encode()

@@ -244,6 +244,28 @@ def test_a_search_fetches_each_file_once(page: Page, both: tuple[str, str]) -> N
         assert any(u.split("?")[0].endswith(".pf_index") for u in fetched)
 
 
+def test_a_search_by_relevance_loads_the_metadata_without_sort_orders(
+    page: Page, routed_site: Config, both: tuple[str, str]
+) -> None:
+    """A fourth smaller; sorted by date, the whole metadata, and the same results either way
+    but for their order."""
+    manifest = json.loads((routed_site.output_dir / "pagefind" / "shards.json").read_bytes())
+    lean = {s["lean"] for s in manifest["shards"]}
+    full = {s["meta"] for s in manifest["shards"]}
+    assert len(lean) == len(full) == len(manifest["shards"]) and not lean & full
+
+    def metas(fetched: list[str]) -> set[str]:
+        names = {u.split("?")[0].rsplit("/", 1)[1] for u in fetched if "/route/" not in u}
+        return {n for n in names if n.endswith(".pf_meta")}
+
+    routed, _ = both
+    *ranked, fetched = _shown(page, routed, "president")
+    assert metas(fetched) and metas(fetched) <= lean
+    *dated, fetched = _shown(page.context.new_page(), routed, "president&sort=date")
+    assert metas(fetched) and metas(fetched) <= full
+    assert ranked[0] == dated[0] and sorted(ranked[1]) == sorted(dated[1])
+
+
 @pytest.mark.parametrize(
     "query",
     [

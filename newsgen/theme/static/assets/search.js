@@ -134,6 +134,9 @@
       for (const shard of shards) {
         const entry = new URL(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}`, location.href);
         if (shard.entry) entries.set(entry.href, JSON.stringify(shard.entry));
+        // The same entry naming the metadata without sort orders, for searches by relevance.
+        const lean = new URL(`${folder(shard)}pagefind-entry.json?ts=${shard.digest}-lean`, location.href);
+        if (shard.entry && shard.lean) entries.set(lean.href, JSON.stringify(leanEntry(shard.entry, shard.lean)));
       }
       if (routes[lang]) routeTags.set(new URL(routeFolder(lang), location.href).href, routes[lang]);
     }
@@ -167,20 +170,33 @@
   const wasmOf = new Map(); // name of a language's WebAssembly -> its URL in its first shard
   const routeTags = new Map(); // URL of a language's routing -> digest of its files
 
+  const leanEntry = (entry, meta) => {
+    const [[lang, index]] = Object.entries(entry.languages);
+    const hash = meta.slice("pagefind.".length, -".pf_meta".length);
+    return {...entry, languages: {[lang]: {...index, hash}}};
+  };
+
   // One Pagefind for these shards of a language (its first, the others merged into it, in
   // the manifest's order, as all of them were: results of equal score keep their order).
   // Kept for the next query that needs the same shards. Once the filters' values are
-  // loaded, a new one loads them too: Pagefind counts only the values it has loaded.
-  const wrapperOf = (engine, language, shards) => {
-    const key = shards.map((shard) => shard.name).join(" ");
+  // loaded, a new one loads them too: Pagefind counts only the values it has loaded. Unless
+  // `sorted` (by date), it loads each shard's metadata without the sort orders, a fourth
+  // smaller (the entry this page hands Pagefind names it, see loadEngine).
+  const wrapperOf = (engine, language, shards, sorted = false) => {
+    const lean = !sorted && shards.every((shard) => shard.lean);
+    const key = shards.map((shard) => shard.name).join(" ") + (lean ? " lean" : "");
     if (!language.wrappers.has(key)) {
       const [first, ...others] = shards;
-      for (const shard of shards) if (shard.meta) preload(folder(shard) + shard.meta);
+      for (const shard of shards) {
+        const meta = lean ? shard.lean : shard.meta;
+        if (meta) preload(folder(shard) + meta);
+      }
       const lang = language.lang;
-      const options = {basePath: folder(first), baseUrl: text.base, excerptLength: 24, metaCacheTag: first.digest, noWorker: true};
+      const tag = (shard) => (lean ? `${shard.digest}-lean` : shard.digest);
+      const options = {basePath: folder(first), baseUrl: text.base, excerptLength: 24, metaCacheTag: tag(first), noWorker: true};
       const wrapper = createIn(language, options).then(async (pagefind) => {
         await Promise.all(
-          others.map((shard) => pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: shard.digest})),
+          others.map((shard) => pagefind.mergeIndex(folder(shard), {language: lang, baseUrl: text.base, metaCacheTag: tag(shard)})),
         );
         return {pagefind, filters: null};
       });
@@ -373,7 +389,7 @@
       );
       const found = await Promise.all(
         groups.map(async ([language, group]) => {
-          const {pagefind} = await wrapperOf(engine, language, group);
+          const {pagefind} = await wrapperOf(engine, language, group, true);
           return pagefind.search(null, {filters, sort: {date: "desc"}});
         }),
       );
@@ -391,7 +407,9 @@
     const searchIn = async (language, shards) => {
       if (!shards.length) return [nothing];
       return Promise.all(
-        groupsOf(shards, state.sort).map(async (group) => searchLanguage(await wrapperOf(engine, language, group), terms, state.q, filters, state.sort)),
+        groupsOf(shards, state.sort).map(async (group) =>
+          searchLanguage(await wrapperOf(engine, language, group, state.sort === "date"), terms, state.q, filters, state.sort),
+        ),
       );
     };
     let found = (
