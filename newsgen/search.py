@@ -33,7 +33,7 @@ from typing import Any
 from newsgen import __version__, cbor, route
 from newsgen.plan import article_url, fold
 from newsgen.records import Article
-from newsgen.write import write_atomic
+from newsgen.write import write_all, write_atomic
 
 BUNDLE = "pagefind"
 MANIFEST = "shards.json"
@@ -469,9 +469,7 @@ def _write_bundle(files: dict[str, bytes], folder: Path) -> int:
             made.add(parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
         finally:
             os.close(fd)
         size += len(data)

@@ -129,9 +129,7 @@ def put(path: str, data: bytes) -> Staged:
     except OSError as exc:
         raise _cannot_write(Path(path), exc) from exc
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     except BaseException as exc:
         os.close(fd)
         with contextlib.suppress(OSError):
@@ -141,6 +139,13 @@ def put(path: str, data: bytes) -> Staged:
         raise
     os.close(fd)
     return path, path
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """All of `data` to the open file `fd` (os.write may write less than it is given)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _folder(path: str) -> None:

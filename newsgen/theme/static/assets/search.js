@@ -564,33 +564,38 @@
   // none) stays plain: a headline found by it shows no mark rather than a wrong one.
   const foundForms = (terms, excerpt) => {
     const forms = new Set(terms.map(fold));
-    const marked = String(excerpt || "").match(/<mark>.*?<\/mark>/gsu) || [];
-    for (const words of marked) {
-      for (const word of unescapeExcerpt(words.slice(6, -7)).match(WORD) || []) forms.add(fold(word));
+    for (const {text, marked} of piecesOf(excerpt)) {
+      // Split by WORDS, a text has its words at the odd places.
+      if (marked) text.split(WORDS).forEach((word, i) => i % 2 && forms.add(fold(word)));
     }
     return forms;
   };
-  const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+  const WORDS = /([\p{L}\p{M}\p{N}]+)/u;
 
   const headlineOf = (title, forms) =>
     String(title)
-      .split(/([\p{L}\p{M}\p{N}]+)/u)
+      .split(WORDS)
       .filter(Boolean)
       .map((piece) => (forms.has(fold(piece)) ? element("mark", "", piece) : document.createTextNode(piece)));
+
+  // An excerpt's pieces in order, as text, each with whether Pagefind marked it.
+  const piecesOf = (excerpt) => {
+    const pieces = [];
+    let marked = false;
+    for (const piece of String(excerpt || "").split(/(<mark>|<\/mark>)/)) {
+      if (piece === "<mark>" || piece === "</mark>") marked = piece === "<mark>";
+      else if (piece) pieces.push({text: unescapeExcerpt(piece), marked});
+    }
+    return pieces;
+  };
 
   // An excerpt cut from inside the text says so: "…" where it does not begin or end with it.
   const excerptOf = (excerpt, content) => {
     const paragraph = element("p", "summary search-excerpt");
-    let marked = false;
     let plain = "";
-    for (const piece of String(excerpt).split(/(<mark>|<\/mark>)/)) {
-      if (piece === "<mark>" || piece === "</mark>") {
-        marked = piece === "<mark>";
-      } else if (piece) {
-        const words = unescapeExcerpt(piece);
-        plain += words;
-        paragraph.append(...(marked ? markedWord(words) : [document.createTextNode(words)]));
-      }
+    for (const {text: words, marked} of piecesOf(excerpt)) {
+      plain += words;
+      paragraph.append(...(marked ? markedWord(words) : [document.createTextNode(words)]));
     }
     const text = squeeze(String(content || ""));
     plain = squeeze(plain);
@@ -856,10 +861,11 @@
     const showMore = async (count = PAGE_SIZE) => {
       const mine = ticket;
       // Each result is drawn as soon as it and those before it are loaded.
+      const terms = termsOf(shownState.q);
       for (const item of await cursor.next(count)) {
         const data = await item;
         if (mine !== ticket) return;
-        list.append(resultOf(data, termsOf(shownState.q)));
+        list.append(resultOf(data, terms));
         shownCount += 1;
       }
       more.hidden = shownCount >= cursor.total;
