@@ -156,6 +156,33 @@ def test_a_misspelt_word_offers_the_indexed_word_nearest_to_it(page: Page, serve
     expect(page.locator(BOX)).to_have_value("bundesregierung")
 
 
+def test_two_misspelt_words_are_offered_mended_together(page: Page, served: str) -> None:
+    page.goto(served + "search/?q=Bundesregirung%20Landwirre")
+    expect(page.locator(STATUS)).to_have_text("Nessun risultato per «Bundesregirung Landwirre»")
+    offer = page.locator(".search-suggestions")
+    expect(offer).to_have_text("Forse cercavi bundesregierung landwirte?")
+    offer.get_by_role("link").click()
+    expect(page.locator(STATUS)).to_have_text("1 risultato per «bundesregierung landwirte»")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "governo Bundesregirung",  # "governo" is in Italian articles, the German one is not
+        "Bundesregirung diplomatco",  # each word mended is in an article, never both in one
+    ],
+)
+def test_a_mended_query_that_would_find_nothing_is_not_offered(
+    page: Page, served: str, query: str
+) -> None:
+    page.goto(served + "search/?q=" + query)
+    expect(page.locator(STATUS)).to_have_text(f"Nessun risultato per «{query}»")
+    # The offer comes after the status, once its queries are tried: wait for them to be.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    expect(page.locator(".search-suggestions")).to_be_hidden()
+
+
 def folded(word: str) -> str:
     """Case and accents aside, as the page compares words."""
     return "".join(

@@ -901,16 +901,32 @@
       if (!cursor.total && outcome.missing.length) offer(state, outcome.missing, mine);
     };
 
+    // The query with every word that is in no article replaced by an indexed word near it
+    // (the nearest, then the next nearest), offered only where it finds something with the
+    // filters chosen: mending one of two misspelt words, or a word that no article has
+    // beside the others, led to another page of no results.
     const offer = async (state, missing, mine) => {
-      const found = [];
-      for (const term of missing) {
-        for (const word of await suggestionsFor(engine, term)) found.push([term, word]);
+      const near = await Promise.all(missing.map((term) => suggestionsFor(engine, term)));
+      if (mine !== ticket || near.some((words) => !words.length)) return;
+      const mended = (term, k) => {
+        const words = near[missing.indexOf(term)] || [term];
+        return words[Math.min(k, words.length - 1)];
+      };
+      const queries = [];
+      for (let k = 0; k < 3; k++) {
+        const q = termsOf(state.q).map((term) => mended(term, k)).join(" ");
+        if (!queries.includes(q)) queries.push(q);
       }
-      if (mine !== ticket || !found.length) return;
+      const finding = [];
+      for (const q of queries) {
+        const outcome = await run(engine, {...state, q});
+        if (mine !== ticket) return;
+        if (outcome.lists.some((list) => list.length)) finding.push(q);
+      }
+      if (!finding.length) return;
       suggestions.append(text.didYouMean + " ");
-      found.slice(0, 3).forEach(([term, word], i) => {
+      finding.forEach((q, i) => {
         if (i) suggestions.append(", ");
-        const q = termsOf(state.q).map((t) => (t === term ? word : t)).join(" ");
         const link = element("a", "", q);
         link.setAttribute("href", urlOf({...state, q}));
         link.addEventListener("click", (event) => {
