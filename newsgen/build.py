@@ -124,7 +124,11 @@ def _build_into(run: Run) -> BuildResult:
         cache.start_build(str(run.output))
         if not early:
             workers = publish.render_workers(run, state.mirror, len(found.seeds))
-        return _full_build(run, found, state, clock, interrupted, workers)
+        # Handed over in a list that _full_build empties, so that this frame does not hold
+        # the scan through the render (see _full_build).
+        scans = [found]
+        del found
+        return _full_build(run, scans, state, clock, interrupted, workers)
     finally:
         if workers is not None:
             workers.close()
@@ -153,27 +157,38 @@ def _sources_listed(config: Config) -> int:
 
 def _full_build(
     run: Run,
-    found: Scan,
+    scans: list[Scan],
     state: incremental.State,
     clock: Stopwatch,
     interrupted: bool,
     workers: publish.RenderWorkers | None,
 ) -> BuildResult:
+    """Read, plan, write and index the site; `scans` holds the sources scanned, taken out."""
     config, cache, options = run.config, run.cache, run.options
-    collected = collect(config, cache, found, jobs=run.jobs, progress=options.progress)
+    collected = collect(config, cache, scans.pop(), jobs=run.jobs, progress=options.progress)
     found = collected.found  # with the hashes of the seeds read for the first time just now
     scanned = found.state()  # a hash over every source: at 1M files, half a second
     remember_state(cache, found, scanned)
     clock.lap("read")
     planned = _plan(run, collected, state.registry)
     clock.lap("plan")
+    tallied = tally(collected, planned.articles, planned.problems, options.drafts)
     if options.hold is not None and options.hold(planned.problems):
-        return _result(planned, collected, options, clock)
+        return _result(planned, tallied, collected.enriched, options, clock)
+    # Stored at once, and before the render (write_site commits it before the workers read
+    # the cache; stored while they read, it failed with "database is locked" at 100,000),
+    # so that what only the plan needs is not held through the render: every source with
+    # its hash, and the two scans of them, the unit of each article (a fifth of what this
+    # process held then).
+    memo = delta.store(cache, delta.record(found, collected, planned.articles, planned.pages))
+    enriched, content, units = collected.enriched, collected.article_keys, collected.keys
+    bodies = [a.body_key for a in collected.articles]
+    del found, collected
     previous = cache.outputs(str(run.output)) if state.known else {}
     done = publish.write_site(
         run,
         planned.pages,
-        collected.article_keys,
+        content,
         known=state.known,
         previous=previous,
         interrupted=interrupted,
@@ -187,19 +202,17 @@ def _full_build(
         saved = urls.save_registry(config.root, planned.registry, planned.articles, planned.files)
         planned = replace(planned, problems=[*planned.problems, *saved])
         urls.forget_previews(cache)
-    # Recorded once the workers are done (they read the cache: see write_site), and stored
-    # at once, so that it is not held while they render or while the search index is made.
-    memo = delta.store(cache, delta.record(found, collected, planned.articles, planned.pages))
     clock.lap("write")
     indexed = _index(run, planned.articles)
     clock.lap("search" if indexed else "")
     result = replace(
-        _result(planned, collected, options, clock),
+        _result(planned, tallied, enriched, options, clock),
         written=done.written,
         removed=done.removed,
         search=indexed,
     )
-    _remember(run, state.with_inputs(scanned), collected, memo, result, done)
+    run.cache.prune(units, bodies)
+    _remember(run, state.with_inputs(scanned), memo, result, done)
     return result
 
 
@@ -312,17 +325,18 @@ def tally(
 
 
 def _result(
-    planned: Planned, collected: Collected, options: Options, clock: Stopwatch
+    planned: Planned, tallied: Tally, enriched: int, options: Options, clock: Stopwatch
 ) -> BuildResult:
-    """What a full build did, before anything is written."""
+    """What a full build did, before anything is written (`tallied`: its input files, see
+    `tally`; `enriched`: how many were read)."""
     drafts, articles, problems = options.drafts, planned.articles, planned.problems
     return BuildResult(
-        tally=tally(collected, articles, problems, drafts),
+        tally=tallied,
         articles=sum(1 for a in articles if drafts or not a.draft),
         pages=len(planned.pages),
         written=0,
         removed=0,
-        enriched=collected.enriched,
+        enriched=enriched,
         seconds=0.0,  # `build` times the whole
         problems=tuple(problems),
         notes=(DRAFTS_NOTE,) if drafts and any(a.draft for a in articles) else (),
@@ -333,13 +347,11 @@ def _result(
 def _remember(
     run: Run,
     state: incremental.State,
-    collected: Collected,
     memo: delta.Memo,
     result: BuildResult,
     done: publish.Written,
 ) -> None:
     """Keep what the next build needs to take a shortcut, and put the output in place."""
-    run.cache.prune(collected.keys, (a.body_key for a in collected.articles))
     # The registry as this build saved it: a file changed meanwhile makes the next build a
     # real one (and `state` has the inputs as this build read them).
     state = replace(state, registry=incremental.registry_digest(run.config))
