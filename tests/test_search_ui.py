@@ -183,6 +183,29 @@ def test_a_mended_query_that_would_find_nothing_is_not_offered(
     expect(page.locator(".search-suggestions")).to_be_hidden()
 
 
+def test_sorted_by_date_the_undated_come_last_in_the_order_of_relevance(
+    page: Page, served: str
+) -> None:
+    """Newest first, then the undated results (most of a scraped archive's) as the same query
+    by relevance orders them; before, in Pagefind's order of pages of one date (by URL),
+    each language's apart."""
+
+    def shown(query: str) -> list[tuple[str, str]]:
+        page.goto(served + "search/?q=" + query)
+        expect(page.locator(LINK)).to_have_count(10)
+        found: list[tuple[str, str]] = page.locator(".search-result").evaluate_all(
+            "items => items.map(i => [i.querySelector('time')?.dateTime || '',"
+            " i.querySelector('a').getAttribute('href')])"
+        )
+        return found
+
+    by_relevance = shown("a")
+    by_date = shown("a&sort=date")
+    dated = [item for item in by_date if item[0]]
+    assert dated == sorted(dated, reverse=True) and len(dated) == 5
+    assert by_date[len(dated) :] == [item for item in by_relevance if not item[0]]
+
+
 def folded(word: str) -> str:
     """Case and accents aside, as the page compares words."""
     return "".join(

@@ -344,12 +344,19 @@
   // that the quoted search of every word finds too.
   const searchLanguage = async ({pagefind}, terms, query, filters, sort) => {
     const sorting = {filters, sort: sort === "date" ? {date: "desc"} : {}};
-    const [ranked, ...exact] = await Promise.all([
+    const [ranked, relevant, ...exact] = await Promise.all([
       pagefind.search(query, sorting),
+      // Sorted by date, the results of one date (or undated) come by relevance too (see
+      // cursorOf): Pagefind's scores, which a sorted search does not give.
+      sort === "date" ? pagefind.search(query, {filters}) : null,
       ...terms.map((term) => pagefind.search(`"${term}"`, {filters})),
     ]);
     const missing = terms.filter((_, i) => !exact[i].results.length);
     if (missing.length) return {results: [], counts: {}, missing};
+    if (relevant) {
+      const scores = new Map(relevant.results.map((r) => [r.id, r.score]));
+      for (const result of ranked.results) result.relevance = scores.get(result.id) || 0;
+    }
     let allowed = new Set(exact[0].results.map((r) => r.id));
     for (const found of exact.slice(1)) {
       const ids = new Set(found.results.map((r) => r.id));
@@ -443,18 +450,34 @@
       let at = 0;
       return {total: all.length, next: async (n) => all.slice(at, (at += n)).map(dataOf)};
     }
-    const lists = outcome.lists.map((list) => ({list, at: 0}));
+    const lists = outcome.lists.map((list) => ({list: [...list], at: 0, undated: false}));
+    // A list's head; once it is undated, so is the rest of the list (newest first puts them
+    // last), which then comes by relevance (Pagefind's score in its bucket), not in the order
+    // Pagefind keeps for pages of one date (their place in its index: by URL).
+    const headOf = async (l) => {
+      if (l.at >= l.list.length) return null;
+      const head = await dataOf(l.list[l.at]);
+      if (head.meta.date || l.undated) return head;
+      l.undated = true;
+      const rest = l.list.slice(l.at).sort((a, b) => (b.relevance || 0) - (a.relevance || 0));
+      l.list.splice(l.at, rest.length, ...rest);
+      return dataOf(l.list[l.at]);
+    };
+    // Newest first; of heads of one date (undated, or from different buckets), the more
+    // relevant first.
+    const before = (a, la, b, lb) => {
+      const [x, y] = [a.meta.date || "", b.meta.date || ""];
+      return x > y || (x === y && (la.list[la.at].relevance || 0) > (lb.list[lb.at].relevance || 0));
+    };
     return {
       total: outcome.lists.reduce((sum, list) => sum + list.length, 0),
       next: async (n) => {
         const out = [];
         while (out.length < n) {
-          const heads = await Promise.all(
-            lists.map(async (l) => (l.at < l.list.length ? dataOf(l.list[l.at]) : null)),
-          );
+          const heads = await Promise.all(lists.map(headOf));
           let best = -1;
           heads.forEach((head, i) => {
-            if (head && (best < 0 || (head.meta.date || "") > (heads[best].meta.date || ""))) best = i;
+            if (head && (best < 0 || before(head, lists[i], heads[best], lists[best]))) best = i;
           });
           if (best < 0) break;
           out.push(heads[best]);
