@@ -199,10 +199,10 @@ def keys_of(folder: Path) -> list[str] | None:
 def routed_words(folder: Path, order: Sequence[str]) -> dict[str, set[str]]:
     """The words of each shard as the routing written before holds them (so that a rebuild
     reads only the shards it re-indexed); empty where there is no readable routing."""
-    found: dict[str, set[str]] = {name: set() for name in order}
     keys = keys_of(folder)
     if keys is None:
         return {}
+    found: dict[str, set[str]] = {name: set() for name in order}
     try:
         for key in keys:
             meta = _unpack(next((folder / key.encode().hex()).glob("*.pf_meta")).read_bytes())
