@@ -18,7 +18,16 @@ from typing import ParamSpec, TypeVar
 
 from newsgen import delta, identity, incremental, media, publish, search, urls, write
 from newsgen.cache import Cache, site_lock, with_cache
-from newsgen.collect import Collected, Scan, collect, list_sources, remember_state, scan
+from newsgen.collect import (
+    Collected,
+    Readers,
+    Scan,
+    collect,
+    list_sources,
+    read_workers,
+    remember_state,
+    scan,
+)
 from newsgen.config import Config
 from newsgen.enrich import finalize
 from newsgen.plan import Page, Settings, plan_site, redirect_pages
@@ -109,9 +118,12 @@ def _build_into(run: Run) -> BuildResult:
     config, cache, clock = run.config, run.cache, Stopwatch()
     mirror = media.load(config)
     # Into a folder the cache does not know, the build is a full one: its render workers
-    # are forked before the scan, which they would otherwise inherit (see render_workers).
+    # are forked before the scan, which they would otherwise inherit (see render_workers),
+    # and so are its read workers when it reads every article (see read_workers).
     early = not publish.known(cache, run.folder)
-    workers = publish.render_workers(run, mirror, _sources_listed(config)) if early else None
+    listed = _sources_listed(config) if early else 0
+    workers = publish.render_workers(run, mirror, listed) if early else None
+    readers = read_workers(config, cache, jobs=run.jobs, sources=listed) if early else None
     try:
         found = _kept_or_scanned(run, mirror, clock)
         if isinstance(found, BuildResult):
@@ -128,10 +140,11 @@ def _build_into(run: Run) -> BuildResult:
         # the scan through the render (see _full_build).
         scans = [found]
         del found
-        return _full_build(run, scans, state, clock, interrupted, workers)
+        return _full_build(run, scans, state, clock, interrupted, (readers, workers))
     finally:
-        if workers is not None:
-            workers.close()
+        for pool in (readers, workers):
+            if pool is not None:
+                pool.close()
 
 
 def _kept_or_scanned(run: Run, mirror: media.Media, clock: Stopwatch) -> BuildResult | Scan:
@@ -161,11 +174,15 @@ def _full_build(
     state: incremental.State,
     clock: Stopwatch,
     interrupted: bool,
-    workers: publish.RenderWorkers | None,
+    forked: tuple[Readers | None, publish.RenderWorkers | None],
 ) -> BuildResult:
-    """Read, plan, write and index the site; `scans` holds the sources scanned, taken out."""
+    """Read, plan, write and index the site; `scans` holds the sources scanned, taken out;
+    `forked`, the read and render workers forked before them, if any."""
     config, cache, options = run.config, run.cache, run.options
-    collected = collect(config, cache, scans.pop(), jobs=run.jobs, progress=options.progress)
+    readers, workers = forked
+    collected = collect(
+        config, cache, scans.pop(), jobs=run.jobs, progress=options.progress, readers=readers
+    )
     found = collected.found  # with the hashes of the seeds read for the first time just now
     scanned = found.state()  # a hash over every source: at 1M files, half a second
     remember_state(cache, found, scanned)

@@ -292,6 +292,10 @@ class Cache:
         """Cached enrichments (as `pack` made them) by unit key."""
         return cast(dict[str, Packed], self.units(keys))
 
+    def holds_units(self) -> bool:
+        """Whether any enrichment is cached (a first build has none)."""
+        return self.db.execute("SELECT 1 FROM units LIMIT 1").fetchone() is not None
+
     def put_article(self, key: str, packed: bytes, body_key: str, body_html: str) -> None:
         """Store an enrichment as `pickled(pack(...))` made it (in a worker)."""
         self.enriched.add(key)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newsgen import build as build_module
-from newsgen import collect, delta, publish
+from newsgen import collect, delta, parallel, publish
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, load_config
 from newsgen.plan import Page
@@ -173,6 +173,47 @@ def test_a_cold_build_forks_its_render_workers_before_the_scan(
     curated.write_text(text.replace("title: ", "title: Nuovo: ", 1), "utf-8")
     build(config, jobs=2)
     assert events == ["scan", "fork"]  # a new headline: all planned again
+
+
+def test_a_first_build_forks_its_read_workers_before_the_scan_and_reads_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked at the read, each worker of a first build inherited the scan and the units and
+    copied most of the pages they lie on (610 MB each at 1,000,000 articles); forked before
+    the scan, they are sent their units. A build whose cache holds the articles forks none."""
+    events: list[str] = []
+    made, read_here = collect.read_workers, parallel.run
+
+    def forked(*args: object, **kwargs: object) -> collect.Readers | None:
+        readers = made(*args, **kwargs)  # type: ignore[arg-type]
+        events.append("fork" if readers is not None else "none")
+        return readers
+
+    def scan(*args: object, **kwargs: object) -> object:
+        events.append("scan")
+        return collect.scan(*args, **kwargs)  # type: ignore[arg-type]
+
+    def run(fn: object, *args: object, **kwargs: object) -> object:
+        if getattr(fn, "__name__", "") == "batch":  # not the scan's hashing
+            events.append("read here")
+        return read_here(fn, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "read_workers", forked)
+    monkeypatch.setattr(build_module, "scan", scan)
+    monkeypatch.setattr(collect, "run", run)
+    outputs = []
+    for jobs in (1, 2):
+        site = copy_demo_site(tmp_path / f"demo{jobs}")
+        config = load_config(site, {"output": str(tmp_path / "out")})
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        assert build(config, jobs=jobs).enriched == 271
+        outputs.append(snapshot(tmp_path / "out"))
+    assert events == ["none", "scan", "read here", "fork", "scan"]
+    assert outputs[0] == outputs[1]
+    events.clear()
+    again = build(load_config(site, {"output": str(tmp_path / "again")}), jobs=2)
+    assert again.enriched == 0 and events == ["none", "scan"]
+    assert snapshot(tmp_path / "again") == outputs[1]
 
 
 def test_an_unchanged_site_whose_output_lost_a_page_is_scanned_and_mended(
