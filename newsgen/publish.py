@@ -800,8 +800,9 @@ class Renderer:
 
     def render(self, pages: Sequence[Page]) -> tuple[list[write.Staged], set[str]]:
         """Render `pages` and stage (or, in place, write) their files (with their compressed
-        copies, when `compress`); returns them and the other origins the pages load images
-        from."""
+        copies, when `compress`); returns the files staged and the other origins the pages
+        load images from. Files written in place have nothing left to commit: none is sent
+        back (the parent of a cold build held a path for each of its files)."""
         from newsgen import render
 
         assert self.env is not None and self.bodies is not None
@@ -827,7 +828,7 @@ class Renderer:
                 ]
             if _is_html(page.url):
                 hosts |= headers.image_hosts(data)
-        return staged, hosts
+        return ([] if self.in_place else staged), hosts
 
 
 def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:

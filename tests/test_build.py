@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from newsgen import build as build_module
-from newsgen import collect, delta, parallel, publish
+from newsgen import collect, delta, parallel, publish, write
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, load_config
 from newsgen.plan import Page
@@ -173,6 +174,28 @@ def test_a_cold_build_forks_its_render_workers_before_the_scan(
     curated.write_text(text.replace("title: ", "title: Nuovo: ", 1), "utf-8")
     build(config, jobs=2)
     assert events == ["scan", "fork"]  # a new headline: all planned again
+
+
+def test_pages_written_in_place_are_not_sent_back_to_be_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build writes its pages into the new output folder in place: nothing is left to
+    rename, and the parent held a path for each of them (1.2 million at 1,000,000 articles)."""
+    committed: list[write.Staged] = []
+    commit = write.commit
+
+    def counted(staged: Iterable[write.Staged]) -> None:
+        staged = list(staged)
+        committed.extend(staged)
+        commit(staged)
+
+    monkeypatch.setattr(write, "commit", counted)
+    site = copy_demo_site(tmp_path / "demo")
+    for jobs in (1, 2):
+        shutil.rmtree(site / "build", ignore_errors=True)
+        assert build(load_config(site, {}), jobs=jobs).written > 300
+        assert committed and all(tmp != path for tmp, path in committed)
+        committed.clear()
 
 
 def test_a_first_build_forks_its_read_workers_before_the_scan_and_reads_as_one_process(
