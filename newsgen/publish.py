@@ -843,6 +843,10 @@ def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:
 
 RENDER_SPAN = 64
 LISTING_SPAN = 256
+# A page that lists more URLs renders alone (a sitemap's parts hold up to 50,000 each): the 24
+# parts of 1,000,000 articles' sitemap, all in one span, made the worker that drew them
+# 180 MB bigger than the other.
+ALONE_URLS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -890,13 +894,26 @@ def render_order(
     are cut into spans of LISTING_SPAN pages, in the order of the newest article each
     shows: a span then holds most of the listings that show the same articles (the home
     page's, the month's, the language's), and a teaser is drawn about twice rather than
-    once, while no worker holds every article and its teaser."""
+    once, while no worker holds every article and its teaser.
+
+    A page that lists thousands of URLs is a span of its own (see ALONE_URLS)."""
     listing = [p for p in pages if p.articles]
     if packed:
         listing.sort(key=lambda p: max(a.order for a in p.articles))
     ordered = listing + [p for p in pages if not p.articles]
     size = LISTING_SPAN if packed else max(len(listing), 1)
     spans = [(start, min(start + size, len(listing))) for start in range(0, len(listing), size)]
-    starts = range(len(listing), len(ordered), RENDER_SPAN)
-    spans += [(start, min(start + RENDER_SPAN, len(ordered))) for start in starts]
-    return ordered, spans
+    return ordered, spans + _page_spans(ordered, len(listing))
+
+
+def _page_spans(pages: Sequence[Page], start: int) -> list[tuple[int, int]]:
+    """The spans of `pages` from `start` on: RENDER_SPAN pages each, but a page that lists
+    more than ALONE_URLS URLs (a sitemap) alone."""
+    alone = [i for i in range(start, len(pages)) if len(pages[i].urls) > ALONE_URLS]
+    spans = []
+    for end in [*alone, len(pages)]:
+        spans += [(s, min(s + RENDER_SPAN, end)) for s in range(start, end, RENDER_SPAN)]
+        if end < len(pages):
+            spans.append((end, end + 1))
+        start = end + 1
+    return spans

@@ -14,7 +14,7 @@ from newsgen import collect, delta, parallel, publish, write
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, load_config
 from newsgen.plan import Page
-from newsgen.publish import LISTING_SPAN, RENDER_SPAN, render_order
+from newsgen.publish import ALONE_URLS, LISTING_SPAN, RENDER_SPAN, render_order
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
 from tests.util import age_sources, snapshot
@@ -67,6 +67,32 @@ def test_one_worker_takes_every_page_that_lists_articles_the_others_article_page
     assert spans[0] == (0, len(listing))
     assert [end - start for start, end in spans[1:]] == [RENDER_SPAN] * 3 + [8]
     assert [n for start, end in spans for n in range(start, end)] == list(range(300))
+
+
+def test_a_page_that_lists_thousands_of_urls_is_a_span_of_its_own() -> None:
+    """A sitemap's part lists up to 50,000: the worker that drew all 24 parts of a million
+    articles' sitemap in one span grew 180 MB bigger than the other."""
+    shown = (article(1, "2020-01-01"),)
+    big = tuple(f"/articles/{n}/" for n in range(ALONE_URLS + 1))
+    pages = [
+        Page(url=f"/sitemap-{n}.xml", template="sitemap.xml", urls=big)
+        if n in (70, 71, 299)
+        else Page(url=f"/{n}/", template="article.html", article=shown[0])
+        for n in range(300)
+    ]
+    ordered, spans = render_order(pages, packed=True)
+    assert ordered == pages
+    assert spans == [
+        (0, 64),
+        (64, 70),
+        (70, 71),
+        (71, 72),
+        (72, 136),
+        (136, 200),
+        (200, 264),
+        (264, 299),
+        (299, 300),
+    ]
 
 
 def test_pages_sent_pickled_come_in_listing_spans_by_their_newest_article() -> None:
