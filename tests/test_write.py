@@ -349,3 +349,15 @@ def test_a_marker_with_another_name_is_written_anew_and_the_other_keeps_the_old(
     assert write.rewrite_marker(folder, "b" * 64)
     assert (tmp_path / "backup").read_text(encoding="utf-8") == "a" * 64 + "\nfeed.xml\n"
     assert (tmp_path / write.MARKER).read_text(encoding="utf-8") == "b" * 64 + "\nfeed.xml\n"
+
+
+def test_a_marker_of_many_files_is_written_in_parts_the_same_text(tmp_path: Path) -> None:
+    """Written a few thousand lines at a time (as one text, the marker of 1,000,000 articles
+    was a string of 97 MB and as many bytes again): the file is the one text it would be."""
+    folder = write.Folder(path=tmp_path, into=tmp_path, marker=None)
+    names = [f"articles/{n}/index.html" for n in range(2 * write.MARKER_LINES + 1)]
+    write.write_marker(folder, "abc", reversed([*names, "bad\nname"]))
+    assert (tmp_path / write.MARKER).read_text() == "\n".join(["abc", *sorted(names)]) + "\n"
+    assert write.marked_files(tmp_path) == set(names)
+    write.write_marker(folder, "def", [])
+    assert (tmp_path / write.MARKER).read_text() == "def\n"
