@@ -511,7 +511,7 @@ def enrich_units(
         shown = lambda n: progress("reading", batches[n - 1][1], len(units))  # noqa: E731
     work: Iterable[list[Enriched]]
     if readers is not None and parallel:
-        weekdays = _recall_weekdays(cache, parallel=False)  # in use since read_workers
+        weekdays = readers.weekdays
         work = readers.pool.map([tuple(units[start:end]) for start, end in batches], progress=shown)
     else:
         few = len(units) < MIN_PARALLEL
@@ -553,9 +553,11 @@ def _enricher(
 
 @dataclass(frozen=True, slots=True)
 class Readers:
-    """Read workers forked before the scan (see read_workers)."""
+    """Read workers forked before the scan (see read_workers), and the weekday names an
+    earlier build kept, as `_recall_weekdays` found them then."""
 
     pool: Workers
+    weekdays: frozenset[str] | None
 
     def close(self) -> None:
         self.pool.close()
@@ -571,8 +573,8 @@ def read_workers(config: Config, cache: Cache, *, jobs: int, sources: int) -> Re
     if jobs <= 1 or sources < MIN_PARALLEL or cache.holds_units():
         return None
     enricher = _enricher((), config, cache, parallel=True, few=False)
-    _recall_weekdays(cache, parallel=True)
-    return Readers(Workers(enricher.each, jobs))
+    weekdays = _recall_weekdays(cache, parallel=True)
+    return Readers(Workers(enricher.each, jobs), weekdays)
 
 
 def _weekdays_file(cache: Cache) -> Path:
