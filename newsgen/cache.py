@@ -890,9 +890,11 @@ def pack(enrichment: Enrichment) -> Packed:
     return row, [(p.path, p.message, p.line, p.level) for p in problems]
 
 
-def unpack(value: Packed, order: int) -> Enrichment:
+def unpack(value: Packed, order: int, path: str = "") -> Enrichment:
     """The article (numbered `order`, its position in source order) and its problems.
-    Raises ValueError or TypeError for a value that no longer fits the records."""
+    `path`, the path the article is expected at: when it is, the article shares that
+    string (a copy a million articles long otherwise). Raises ValueError or TypeError for a
+    value that no longer fits the records."""
     row, problems = value
     article = None
     if row is not None:
@@ -910,6 +912,8 @@ def unpack(value: Packed, order: int) -> Enrichment:
             given["dateline"] = sys.intern(given["dateline"])
         given["tags"] = tuple(map(sys.intern, given["tags"]))
         given["order"] = order
+        if given["path"] == path:
+            given["path"] = path
         article = Article(**given)
     return article, [
         Problem(path=path, message=message, line=line, level=level)
