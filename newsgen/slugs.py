@@ -6,6 +6,8 @@ Slugs are URLs, kept for ever in `urls.yaml`: this rule may not change without a
 
 from __future__ import annotations
 
+import sys
+
 SLUG_LENGTH = 80
 
 
@@ -31,7 +33,9 @@ def numbered(slug: str, n: int) -> str:
 
 
 def article_url(slug: str) -> str:
-    return f"/articles/{slug}/"
+    # Interned, as are the URLs of the registry (newsgen.urls): the two are one string for
+    # each article, not two.
+    return sys.intern(f"/articles/{slug}/")
 
 
 def article_slug(url: str) -> str | None:

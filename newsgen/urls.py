@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -155,7 +156,8 @@ def _entry(value: object) -> tuple[tuple[str, ...], str, str] | None:
         return None
     if not isinstance(file, str) or not isinstance(text, str):
         return None
-    return tuple(sorted(set(items))), file, text
+    # Interned: the article pages' URLs are (see article_url), and are the same strings.
+    return tuple(sorted(set(map(sys.intern, items)))), file, text
 
 
 def _is_site_url(value: object) -> bool:
