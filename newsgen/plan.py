@@ -42,6 +42,7 @@ class Link:
 HOME = Link(url="/", label="home", localize=True)
 ARCHIVE = Link(url="/archive/", label="archive", localize=True)
 UNDATED = Link(url="/archive/undated/", label="undated", localize=True)
+UNDATED_CRUMBS = (HOME, ARCHIVE, UNDATED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,18 +291,20 @@ def plan_site(articles: Sequence[Article], settings: Settings) -> list[Page]:
             Page(url="/search/", template="search.html", kind="search", lang=settings.language)
         )
     if len(languages) > 1:
-        pages = with_languages(pages, languages)
+        with_languages(pages, languages)
     pages += sitemaps([p.url for p in pages if p.url.endswith("/")])
     return pages
 
 
-def with_languages(pages: list[Page], languages: Sequence[Group]) -> list[Page]:
-    """Every page a reader sees, with the languages its header links to (without counts,
+def with_languages(pages: list[Page], languages: Sequence[Group]) -> None:
+    """Give every page a reader sees the languages its header links to (without counts,
     which would change every page's key whenever an article comes or goes)."""
     links = tuple(group_link("languages", g) for g in languages)
-    return [
-        replace(p, languages=links) if p.url.endswith("/") or p.kind == "404" else p for p in pages
-    ]
+    # In place, each page dropped as soon as its copy is made: a new list held every page
+    # twice at the plan's end, where a first build's memory peaks.
+    for i, page in enumerate(pages):
+        if page.url.endswith("/") or page.kind == "404":
+            pages[i] = replace(page, languages=links)
 
 
 def article_pages(
@@ -345,7 +348,7 @@ def article_page(
 def _date_crumbs(article: Article) -> tuple[Link, ...]:
     """Home › Archive › 2012 › July: where a dated article sits in the date archive."""
     if article.date is None:
-        return (HOME, ARCHIVE, UNDATED)
+        return UNDATED_CRUMBS
     return _month_crumbs(article.date.year, article.date.month)
 
 
