@@ -718,3 +718,20 @@ def test_a_block_whose_files_need_the_slow_check_and_pass_it_is_kept(
         found = scan(Config(root=many), cache)
     assert (reads, rows, found.problems) == ([], [], ())
     assert "seeds/caffè.txt" in {s.path for s in found.seeds}
+
+
+def test_once_read_the_scan_keeps_each_sources_path_and_hash_and_articles_share_the_paths(
+    site: Path, cache: Cache
+) -> None:
+    """What the plan holds of the scan: at a million seeds, the files' full names and
+    statuses were hundreds of megabytes, and each article's path a second copy."""
+    collected = collect.collect(Config(root=site), cache, scan(Config(root=site), cache), jobs=1)
+    sources = (*collected.found.seeds, *collected.found.curated)
+    assert sources == (
+        Source("seeds/a.txt", "", sha(SEED_A)),
+        Source("seeds/b.txt", "", sha(SEED_B)),
+        Source("articles/c.md", "", sha(CURATED)),
+    )
+    by_path = {s.path: s.path for s in sources}
+    assert sorted(a.path for a in collected.articles) == sorted(by_path)
+    assert all(a.path is by_path[a.path] for a in collected.articles)

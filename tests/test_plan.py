@@ -16,6 +16,7 @@ from newsgen.plan import (
     plan_site,
     sitemaps,
     url_to_path,
+    with_languages,
 )
 from newsgen.records import Article
 from newsgen.slugs import SLUG_LENGTH
@@ -346,3 +347,21 @@ def test_localized_links_are_marked_and_names_are_not() -> None:
     assert pages["/places/"].groups == (Link(url="/places/archive/", label="Archive", count=1),)
     assert pages["/archive/2020/"].groups[0].localize
     assert not pages["/archive/2020/"].crumbs[-1].localize
+
+
+def test_the_languages_are_given_to_the_pages_in_place_not_in_a_second_list() -> None:
+    """A second list held every page twice at the plan's end, where memory peaks."""
+    articles = [replace(article(1, "2012-07-01"), lang="it"), article(2, "2012-07-02")]
+    pages = plan_site(articles, Settings(per_page=10, feed_size=10, language="en"))
+    shown = [p for p in pages if p.url.endswith("/") or p.kind == "404"]
+    assert shown and all(p.languages == pages[0].languages for p in shown)
+    assert [link.url for link in pages[0].languages] == ["/languages/en/", "/languages/it/"]
+    bare = [replace(p, languages=()) for p in pages]
+    first = bare[0]
+    with_languages(bare, group_by(newest_first(articles), "languages"))
+    assert bare[0] is not first and bare == pages
+
+
+def test_undated_articles_share_one_trail() -> None:
+    pages = by_url(plan_site([article(1), article(2)], Settings(per_page=10, feed_size=10)))
+    assert pages["/articles/a1/"].crumbs is pages["/articles/a2/"].crumbs

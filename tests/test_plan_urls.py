@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsgen.plan import article_slug, article_url, url_for
+from newsgen.plan import article_page, article_slug, article_url, url_for
+from newsgen.urls import parse_registry, read_registry
 from tests.test_plan import article
 
 
@@ -49,3 +50,12 @@ def test_article_slug_reads_back_what_article_url_made(slug: str) -> None:
 )
 def test_other_urls_have_no_article_slug(url: str) -> None:
     assert article_slug(url) is None
+
+
+def test_an_article_pages_url_and_the_registrys_are_one_string() -> None:
+    """Two copies of every article's URL were a million strings at a million articles."""
+    text = '"0000000000000001":\n- /articles/a1/\n'
+    registry, problems = parse_registry(read_registry(text))
+    page = article_page(article(1), prev=None, next=None)
+    assert problems == [] and registry.urls["0000000000000001"] == (page.url,)
+    assert registry.urls["0000000000000001"][0] is page.url
