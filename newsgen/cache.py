@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 
 from newsgen import __version__
+from newsgen.markup import split_body
 from newsgen.records import Article, Image, Problem
 
-SCHEMA = "9"
+SCHEMA = "10"
 
 
 def _code_fingerprint() -> str:
@@ -296,12 +297,13 @@ class Cache:
         """Whether any enrichment is cached (a first build has none)."""
         return self.db.execute("SELECT 1 FROM units LIMIT 1").fetchone() is not None
 
-    def put_article(self, key: str, packed: bytes, body_key: str, body_html: str) -> None:
-        """Store an enrichment as `pickled(pack(...))` made it (in a worker)."""
+    def put_article(self, key: str, packed: bytes, body_key: str, body: str) -> None:
+        """Store an enrichment as `pickled(pack(...))` made it (in a worker), with its body
+        as `stored_body` made it."""
         self.enriched.add(key)
         self._put("units", key, packed)
         if body_key:
-            self._put("bodies", body_key, body_html)
+            self._put("bodies", body_key, body)
 
     def prune(self, unit_keys: Iterable[str], body_keys: Iterable[str]) -> None:
         """Forget units and bodies the current site no longer has, once they are more than a
@@ -549,6 +551,10 @@ class _Languages(Mapping[str, str]):
         return int(self.cache.db.execute("SELECT count(*) FROM languages").fetchone()[0])
 
 
+# An article's body HTML and its related images.
+Body = tuple[str, tuple[Image, ...]]
+
+
 class BodyReader:
     """Read-only access to article bodies, one connection per process. It connects when
     first used: in a worker's initializer, an error would make the pool start worker after
@@ -573,19 +579,25 @@ class BodyReader:
             self._db.close()
 
     def get(self, key: str) -> str:
+        """The body HTML of `key`."""
+        return self.get_body(key)[0]
+
+    def get_body(self, key: str) -> Body:
+        """The body HTML of `key` and its related images."""
         row = self.db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise CacheDamaged(f"body {key} is missing from the build cache")
-        return str(row[0])
+        return split_body(str(row[0]))
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
-        """The bodies of `keys` that the store has, by key: one query for many costs half
-        as much as a query for each (the statement, not the lookup, was most of it)."""
-        found: dict[str, str] = {}
+    def get_many(self, keys: Iterable[str]) -> dict[str, Body]:
+        """The bodies of `keys` that the store has (HTML and related images), by key: one
+        query for many costs half as much as a query for each (the statement, not the
+        lookup, was most of it)."""
+        found: dict[str, Body] = {}
         for chunk in _chunks(sorted(set(keys)), 500):
             marks = ", ".join("?" * len(chunk))
             query = f"SELECT key, html FROM bodies WHERE key IN ({marks})"
-            found.update(self.db.execute(query, chunk).fetchall())
+            found.update((k, split_body(v)) for k, v in self.db.execute(query, chunk))
         return found
 
 
@@ -885,7 +897,8 @@ def pack(enrichment: Enrichment) -> Packed:
     row = None
     if article is not None:
         values = [getattr(article, name) for name in _ARTICLE_FIELDS]
-        values[_RELATED] = tuple((i.url, i.caption, i.credit) for i in article.related)
+        # The related images are stored with the body (see stored_body), not here.
+        values[_RELATED] = ()
         row = tuple(values)
     return row, [(p.path, p.message, p.line, p.level) for p in problems]
 
@@ -901,10 +914,9 @@ def unpack(value: Packed, order: int, path: str = "") -> Enrichment:
         if len(row) != len(_ARTICLE_FIELDS):
             raise ValueError("the cached article has other fields")
         given: dict[str, Any] = dict(zip(_ARTICLE_FIELDS, row, strict=True))
-        related = cast(tuple[tuple[str, str, str], ...], given["related"])
-        given["related"] = tuple(
-            Image(url=u, caption=c, credit=sys.intern(r)) for u, c, r in related
-        )
+        # Only the article's page shows its related images: it has them with its body (see
+        # stored_body), and the build's main process, which holds every article, does not.
+        given["related"] = ()
         # Each article is unpickled on its own, so the words that thousands of them share
         # would be as many copies: one each, interned (1.8 of 9.7 MB of article values at 10,000).
         given["lang"] = sys.intern(given["lang"])

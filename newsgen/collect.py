@@ -45,6 +45,7 @@ from newsgen.load import (
     use_weekday_names,
     weekday_names,
 )
+from newsgen.markup import stored_body
 from newsgen.parallel import (
     MIN_PARALLEL,
     STATUS_FIELDS,
@@ -531,7 +532,7 @@ def enrich_units(
         weekdays = _recall_weekdays(cache, parallel=parallel)
         work = run(enricher.batch, batches, jobs=jobs, chunk=1, size=len(units), progress=shown)
     results = (result for batch in work for result in batch)
-    for unit, (sha, blob, body_html, sample) in zip(units, results, strict=True):
+    for unit, (sha, blob, body, sample) in zip(units, results, strict=True):
         if sha:
             assert unit.seed is not None
             # A seed that its worker could not read is read again by the next scan.
@@ -540,7 +541,7 @@ def enrich_units(
         enrichment = unpack(pickle.loads(blob), positions[unit.order], unit.order)
         done[unit.order] = unit, enrichment
         article = enrichment[0]
-        cache.put_article(unit.key, blob, article.body_key if article else "", body_html)
+        cache.put_article(unit.key, blob, article.body_key if article else "", body)
         if article and sample:
             cache.put_language(sample, article.lang)
     if readers is not None:
@@ -1080,7 +1081,12 @@ class Enricher:
         if by_file(unit, draft):
             article = replace(article, sketch=identity.sketch("\n".join(draft.blocks)))
         packed = pack((article, problems + list(enriched.problems)))
-        return sha, pickled(packed), enriched.body_html, enriched.sample
+        return (
+            sha,
+            pickled(packed),
+            stored_body(enriched.body_html, article.related),
+            enriched.sample,
+        )
 
 
 def _prepare_languages(cache: Cache, *, parallel: bool, few: bool) -> Mapping[str, str]:

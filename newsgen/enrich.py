@@ -17,7 +17,14 @@ from functools import cache
 
 from newsgen import langmodel
 from newsgen.langmodel import LanguageModel
-from newsgen.markup import NESTING_LIMIT, parse_image_line, plain_text, render_body, safe_url
+from newsgen.markup import (
+    NESTING_LIMIT,
+    parse_image_line,
+    plain_text,
+    render_body,
+    safe_url,
+    stored_body,
+)
 from newsgen.records import Article, Draft, Image, Problem
 from newsgen.slugs import article_url, make_slug, numbered
 
@@ -153,7 +160,8 @@ def enrich(
             if meta.image
             else None
         ),
-        body_key=hashlib.sha256(body_html.encode()).hexdigest()[:24],
+        # The body and the related images, stored together (see stored_body).
+        body_key=hashlib.sha256(stored_body(body_html, draft.related).encode()).hexdigest()[:24],
         draft=meta.draft,
         aliases=meta.aliases,
     )
@@ -551,10 +559,11 @@ def finalize(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]
     """
     problems: list[Problem] = []
     kept: list[Article] = []
-    seen: dict[tuple[str, str, tuple[Image, ...]], Article] = {}
+    seen: dict[tuple[str, str], Article] = {}
     for article in articles:
-        # Same headline, body and related images: the same text, whatever the line endings.
-        first = seen.setdefault((article.title, article.body_key, article.related), article)
+        # Same headline, body and related images (the body key covers both): the same text,
+        # whatever the line endings.
+        first = seen.setdefault((article.title, article.body_key), article)
         if first is not article:
             problems.append(
                 Problem(

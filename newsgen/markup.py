@@ -7,6 +7,7 @@ and this is the hottest loop of a cold build.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from html import escape, unescape
@@ -129,6 +130,20 @@ def render_body(blocks: tuple[str, ...]) -> tuple[str, int]:
 
 def render_blocks(blocks: tuple[str, ...]) -> str:
     return render_body(blocks)[0]
+
+
+def stored_body(html: str, related: tuple[Image, ...]) -> str:
+    """An article's body as the body store holds it: its related images (a line of JSON),
+    then its HTML. Only its page shows the images, so the build's main process, which
+    holds every article, does not (a fifth of an article's values)."""
+    triples = [(i.url, i.caption, i.credit) for i in related]
+    return json.dumps(triples, ensure_ascii=False) + "\n" + html
+
+
+def split_body(stored: str) -> tuple[str, tuple[Image, ...]]:
+    """The HTML and the related images of a body as `stored_body` stored it."""
+    head, _, html = stored.partition("\n")
+    return html, tuple(Image(url=u, caption=c, credit=r) for u, c, r in json.loads(head))
 
 
 def _render(block: str) -> tuple[str, bool]:

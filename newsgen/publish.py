@@ -10,12 +10,12 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsgen import headers, images, media, parallel, search, theme, write
-from newsgen.cache import CODE, BodyReader, Cache
+from newsgen.cache import CODE, Body, BodyReader, Cache
 from newsgen.config import Config
 from newsgen.plan import Page, page_fields, url_to_path
 from newsgen.records import Article
@@ -811,13 +811,13 @@ class Renderer:
 
         def body_of(article: Article) -> str:
             body = shown.get(article.body_key)
-            return bodies.get(article.body_key) if body is None else body
+            return bodies.get(article.body_key) if body is None else body[0]
 
         staged = []
         hosts: set[str] = set()
         save = write.put if self.in_place else write.stage
         for page in pages:
-            data = render.render_page(self.env, page, body_of)
+            data = render.render_page(self.env, with_related(page, shown), body_of)
             if self.media is not None:
                 data = with_media(data, page, self.media)
             path = write.target_path(self.output, url_to_path(page.url))
@@ -829,6 +829,16 @@ class Renderer:
             if _is_html(page.url):
                 hosts |= headers.image_hosts(data)
         return ([] if self.in_place else staged), hosts
+
+
+def with_related(page: Page, bodies: Mapping[str, Body]) -> Page:
+    """An article's page with its article's related images, which come with its body (see
+    stored_body)."""
+    article = page.article
+    body = bodies.get(article.body_key) if article and page.kind == "article" else None
+    if article is None or body is None or not body[1]:
+        return page
+    return replace(page, article=replace(article, related=body[1]))
 
 
 def with_media(data: bytes, page: Page, mirror: media.Media) -> bytes:

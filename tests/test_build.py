@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from newsgen import build as build_module
-from newsgen import collect, delta, parallel, publish, write
+from newsgen import collect, delta, parallel, plan, publish, write
 from newsgen.build import BuildResult, build
 from newsgen.config import Config, load_config
-from newsgen.plan import Page
+from newsgen.plan import Page, Settings
 from newsgen.publish import ALONE_URLS, LISTING_SPAN, RENDER_SPAN, render_order
+from newsgen.records import Article
 from tests.conftest import MakeSite, build_site, copy_demo_site
 from tests.test_plan import article
 from tests.util import age_sources, snapshot
@@ -289,3 +290,30 @@ def test_an_unchanged_site_whose_output_lost_a_page_is_scanned_and_mended(
     again = build(config, jobs=1)
     assert len(scans) == 1 and again.written == 0  # listed only
     assert snapshot(config.output_dir) == before
+
+
+def test_the_plan_holds_no_related_images_and_the_pages_show_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Related images (a fifth of an article's values) come to an article's page with its
+    body, in the worker that renders it: the parent, which holds every article, has none,
+    on a first build and on a rebuild that reads its articles from the cache."""
+    planned: list[int] = []
+    plan_site = plan.plan_site
+
+    def counted(articles: list[Article], settings: Settings) -> list[Page]:
+        planned.append(sum(1 for a in articles if a.related))
+        return plan_site(articles, settings)
+
+    monkeypatch.setattr(build_module, "plan_site", counted)
+    site = copy_demo_site(tmp_path / "demo")
+    config = load_config(site, {})
+    build(config, jobs=2)
+    seed = next(p for p in sorted((site / "seeds").glob("*.txt")) if "![" in p.read_text("utf-8"))
+    (site / "seeds" / "extra.txt").write_text("Roma – Un testo nuovo.\n", "utf-8")
+    build(config, jobs=2)
+    assert planned == [0, 0]
+    pages = list((site / "build" / "articles").glob("*/index.html"))
+    galleries = sum('class="source-images"' in p.read_text("utf-8") for p in pages)
+    with_images = sum("![" in p.read_text("utf-8") for p in (site / "seeds").glob("*.txt"))
+    assert seed and galleries == with_images > 0

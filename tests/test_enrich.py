@@ -523,6 +523,21 @@ def test_same_body_under_another_title_is_not_a_duplicate() -> None:
     assert ([a.path for a in kept], problems) == (["seeds/a.txt", "seeds/b.txt"], [])
 
 
+IMAGES = "![Una foto [foto: X]](https://e.org/a.jpg)\n"
+
+
+def test_same_body_with_other_related_images_is_not_a_duplicate() -> None:
+    """The related images live with the body (see stored_body): its key covers them."""
+    plain = article("Lo stesso testo.\n", "seeds/a.txt")
+    pictured = article(f"Lo stesso testo.\n\n{IMAGES}", "seeds/b.txt")
+    assert pictured.related and plain.body_key != pictured.body_key
+    kept, problems = finalize([plain, pictured])
+    assert [a.path for a in kept] == ["seeds/a.txt", "seeds/b.txt"]
+    assert not any("same text" in p.message for p in problems)
+    again = article(f"Lo stesso testo.\n\n{IMAGES}", "seeds/c.txt")
+    assert [a.path for a in finalize([pictured, again])[0]] == ["seeds/b.txt"]
+
+
 def test_nesting_past_the_parser_limit_keeps_the_text_and_names_the_file(
     make_site: MakeSite,
 ) -> None:
@@ -562,7 +577,7 @@ def test_a_seed_is_enriched_whole() -> None:
         tags=(),
         related=(),
         image="https://x.org/m.jpg",
-        body_key="6f52a6f9f9a4f6b2097be0a6",
+        body_key="11e0fa8ff7fe285acab1ca13",
     )
     assert done.problems == ()
     assert '<span class="credit">foto: Ansa</span>' in done.body_html
@@ -603,7 +618,7 @@ def test_a_curated_article_states_every_field() -> None:
         tags=("a", "b"),
         related=(),
         image=None,
-        body_key="2c17d5473cce8b9614639a73",
+        body_key="d8e7bbf16dfc6aae195a070f",
         draft=True,
         aliases=("/old/",),
     )

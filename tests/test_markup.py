@@ -17,6 +17,8 @@ from newsgen.markup import (
     render_blocks,
     render_body,
     safe_url,
+    split_body,
+    stored_body,
     strip_controls,
 )
 from newsgen.records import Image
@@ -222,3 +224,13 @@ def test_mixed_deep_nesting_loses_no_line() -> None:
     block = "\n".join("> " * depth + "1. " * depth + f"line {depth}" for depth in range(1, 60))
     html, _ = render_body((block,))
     assert all(f"line {depth}" in html for depth in range(1, 60))
+
+
+def test_a_stored_body_gives_back_its_html_and_related_images() -> None:
+    related = (
+        Image(url="https://e.org/a.jpg", caption='Un "titolo"\nsu due righe', credit="foto: X"),
+        Image(url="https://e.org/b.jpg", caption="Città <b>", credit=""),
+    )
+    html = "<p>Primo.</p>\n<p>Secondo\n[]</p>"
+    assert split_body(stored_body(html, related)) == (html, related)
+    assert split_body(stored_body("", ())) == ("", ())
