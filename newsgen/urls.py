@@ -420,12 +420,15 @@ def plan_redirects(
     registry: Registry, articles: Sequence[Article], taken: set[str]
 ) -> tuple[list[Redirect], list[Problem]]:
     """Redirects from every old URL of an article that is built (its page is in `taken`) to
-    its current URL: first the registry's, then `aliases:`. Sorted by old URL."""
+    its current URL: first the registry's, then `aliases:`. Sorted by old URL. `taken`
+    grows with the redirects' files."""
     built = [a for a in articles if url_to_path(article_url(a.slug)) in taken]
     by_id = {a.id: a for a in built}
-    claims = _Claims(taken=set(taken))
+    # `taken` itself, not a copy, and no set of either side's ids: at the end of the plan,
+    # where a first build's memory peaks, each was as many entries as the site has pages.
+    claims = _Claims(taken=taken)
     problems: list[Problem] = []
-    for key in sorted(set(registry.urls) & set(by_id)):
+    for key in sorted(key for key in registry.urls if key in by_id):
         for url in registry.urls[key]:
             if url != article_url(by_id[key].slug):
                 problems += claims.claim(url, by_id[key], f"old URL {url}")

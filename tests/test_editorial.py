@@ -125,6 +125,17 @@ def taken(*articles: Article) -> set[str]:
     return urls.taken_files(pages, ["/assets/style.css"])
 
 
+def test_the_redirects_files_join_the_files_taken_which_are_not_copied() -> None:
+    """A copy of every page's file name was as many entries as the site has pages, at the
+    end of the plan, where a first build's memory peaks."""
+    a = article("a1", "new-name")
+    registry = urls.Registry(urls={"a1": ("/articles/new-name/", "/articles/old-name/")})
+    files = taken(a)
+    before = set(files)
+    urls.plan_redirects(registry, [a], files)
+    assert files - before == {"articles/old-name/index.html"}
+
+
 def test_old_urls_in_the_registry_redirect_to_the_current_one() -> None:
     a = article("a1", "new-name")
     registry = urls.Registry(urls={"a1": ("/articles/new-name/", "/articles/old-name/")})
