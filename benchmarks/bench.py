@@ -323,9 +323,12 @@ def commit() -> str:
 
 
 def newsgen_folder() -> str:
-    """The folder of the newsgen the builds run (as ENV finds it)."""
+    """The folder of the newsgen the builds run (as ENV finds it). Asked from the root
+    folder, as the builds run from their sites': from this checkout, `-c` would find its
+    newsgen before PYTHONPATH's, and name the wrong commit."""
     found = subprocess.run(
         [sys.executable, "-c", "import newsgen; print(newsgen.__file__)"],
+        cwd="/",
         env=ENV,
         capture_output=True,
         text=True,
