@@ -580,14 +580,10 @@ class BodyReader:
 
     def get(self, key: str) -> str:
         """The body HTML of `key`."""
-        return self.get_body(key)[0]
-
-    def get_body(self, key: str) -> Body:
-        """The body HTML of `key` and its related images."""
         row = self.db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
         if row is None:
             raise CacheDamaged(f"body {key} is missing from the build cache")
-        return split_body(str(row[0]))
+        return split_body(str(row[0]))[0]
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Body]:
         """The bodies of `keys` that the store has (HTML and related images), by key: one
